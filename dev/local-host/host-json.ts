@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/** The parts of host.json the local host honours, with the Functions host's own defaults. */
+export interface QueueSettings {
+  maxDequeueCount: number;
+  visibilityTimeoutMs: number;
+  maxPollingIntervalMs: number;
+  batchSize: number;
+  newBatchThreshold: number;
+}
+
+const timeSpan = z
+  .string()
+  .regex(/^(\d+\.)?\d{1,2}:\d{2}:\d{2}(\.\d+)?$/, 'must be a TimeSpan such as 00:00:30')
+  .transform(parseTimeSpanMs);
+
+const hostJsonSchema = z.object({
+  extensions: z
+    .object({
+      queues: z
+        .object({
+          maxDequeueCount: z.number().int().positive().default(5),
+          visibilityTimeout: timeSpan.default('00:00:00'),
+          maxPollingInterval: z.union([timeSpan, z.number().int().positive()]).default('00:01:00'),
+          batchSize: z.number().int().min(1).max(32).default(16),
+          newBatchThreshold: z.number().int().min(0).optional(),
+        })
+        .passthrough()
+        .default({}),
+    })
+    .passthrough()
+    .default({}),
+});
+
+export function readQueueSettings(hostJsonPath: string): QueueSettings {
+  const parsed = hostJsonSchema.safeParse(JSON.parse(readFileSync(hostJsonPath, 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`${hostJsonPath}: ${issue?.path.join('.')} ${issue?.message}`);
+  }
+  const queues = parsed.data.extensions.queues;
+  return {
+    maxDequeueCount: queues.maxDequeueCount,
+    visibilityTimeoutMs: queues.visibilityTimeout,
+    maxPollingIntervalMs: queues.maxPollingInterval,
+    batchSize: queues.batchSize,
+    // The host's default: fetch the next batch when half of the current one is done.
+    newBatchThreshold: queues.newBatchThreshold ?? Math.floor(queues.batchSize / 2),
+  };
+}
+
+export function parseTimeSpanMs(value: string): number {
+  const match = /^(?:(\d+)\.)?(\d{1,2}):(\d{2}):(\d{2})(\.\d+)?$/.exec(value);
+  if (!match) throw new Error(`not a TimeSpan: ${value}`);
+  const [, days, hours, minutes, seconds, fraction] = match;
+  return (
+    ((Number(days ?? 0) * 24 + Number(hours)) * 3600 + Number(minutes) * 60 + Number(seconds)) * 1000 +
+    Math.round(Number(fraction ?? 0) * 1000)
+  );
+}

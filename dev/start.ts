@@ -1,0 +1,91 @@
+import { join } from 'node:path';
+import { functionDefinitions } from '../functions/all';
+import { ConfigError, loadSettings } from '../shared/config';
+import { resetServices } from '../shared/services';
+import { startAzurite, type RunningAzurite } from './azurite';
+import { startLocalHost } from './local-host/local-host';
+import { applyLocalSettingsFile, readLocalHostSettings } from './local-settings';
+import { startLocalGraph, type LocalGraph } from './local-graph';
+
+/**
+ * `npm start`: the whole system on one machine. Embedded Azurite unless AzureWebJobsStorage points
+ * elsewhere, the Graph simulator unless GRAPH_BASE_URL does, and the local host serving every function.
+ */
+async function main(): Promise<void> {
+  const root = join(__dirname, '..');
+  const env = process.env;
+  applyLocalSettingsFile(join(root, 'local.settings.json'), env);
+  const local = readLocalHostSettings(env);
+
+  let azurite: RunningAzurite | undefined;
+  let graph: LocalGraph | undefined;
+  let stopHost: (() => Promise<void>) | undefined;
+  let stopping = false;
+
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping (letting running invocations finish)...\n`);
+    await stopHost?.();
+    await graph?.stop();
+    await azurite?.stop();
+    process.stdout.write('stopped.\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  const storageSetting = env.AzureWebJobsStorage;
+  if (!storageSetting || /^UseDevelopmentStorage=true/i.test(storageSetting)) {
+    azurite = await startAzurite({ preferDefaultPorts: true });
+    env.AzureWebJobsStorage = azurite.connectionString;
+    // Never leave an orphaned emulator behind, whatever way this process ends.
+    process.on('exit', () => void azurite?.stop());
+  }
+
+  graph = await startLocalGraph(env, local);
+
+  try {
+    loadSettings(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      await azurite?.stop();
+      await graph?.stop();
+      process.exit(1);
+    }
+    throw error;
+  }
+  resetServices();
+
+  const host = await startLocalHost({
+    definitions: functionDefinitions,
+    port: local.PORT,
+    hostJsonPath: join(root, 'host.json'),
+    functionKey: local.LOCAL_FUNCTION_KEY,
+    env,
+  });
+  stopHost = host.stop;
+
+  const lines = [
+    '',
+    'entra-mfa-reset is running',
+    `  API        ${host.url}/api   (health: ${host.url}/api/health)`,
+    `  functions  ${functionDefinitions.map((d) => `${d.name} (${d.trigger})`).join(', ')}`,
+    `  storage    ${azurite ? `embedded Azurite, in memory, queue :${azurite.ports.queue} table :${azurite.ports.table}` : 'AzureWebJobsStorage (external)'}`,
+    `  graph      ${graph ? graph.description : env.GRAPH_BASE_URL ?? 'https://graph.microsoft.com'}`,
+    `  keys       ${local.LOCAL_FUNCTION_KEY ? 'function key required (LOCAL_FUNCTION_KEY)' : 'not enforced (as under Core Tools)'}`,
+    '',
+    'Try it:',
+    `  curl -s ${host.url}/api/health`,
+    '',
+    'Ctrl-C stops everything.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`npm start failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,144 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the app reads, in one schema. Infra sets exactly these names (a test checks both sides),
+ * so a setting added here must also be added to infra/ and local.settings.example.json.
+ */
+
+const list = z
+  .string()
+  .optional()
+  .transform((value) =>
+    (value ?? '')
+      .split(/[,;\s]+/)
+      .map((item) => item.trim())
+      .filter((item) => item.length > 0),
+  );
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+    .optional()
+    .transform((value) => (value === undefined || value === '' ? fallback : ['true', '1', 'yes'].includes(value)));
+
+const positiveInt = (fallback: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      const parsed = Number(value);
+      if (!Number.isInteger(parsed) || parsed <= 0) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a positive whole number, got "${value}"` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const optionalSecret = z
+  .string()
+  .optional()
+  .transform((value) => (value && value.trim().length > 0 ? value : undefined));
+
+const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export const settingsSchema = z
+  .object({
+    /** Connection string (Azurite or an account key); or leave it unset and use the identity-based settings below. */
+    AzureWebJobsStorage: z.string().optional(),
+    AzureWebJobsStorage__accountName: z.string().optional(),
+    AzureWebJobsStorage__tableServiceUri: z.string().url().optional(),
+    AzureWebJobsStorage__queueServiceUri: z.string().url().optional(),
+    AzureWebJobsStorage__blobServiceUri: z.string().url().optional(),
+    AzureWebJobsStorage__credential: z.enum(['managedidentity']).optional(),
+    AzureWebJobsStorage__clientId: z.string().regex(guid, 'must be a client id (GUID)').optional(),
+
+    /** Origin of Microsoft Graph; the app appends /v1.0 and /beta itself. */
+    GRAPH_BASE_URL: z.string().url().default('https://graph.microsoft.com'),
+    /** `default`: DefaultAzureCredential (managed identity in Azure). `none`: no token, loopback simulators only. */
+    GRAPH_AUTH: z.enum(['default', 'none']).default('default'),
+    /** Client id of the user-assigned managed identity; DefaultAzureCredential reads it too. */
+    AZURE_CLIENT_ID: z.string().regex(guid, 'must be a client id (GUID)').optional(),
+
+    WEBHOOK_SECRET_JIRA: optionalSecret,
+    WEBHOOK_SECRET_SERVICENOW: optionalSecret,
+    WEBHOOK_SECRET_GENERIC: optionalSecret,
+    /** Accept unsigned webhooks from sources without a secret. Only for a local demo; refused outside loopback. */
+    LOCAL_DEMO_MODE: flag(false),
+
+    JIRA_TARGET_FIELD: z.string().min(1).default('customfield_10050'),
+    SERVICENOW_TARGET_FIELD: z.string().min(1).default('u_target_upn'),
+
+    TENANT_DOMAINS: list,
+    REQUIRE_APPROVAL: flag(false),
+    PROTECTED_GROUP_IDS: list.pipe(z.array(z.string().regex(guid, 'each entry must be a group object id (GUID)'))),
+    BREAK_GLASS_UPNS: list,
+
+    /** At most this many resets of one user within RESET_COOLDOWN_MINUTES; the next is refused. */
+    RESET_COOLDOWN_MAX: positiveInt(3),
+    RESET_COOLDOWN_MINUTES: positiveInt(1440),
+    /** Graph calls one reset makes at once. */
+    GRAPH_MAX_CONCURRENCY: positiveInt(4),
+    /** A Retry-After longer than this is not slept through: the request is re-queued for later. */
+    GRAPH_MAX_INLINE_WAIT_SECONDS: positiveInt(10),
+    /** Default pace of bulk remediation, in users released per minute. */
+    BULK_RATE_PER_MINUTE: positiveInt(600),
+  })
+  .superRefine((settings, ctx) => {
+    const identityBased =
+      settings.AzureWebJobsStorage__accountName !== undefined ||
+      (settings.AzureWebJobsStorage__tableServiceUri !== undefined && settings.AzureWebJobsStorage__queueServiceUri !== undefined);
+    if (!settings.AzureWebJobsStorage && !identityBased) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['AzureWebJobsStorage'],
+        message:
+          'is not set: give a connection string, or AzureWebJobsStorage__accountName for identity-based access',
+      });
+    }
+    if (settings.GRAPH_AUTH === 'none' && !isLoopbackUrl(settings.GRAPH_BASE_URL)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['GRAPH_AUTH'],
+        message: `"none" is accepted only when GRAPH_BASE_URL is a loopback address, not ${settings.GRAPH_BASE_URL}`,
+      });
+    }
+    if (settings.LOCAL_DEMO_MODE && !isLoopbackUrl(settings.GRAPH_BASE_URL)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['LOCAL_DEMO_MODE'],
+        message: 'accepts unsigned webhooks and is allowed only against a local Graph simulator',
+      });
+    }
+  });
+
+export type Settings = z.output<typeof settingsSchema>;
+
+/** The setting names the app reads; infra and the example settings file must set the same. */
+export const settingNames = Object.keys(settingsSchema.innerType().shape) as (keyof Settings)[];
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const known: Record<string, string | undefined> = {};
+  for (const name of settingNames) known[name] = env[name];
+  const parsed = settingsSchema.safeParse(known);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'} ${issue.message}`));
+  }
+  return parsed.data;
+}
+
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  } catch {
+    return false;
+  }
+}
