@@ -126,7 +126,8 @@ export class ConfigError extends Error {
 
 export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const known: Record<string, string | undefined> = {};
-  for (const name of settingNames) known[name] = env[name];
+  // An empty value (as local.settings.json and portal forms leave them) means "not set".
+  for (const name of settingNames) known[name] = env[name] === '' ? undefined : env[name];
   const parsed = settingsSchema.safeParse(known);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'} ${issue.message}`));
