@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadSettings, settingNames } from '../shared/config';
+
+const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
+
+describe('settings', () => {
+  it('applies defaults', () => {
+    const settings = loadSettings(base);
+    expect(settings.GRAPH_BASE_URL).toBe('https://graph.microsoft.com');
+    expect(settings.GRAPH_AUTH).toBe('default');
+    expect(settings.REQUIRE_APPROVAL).toBe(false);
+    expect(settings.TENANT_DOMAINS).toEqual([]);
+    expect(settings.RESET_COOLDOWN_MAX).toBe(3);
+  });
+
+  it('reads lists and flags', () => {
+    const settings = loadSettings({
+      ...base,
+      TENANT_DOMAINS: 'contoso.com, fabrikam.com',
+      REQUIRE_APPROVAL: 'true',
+      PROTECTED_GROUP_IDS: '0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0',
+    });
+    expect(settings.TENANT_DOMAINS).toEqual(['contoso.com', 'fabrikam.com']);
+    expect(settings.REQUIRE_APPROVAL).toBe(true);
+    expect(settings.PROTECTED_GROUP_IDS).toEqual(['0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0']);
+  });
+
+  it('treats empty values as unset, as local.settings.json leaves them', () => {
+    expect(loadSettings({ ...base, AZURE_CLIENT_ID: '', GRAPH_AUTH: '' }).AZURE_CLIENT_ID).toBeUndefined();
+  });
+
+  it('fails fast naming the setting', () => {
+    expect(() => loadSettings({})).toThrow(/AzureWebJobsStorage is not set/);
+    expect(() => loadSettings({ ...base, RESET_COOLDOWN_MAX: 'many' })).toThrow(/RESET_COOLDOWN_MAX must be a positive whole number/);
+    expect(() => loadSettings({ ...base, PROTECTED_GROUP_IDS: 'admins' })).toThrow(/PROTECTED_GROUP_IDS/);
+    expect(() => loadSettings({ ...base, GRAPH_AUTH: 'magic' })).toThrow(ConfigError);
+  });
+
+  it('accepts GRAPH_AUTH=none only for loopback origins', () => {
+    expect(loadSettings({ ...base, GRAPH_AUTH: 'none', GRAPH_BASE_URL: 'http://127.0.0.1:4000' }).GRAPH_AUTH).toBe('none');
+    expect(() => loadSettings({ ...base, GRAPH_AUTH: 'none', GRAPH_BASE_URL: 'https://graph.microsoft.com' })).toThrow(
+      /GRAPH_AUTH "none" is accepted only when GRAPH_BASE_URL is a loopback address/,
+    );
+  });
+
+  it('accepts identity-based storage settings instead of a connection string', () => {
+    const settings = loadSettings({ AzureWebJobsStorage__accountName: 'stmfareset', AzureWebJobsStorage__credential: 'managedidentity' });
+    expect(settings.AzureWebJobsStorage).toBeUndefined();
+  });
+
+  it('exposes every setting name it reads', () => {
+    expect(settingNames).toContain('WEBHOOK_SECRET_JIRA');
+    expect(settingNames).toContain('BREAK_GLASS_UPNS');
+  });
+});
