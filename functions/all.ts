@@ -1,5 +1,13 @@
 import type { FunctionDefinition } from './definition';
 import { health } from './health';
+import { resetIntake, resetIntakeJira, resetIntakeServiceNow } from './reset-intake';
+import { resetStatus } from './reset-status';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and served by the local host. */
-export const functionDefinitions: readonly FunctionDefinition[] = [health];
+export const functionDefinitions: readonly FunctionDefinition[] = [
+  health,
+  resetIntakeServiceNow,
+  resetIntakeJira,
+  resetIntake,
+  resetStatus,
+];

@@ -1,0 +1,17 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { intakeServices } from '../shared/intake/intake-services';
+import { getResetStatus } from '../shared/intake/status-service';
+import { getServices } from '../shared/services';
+import type { FunctionDefinition } from './definition';
+
+export async function resetStatusHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const { store, audit } = intakeServices(getServices());
+  const answer = await getResetStatus(request.params.id ?? '', { store, audit, log: { warn: (message) => context.warn(message) } });
+  return { status: answer.status, headers: answer.headers, jsonBody: answer.jsonBody };
+}
+
+export const resetStatus: FunctionDefinition = {
+  name: 'resetStatus',
+  trigger: 'http',
+  options: { route: 'resets/{id}', methods: ['GET'], authLevel: 'function', handler: resetStatusHandler },
+};

@@ -1,0 +1,147 @@
+import { z } from 'zod';
+import { targetKey, type NormalizedRequest, type Requester } from '../requests/canonical-request';
+import { fieldError, refused } from './answer';
+import { clip, isRecord, own, schemaError, type Adapter } from './adapter';
+import { idempotencyKeys } from './request-id';
+
+/**
+ * Jira Cloud, two shapes:
+ *  - an admin webhook: `{ timestamp, webhookEvent, issue_event_type_name, user, issue: { id, self, key, fields }, changelog? }`
+ *  - an Automation "Send web request" with issue data: the issue object itself, or `{ issue }`.
+ * Jira payloads carry no e-mail addresses, so the target UPN is read from the issue field named by
+ * JIRA_TARGET_FIELD (text, or a select option `{ value }`).
+ */
+
+/** Events that may ask for a reset; any other event (deletes, comments, ...) is refused. */
+export const JIRA_EVENTS = ['jira:issue_created', 'jira:issue_updated'] as const;
+
+const ISSUE_KEY = /^[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*$/;
+
+const userSchema = z
+  .object({ accountId: z.string().trim().min(1).max(256).optional(), displayName: z.string().trim().max(256).optional() })
+  .passthrough();
+
+const issueSchema = z
+  .object({
+    id: z.union([z.string(), z.number()]).optional(),
+    self: z.string().max(2048).optional(),
+    key: z.string().regex(ISSUE_KEY, 'must be a Jira issue key like ITSM-42'),
+    fields: z.record(z.unknown()),
+  })
+  .passthrough();
+
+const webhookSchema = z
+  .object({
+    webhookEvent: z.string().max(128).optional(),
+    user: userSchema.optional(),
+    issue: issueSchema,
+  })
+  .passthrough();
+
+export const jiraAdapter: Adapter = ({ body, headers, settings }) => {
+  // Automation may post the bare issue; a webhook and the wrapped form have `issue`.
+  const wrapped = isRecord(own(body, 'issue'));
+  const bare = !wrapped && (own(body, 'key') !== undefined || own(body, 'fields') !== undefined);
+  const parsed = webhookSchema.safeParse(bare ? { issue: body } : body);
+  if (!parsed.success) throw schemaError(parsed.error.issues.map((issue) => (bare ? { ...issue, path: issue.path.slice(1) } : issue)));
+  const { webhookEvent, user, issue } = parsed.data;
+  const at = (path: string) => (bare ? path : `issue.${path}`);
+
+  if (webhookEvent !== undefined && !(JIRA_EVENTS as readonly string[]).includes(webhookEvent)) {
+    throw refused(
+      'unsupported_event',
+      `Jira event "${webhookEvent}" does not ask for a reset: subscribe the webhook to issue created (or updated) events only`,
+    );
+  }
+
+  const field = settings.JIRA_TARGET_FIELD;
+  const upn = targetFromField(own(issue.fields, field));
+  if (upn === undefined) {
+    throw fieldError(
+      at(`fields.${field}`),
+      `is empty or missing: the issue field ${field} (JIRA_TARGET_FIELD) must hold the sign-in name of the user to reset, as text or a select option`,
+    );
+  }
+
+  const requestedBy = requesterOf(user) ?? requesterOf(own(issue.fields, 'reporter')) ?? requesterOf(own(issue.fields, 'creator'));
+  if (!requestedBy) {
+    throw fieldError(bare ? 'fields.reporter' : 'user', 'is missing: the request must name who asked (an accountId or displayName)');
+  }
+
+  const key = issue.key.toUpperCase();
+  const summary = own(issue.fields, 'summary');
+  const request: NormalizedRequest = {
+    ticket: { system: 'jira', id: key, url: browseUrl(issue.self, key) },
+    target: { userPrincipalName: upn },
+    requestedBy,
+    approvedBy: approverOf(issue.fields),
+    reason: typeof summary === 'string' && summary.trim() !== '' ? clip(summary.trim(), 2000) : undefined,
+    profile: 'portal',
+    revokeSessions: true,
+    dryRun: false,
+  };
+
+  const deliveryId = headers.get('x-atlassian-webhook-identifier')?.trim() || undefined;
+  if (deliveryId !== undefined && deliveryId.length > 256) throw fieldError('X-Atlassian-Webhook-Identifier', 'is longer than 256 characters');
+  return {
+    source: 'jira',
+    request,
+    deliveryId,
+    idempotencyKey: deliveryId
+      ? idempotencyKeys.jiraDelivery(deliveryId)
+      : idempotencyKeys.jiraTicket(key, targetKey(request.target)),
+  };
+};
+
+function targetFromField(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.trim() || undefined;
+  if (isRecord(value)) {
+    const option = own(value, 'value');
+    if (typeof option === 'string') return option.trim() || undefined;
+  }
+  return undefined;
+}
+
+function requesterOf(value: unknown): Requester | undefined {
+  if (!isRecord(value)) return undefined;
+  const id = own(value, 'accountId');
+  const name = own(value, 'displayName');
+  const accountId = typeof id === 'string' && id.trim() !== '' ? clip(id.trim(), 256) : undefined;
+  const displayName = typeof name === 'string' && name.trim() !== '' ? clip(name.trim(), 256) : undefined;
+  if (!accountId && !displayName) return undefined;
+  return { id: accountId, name: displayName ?? accountId! };
+}
+
+/** The site's browse link, from the issue's REST `self` URL (https://site.atlassian.net/rest/api/2/issue/10002). */
+function browseUrl(self: string | undefined, key: string): string | undefined {
+  if (!self) return undefined;
+  try {
+    const url = new URL(self);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+    return `${url.origin}/browse/${key}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Jira Service Management approvals, as its approval field appears in issue payloads:
+ * `[{ finalDecision: "approved", approvers: [{ approver: { displayName }, approverDecision: "approved" }] }]`.
+ * Any field holding one with finalDecision "approved" counts; the approvers who approved are named.
+ */
+function approverOf(fields: Record<string, unknown>): string | undefined {
+  for (const value of Object.values(fields)) {
+    if (!Array.isArray(value)) continue;
+    for (const approval of value) {
+      if (!isRecord(approval) || own(approval, 'finalDecision') !== 'approved') continue;
+      const approvers = own(approval, 'approvers');
+      const names = (Array.isArray(approvers) ? approvers : [])
+        .filter((entry): entry is Record<string, unknown> => isRecord(entry) && own(entry, 'approverDecision') === 'approved')
+        .map((entry) => requesterOf(own(entry, 'approver'))?.name)
+        .filter((name): name is string => name !== undefined);
+      const label = typeof own(approval, 'name') === 'string' ? (own(approval, 'name') as string) : 'Jira approval';
+      return clip(names.length > 0 ? names.join(', ') : label, 256);
+    }
+  }
+  return undefined;
+}

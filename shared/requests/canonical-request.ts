@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import { METHOD_KINDS, RESET_PROFILES, type MethodKind, type ResetProfile } from '../method-names';
+
+/**
+ * The canonical reset request (DESIGN section 4). `POST /api/resets` takes it as is; the Jira and
+ * ServiceNow adapters map their payloads onto it. Unknown fields are refused so that a typo
+ * (`revokeSession`) is an error instead of a silently ignored option.
+ */
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+export const ticketSchema = z
+  .object({
+    /** Which ticket system the request comes from: `jira`, `servicenow`, or any other name. */
+    system: text(64),
+    id: text(128),
+    url: z.string().trim().url('must be an absolute URL').max(2048).optional(),
+  })
+  .strict();
+
+export const targetSchema = z
+  .object({
+    userPrincipalName: z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional(),
+    objectId: z.string().trim().regex(GUID, 'must be an object id (GUID)').optional(),
+  })
+  .strict()
+  .superRefine((target, ctx) => {
+    const given = [target.userPrincipalName, target.objectId].filter((value) => value !== undefined).length;
+    if (given !== 1) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'give exactly one of userPrincipalName or objectId' });
+    }
+  });
+
+/** A requester given as a plain name (`"alice@contoso.com"`) or as `{ id?, name }`. */
+export const requesterSchema = z.union([
+  text(256),
+  z.object({ id: text(256).optional(), name: text(256) }).strict(),
+]);
+
+export const temporaryAccessPassSchema = z
+  .object({
+    /** Graph accepts 10 to 43200 minutes. */
+    lifetimeInMinutes: z.number().int().min(10).max(43200).optional(),
+    isUsableOnce: z.boolean().optional(),
+  })
+  .strict();
+
+export const canonicalRequestSchema = z
+  .object({
+    ticket: ticketSchema,
+    target: targetSchema,
+    requestedBy: requesterSchema,
+    approvedBy: text(256).optional(),
+    reason: z.string().trim().max(2000, 'must be at most 2000 characters').optional(),
+    profile: z.enum(RESET_PROFILES).default('portal'),
+    methods: z
+      .array(z.enum(METHOD_KINDS))
+      .min(1, 'name at least one method, or leave methods out to use the profile')
+      .max(METHOD_KINDS.length)
+      .refine((methods) => new Set(methods).size === methods.length, 'must not repeat a method')
+      .optional(),
+    revokeSessions: z.boolean().default(true),
+    temporaryAccessPass: temporaryAccessPassSchema.optional(),
+    dryRun: z.boolean().default(false),
+  })
+  .strict();
+
+export type CanonicalRequestInput = z.input<typeof canonicalRequestSchema>;
+export type CanonicalRequest = z.output<typeof canonicalRequestSchema>;
+
+export interface Requester {
+  id?: string;
+  name: string;
+}
+
+/** The request after defaults, with the requester in one shape; what the adapters produce. */
+export interface NormalizedRequest {
+  ticket: { system: string; id: string; url?: string; sysId?: string; table?: string };
+  target: { userPrincipalName: string; objectId?: undefined } | { objectId: string; userPrincipalName?: undefined };
+  requestedBy: Requester;
+  approvedBy?: string;
+  reason?: string;
+  profile: ResetProfile;
+  methods?: MethodKind[];
+  revokeSessions: boolean;
+  temporaryAccessPass?: { lifetimeInMinutes?: number; isUsableOnce?: boolean };
+  dryRun: boolean;
+}
+
+export function normalizeRequest(request: CanonicalRequest): NormalizedRequest {
+  const target =
+    request.target.objectId !== undefined
+      ? { objectId: request.target.objectId.toLowerCase() }
+      : { userPrincipalName: request.target.userPrincipalName! };
+  const requestedBy = typeof request.requestedBy === 'string' ? { name: request.requestedBy } : request.requestedBy;
+  return {
+    ticket: request.ticket,
+    target,
+    requestedBy,
+    approvedBy: request.approvedBy,
+    reason: request.reason === '' ? undefined : request.reason,
+    profile: request.profile,
+    methods: request.methods,
+    revokeSessions: request.revokeSessions,
+    temporaryAccessPass: request.temporaryAccessPass,
+    dryRun: request.dryRun,
+  };
+}
+
+/** The target as one lower-case string, for idempotency keys and logs. */
+export function targetKey(target: NormalizedRequest['target']): string {
+  return target.objectId !== undefined ? `oid:${target.objectId.toLowerCase()}` : `upn:${target.userPrincipalName.toLowerCase()}`;
+}

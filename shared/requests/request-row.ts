@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { METHOD_KINDS, RESET_PROFILES } from '../method-names';
+
+/**
+ * One row of table ResetRequests per request. PartitionKey is the first two hex digits of the id and
+ * RowKey the id, so a read by id is a point read while writes spread over 256 partitions.
+ *
+ * The intake writes the request as accepted; the worker updates status, engineState (its step
+ * progress, JSON), result (JSON), attempts, leaseUntil and the audit head. Nothing secret is ever
+ * stored here: no Temporary Access Pass, no signature, no token.
+ */
+
+export const REQUEST_STATUSES = ['accepted', 'running', 'completed', 'partial', 'failed', 'rejected', 'planned'] as const;
+export type RequestStatus = (typeof REQUEST_STATUSES)[number];
+
+/** Statuses a request does not leave. */
+export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'partial', 'failed', 'rejected', 'planned'];
+
+export const REQUEST_SOURCES = ['jira', 'servicenow', 'generic', 'bulk'] as const;
+export type RequestSource = (typeof REQUEST_SOURCES)[number];
+
+const isoTime = z.string().datetime({ offset: true });
+
+export const requestRowSchema = z.object({
+  id: z.string().min(1),
+  /** What the id was derived from (see shared/intake/request-id.ts). */
+  idempotencyKey: z.string().min(1),
+  source: z.enum(REQUEST_SOURCES),
+  /** Jira's X-Atlassian-Webhook-Identifier, when the id derives from the delivery. */
+  deliveryId: z.string().optional(),
+
+  status: z.enum(REQUEST_STATUSES),
+  statusReason: z.string().optional(),
+
+  ticketSystem: z.string(),
+  ticketId: z.string(),
+  ticketUrl: z.string().optional(),
+  /** ServiceNow only: the record's sys_id and table, for writing back to the ticket. */
+  ticketSysId: z.string().optional(),
+  ticketTable: z.string().optional(),
+
+  targetUpn: z.string().optional(),
+  targetObjectId: z.string().optional(),
+
+  requestedBy: z.string(),
+  requestedById: z.string().optional(),
+  approvedBy: z.string().optional(),
+  reason: z.string().optional(),
+
+  profile: z.enum(RESET_PROFILES),
+  methods: z.array(z.enum(METHOD_KINDS)).optional(),
+  revokeSessions: z.boolean(),
+  temporaryAccessPass: z.object({ lifetimeInMinutes: z.number().int().optional(), isUsableOnce: z.boolean().optional() }).optional(),
+  dryRun: z.boolean(),
+
+  /** The worker's step progress, JSON. */
+  engineState: z.string().optional(),
+  /** The outcome, JSON. */
+  result: z.string().optional(),
+  attempts: z.number().int().nonnegative(),
+  /** A worker holds the request until then (ISO time). */
+  leaseUntil: isoTime.optional(),
+  /** Where the request's audit chain ends (see shared/audit), so removed trailing rows show. */
+  auditSeq: z.number().int().nonnegative().optional(),
+  auditHash: z.string().optional(),
+
+  createdAt: isoTime,
+  updatedAt: isoTime,
+  completedAt: isoTime.optional(),
+});
+
+export type RequestRow = z.infer<typeof requestRowSchema>;
+
+/** A row as read from the table, with the ETag to update it with. */
+export type StoredRequest = RequestRow & { etag: string };
+
+const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isRequestId(value: string): boolean {
+  return REQUEST_ID.test(value);
+}
+
+export function requestPartitionKey(id: string): string {
+  return id.slice(0, 2).toLowerCase();
+}
+
+/** Table properties: complex values as JSON strings, undefined values left out. */
+export type RequestEntity = Record<string, string | number | boolean> & { partitionKey: string; rowKey: string };
+
+const JSON_PROPERTIES = ['methods', 'temporaryAccessPass'] as const;
+
+export function toEntity(row: RequestRow): RequestEntity {
+  const parsed = requestRowSchema.parse(row);
+  const entity: RequestEntity = { partitionKey: requestPartitionKey(parsed.id), rowKey: parsed.id };
+  for (const [name, value] of Object.entries(parsed)) {
+    if (value === undefined || name === 'id') continue;
+    entity[name] = (JSON_PROPERTIES as readonly string[]).includes(name) ? JSON.stringify(value) : (value as string | number | boolean);
+  }
+  return entity;
+}
+
+export class RequestRowError extends Error {
+  constructor(id: string, detail: string) {
+    super(`ResetRequests row ${id} does not match the row schema: ${detail}`);
+    this.name = 'RequestRowError';
+  }
+}
+
+export function fromEntity(entity: Record<string, unknown>): StoredRequest {
+  const id = String(entity.rowKey ?? '');
+  const candidate: Record<string, unknown> = { id };
+  for (const [name, value] of Object.entries(entity)) {
+    if (['partitionKey', 'rowKey', 'etag', 'timestamp', 'odata.metadata'].includes(name) || name.startsWith('odata')) continue;
+    if ((JSON_PROPERTIES as readonly string[]).includes(name) && typeof value === 'string') {
+      try {
+        candidate[name] = JSON.parse(value) as unknown;
+      } catch {
+        throw new RequestRowError(id, `${name} is not JSON`);
+      }
+      continue;
+    }
+    candidate[name] = value;
+  }
+  const parsed = requestRowSchema.safeParse(candidate);
+  if (!parsed.success) {
+    throw new RequestRowError(id, parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; '));
+  }
+  return { ...parsed.data, etag: String(entity.etag ?? '') };
+}
