@@ -1,0 +1,116 @@
+import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType, type Middleware } from '@microsoft/microsoft-graph-client';
+import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import { isLoopbackUrl } from '../config';
+import { GraphNetworkError, parseRetryAfter, type GraphRequest, type GraphResponse, type GraphTransport } from './http';
+
+export interface GraphClientSettings {
+  GRAPH_BASE_URL: string;
+  GRAPH_AUTH: 'default' | 'none';
+  AZURE_CLIENT_ID?: string;
+}
+
+export interface GraphClientOptions {
+  /** Overrides DefaultAzureCredential (tests, or a credential built elsewhere). */
+  credential?: TokenCredential;
+  /** Per-request time limit; a request that takes longer counts as unanswered. */
+  timeoutMs?: number;
+}
+
+export type GraphClient = GraphTransport;
+
+const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * A Graph transport on @microsoft/microsoft-graph-client. The SDK's default chain is replaced by
+ * authentication + HTTP only: its RetryHandler would replay a Temporary Access Pass creation and
+ * sleep through any Retry-After, and it does not look inside $batch answers, so retries live in retry.ts.
+ */
+export function createGraphClient(settings: GraphClientSettings, options: GraphClientOptions = {}): GraphClient {
+  const origin = settings.GRAPH_BASE_URL.replace(/\/+$/, '');
+  const host = new URL(origin).hostname;
+  if (settings.GRAPH_AUTH === 'none' && !isLoopbackUrl(origin)) {
+    throw new Error(`GRAPH_AUTH=none is accepted only for a loopback GRAPH_BASE_URL, not ${origin}`);
+  }
+
+  const http = new HTTPMessageHandler();
+  const middleware: Middleware[] = [];
+  if (settings.GRAPH_AUTH === 'default') {
+    const credential =
+      options.credential ??
+      new DefaultAzureCredential(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {});
+    middleware.push(new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [GRAPH_SCOPE] })));
+  }
+  middleware.push(http);
+
+  const client = Client.initWithMiddleware({
+    baseUrl: origin,
+    middleware,
+    // The SDK only attaches the token for graph.microsoft.com unless told about other hosts.
+    customHosts: new Set([host]),
+  });
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+  return {
+    origin,
+    async send(request: GraphRequest): Promise<GraphResponse> {
+      let call = client
+        .api(request.path)
+        .version(request.version)
+        .responseType(ResponseType.RAW)
+        .option('signal', AbortSignal.timeout(timeoutMs));
+      if (request.headers) call = call.headers(request.headers);
+
+      let raw: unknown;
+      try {
+        switch (request.method) {
+          case 'GET':
+            raw = await call.get();
+            break;
+          case 'DELETE':
+            raw = await call.delete();
+            break;
+          case 'POST':
+            raw = await call.post(request.body ?? {});
+            break;
+          case 'PATCH':
+            raw = await call.patch(request.body ?? {});
+            break;
+        }
+      } catch (error) {
+        throw new GraphNetworkError(describeFailure(error), request);
+      }
+      if (!(raw instanceof Response)) throw new GraphNetworkError('the Graph client returned no HTTP response', request);
+      return readResponse(raw);
+    },
+  };
+}
+
+async function readResponse(response: Response): Promise<GraphResponse> {
+  const text = await response.text();
+  let body: unknown;
+  if (text.length > 0) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  return {
+    status: response.status,
+    requestId: response.headers.get('request-id') ?? response.headers.get('client-request-id') ?? undefined,
+    retryAfterSeconds: parseRetryAfter(response.headers.get('retry-after')),
+    body,
+  };
+}
+
+function describeFailure(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as Error & { cause?: unknown }).cause;
+    const detail = cause instanceof Error ? `: ${cause.message}` : '';
+    if (error.name === 'TimeoutError' || error.name === 'AbortError') return `no answer in time (${error.message})`;
+    return `${error.message}${detail}`;
+  }
+  return String(error);
+}

@@ -1,0 +1,206 @@
+import type { StepContext } from './context';
+import { GraphNetworkError, type GraphResponse } from './http';
+import { backoffSeconds, pause, RETRYABLE_STATUSES, RetryLaterError } from './retry';
+import { batchResponseSchema, graphErrorText } from './schemas';
+import type { DeletionProgress, PlannedDeletion } from './state';
+
+export interface ExecuteOptions {
+  /** Deletions one reset sends at once. */
+  concurrency: number;
+  /** Send each wave as JSON $batch requests (at most 20 each) instead of single calls. */
+  useBatch: boolean;
+}
+
+export const MAX_BATCH = 20;
+
+const FINISHED = new Set<DeletionProgress['outcome']>(['deleted', 'already-gone']);
+
+/** Graph's refusal to delete the default method while others remain (a 400 badRequest). */
+export function isDefaultRefusal(status: number, body: unknown): boolean {
+  return status === 400 && /default/i.test(graphErrorText(body) ?? '');
+}
+
+/**
+ * Deletes the given methods wave by wave. A method already deleted (in this run or a previous one,
+ * per the state) is never sent again. A default-method refusal is retried once after everything else.
+ * Throws RetryLaterError when Graph asks for a longer pause; progress so far is in the state.
+ */
+export async function executeDeletions(ctx: StepContext, objectId: string, deletions: PlannedDeletion[], options: ExecuteOptions): Promise<void> {
+  const todo = deletions.filter((d) => !FINISHED.has(ctx.state.deletions[d.id]?.outcome ?? 'pending'));
+  const waves = [...new Set(todo.map((d) => d.wave))].sort((a, b) => a - b);
+  for (const wave of waves) {
+    await runWave(ctx, objectId, todo.filter((d) => d.wave === wave), options);
+  }
+  const deferred = todo.filter((d) => ctx.state.deletions[d.id]?.outcome === 'deferred');
+  for (const deletion of deferred) {
+    // Everything else has gone by now; one at a time, since each may be the last default-capable method.
+    await runWave(ctx, objectId, [deletion], { ...options, useBatch: false }, true);
+  }
+}
+
+async function runWave(ctx: StepContext, objectId: string, wave: PlannedDeletion[], options: ExecuteOptions, finalTry = false): Promise<void> {
+  if (options.useBatch && wave.length > 1) {
+    for (const version of ['v1.0', 'beta'] as const) {
+      const same = wave.filter((d) => d.version === version);
+      for (let index = 0; index < same.length; index += MAX_BATCH) {
+        await deleteInBatch(ctx, objectId, same.slice(index, index + MAX_BATCH), finalTry);
+      }
+    }
+    return;
+  }
+  await pool(wave, Math.max(1, options.concurrency), (deletion) => deleteOne(ctx, objectId, deletion, finalTry));
+}
+
+function deletePath(objectId: string, deletion: PlannedDeletion): string {
+  return `/users/${objectId}/authentication/${deletion.collection}/${encodeURIComponent(deletion.id)}`;
+}
+
+function progressOf(ctx: StepContext, id: string): DeletionProgress {
+  const existing = ctx.state.deletions[id];
+  if (existing) return existing;
+  const fresh: DeletionProgress = { outcome: 'pending', attempts: 0, requestIds: [] };
+  ctx.state.deletions[id] = fresh;
+  return fresh;
+}
+
+async function deleteOne(ctx: StepContext, objectId: string, deletion: PlannedDeletion, finalTry: boolean): Promise<void> {
+  const progress = progressOf(ctx, deletion.id);
+  progress.attempts += 1;
+  let response: GraphResponse;
+  try {
+    response = await ctx.call({ method: 'DELETE', version: deletion.version, path: deletePath(objectId, deletion) });
+  } catch (error) {
+    if (error instanceof GraphNetworkError) {
+      return settle(ctx, deletion, progress, 'failed', undefined, `no answer from Graph: ${error.message}`);
+    }
+    throw error;
+  }
+  return settleFromStatus(ctx, deletion, progress, response.status, response.requestId, response.body, finalTry);
+}
+
+async function settleFromStatus(
+  ctx: StepContext,
+  deletion: PlannedDeletion,
+  progress: DeletionProgress,
+  status: number,
+  requestId: string | undefined,
+  body: unknown,
+  finalTry: boolean,
+): Promise<void> {
+  if (status === 204 || status === 200) return settle(ctx, deletion, progress, 'deleted', requestId);
+  // Gone already: removed by the user, another run, or a lost answer to our own earlier DELETE.
+  if (status === 404) return settle(ctx, deletion, progress, 'already-gone', requestId);
+  if (isDefaultRefusal(status, body)) {
+    if (!finalTry) return settle(ctx, deletion, progress, 'deferred', requestId, graphErrorText(body));
+    return settle(
+      ctx,
+      deletion,
+      progress,
+      'failed',
+      requestId,
+      `Graph refuses to delete the user's default method while other methods remain (${graphErrorText(body) ?? status}). Include the remaining methods in the reset, or have the user change the default method.`,
+    );
+  }
+  return settle(ctx, deletion, progress, 'failed', requestId, graphErrorText(body) ?? `HTTP ${status}`);
+}
+
+async function settle(
+  ctx: StepContext,
+  deletion: PlannedDeletion,
+  progress: DeletionProgress,
+  outcome: DeletionProgress['outcome'],
+  requestId: string | undefined,
+  error?: string,
+): Promise<void> {
+  progress.outcome = outcome;
+  if (requestId) progress.requestIds.push(requestId);
+  if (error) progress.error = error;
+  else delete progress.error;
+  await ctx.record({
+    step: 'delete',
+    outcome,
+    methodId: deletion.id,
+    ...(requestId ? { requestId } : {}),
+    detail: `${deletion.kind} ${deletion.detail}${error ? `: ${error}` : ''}`,
+  });
+}
+
+/**
+ * One wave as $batch requests. Graph answers 200 even when inner requests fail and throttles each
+ * inner request on its own; the SDK does not retry inside a batch, so throttled ones are re-batched here.
+ */
+async function deleteInBatch(ctx: StepContext, objectId: string, chunk: PlannedDeletion[], finalTry: boolean): Promise<void> {
+  let pending = chunk;
+  for (let attempt = 1; pending.length > 0; attempt += 1) {
+    const byId = new Map(pending.map((d, index) => [String(index + 1), d]));
+    for (const deletion of pending) progressOf(ctx, deletion.id).attempts += 1;
+    let response: GraphResponse;
+    try {
+      response = await ctx.call({
+        method: 'POST',
+        version: pending[0]!.version,
+        path: '/$batch',
+        body: { requests: [...byId].map(([id, d]) => ({ id, method: 'DELETE', url: deletePath(objectId, d) })) },
+      });
+    } catch (error) {
+      if (!(error instanceof GraphNetworkError)) throw error;
+      for (const deletion of pending) await settle(ctx, deletion, progressOf(ctx, deletion.id), 'failed', undefined, `no answer from Graph: ${error.message}`);
+      return;
+    }
+    const parsed = batchResponseSchema.safeParse(response.body);
+    if (response.status !== 200 || !parsed.success) {
+      const why = graphErrorText(response.body) ?? `$batch answered HTTP ${response.status}`;
+      for (const deletion of pending) await settle(ctx, deletion, progressOf(ctx, deletion.id), 'failed', response.requestId, why);
+      return;
+    }
+    const again: PlannedDeletion[] = [];
+    let wait = 0;
+    let throttledWhy = '';
+    for (const [id, deletion] of byId) {
+      const inner = parsed.data.responses.find((r) => r.id === id);
+      const progress = progressOf(ctx, deletion.id);
+      if (!inner) {
+        await settle(ctx, deletion, progress, 'failed', response.requestId, '$batch answer had no response for this request');
+        continue;
+      }
+      const innerRequestId = header(inner.headers, 'request-id') ?? response.requestId;
+      if (RETRYABLE_STATUSES.has(inner.status)) {
+        const retryAfter = Number(header(inner.headers, 'retry-after'));
+        wait = Math.max(wait, Number.isFinite(retryAfter) ? retryAfter : backoffSeconds(ctx.policy, attempt));
+        throttledWhy = `inner DELETE in $batch answered ${inner.status}`;
+        again.push(deletion);
+        continue;
+      }
+      await settleFromStatus(ctx, deletion, progress, inner.status, innerRequestId, inner.body, finalTry);
+    }
+    if (again.length > 0 && attempt >= ctx.policy.maxAttempts) {
+      throw new RetryLaterError(new Date(ctx.policy.now() + Math.max(wait, 1) * 1000), `${throttledWhy} after ${attempt} attempts`);
+    }
+    if (again.length > 0) await pause(wait, ctx.policy, throttledWhy);
+    pending = again;
+  }
+}
+
+function header(headers: Record<string, string> | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name);
+  return key ? headers[key] : undefined;
+}
+
+/** Runs tasks with at most `limit` at once; after a RetryLaterError no new task starts. */
+async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let stop: unknown;
+  const worker = async () => {
+    while (stop === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await task(item);
+      } catch (error) {
+        stop ??= error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (stop !== undefined) throw stop;
+}
