@@ -27,7 +27,7 @@ export class StorageUnavailableError extends Error {
 }
 
 export interface RequestStoreOptions {
-  /** Give up on one storage call after this long (the SDK's own retries included). Default 8 s. */
+  /** Give up on one storage call after this long (the SDK's own retries included). Default 5 s. */
   timeoutMs?: number;
 }
 
@@ -56,7 +56,7 @@ export class RequestStore {
     private readonly table: TableClient,
     options: RequestStoreOptions = {},
   ) {
-    this.timeoutMs = options.timeoutMs ?? 8000;
+    this.timeoutMs = options.timeoutMs ?? 5000;
   }
 
   /** Inserts the row unless one with its id exists; then returns the existing row instead. */
