@@ -1,7 +1,10 @@
 import type { FunctionDefinition } from './definition';
 import { health } from './health';
 import { resetIntake, resetIntakeJira, resetIntakeServiceNow } from './reset-intake';
+import { resetPoison } from './reset-poison';
 import { resetStatus } from './reset-status';
+import { resetSweeper } from './reset-sweeper';
+import { resetWorker } from './reset-worker';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and served by the local host. */
 export const functionDefinitions: readonly FunctionDefinition[] = [
@@ -10,4 +13,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   resetIntakeJira,
   resetIntake,
   resetStatus,
+  resetWorker,
+  resetPoison,
+  resetSweeper,
 ];

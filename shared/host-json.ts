@@ -1,7 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 
-/** The parts of host.json the local host honours, with the Functions host's own defaults. */
+/**
+ * The queue settings of host.json, with the Functions host's own defaults. The local host honours
+ * them; the worker reads maxDequeueCount to know when a try is the last one.
+ */
 export interface QueueSettings {
   maxDequeueCount: number;
   visibilityTimeoutMs: number;
@@ -58,4 +62,16 @@ export function parseTimeSpanMs(value: string): number {
     ((Number(days ?? 0) * 24 + Number(hours)) * 3600 + Number(minutes) * 60 + Number(seconds)) * 1000 +
     Math.round(Number(fraction ?? 0) * 1000)
   );
+}
+
+let appQueueSettings: QueueSettings | undefined;
+
+/** The app's own host.json (found by walking up from here, as the compiled code sits one folder deeper). */
+export function appHostQueueSettings(): QueueSettings {
+  if (!appQueueSettings) {
+    let dir = __dirname;
+    for (let depth = 0; depth < 5 && !existsSync(join(dir, 'host.json')); depth += 1) dir = dirname(dir);
+    appQueueSettings = readQueueSettings(join(dir, 'host.json'));
+  }
+  return appQueueSettings;
 }

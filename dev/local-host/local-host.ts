@@ -1,6 +1,6 @@
 import { QueueServiceClient } from '@azure/storage-queue';
 import type { FunctionDefinition } from '../../functions/definition';
-import { readQueueSettings, type QueueSettings } from './host-json';
+import { readQueueSettings, type QueueSettings } from '../../shared/host-json';
 import { LocalHttpServer } from './http-server';
 import { consoleLog, type HostLog } from './log';
 import { QueuePoller } from './queue-poller';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvocationContext, type StorageQueueFunctionOptions } from '@azure/functions';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
-import type { QueueSettings } from './host-json';
+import type { QueueSettings } from '../../shared/host-json';
 import type { HostLog } from './log';
 
 export interface QueueFunction {

@@ -52,10 +52,16 @@ export class AuditLog {
 
   constructor(private readonly table: TableClient) {}
 
-  async append(requestId: string, actor: AuditActor, target: string, entry: NewAuditEntry): Promise<AuditEntry> {
+  /**
+   * Appends one row. `after` is the head the caller last wrote, which saves reading the chain; if
+   * another writer got there first, the insert conflicts and the head is read from the table.
+   */
+  async append(requestId: string, actor: AuditActor, target: string, entry: NewAuditEntry, after?: AuditHead): Promise<AuditEntry> {
     await this.ensureTable();
+    let known: AuditHead | undefined = after;
     for (let attempt = 0; attempt < 5; attempt += 1) {
-      const last = await this.lastEntry(requestId);
+      const last = known ?? (await this.lastEntry(requestId));
+      known = undefined;
       const unsigned: Omit<AuditEntry, 'hash'> = {
         requestId,
         seq: (last?.seq ?? 0) + 1,

@@ -23,11 +23,16 @@ export class ResetQueue {
     this.timeoutMs = options.timeoutMs ?? 5000;
   }
 
-  async send(requestId: string): Promise<void> {
+  /** `delaySeconds` keeps the message invisible that long: a throttled or waiting reset comes back later. */
+  async send(requestId: string, delaySeconds?: number): Promise<void> {
     await this.ensureQueue();
     const message: ResetQueueMessage = { requestId };
     try {
-      await this.queue.sendMessage(encodeQueueMessage(message), { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+      await this.queue.sendMessage(encodeQueueMessage(message), {
+        abortSignal: AbortSignal.timeout(this.timeoutMs),
+        // The queue service accepts at most seven days of delay.
+        ...(delaySeconds ? { visibilityTimeout: Math.min(Math.ceil(delaySeconds), 7 * 24 * 3600) } : {}),
+      });
     } catch (error) {
       // The queue may have been deleted since we created it: create it again next time.
       this.queueReady = undefined;

@@ -5,6 +5,7 @@ export const TABLES = {
   bulkJobs: 'BulkJobs',
   bulkItems: 'BulkItems',
   pacing: 'GraphPacing',
+  targets: 'ResetTargets',
 } as const;
 
 export const QUEUES = {

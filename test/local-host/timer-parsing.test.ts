@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseNcrontab } from '../../dev/local-host/timer-scheduler';
-import { parseTimeSpanMs } from '../../dev/local-host/host-json';
+import { parseTimeSpanMs } from '../../shared/host-json';
 
 describe('NCRONTAB schedules', () => {
   it('reads six fields with seconds first', () => {

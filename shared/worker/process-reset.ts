@@ -1,0 +1,259 @@
+import { resetStateSchema, runReset, type ResetResult, type ResetState } from '../graph';
+import { FINAL_STATUSES, type RequestStatus, type StoredRequest } from '../requests/request-row';
+import { LeaseLostError, RequestProgress } from './request-progress';
+import { resetMessageSchema } from './reset-message';
+import { logFieldsOf } from './request-view';
+import { summariseResult } from './result-summary';
+import { LEASE_MS, type WorkerDependencies } from './worker-dependencies';
+
+export interface Delivery {
+  /** How often the queue has handed out this message, this time included. */
+  dequeueCount: number;
+  /** host.json's maxDequeueCount: the try after which the message goes to the poison queue. */
+  maxDequeueCount: number;
+}
+
+export type WorkerOutcome =
+  | 'malformed'
+  | 'missing'
+  | 'already-finished'
+  | 'held-elsewhere'
+  | 'deferred'
+  | 'lost-race'
+  | 'waiting-for-user'
+  | 'retry-later'
+  | RequestStatus;
+
+/** A failure the queue should retry: thrown after the request was left ready to resume. */
+export class TransientResetError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TransientResetError';
+  }
+}
+
+/**
+ * Handles one message of queue mfa-resets: claims the request (accepted → running, ETag), applies the
+ * guards that need stored state, runs the Graph engine with every finished step persisted and audited,
+ * and ends the request in an honest status. A duplicate message finds the request taken or finished
+ * and does nothing; a re-delivered one resumes from the persisted step state.
+ */
+export async function processResetMessage(message: unknown, delivery: Delivery, deps: WorkerDependencies): Promise<WorkerOutcome> {
+  const parsed = resetMessageSchema.safeParse(message);
+  if (!parsed.success) {
+    deps.log.error('reset message is not {requestId}; dropped', { dequeueCount: delivery.dequeueCount });
+    return 'malformed';
+  }
+  const requestId = parsed.data.requestId;
+  const row = await deps.store.get(requestId);
+  if (!row) {
+    deps.log.warn('reset message names no stored request; dropped', { requestId });
+    return 'missing';
+  }
+  const now = Date.now();
+  if (FINAL_STATUSES.includes(row.status)) return 'already-finished';
+  const leaseUntil = row.leaseUntil ? Date.parse(row.leaseUntil) : 0;
+  if (row.status === 'running' && leaseUntil > now) {
+    deps.log.info('request is being worked on elsewhere; duplicate message dropped', logFieldsOf(row));
+    return 'held-elsewhere';
+  }
+  // Deferred (throttled, or waiting for another reset of the user): its own delayed message comes later.
+  if (row.status === 'accepted' && leaseUntil > now + 5000) return 'deferred';
+
+  const progress = new RequestProgress(row, deps);
+  try {
+    await progress.save({
+      status: 'running',
+      statusReason: undefined,
+      attempts: row.attempts + 1,
+      leaseUntil: new Date(now + LEASE_MS).toISOString(),
+    });
+  } catch (error) {
+    if (error instanceof LeaseLostError) return 'lost-race';
+    throw error;
+  }
+
+  try {
+    return await runClaimed(progress, delivery, deps);
+  } catch (error) {
+    if (error instanceof LeaseLostError) {
+      deps.log.warn('another worker took the request over; stopping', { requestId });
+      return 'lost-race';
+    }
+    return await handleCrash(progress, delivery, deps, error);
+  }
+}
+
+async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: WorkerDependencies): Promise<WorkerOutcome> {
+  const row = progress.current;
+  const fields = logFieldsOf(row);
+  const target = row.targetObjectId ? `oid:${row.targetObjectId}` : `upn:${(row.targetUpn ?? '').toLowerCase()}`;
+  const firstRun = row.engineState === undefined;
+  await progress.audit({
+    action: firstRun ? 'start' : 'resume',
+    outcome: 'running',
+    detail: `attempt ${row.attempts}, delivery ${delivery.dequeueCount} of ${delivery.maxDequeueCount}`,
+  });
+
+  if (firstRun) {
+    const refusal = await statefulRefusal(row, target, deps);
+    if (refusal) {
+      return finish(progress, deps, target, { status: 'rejected', statusReason: refusal.reason }, { status: 'rejected', code: refusal.code, reason: refusal.reason });
+    }
+  }
+
+  if (!row.dryRun) {
+    const lock = await deps.targets.acquire(target, row.id, new Date(Date.now() + LEASE_MS));
+    if (!lock.ok) {
+      const reason = `another reset of the same user (${lock.heldBy}) is running; this one waits until it ends`;
+      await progress.audit({ action: 'wait', outcome: 'deferred', detail: reason });
+      await progress.save({ status: 'accepted', statusReason: reason, leaseUntil: lock.until.toISOString() });
+      await deps.queue.send(row.id, secondsUntil(lock.until));
+      deps.log.info('deferred: user busy', { ...fields, heldBy: lock.heldBy });
+      return 'waiting-for-user';
+    }
+  }
+
+  const previous = row.engineState ? parseState(row.engineState) : undefined;
+  const result = await runReset(
+    deps.graph,
+    {
+      target: row.targetObjectId ? { objectId: row.targetObjectId } : { userPrincipalName: row.targetUpn },
+      profile: row.profile,
+      methods: row.methods,
+      revokeSessions: row.revokeSessions,
+      temporaryAccessPass: row.temporaryAccessPass,
+      dryRun: row.dryRun,
+    },
+    {
+      guards: {
+        protectedGroupIds: deps.settings.PROTECTED_GROUP_IDS,
+        breakGlassUpns: deps.settings.BREAK_GLASS_UPNS,
+        tenantDomains: deps.settings.TENANT_DOMAINS,
+      },
+      concurrency: deps.settings.GRAPH_MAX_CONCURRENCY,
+      maxInlineWaitSeconds: deps.settings.GRAPH_MAX_INLINE_WAIT_SECONDS,
+      ...deps.engine,
+      state: previous,
+      onStep: async (state, event) => {
+        await progress.audit({
+          action: event.methodId ? `${event.step} ${event.methodId}` : event.step,
+          outcome: event.outcome,
+          detail: event.detail,
+          graphRequestIds: event.requestId ? [event.requestId] : [],
+        });
+        await progress.save({ engineState: JSON.stringify(state), leaseUntil: new Date(Date.now() + LEASE_MS).toISOString() });
+        if (!row.dryRun) await deps.targets.acquire(target, row.id, new Date(Date.now() + LEASE_MS));
+      },
+    },
+  );
+
+  if (result.oneTimeSecrets?.temporaryAccessPass) {
+    // The pass is shown once by Graph; it is handed on only through a secure channel, never stored or logged here.
+    deps.log.info('a Temporary Access Pass was issued; its value is not stored', fields);
+  }
+
+  if (result.status === 'retry-later') {
+    const reason = `Graph is throttling; resumes at ${result.retryAt} (${result.reason})`;
+    await progress.audit({ action: 'defer', outcome: 'retry-later', detail: reason });
+    await progress.save({ status: 'accepted', statusReason: reason, engineState: JSON.stringify(result.state), leaseUntil: result.retryAt });
+    if (!row.dryRun) await deps.targets.release(target, row.id);
+    await deps.queue.send(row.id, secondsUntil(new Date(result.retryAt)));
+    deps.log.warn('throttled: re-queued for later', { ...fields, retryAt: result.retryAt });
+    return 'retry-later';
+  }
+
+  if (result.status === 'failed' && 'transient' in result && result.transient === true && delivery.dequeueCount < delivery.maxDequeueCount) {
+    await progress.audit({ action: 'attempt', outcome: 'failed', detail: `${result.reason}; the queue retries` });
+    await progress.save({ engineState: JSON.stringify(result.state), statusReason: `attempt ${progress.current.attempts} failed: ${result.reason}`, leaseUntil: new Date().toISOString() });
+    if (!row.dryRun) await deps.targets.release(target, row.id);
+    throw new TransientResetError(result.reason);
+  }
+
+  return finish(progress, deps, target, { status: result.status, statusReason: 'reason' in result ? result.reason : undefined, engineState: JSON.stringify(result.state) }, result);
+}
+
+/** Refusals that need stored state rather than the directory: approval, and the per-user cooldown. */
+async function statefulRefusal(row: StoredRequest, target: string, deps: WorkerDependencies): Promise<{ code: string; reason: string } | undefined> {
+  if (deps.settings.REQUIRE_APPROVAL && !row.approvedBy) {
+    return {
+      code: 'approval-missing',
+      reason: 'this service requires an approver (REQUIRE_APPROVAL) and the request names none; approve the ticket and send it again',
+    };
+  }
+  if (row.dryRun) return undefined;
+  const windowMinutes = deps.settings.RESET_COOLDOWN_MINUTES;
+  const since = new Date(Date.now() - windowMinutes * 60_000);
+  const recent = await deps.targets.resetsSince(target, since, row.id);
+  if (recent >= deps.settings.RESET_COOLDOWN_MAX) {
+    return {
+      code: 'cooldown',
+      reason: `this user's MFA was already reset ${recent} times in the last ${windowMinutes} minutes (limit ${deps.settings.RESET_COOLDOWN_MAX}); repeated resets can mean social engineering, so a person must look at this ticket`,
+    };
+  }
+  return undefined;
+}
+
+type FinalStatus = Exclude<ResetResult['status'], 'retry-later'>;
+
+async function finish(
+  progress: RequestProgress,
+  deps: WorkerDependencies,
+  target: string,
+  changes: { status: FinalStatus; statusReason?: string; engineState?: string },
+  result: ResetResult | { status: 'rejected'; code: string; reason: string },
+): Promise<WorkerOutcome> {
+  const row = progress.current;
+  const completedAt = new Date();
+  const summary = summariseResult(result);
+  await progress.audit({ action: 'finish', outcome: changes.status, detail: changes.statusReason ?? summary.headline });
+  await progress.save({
+    ...changes,
+    result: JSON.stringify(summary),
+    leaseUntil: undefined,
+    completedAt: completedAt.toISOString(),
+  });
+  if (!row.dryRun) {
+    if (changes.status === 'completed' || changes.status === 'partial') await deps.targets.recordReset(target, row.id, completedAt);
+    await deps.targets.release(target, row.id);
+  }
+  const log = changes.status === 'completed' || changes.status === 'planned' ? deps.log.info : deps.log.warn;
+  log(`reset ${changes.status}`, { ...logFieldsOf(progress.current), reason: changes.statusReason });
+  return changes.status;
+}
+
+/**
+ * The invocation failed outside the engine's own handling (storage, a bug, a crash injected by a test).
+ * The request is left resumable and the queue retries; on the last try it ends `failed` with the cause.
+ */
+async function handleCrash(progress: RequestProgress, delivery: Delivery, deps: WorkerDependencies, error: unknown): Promise<WorkerOutcome> {
+  const cause = error instanceof Error ? error.message : String(error);
+  const fields = logFieldsOf(progress.current);
+  if (error instanceof TransientResetError) throw error;
+  if (delivery.dequeueCount >= delivery.maxDequeueCount) {
+    try {
+      const reason = `failed on the last of ${delivery.maxDequeueCount} tries: ${cause}`;
+      await progress.audit({ action: 'finish', outcome: 'failed', detail: reason });
+      await progress.save({ status: 'failed', statusReason: reason, leaseUntil: undefined, completedAt: new Date().toISOString() });
+      deps.log.error('reset failed on its last try', { ...fields, cause });
+      return 'failed';
+    } catch {
+      // Storage itself is down: the message goes to the poison queue, whose handler marks the request.
+    }
+  } else {
+    // Let the next delivery take over at once instead of waiting for the lease to run out.
+    await progress
+      .save({ statusReason: `attempt ${progress.current.attempts} failed: ${cause}`, leaseUntil: new Date().toISOString() })
+      .catch(() => undefined);
+  }
+  deps.log.warn('reset attempt failed; the queue retries', { ...fields, cause, dequeueCount: delivery.dequeueCount });
+  throw error;
+}
+
+function parseState(json: string): ResetState {
+  return resetStateSchema.parse(JSON.parse(json));
+}
+
+function secondsUntil(when: Date): number {
+  return Math.max(1, Math.ceil((when.getTime() - Date.now()) / 1000));
+}

@@ -1,0 +1,51 @@
+import type { AuditHead } from '../audit/audit-log';
+import type { NewAuditEntry } from '../audit/audit-entry';
+import type { RequestRow, StoredRequest } from '../requests/request-row';
+import { RequestConflictError } from '../requests/request-store';
+import { actorOf, auditHeadOf, targetOf } from './request-view';
+import type { WorkerDependencies } from './worker-dependencies';
+
+/** Someone else changed the request since this worker read it: it no longer holds it, and stops. */
+export class LeaseLostError extends Error {
+  constructor(requestId: string) {
+    super(`request ${requestId} was taken over by another worker`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/**
+ * One worker's hold on a request row: audit rows are appended to the request's chain, and every save
+ * carries the chain's head, so the row always names the last audit row it knew of.
+ */
+export class RequestProgress {
+  private head: AuditHead | undefined;
+
+  constructor(
+    private row: StoredRequest,
+    private readonly deps: Pick<WorkerDependencies, 'store' | 'audit'>,
+  ) {
+    this.head = auditHeadOf(row);
+  }
+
+  get current(): StoredRequest {
+    return this.row;
+  }
+
+  async audit(entry: NewAuditEntry): Promise<void> {
+    const written = await this.deps.audit.append(this.row.id, actorOf(this.row), targetOf(this.row), entry, this.head);
+    this.head = { seq: written.seq, hash: written.hash };
+  }
+
+  /** Writes the row with the given changes if nobody else changed it since; LeaseLostError otherwise. */
+  async save(changes: Partial<RequestRow>): Promise<StoredRequest> {
+    const { etag, ...current } = this.row;
+    const next: RequestRow = { ...current, ...changes, ...(this.head ? { auditSeq: this.head.seq, auditHash: this.head.hash } : {}) };
+    try {
+      this.row = await this.deps.store.update(next, etag);
+    } catch (error) {
+      if (error instanceof RequestConflictError) throw new LeaseLostError(this.row.id);
+      throw error;
+    }
+    return this.row;
+  }
+}

@@ -1,0 +1,33 @@
+import type { AuditLog } from '../audit/audit-log';
+import type { Settings } from '../config';
+import type { GraphTransport, ResetOptions } from '../graph';
+import type { Logger } from '../log';
+import type { RequestStore } from '../requests/request-store';
+import type { ResetQueue } from '../requests/reset-queue';
+import type { TargetGuard } from './target-guard';
+
+/** Everything the worker, the sweeper and the poison handler use; built by worker-services.ts. */
+export interface WorkerDependencies {
+  store: RequestStore;
+  queue: ResetQueue;
+  audit: AuditLog;
+  targets: TargetGuard;
+  graph: GraphTransport;
+  settings: Pick<
+    Settings,
+    | 'REQUIRE_APPROVAL'
+    | 'RESET_COOLDOWN_MAX'
+    | 'RESET_COOLDOWN_MINUTES'
+    | 'PROTECTED_GROUP_IDS'
+    | 'BREAK_GLASS_UPNS'
+    | 'TENANT_DOMAINS'
+    | 'GRAPH_MAX_CONCURRENCY'
+    | 'GRAPH_MAX_INLINE_WAIT_SECONDS'
+  >;
+  log: Logger;
+  /** Engine options beyond the settings: `$batch`, and shorter retry waits in tests. */
+  engine?: Pick<ResetOptions, 'useBatch' | 'retry'>;
+}
+
+/** How long a worker holds a request (and its user) without writing progress before others may take over. */
+export const LEASE_MS = 2 * 60 * 1000;
