@@ -1,0 +1,123 @@
+import type { TenantFile } from './tenant-file';
+
+/** The security group whose members the demo configuration protects (PROTECTED_GROUP_IDS). */
+export const DEMO_PROTECTED_GROUP_ID = '5f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5';
+export const DEMO_BREAK_GLASS_UPN = 'breakglass@contoso.com';
+
+/**
+ * The built-in demo tenant: one user per situation a service desk meets. Phone numbers are from the
+ * fictional 555-01xx range.
+ */
+export const demoTenant: TenantFile = {
+  tenantId: '0b1d2c3e-4f50-4617-8a9b-0c1d2e3f4a5b',
+  displayName: 'Contoso (demo)',
+  domains: ['contoso.com'],
+  groups: [
+    { id: DEMO_PROTECTED_GROUP_ID, displayName: 'Executives (protected)' },
+    { id: '6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d', displayName: 'Board office', memberOf: ['Executives (protected)'] },
+    { id: '7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e', displayName: 'All staff' },
+  ],
+  users: [
+    {
+      userPrincipalName: 'adele.vance@contoso.com',
+      displayName: 'Adele Vance',
+      note: 'lost her phone: mobile + alternate mobile, Authenticator (default), software OATH, FIDO2 key, email',
+      groups: ['All staff'],
+      defaultMethod: 'push',
+      methods: [
+        { type: 'phone', phoneType: 'mobile', phoneNumber: '+1 4255550101' },
+        { type: 'phone', phoneType: 'alternateMobile', phoneNumber: '+1 4255550102' },
+        { type: 'microsoftAuthenticator', displayName: 'Pixel 8', deviceTag: 'SoftwareTokenActivated' },
+        { type: 'softwareOath' },
+        { type: 'fido2', displayName: 'YubiKey 5 NFC', model: 'YubiKey 5 NFC' },
+        { type: 'email', emailAddress: 'adele.personal@example.net' },
+      ],
+    },
+    {
+      userPrincipalName: 'megan.bowen@contoso.com',
+      displayName: 'Megan Bowen',
+      note: 'SMS to her mobile is the default; office phone, hardware OATH token, Windows Hello',
+      groups: ['All staff'],
+      defaultMethod: 'sms',
+      methods: [
+        { type: 'phone', phoneType: 'mobile', phoneNumber: '+1 4255550111' },
+        { type: 'phone', phoneType: 'office', phoneNumber: '+1 4255550112' },
+        { type: 'hardwareOath', displayName: 'Token 2 C302', serialNumber: 'C302-00471234', manufacturer: 'Token2' },
+        { type: 'windowsHelloForBusiness', displayName: 'MEGAN-LAPTOP' },
+      ],
+    },
+    {
+      userPrincipalName: "patti.o'neil@contoso.com",
+      displayName: "Patti O'Neil",
+      note: 'apostrophe in the UPN; a Temporary Access Pass and a platform credential',
+      groups: ['All staff'],
+      methods: [
+        { type: 'microsoftAuthenticator', displayName: 'iPhone 15' },
+        { type: 'temporaryAccessPass', lifetimeInMinutes: 480, isUsableOnce: false },
+        { type: 'platformCredential', displayName: 'PATTI-MBP' },
+      ],
+    },
+    {
+      userPrincipalName: 'lee.gu@contoso.com',
+      displayName: 'Lee Gu',
+      note: 'a method of a type this project does not know yet, and an external authentication method',
+      groups: ['All staff'],
+      methods: [
+        { type: 'phone', phoneType: 'mobile', phoneNumber: '+44 7700900123' },
+        { type: 'externalAuthentication', displayName: 'Contoso RSA bridge' },
+        { type: 'other', odataType: '#microsoft.graph.qrCodePinAuthenticationMethod', displayName: 'QR code badge' },
+      ],
+    },
+    {
+      userPrincipalName: 'alex.wilber_fabrikam.com#EXT#@contoso.com',
+      displayName: 'Alex Wilber (Fabrikam)',
+      userType: 'Guest',
+      note: 'a guest (refused): #EXT# in the UPN',
+      methods: [{ type: 'email', emailAddress: 'alex.wilber@fabrikam.com' }],
+    },
+    {
+      userPrincipalName: 'globaladmin@contoso.com',
+      displayName: 'Global Administrator',
+      note: 'holds Global Administrator (refused)',
+      roles: ['Global Administrator'],
+      methods: [{ type: 'microsoftAuthenticator', displayName: 'Admin phone' }, { type: 'fido2', displayName: 'Admin key' }],
+    },
+    {
+      userPrincipalName: 'isaiah.langer@contoso.com',
+      displayName: 'Isaiah Langer',
+      note: 'Helpdesk Administrator (refused: Authentication Administrators cannot reset other admins)',
+      roles: ['Helpdesk Administrator'],
+      methods: [{ type: 'phone', phoneType: 'mobile', phoneNumber: '+1 4255550131' }],
+    },
+    {
+      userPrincipalName: DEMO_BREAK_GLASS_UPN,
+      displayName: 'Emergency access',
+      note: 'break-glass account (refused when listed in BREAK_GLASS_UPNS)',
+      methods: [{ type: 'fido2', displayName: 'Break-glass key 1' }],
+    },
+    {
+      userPrincipalName: 'lynne.robbins@contoso.com',
+      displayName: 'Lynne Robbins',
+      note: 'in the Board office group, nested in the protected Executives group (refused when protected)',
+      groups: ['Board office'],
+      methods: [{ type: 'phone', phoneType: 'mobile', phoneNumber: '+1 4255550141' }, { type: 'microsoftAuthenticator', displayName: 'Galaxy S24' }],
+    },
+    {
+      userPrincipalName: 'diego.siciliani@contoso.com',
+      displayName: 'Diego Siciliani',
+      note: 'a phone that will not go (the method cannot be deleted): ends as partial',
+      groups: ['All staff'],
+      methods: [
+        { type: 'microsoftAuthenticator', displayName: 'Pixel 7' },
+        { type: 'phone', phoneType: 'office', phoneNumber: '+1 4255550151', undeletable: 'refuse' },
+      ],
+    },
+    {
+      userPrincipalName: 'nestor.wilke@contoso.com',
+      displayName: 'Nestor Wilke',
+      note: 'no MFA registered: nothing to do',
+      groups: ['All staff'],
+      methods: [],
+    },
+  ],
+};

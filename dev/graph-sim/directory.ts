@@ -1,0 +1,324 @@
+import { randomInt } from 'node:crypto';
+import type { MethodKind } from '../../shared/method-names';
+import { roleName, roleTemplateId } from './roles';
+import { stableId, type ParsedTenantFile, type TenantMethod } from './tenant-file';
+
+/**
+ * The simulated directory: users, their methods, groups and roles, and the rules Graph enforces on
+ * them. Handlers call into this; tests read it to check what really changed.
+ */
+
+export const PHONE_IDS = {
+  mobile: '3179e48a-750b-4051-897c-87b9720928f7',
+  alternateMobile: 'b6332ec1-7057-4abe-9331-3d72feddfe41',
+  office: 'e37fc753-ff3b-4958-9484-eaa9425c82bc',
+} as const;
+const PASSWORD_ID = '28c10230-6103-485e-b985-444c60001490';
+
+export const COLLECTIONS: Readonly<Record<string, MethodKind | 'password'>> = {
+  phoneMethods: 'phone',
+  microsoftAuthenticatorMethods: 'microsoftAuthenticator',
+  softwareOathMethods: 'softwareOath',
+  hardwareOathMethods: 'hardwareOath',
+  fido2Methods: 'fido2',
+  windowsHelloForBusinessMethods: 'windowsHelloForBusiness',
+  emailMethods: 'email',
+  temporaryAccessPassMethods: 'temporaryAccessPass',
+  platformCredentialMethods: 'platformCredential',
+  externalAuthenticationMethods: 'externalAuthentication',
+  passwordMethods: 'password',
+};
+
+const ODATA_TYPES: Readonly<Record<MethodKind | 'password', string>> = {
+  phone: '#microsoft.graph.phoneAuthenticationMethod',
+  microsoftAuthenticator: '#microsoft.graph.microsoftAuthenticatorAuthenticationMethod',
+  softwareOath: '#microsoft.graph.softwareOathAuthenticationMethod',
+  hardwareOath: '#microsoft.graph.hardwareOathAuthenticationMethod',
+  fido2: '#microsoft.graph.fido2AuthenticationMethod',
+  windowsHelloForBusiness: '#microsoft.graph.windowsHelloForBusinessAuthenticationMethod',
+  email: '#microsoft.graph.emailAuthenticationMethod',
+  temporaryAccessPass: '#microsoft.graph.temporaryAccessPassAuthenticationMethod',
+  platformCredential: '#microsoft.graph.platformCredentialAuthenticationMethod',
+  externalAuthentication: '#microsoft.graph.externalAuthenticationMethod',
+  password: '#microsoft.graph.passwordAuthenticationMethod',
+};
+
+const DEFAULT_CAPABLE = new Set<string>(['phone', 'microsoftAuthenticator', 'softwareOath', 'hardwareOath']);
+
+export interface SimMethod {
+  id: string;
+  kind: MethodKind | 'password' | 'other';
+  odataType: string;
+  /** Graph's properties of the method, as listed. */
+  props: Record<string, unknown>;
+  undeletable?: 'refuse' | 'sticky';
+}
+
+export interface SimUser {
+  id: string;
+  userPrincipalName: string;
+  displayName: string;
+  userType: 'Member' | 'Guest';
+  accountEnabled: boolean;
+  roleTemplateIds: string[];
+  groupIds: string[];
+  defaultMethod: string;
+  methods: SimMethod[];
+  note?: string;
+  signInSessionsValidFromDateTime: string;
+}
+
+export interface SimGroup {
+  id: string;
+  displayName: string;
+  memberOf: string[];
+  roleTemplateIds: string[];
+}
+
+export interface Removal {
+  userId: string;
+  userPrincipalName: string;
+  methodId: string;
+  kind: string;
+  at: string;
+  requestId: string;
+}
+
+export type Outcome = { status: number; body?: unknown };
+
+export const graphError = (status: number, code: string, message: string): Outcome => ({ status, body: { error: { code, message } } });
+
+export class SimDirectory {
+  readonly tenantId: string;
+  readonly displayName: string;
+  readonly domains: string[];
+  readonly signInPreferencesEnabled: boolean;
+  readonly users: SimUser[] = [];
+  readonly groups: SimGroup[] = [];
+  /** Every method a DELETE actually removed, in order: a method removed twice would show twice. */
+  readonly removals: Removal[] = [];
+  readonly revocations: { userId: string; at: string; requestId: string }[] = [];
+  /** Passes issued (never the secret). */
+  readonly passesIssued: { userId: string; methodId: string; at: string; requestId: string }[] = [];
+
+  constructor(file: ParsedTenantFile) {
+    this.tenantId = file.tenantId ?? stableId('tenant', file.domains[0]!);
+    this.displayName = file.displayName;
+    this.domains = file.domains;
+    this.signInPreferencesEnabled = file.signInPreferences;
+    for (const group of file.groups) {
+      this.groups.push({
+        id: (group.id ?? stableId('group', group.displayName)).toLowerCase(),
+        displayName: group.displayName,
+        memberOf: [],
+        roleTemplateIds: group.roles.map(roleTemplateId),
+      });
+    }
+    file.groups.forEach((group, index) => (this.groups[index]!.memberOf = group.memberOf.map((ref) => this.groupRef(ref))));
+    for (const user of file.users) {
+      const methods = user.methods.map((method, index) => toSimMethod(user.userPrincipalName, method, index));
+      if (!methods.some((m) => m.kind === 'password') && user.userType !== 'Guest') {
+        methods.unshift({ id: PASSWORD_ID, kind: 'password', odataType: ODATA_TYPES.password, props: { password: null } });
+      }
+      this.users.push({
+        id: (user.id ?? stableId('user', user.userPrincipalName)).toLowerCase(),
+        userPrincipalName: user.userPrincipalName,
+        displayName: user.displayName ?? user.userPrincipalName,
+        userType: user.userType,
+        accountEnabled: user.accountEnabled,
+        roleTemplateIds: user.roles.map(roleTemplateId),
+        groupIds: user.groups.map((ref) => this.groupRef(ref)),
+        defaultMethod: user.defaultMethod ?? derivedDefault(methods),
+        methods,
+        ...(user.note ? { note: user.note } : {}),
+        signInSessionsValidFromDateTime: '2024-01-01T00:00:00Z',
+      });
+    }
+  }
+
+  private groupRef(ref: string): string {
+    const found = this.groups.find((g) => g.id === ref.toLowerCase() || g.displayName.toLowerCase() === ref.toLowerCase());
+    if (!found) throw new Error(`Graph simulator tenant: unknown group "${ref}"`);
+    return found.id;
+  }
+
+  /** By object id or UPN, case-insensitive, as Graph's /users/{id | userPrincipalName}. */
+  findUser(key: string): SimUser | undefined {
+    const lower = key.toLowerCase();
+    return this.users.find((u) => u.id === lower || u.userPrincipalName.toLowerCase() === lower);
+  }
+
+  /** The user's methods as test assertions want them. */
+  methodsOf(key: string): SimMethod[] {
+    return this.findUser(key)?.methods ?? [];
+  }
+
+  /** Group ids the user is in, nested groups followed. */
+  transitiveGroupIds(user: SimUser): string[] {
+    const seen = new Set<string>();
+    const visit = (id: string) => {
+      if (seen.has(id)) return;
+      seen.add(id);
+      for (const parent of this.groups.find((g) => g.id === id)?.memberOf ?? []) visit(parent);
+    };
+    user.groupIds.forEach(visit);
+    return [...seen];
+  }
+
+  /** Active directory roles, direct or through role-assignable groups. */
+  transitiveRoles(user: SimUser): { id: string; displayName: string; roleTemplateId: string }[] {
+    const templates = new Set(user.roleTemplateIds);
+    for (const groupId of this.transitiveGroupIds(user)) {
+      for (const role of this.groups.find((g) => g.id === groupId)?.roleTemplateIds ?? []) templates.add(role);
+    }
+    return [...templates].map((templateId) => ({ id: stableId('role', templateId), displayName: roleName(templateId), roleTemplateId: templateId }));
+  }
+
+  transitiveUserMembers(groupId: string): SimUser[] {
+    return this.users.filter((u) => this.transitiveGroupIds(u).includes(groupId.toLowerCase()));
+  }
+
+  /**
+   * DELETE /users/{id}/authentication/{collection}/{methodId}, with Graph's rules: typed collections
+   * only, never the password, the alternate mobile before the mobile, and the default method only
+   * when no other method that could be default remains.
+   */
+  deleteMethod(user: SimUser, collection: string, methodId: string, version: string, requestId: string, now: Date): Outcome {
+    const kind = COLLECTIONS[collection];
+    if (!kind || (kind === 'hardwareOath' && version !== 'beta')) {
+      return graphError(400, 'BadRequest', `Resource not found for the segment '${collection}'.`);
+    }
+    if (kind === 'password') return graphError(400, 'badRequest', 'Password authentication methods cannot be deleted.');
+    const method = user.methods.find((m) => m.id.toLowerCase() === methodId.toLowerCase() && m.kind === kind);
+    if (!method) return graphError(404, 'itemNotFound', `The ${collection} item ${methodId} was not found for this user.`);
+
+    if (kind === 'phone' && method.props.phoneType === 'mobile' && user.methods.some((m) => m.props.phoneType === 'alternateMobile')) {
+      return graphError(400, 'badRequest', 'Cannot delete the mobile phone method while an alternate mobile phone method is registered. Delete the alternate mobile phone first.');
+    }
+    if (this.isBlockedAsDefault(user, method)) {
+      return graphError(400, 'badRequest', 'Cannot delete default method with other methods configured. Please change default method before deletion.');
+    }
+    if (method.undeletable === 'refuse') {
+      return graphError(403, 'accessDenied', 'This authentication method is managed by another system and cannot be removed by this caller.');
+    }
+    if (method.undeletable === 'sticky') return { status: 204 };
+
+    user.methods = user.methods.filter((m) => m !== method);
+    if (!user.methods.some((m) => matchesPreference(m, user.defaultMethod))) {
+      user.defaultMethod = derivedDefault(user.methods);
+    }
+    this.removals.push({ userId: user.id, userPrincipalName: user.userPrincipalName, methodId: method.id, kind: method.kind, at: now.toISOString(), requestId });
+    return { status: 204 };
+  }
+
+  private isBlockedAsDefault(user: SimUser, method: SimMethod): boolean {
+    if (!matchesPreference(method, user.defaultMethod)) return false;
+    // Another method of the same default kind keeps the preference valid.
+    if (user.methods.some((m) => m !== method && matchesPreference(m, user.defaultMethod))) return false;
+    const others = user.methods.filter((m) => m !== method && DEFAULT_CAPABLE.has(m.kind));
+    // The mobile cannot go while this alternate mobile exists, so it does not count against it.
+    const blockingOthers = others.filter((m) => !(method.props.phoneType === 'alternateMobile' && m.props.phoneType === 'mobile'));
+    return blockingOthers.length > 0;
+  }
+
+  /** POST temporaryAccessPassMethods: returns the pass once; it is not kept anywhere. */
+  createTemporaryAccessPass(user: SimUser, body: unknown, requestId: string, now: Date): Outcome {
+    const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+    const lifetime = input.lifetimeInMinutes ?? 60;
+    if (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < 10 || lifetime > 43200) {
+      return graphError(400, 'badRequest', 'lifetimeInMinutes must be between 10 and 43200 minutes.');
+    }
+    if (user.methods.some((m) => m.kind === 'temporaryAccessPass')) {
+      return graphError(400, 'badRequest', 'The user already has a Temporary Access Pass. Delete it before creating a new one.');
+    }
+    const id = stableId('tap', user.id, requestId);
+    const startDateTime = typeof input.startDateTime === 'string' ? input.startDateTime : now.toISOString();
+    const props = { isUsableOnce: input.isUsableOnce === true, lifetimeInMinutes: lifetime, startDateTime, createdDateTime: now.toISOString(), isUsable: true, methodUsabilityReason: 'EnabledByPolicy' };
+    user.methods.push({ id, kind: 'temporaryAccessPass', odataType: ODATA_TYPES.temporaryAccessPass, props: { ...props, temporaryAccessPass: null } });
+    this.passesIssued.push({ userId: user.id, methodId: id, at: now.toISOString(), requestId });
+    return { status: 201, body: { '@odata.type': ODATA_TYPES.temporaryAccessPass, id, ...props, temporaryAccessPass: generatePass() } };
+  }
+
+  revoke(user: SimUser, requestId: string, now: Date): Outcome {
+    user.signInSessionsValidFromDateTime = now.toISOString();
+    this.revocations.push({ userId: user.id, at: now.toISOString(), requestId });
+    return { status: 200, body: { '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#Edm.Boolean', value: true } };
+  }
+}
+
+export function methodJson(method: SimMethod): Record<string, unknown> {
+  return { '@odata.type': method.odataType, id: method.id, ...method.props };
+}
+
+function matchesPreference(method: SimMethod, preference: string): boolean {
+  switch (preference) {
+    case 'push':
+      return method.kind === 'microsoftAuthenticator';
+    case 'oath':
+      return method.kind === 'softwareOath' || method.kind === 'hardwareOath';
+    case 'voiceMobile':
+    case 'sms':
+      return method.props.phoneType === 'mobile';
+    case 'voiceAlternateMobile':
+      return method.props.phoneType === 'alternateMobile';
+    case 'voiceOffice':
+      return method.props.phoneType === 'office';
+    default:
+      return false;
+  }
+}
+
+/** What Entra picks as default when none is set: the strongest registered second factor. */
+function derivedDefault(methods: SimMethod[]): string {
+  if (methods.some((m) => m.kind === 'microsoftAuthenticator')) return 'push';
+  if (methods.some((m) => m.kind === 'softwareOath' || m.kind === 'hardwareOath')) return 'oath';
+  if (methods.some((m) => m.props.phoneType === 'mobile')) return 'sms';
+  if (methods.some((m) => m.props.phoneType === 'alternateMobile')) return 'voiceAlternateMobile';
+  if (methods.some((m) => m.props.phoneType === 'office')) return 'voiceOffice';
+  return 'none';
+}
+
+function toSimMethod(upn: string, method: TenantMethod, index: number): SimMethod {
+  const created = { createdDateTime: '2024-03-01T09:00:00Z' };
+  const base = (kind: SimMethod['kind'], props: Record<string, unknown>, id?: string): SimMethod => ({
+    id: method.id ?? id ?? stableId('method', upn, kind, String(index)),
+    kind,
+    odataType: kind === 'other' ? method.odataType! : ODATA_TYPES[kind as MethodKind | 'password'],
+    props,
+    ...(method.undeletable ? { undeletable: method.undeletable } : {}),
+  });
+  switch (method.type) {
+    case 'phone':
+      return base('phone', { phoneNumber: method.phoneNumber, phoneType: method.phoneType, smsSignInState: 'notAllowedByPolicy' }, PHONE_IDS[method.phoneType!]);
+    case 'microsoftAuthenticator':
+      return base('microsoftAuthenticator', { displayName: method.displayName ?? 'Phone', deviceTag: method.deviceTag ?? 'SoftwareTokenActivated', phoneAppVersion: '6.2401.0119', ...created });
+    case 'softwareOath':
+      return base('softwareOath', { secretKey: null });
+    case 'hardwareOath':
+      return base('hardwareOath', { displayName: method.displayName ?? 'Hardware token', serialNumber: method.serialNumber ?? '000000', manufacturer: method.manufacturer ?? 'Unknown', status: 'activated' });
+    case 'fido2':
+      return base('fido2', { displayName: method.displayName ?? 'Security key', model: method.model ?? method.displayName ?? 'Security key', aaGuid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8', ...created });
+    case 'windowsHelloForBusiness':
+      return base('windowsHelloForBusiness', { displayName: method.displayName ?? 'PC', keyStrength: 'normal', ...created });
+    case 'email':
+      return base('email', { emailAddress: method.emailAddress });
+    case 'temporaryAccessPass':
+      return base('temporaryAccessPass', { lifetimeInMinutes: method.lifetimeInMinutes ?? 60, isUsableOnce: method.isUsableOnce ?? false, startDateTime: '2024-03-01T09:00:00Z', isUsable: true, temporaryAccessPass: null, ...created });
+    case 'platformCredential':
+      return base('platformCredential', { displayName: method.displayName ?? 'Mac', keyStrength: 'strong', platform: 'macOS', ...created });
+    case 'externalAuthentication':
+      return base('externalAuthentication', { displayName: method.displayName ?? 'External method', configurationId: stableId('external', upn) });
+    case 'password':
+      return base('password', { password: null }, PASSWORD_ID);
+    case 'other':
+      return base('other', { displayName: method.displayName ?? 'Unknown method' });
+  }
+}
+
+/** A pass like the ones Entra issues: letters, digits and a symbol. */
+function generatePass(): string {
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+  let pass = '';
+  for (let i = 0; i < 10; i += 1) pass += alphabet[randomInt(alphabet.length)];
+  return `${pass}${'!@#$%&*'[randomInt(7)]}`;
+}

@@ -1,0 +1,177 @@
+import { COLLECTIONS, graphError, methodJson, type Outcome, type SimDirectory, type SimUser } from './directory';
+
+export interface SimRequest {
+  method: string;
+  version: 'v1.0' | 'beta';
+  /** Path below the version, still percent-encoded, without the query. */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+  body: unknown;
+  /** http://127.0.0.1:port, for @odata.nextLink. */
+  origin: string;
+  requestId: string;
+  now: Date;
+}
+
+const READ_POSTS = /\/(checkMemberGroups|getMemberGroups|checkMemberObjects|getMemberObjects)$/i;
+
+/** Whether a request changes the directory: what the write budget and the dry-run checks count. */
+export function isWrite(method: string, path: string): boolean {
+  if (method === 'GET' || method === 'HEAD') return false;
+  if (method === 'POST' && (READ_POSTS.test(path) || /^\/?\$batch$/i.test(path))) return false;
+  return true;
+}
+
+/** Splits a path into decoded segments, reading the `users('…')` key form as well. */
+export function segmentsOf(path: string): string[] {
+  const raw = path.split('/').filter((s) => s.length > 0);
+  const segments: string[] = [];
+  for (const part of raw) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(part);
+    } catch {
+      decoded = part;
+    }
+    const keyed = /^(users|groups)\('(.*)'\)$/.exec(decoded);
+    if (keyed) segments.push(keyed[1]!, keyed[2]!.replace(/''/g, "'"));
+    else segments.push(decoded);
+  }
+  return segments;
+}
+
+const notFoundSegment = (segment: string): Outcome => graphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
+const userNotFound = (key: string): Outcome =>
+  graphError(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
+
+function userJson(user: SimUser): Record<string, unknown> {
+  return {
+    id: user.id,
+    userPrincipalName: user.userPrincipalName,
+    displayName: user.displayName,
+    userType: user.userType,
+    accountEnabled: user.accountEnabled,
+    mail: user.userType === 'Guest' ? null : user.userPrincipalName,
+  };
+}
+
+function page<T>(items: T[], req: SimRequest, defaultTop = 100): { value: T[]; '@odata.nextLink'?: string } {
+  const top = Math.min(999, Math.max(1, Number(req.query.get('$top') ?? defaultTop) || defaultTop));
+  const skip = Number(Buffer.from(req.query.get('$skiptoken') ?? '', 'base64url').toString() || '0') || 0;
+  const value = items.slice(skip, skip + top);
+  if (skip + top >= items.length) return { value };
+  const next = new URLSearchParams(req.query);
+  next.set('$skiptoken', Buffer.from(String(skip + top)).toString('base64url'));
+  return { value, '@odata.nextLink': `${req.origin}/${req.version}${req.path}?${next.toString()}` };
+}
+
+export function handle(dir: SimDirectory, req: SimRequest): Outcome {
+  const s = segmentsOf(req.path);
+  const method = req.method.toUpperCase();
+
+  if (s[0] === 'users' && s.length === 1 && method === 'GET') {
+    return { status: 200, body: page(dir.users.map(userJson), req) };
+  }
+  if (s[0] === 'users' && s.length >= 2) {
+    const user = dir.findUser(s[1]!);
+    if (!user) return userNotFound(s[1]!);
+    return userRoutes(dir, user, s.slice(2), method, req);
+  }
+  if (s[0] === 'groups' && s.length >= 2) {
+    const group = dir.groups.find((g) => g.id === s[1]!.toLowerCase());
+    if (!group) return graphError(404, 'Request_ResourceNotFound', `Resource '${s[1]}' does not exist or one of its queried reference-property objects are not present.`);
+    if (s.length === 2 && method === 'GET') return { status: 200, body: { id: group.id, displayName: group.displayName } };
+    if (s[2] === 'transitiveMembers' && method === 'GET' && (s.length === 3 || s[3] === 'microsoft.graph.user')) {
+      const users = dir.transitiveUserMembers(group.id).map((u) => ({ '@odata.type': '#microsoft.graph.user', ...userJson(u) }));
+      return { status: 200, body: page(users, req) };
+    }
+    return notFoundSegment(s[2] ?? s[1]!);
+  }
+  return notFoundSegment(s[0] ?? '');
+}
+
+function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: string, req: SimRequest): Outcome {
+  if (rest.length === 0) {
+    return method === 'GET' ? { status: 200, body: userJson(user) } : graphError(405, 'Request_BadRequest', `${method} is not supported on users in this simulator.`);
+  }
+  const [first, second, third] = rest;
+
+  if (first === 'revokeSignInSessions' && rest.length === 1) {
+    return method === 'POST' ? dir.revoke(user, req.requestId, req.now) : graphError(405, 'BadRequest', 'Use POST.');
+  }
+
+  if (first === 'checkMemberGroups' && rest.length === 1 && method === 'POST') {
+    const ids = (req.body as { groupIds?: unknown } | undefined)?.groupIds;
+    if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) return graphError(400, 'Request_BadRequest', 'groupIds must be an array of ids.');
+    if (ids.length > 20) return graphError(400, 'Request_BadRequest', 'checkMemberGroups accepts at most 20 group ids.');
+    const member = new Set(dir.transitiveGroupIds(user));
+    return { status: 200, body: { value: (ids as string[]).filter((id) => member.has(id.toLowerCase())) } };
+  }
+
+  if (first === 'transitiveMemberOf' && method === 'GET') {
+    const wantsCount = req.query.get('$count') === 'true';
+    if (wantsCount && req.headers['consistencylevel']?.toLowerCase() !== 'eventual') {
+      return graphError(400, 'Request_BadRequest', '$count is supported only with the ConsistencyLevel: eventual header (advanced query).');
+    }
+    const roles = dir.transitiveRoles(user).map((r) => ({ '@odata.type': '#microsoft.graph.directoryRole', ...r }));
+    const groups = dir.transitiveGroupIds(user).map((id) => {
+      const g = dir.groups.find((group) => group.id === id)!;
+      return { '@odata.type': '#microsoft.graph.group', id: g.id, displayName: g.displayName };
+    });
+    const items: Record<string, unknown>[] =
+      second === 'microsoft.graph.directoryRole' ? roles : second === 'microsoft.graph.group' ? groups : second === undefined ? [...groups, ...roles] : [];
+    if (second !== undefined && items.length === 0 && second !== 'microsoft.graph.directoryRole' && second !== 'microsoft.graph.group') return notFoundSegment(second);
+    const body = page(items, req);
+    return { status: 200, body: wantsCount ? { '@odata.count': items.length, ...body } : body };
+  }
+
+  if (first !== 'authentication') return notFoundSegment(first!);
+
+  if (second === 'signInPreferences' && rest.length === 2) {
+    if (req.version !== 'beta') return notFoundSegment('signInPreferences');
+    if (!dir.signInPreferencesEnabled) return graphError(403, 'accessDenied', 'Request Authorization failed (the app lacks UserAuthenticationMethod.Read.All for sign-in preferences).');
+    if (method !== 'GET') return graphError(405, 'BadRequest', 'Only GET is simulated for signInPreferences.');
+    return {
+      status: 200,
+      body: {
+        '@odata.type': '#microsoft.graph.signInPreferences',
+        isSystemPreferredAuthenticationMethodEnabled: false,
+        userPreferredMethodForSecondaryAuthentication: user.defaultMethod,
+        systemPreferredAuthenticationMethod: null,
+      },
+    };
+  }
+
+  if (second === 'methods') {
+    // hardware OATH tokens only show up in beta listings.
+    const visible = user.methods.filter((m) => req.version === 'beta' || m.kind !== 'hardwareOath');
+    if (rest.length === 2) {
+      return method === 'GET' ? { status: 200, body: { value: visible.map(methodJson) } } : graphError(405, 'BadRequest', `${method} is not allowed on the methods collection.`);
+    }
+    if (rest.length === 3) {
+      // The generic collection is read-only: deletes go through the typed collections.
+      if (method !== 'GET') return graphError(405, 'BadRequest', 'No HTTP resource was found that matches the request: use the typed collection (phoneMethods, fido2Methods, …) to delete.');
+      const found = visible.find((m) => m.id.toLowerCase() === third!.toLowerCase());
+      return found ? { status: 200, body: methodJson(found) } : graphError(404, 'itemNotFound', `Method ${third} not found.`);
+    }
+  }
+
+  const kind = second ? COLLECTIONS[second] : undefined;
+  if (!kind || (kind === 'hardwareOath' && req.version !== 'beta')) return notFoundSegment(second ?? 'authentication');
+
+  if (rest.length === 2) {
+    if (method === 'GET') return { status: 200, body: { value: user.methods.filter((m) => m.kind === kind).map(methodJson) } };
+    if (method === 'POST' && kind === 'temporaryAccessPass') return dir.createTemporaryAccessPass(user, req.body, req.requestId, req.now);
+    return graphError(405, 'BadRequest', `${method} on ${second} is not simulated.`);
+  }
+  if (rest.length === 3) {
+    if (method === 'DELETE') return dir.deleteMethod(user, second!, third!, req.version, req.requestId, req.now);
+    if (method === 'GET') {
+      const found = user.methods.find((m) => m.kind === kind && m.id.toLowerCase() === third!.toLowerCase());
+      return found ? { status: 200, body: methodJson(found) } : graphError(404, 'itemNotFound', `The ${second} item ${third} was not found.`);
+    }
+    return graphError(405, 'BadRequest', `${method} on ${second}/{id} is not simulated.`);
+  }
+  return notFoundSegment(rest[3] ?? second!);
+}

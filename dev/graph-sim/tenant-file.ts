@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { METHOD_KINDS } from '../../shared/method-names';
+
+/**
+ * The simulator's tenant file (GRAPH_SIM_TENANT). Ids are optional: missing ones are derived from the
+ * UPN so the same file always yields the same ids. Methods are written as people think of them
+ * ("a mobile phone", "an Authenticator on a Pixel 8"); the simulator turns them into Graph objects.
+ */
+
+const guid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'must be a GUID');
+
+export const DEFAULT_PREFERENCES = ['push', 'oath', 'voiceMobile', 'voiceAlternateMobile', 'voiceOffice', 'sms', 'none'] as const;
+
+export const tenantMethodSchema = z
+  .object({
+    type: z.enum([...METHOD_KINDS, 'password', 'other']),
+    id: z.string().min(1).optional(),
+    /** For `other`: a method type this project does not know, to show it is reported rather than dropped. */
+    odataType: z.string().optional(),
+    phoneType: z.enum(['mobile', 'alternateMobile', 'office']).optional(),
+    phoneNumber: z.string().optional(),
+    displayName: z.string().optional(),
+    deviceTag: z.string().optional(),
+    model: z.string().optional(),
+    emailAddress: z.string().optional(),
+    serialNumber: z.string().optional(),
+    manufacturer: z.string().optional(),
+    lifetimeInMinutes: z.number().int().optional(),
+    isUsableOnce: z.boolean().optional(),
+    /** Fault for tests and demos: `refuse` answers 403 to every DELETE, `sticky` answers 204 and keeps the method. */
+    undeletable: z.enum(['refuse', 'sticky']).optional(),
+  })
+  .superRefine((method, ctx) => {
+    if (method.type === 'phone' && (!method.phoneType || !method.phoneNumber)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'a phone needs phoneType and phoneNumber' });
+    }
+    if (method.type === 'email' && !method.emailAddress) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'an email method needs emailAddress' });
+    }
+    if (method.type === 'other' && !method.odataType) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: 'an `other` method needs odataType' });
+    }
+  });
+export type TenantMethod = z.infer<typeof tenantMethodSchema>;
+
+export const tenantUserSchema = z.object({
+  id: guid.optional(),
+  userPrincipalName: z.string().min(3),
+  displayName: z.string().optional(),
+  userType: z.enum(['Member', 'Guest']).default('Member'),
+  accountEnabled: z.boolean().default(true),
+  /** Directory role names ("Global Administrator") or role template ids. */
+  roles: z.array(z.string()).default([]),
+  /** Group ids or display names the user is a direct member of. */
+  groups: z.array(z.string()).default([]),
+  /** userPreferredMethodForSecondaryAuthentication; derived from the methods when left out. */
+  defaultMethod: z.enum(DEFAULT_PREFERENCES).optional(),
+  methods: z.array(tenantMethodSchema).default([]),
+  /** What this user demonstrates; shown by the simulator's CLI. */
+  note: z.string().optional(),
+});
+export type TenantUser = z.infer<typeof tenantUserSchema>;
+
+export const tenantGroupSchema = z.object({
+  id: guid.optional(),
+  displayName: z.string().min(1),
+  /** Groups this group is nested in (ids or display names). */
+  memberOf: z.array(z.string()).default([]),
+  /** Directory roles assigned to this (role-assignable) group. */
+  roles: z.array(z.string()).default([]),
+});
+
+export const tenantFileSchema = z.object({
+  tenantId: guid.optional(),
+  displayName: z.string().default('Simulated tenant'),
+  domains: z.array(z.string().min(3)).min(1),
+  /** When false, beta signInPreferences answers 403, as for an app without that permission. */
+  signInPreferences: z.boolean().default(true),
+  groups: z.array(tenantGroupSchema).default([]),
+  users: z.array(tenantUserSchema),
+});
+export type TenantFile = z.input<typeof tenantFileSchema>;
+export type ParsedTenantFile = z.output<typeof tenantFileSchema>;
+
+export function parseTenantFile(json: unknown, where = 'tenant file'): ParsedTenantFile {
+  const parsed = tenantFileSchema.safeParse(json);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  - ${issue.path.join('.') || '(root)'}: ${issue.message}`).join('\n');
+    throw new Error(`Invalid ${where}:\n${problems}`);
+  }
+  return parsed.data;
+}
+
+export function loadTenantFile(path: string): ParsedTenantFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`Cannot read the Graph simulator tenant ${path}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return parseTenantFile(json, `Graph simulator tenant ${path}`);
+}
+
+/** A stable GUID from a name, so tenant files need not spell out ids. */
+export function stableId(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('\u0000').toLowerCase()).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

@@ -1,0 +1,66 @@
+/**
+ * Graph throttles per app and tenant with budgets that refill over time; a token bucket is the
+ * simplest faithful model: each request takes a token, tokens refill at a steady rate up to `burst`.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+
+  constructor(
+    private readonly perSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.tokens = burst;
+    this.last = now();
+  }
+
+  /** Takes a token, or says how many seconds until one is there. */
+  take(): { ok: true } | { ok: false; waitSeconds: number } {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return { ok: true };
+    }
+    return { ok: false, waitSeconds: (1 - this.tokens) / this.perSecond };
+  }
+}
+
+export interface ThrottleOptions {
+  /** Write budget (DELETE, POST that changes something), per second. */
+  writesPerSecond?: number;
+  readsPerSecond?: number;
+  /** Bucket size: requests allowed at once before the rate applies. */
+  burst?: number;
+  /**
+   * `seconds` (Graph's form: whole seconds, at least 1) or `milliseconds` (fractional seconds, so tests
+   * can exercise throttling without sleeping for whole seconds).
+   */
+  retryAfterPrecision?: 'seconds' | 'milliseconds';
+}
+
+export class TenantThrottle {
+  private readonly reads: TokenBucket;
+  private readonly writes: TokenBucket;
+  private readonly precision: 'seconds' | 'milliseconds';
+
+  constructor(options: ThrottleOptions = {}) {
+    const burst = options.burst ?? 200;
+    this.reads = new TokenBucket(options.readsPerSecond ?? 1000, burst);
+    this.writes = new TokenBucket(options.writesPerSecond ?? 100, burst);
+    this.precision = options.retryAfterPrecision ?? 'seconds';
+  }
+
+  /** undefined when allowed, else the Retry-After value to send. */
+  check(write: boolean): string | undefined {
+    const taken = (write ? this.writes : this.reads).take();
+    if (taken.ok) return undefined;
+    return formatRetryAfter(taken.waitSeconds, this.precision);
+  }
+}
+
+export function formatRetryAfter(seconds: number, precision: 'seconds' | 'milliseconds'): string {
+  return precision === 'seconds' ? String(Math.max(1, Math.ceil(seconds))) : (Math.ceil(seconds * 1000) / 1000).toFixed(3);
+}
