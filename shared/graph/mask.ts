@@ -42,7 +42,7 @@ export function describeMethod(kind: string, raw: Record<string, unknown>): stri
         .filter(Boolean)
         .join(', ') || kind;
     case 'fido2':
-      return [text(raw.displayName), text(raw.model)].filter(Boolean).join(', ') || 'security key';
+      return [...new Set([text(raw.displayName), text(raw.model)].filter(Boolean))].join(', ') || 'security key';
     case 'hardwareOath':
       return [text(raw.displayName), text(raw.manufacturer), text(raw.serialNumber) ? `serial …${String(raw.serialNumber).slice(-4)}` : undefined]
         .filter(Boolean)
