@@ -38,6 +38,11 @@ const positiveInt = (fallback: number) =>
 const optionalSecret = z
   .string()
   .optional()
+  // App Service passes an unresolved Key Vault reference through as its literal text; using that as the
+  // secret would make the template's text the secret.
+  .refine((value) => !value?.startsWith('@Microsoft.KeyVault('), {
+    message: 'is an unresolved Key Vault reference: give the app identity the Key Vault Secrets User role and check the secret exists',
+  })
   .transform((value) => (value && value.trim().length > 0 ? value : undefined));
 
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -36,6 +36,12 @@ describe('settings', () => {
     expect(() => loadSettings({ ...base, GRAPH_AUTH: 'magic' })).toThrow(ConfigError);
   });
 
+  it('refuses a Key Vault reference that App Service could not resolve', () => {
+    expect(() => loadSettings({ ...base, WEBHOOK_SECRET_JIRA: '@Microsoft.KeyVault(VaultName=kv;SecretName=jira)' })).toThrow(
+      /WEBHOOK_SECRET_JIRA is an unresolved Key Vault reference/,
+    );
+  });
+
   it('accepts GRAPH_AUTH=none only for loopback origins', () => {
     expect(loadSettings({ ...base, GRAPH_AUTH: 'none', GRAPH_BASE_URL: 'http://127.0.0.1:4000' }).GRAPH_AUTH).toBe('none');
     expect(() => loadSettings({ ...base, GRAPH_AUTH: 'none', GRAPH_BASE_URL: 'https://graph.microsoft.com' })).toThrow(
