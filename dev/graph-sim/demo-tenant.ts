@@ -105,7 +105,7 @@ export const demoTenant: TenantFile = {
     {
       userPrincipalName: 'diego.siciliani@contoso.com',
       displayName: 'Diego Siciliani',
-      note: 'a phone that will not go (the method cannot be deleted): ends as partial',
+      note: 'an office phone that cannot be deleted keeps the default Authenticator too: partial, both named',
       groups: ['All staff'],
       methods: [
         { type: 'microsoftAuthenticator', displayName: 'Pixel 7' },
