@@ -15,7 +15,13 @@ export class TokenBucket {
     this.last = now();
   }
 
-  /** Takes a token, or says how many seconds until one is there. */
+  /** The time (ms) up to which refused callers have been told to wait: each is given its own later slot. */
+  private promisedUntil = 0;
+
+  /**
+   * Takes a token, or says how many seconds to wait. Refused callers get successive slots, as a
+   * busy service hands out longer Retry-After values, so they do not all return at the same instant.
+   */
   take(): { ok: true } | { ok: false; waitSeconds: number } {
     const now = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.perSecond);
@@ -24,7 +30,9 @@ export class TokenBucket {
       this.tokens -= 1;
       return { ok: true };
     }
-    return { ok: false, waitSeconds: (1 - this.tokens) / this.perSecond };
+    const firstToken = now + ((1 - this.tokens) / this.perSecond) * 1000;
+    this.promisedUntil = Math.max(this.promisedUntil + 1000 / this.perSecond, firstToken);
+    return { ok: false, waitSeconds: (this.promisedUntil - now) / 1000 };
   }
 }
 

@@ -166,7 +166,7 @@ async function deleteInBatch(ctx: StepContext, objectId: string, chunk: PlannedD
       const innerRequestId = header(inner.headers, 'request-id') ?? response.requestId;
       if (RETRYABLE_STATUSES.has(inner.status)) {
         const retryAfter = Number(header(inner.headers, 'retry-after'));
-        wait = Math.max(wait, Number.isFinite(retryAfter) ? retryAfter : backoffSeconds(ctx.policy, attempt));
+        wait = Math.max(wait, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * (1 + Math.random() * 0.2) : backoffSeconds(ctx.policy, attempt));
         throttledWhy = `inner DELETE in $batch answered ${inner.status}`;
         again.push(deletion);
         continue;

@@ -60,7 +60,8 @@ export async function callGraph(
     if (!RETRYABLE_STATUSES.has(response.status)) return response;
     const unsafe = !options.idempotent && response.status !== 429;
     if (unsafe) return response;
-    const wait = response.retryAfterSeconds ?? backoffSeconds(policy, attempt);
+    // A little over Retry-After: clients told the same value would otherwise all return at once.
+    const wait = response.retryAfterSeconds !== undefined ? response.retryAfterSeconds * (1 + Math.random() * 0.2) : backoffSeconds(policy, attempt);
     const why = `${describe(request)} answered ${response.status}${response.retryAfterSeconds !== undefined ? ` with Retry-After ${response.retryAfterSeconds}s` : ''}`;
     if (attempt >= policy.maxAttempts) {
       // Still throttled after every attempt: come back later rather than report a failure.
