@@ -85,6 +85,10 @@ param graphMaxInlineWaitSeconds int = 10
 @minValue(1)
 param bulkRatePerMinute int = 600
 
+@description('GRAPH_WRITE_BUDGET_PER_SECOND: directory writes per second the whole app sends to Graph (all instances together; bulk jobs and single resets share it).')
+@minValue(1)
+param graphWriteBudgetPerSecond int = 20
+
 // ---------- monitoring and vault ----------
 
 @description('Days Log Analytics keeps logs and Application Insights telemetry.')
@@ -210,6 +214,7 @@ module functionApp 'modules/function-app.bicep' = {
     graphMaxConcurrency: graphMaxConcurrency
     graphMaxInlineWaitSeconds: graphMaxInlineWaitSeconds
     bulkRatePerMinute: bulkRatePerMinute
+    graphWriteBudgetPerSecond: graphWriteBudgetPerSecond
   }
 }
 

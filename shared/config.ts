@@ -88,6 +88,8 @@ export const settingsSchema = z
     GRAPH_MAX_INLINE_WAIT_SECONDS: positiveInt(10),
     /** Default pace of bulk remediation, in users released per minute. */
     BULK_RATE_PER_MINUTE: positiveInt(600),
+    /** Directory writes per second the whole app sends to Graph (every instance together). */
+    GRAPH_WRITE_BUDGET_PER_SECOND: positiveInt(20),
   })
   .superRefine((settings, ctx) => {
     const identityBased =

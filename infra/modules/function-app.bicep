@@ -90,6 +90,10 @@ param graphMaxInlineWaitSeconds int
 @minValue(1)
 param bulkRatePerMinute int
 
+@description('GRAPH_WRITE_BUDGET_PER_SECOND: directory writes per second the whole app sends to Graph.')
+@minValue(1)
+param graphWriteBudgetPerSecond int
+
 var appResources = loadJsonContent('../app-resources.json')
 
 // Every setting the app reads (shared/config.ts) that is not a secret, plus the host's own settings.
@@ -122,6 +126,7 @@ var appSettings = {
   GRAPH_MAX_CONCURRENCY: string(graphMaxConcurrency)
   GRAPH_MAX_INLINE_WAIT_SECONDS: string(graphMaxInlineWaitSeconds)
   BULK_RATE_PER_MINUTE: string(bulkRatePerMinute)
+  GRAPH_WRITE_BUDGET_PER_SECOND: string(graphWriteBudgetPerSecond)
 }
 
 // Secrets: Key Vault references resolved by the platform with the user-assigned identity

@@ -28,6 +28,8 @@ export const requestRowSchema = z.object({
   source: z.enum(REQUEST_SOURCES),
   /** Jira's X-Atlassian-Webhook-Identifier, when the id derives from the delivery. */
   deliveryId: z.string().optional(),
+  /** Bulk remediation: the job this request belongs to (shared/bulk). */
+  bulkJobId: z.string().optional(),
 
   status: z.enum(REQUEST_STATUSES),
   statusReason: z.string().optional(),

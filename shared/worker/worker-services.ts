@@ -1,5 +1,5 @@
 import { AuditLog } from '../audit/audit-log';
-import { createGraphClient } from '../graph';
+import { appGraph } from '../pacing/app-graph';
 import type { Logger } from '../log';
 import { RequestStore } from '../requests/request-store';
 import { ResetQueue } from '../requests/reset-queue';
@@ -19,7 +19,8 @@ export function workerDependencies(services: Services, log: Logger): WorkerDepen
       queue: new ResetQueue(services.storage.queue(QUEUES.resets)),
       audit: new AuditLog(services.storage.table(TABLES.audit)),
       targets: new TargetGuard(services.storage.table(TABLES.targets)),
-      graph: createGraphClient(services.settings),
+      // Paced to GRAPH_WRITE_BUDGET_PER_SECOND, with throttling shared through table GraphPacing.
+      graph: appGraph(services),
       settings: services.settings,
     };
     built.set(services, made);

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { GraphRequest, GraphResponse, GraphTransport } from '../graph/http';
+import type { PacingStore } from './pacing-store';
+import { TokenBucket } from './token-bucket';
+import { throttledIn, writeCount } from './write-kind';
+
+export interface PacedGraphOptions {
+  /** The tenant's write budget (GRAPH_WRITE_BUDGET_PER_SECOND), shared by every instance. */
+  writesPerSecond: number;
+  /** Shared state in table GraphPacing; without it the budget is this process's alone. */
+  store?: PacingStore;
+  instanceId?: string;
+  /** How often the shared state is read and this instance's heartbeat written. Default 5 s. */
+  syncEveryMs?: number;
+  now?: () => number;
+  log?: { warn(message: string): void };
+}
+
+export interface PacingStats {
+  requests: number;
+  writes: number;
+  throttled: number;
+  /** Total time writes waited for a token. */
+  waitedMs: number;
+  /** The bucket's current rate (the budget divided by the live instances). */
+  writesPerSecond: number;
+}
+
+export interface PacedGraph extends GraphTransport {
+  stats(): PacingStats;
+  /** Reads the shared state now (tests; otherwise it is read every syncEveryMs while writes flow). */
+  sync(): Promise<void>;
+}
+
+/**
+ * A GraphTransport that spends one token per directory write from a bucket filled at the tenant's
+ * write budget, so resets of every job (and single resets) together stay under it. A 429 or 503 pauses
+ * the bucket for Retry-After and is recorded in GraphPacing, where the bulk dispatcher slows down and
+ * the other instances pause too; live instances share the budget equally.
+ */
+export function pacedGraph(inner: GraphTransport, options: PacedGraphOptions): PacedGraph {
+  const now = options.now ?? (() => Date.now());
+  const budget = Math.max(0.1, options.writesPerSecond);
+  // A fifth of a second of burst: enough to keep concurrent resets moving, too little to overrun the budget.
+  const bucket = new TokenBucket(budget, Math.max(1, Math.floor(budget / 5)), now);
+  const instanceId = options.instanceId ?? randomUUID();
+  const syncEveryMs = options.syncEveryMs ?? 5000;
+  const stats = { requests: 0, writes: 0, throttled: 0, waitedMs: 0 };
+  let lastSync = 0;
+  let writesAtSync = 0;
+  let syncing: Promise<void> | undefined;
+  let lastRecorded = 0;
+
+  const sync = async (): Promise<void> => {
+    const store = options.store;
+    if (!store) return;
+    const at = now();
+    const elapsed = Math.max(1, at - lastSync);
+    const recentWrites = stats.writes - writesAtSync;
+    lastSync = at;
+    writesAtSync = stats.writes;
+    try {
+      if (recentWrites > 0) await store.heartbeat(instanceId, at, (recentWrites * 1000) / elapsed);
+      const [throttle, instances] = await Promise.all([store.throttle(), store.activeInstances(at)]);
+      if (throttle.throttledUntil && throttle.throttledUntil > at) bucket.pauseUntil(throttle.throttledUntil);
+      bucket.setRate(budget / Math.max(1, instances));
+    } catch (error) {
+      options.log?.warn(`graph pacing: shared state unavailable, pacing this instance alone: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
+
+  const maybeSync = () => {
+    if (!options.store || syncing || now() - lastSync < syncEveryMs) return;
+    syncing = sync().finally(() => (syncing = undefined));
+  };
+
+  const observe = (request: GraphRequest, response: GraphResponse, writes: number) => {
+    const seen = throttledIn(response.status, response.body);
+    if (!seen.throttled) return;
+    stats.throttled += 1;
+    const retryAfter = response.retryAfterSeconds ?? seen.retryAfterSeconds ?? 1;
+    const at = now();
+    if (writes > 0) bucket.pauseUntil(at + retryAfter * 1000);
+    if (options.store && at - lastRecorded >= 1000) {
+      lastRecorded = at;
+      options.store.recordThrottle(at, retryAfter).catch((error: unknown) => {
+        options.log?.warn(`graph pacing: could not record a ${response.status} on ${request.method} ${request.path.split('?')[0]}: ${error instanceof Error ? error.message : String(error)}`);
+      });
+    }
+  };
+
+  return {
+    origin: inner.origin,
+    async send(request: GraphRequest): Promise<GraphResponse> {
+      stats.requests += 1;
+      const writes = writeCount(request);
+      if (writes > 0) {
+        maybeSync();
+        stats.waitedMs += await bucket.take(writes);
+        stats.writes += writes;
+      }
+      const response = await inner.send(request);
+      observe(request, response, writes);
+      return response;
+    },
+    stats: () => ({ ...stats, writesPerSecond: bucket.perSecond }),
+    sync: async () => {
+      await syncing;
+      await sync();
+    },
+  };
+}
