@@ -29,6 +29,9 @@ export function checkSignedTimestamp(value: unknown, now: Date): void {
   }
 }
 
+/** The largest time a Date can hold. */
+const MAX_DATE_MS = 8.64e15;
+
 function parseTimestamp(value: unknown): number | undefined {
   if (typeof value === 'string' && /^\d{9,16}$/.test(value.trim())) return fromEpoch(Number(value.trim()));
   if (typeof value === 'number') return fromEpoch(value);
@@ -42,5 +45,6 @@ function parseTimestamp(value: unknown): number | undefined {
 /** Epoch milliseconds; a value below 10^11 is taken as seconds (as some senders write it). */
 function fromEpoch(value: number): number | undefined {
   if (!Number.isFinite(value) || value <= 0) return undefined;
-  return value < 1e11 ? value * 1000 : value;
+  const ms = value < 1e11 ? value * 1000 : value;
+  return ms <= MAX_DATE_MS ? ms : undefined;
 }

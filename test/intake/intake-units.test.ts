@@ -138,6 +138,9 @@ describe('signed timestamps', () => {
     expect(refusal(() => checkSignedTimestamp(now.getTime() - 61 * 60_000, now)).status).toBe(401);
     expect(refusal(() => checkSignedTimestamp('2026-11-20T10:06:00Z', now)).code).toBe('timestamp_out_of_range');
     expect(refusal(() => checkSignedTimestamp('yesterday', now)).status).toBe(400);
+    // beyond what a Date can hold (found by the property test): a 400, not a crash
+    expect(refusal(() => checkSignedTimestamp(8640000000000001, now)).status).toBe(400);
+    expect(refusal(() => checkSignedTimestamp('+275760-09-13T00:00:00.001Z', now)).status).toBe(400);
   });
 });
 
