@@ -1,7 +1,13 @@
 import { TableClient } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
 import { requestIdFor } from '../../shared/intake/request-id';
-import { newRow } from '../../shared/intake/intake-service';
+import { newRow, receiveResetRequest } from '../../shared/intake/intake-service';
+import { ResetQueue } from '../../shared/requests/reset-queue';
+import { QueueClient } from '@azure/storage-queue';
+import { freePort } from '../../dev/free-port';
+import { loadSettings } from '../../shared/config';
+import { signHex } from '../../shared/intake/signature';
+import { canonicalRequest } from './fixtures';
 import { RequestConflictError, RequestNotFoundError, RequestStore } from '../../shared/requests/request-store';
 import { toEntity, type RequestRow } from '../../shared/requests/request-row';
 import { TABLES } from '../../shared/storage/names';
@@ -78,5 +84,24 @@ describe('RequestStore', () => {
 
   it('answers undefined for an unknown id', async () => {
     expect(await store().get(requestIdFor('never'))).toBeUndefined();
+  });
+});
+
+describe('intake when the queue cannot be reached', () => {
+  it('still answers 202 once the row exists, leaving it accepted for the sweeper', async () => {
+    const port = await freePort();
+    const deadQueue = new QueueClient(`http://127.0.0.1:${port}/devstoreaccount1/mfa-resets`);
+    const settings = loadSettings({ AzureWebJobsStorage: azurite.connectionString, WEBHOOK_SECRET_GENERIC: 's' });
+    const body = Buffer.from(JSON.stringify(canonicalRequest({ ticket: { system: 'x', id: 'QDOWN-1' } })));
+    const requests = store();
+    const warnings: string[] = [];
+    const answer = await receiveResetRequest(
+      { source: 'generic', body, headers: new Headers({ 'content-type': 'application/json', 'x-signature-256': signHex(body, 's') }) },
+      { settings, store: requests, queue: new ResetQueue(deadQueue, { timeoutMs: 500 }), log: { info: () => undefined, warn: (m) => warnings.push(m) } },
+    );
+    expect(answer.status).toBe(202);
+    const id = (answer.jsonBody as { id: string }).id;
+    expect(await requests.get(id)).toMatchObject({ status: 'accepted', ticketId: 'QDOWN-1' });
+    expect(warnings.some((line) => line.includes(`request ${id} stored but not queued`))).toBe(true);
   });
 });
