@@ -1,3 +1,6 @@
+import { bulkDispatcher } from './bulk-dispatcher';
+import { bulkStatus } from './bulk-status';
+import { bulkSubmit } from './bulk-submit';
 import type { FunctionDefinition } from './definition';
 import { health } from './health';
 import { resetIntake, resetIntakeJira, resetIntakeServiceNow } from './reset-intake';
@@ -16,4 +19,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   resetWorker,
   resetPoison,
   resetSweeper,
+  bulkSubmit,
+  bulkStatus,
+  bulkDispatcher,
 ];

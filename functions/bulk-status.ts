@@ -1,0 +1,21 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { getBulkStatus } from '../shared/bulk/bulk-status';
+import { getServices } from '../shared/services';
+import { bulkStore } from './bulk-submit';
+import type { FunctionDefinition } from './definition';
+
+export async function bulkStatusHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const query = request.query;
+  const answer = await getBulkStatus(
+    request.params.id ?? '',
+    { offset: query.get('offset'), limit: query.get('limit'), status: query.get('status'), format: query.get('format') },
+    { store: bulkStore(getServices()), url: request.url, log: { warn: (message) => context.warn(message) } },
+  );
+  return 'body' in answer ? { status: answer.status, headers: answer.headers, body: answer.body } : { status: answer.status, headers: answer.headers, jsonBody: answer.jsonBody };
+}
+
+export const bulkStatus: FunctionDefinition = {
+  name: 'bulkStatus',
+  trigger: 'http',
+  options: { route: 'bulk/{id}', methods: ['GET'], authLevel: 'function', handler: bulkStatusHandler },
+};

@@ -1,0 +1,127 @@
+import type { ResetProfile } from '../method-names';
+import type { RequestStatus } from '../requests/request-row';
+
+/**
+ * Table BulkJobs: one row per job (PartitionKey `job`, RowKey the job id), with its options, pace and
+ * progress, so a restarted dispatcher carries on where it was. Table BulkItems: one row per listed
+ * user (PartitionKey the job id, RowKey the zero-padded position), with its own validation error or
+ * the id and outcome of its reset request.
+ */
+
+export const JOB_STATUSES = ['expanding', 'scheduled', 'running', 'completed', 'failed'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ['expanding', 'scheduled', 'running'];
+
+/** `invalid`: refused at submission; `waiting`: not released yet; `released`: its request is queued or running. */
+export type ItemStatus = 'invalid' | 'waiting' | 'released' | Exclude<RequestStatus, 'accepted' | 'running'>;
+export const FINAL_ITEM_STATUSES: readonly ItemStatus[] = ['invalid', 'completed', 'partial', 'failed', 'rejected', 'planned'];
+
+export const COUNT_KEYS = ['completed', 'partial', 'failed', 'rejected', 'planned', 'pending', 'invalid'] as const;
+export type JobCounts = Record<(typeof COUNT_KEYS)[number], number>;
+
+export interface BulkJob {
+  id: string;
+  status: JobStatus;
+  statusReason?: string;
+  kind: 'users' | 'csv' | 'group';
+  groupId?: string;
+  ticketSystem: string;
+  ticketId: string;
+  ticketUrl?: string;
+  requestedBy: string;
+  requestedById?: string;
+  approvedBy?: string;
+  reason?: string;
+  profile: ResetProfile;
+  revokeSessions: boolean;
+  dryRun: boolean;
+  /** Users released per minute at most (the job's own pace, capped by BULK_RATE_PER_MINUTE). */
+  ratePerMinute: number;
+  notBefore?: string;
+  /** Rows listed, rows that became requests, rows refused at submission (duplicates included). */
+  rows: number;
+  valid: number;
+  invalid: number;
+  /** Position of the first item not yet released; every item before it was released. */
+  cursor: number;
+  released: number;
+  counts: JobCounts;
+  /** Users the pace allows but not yet released (fractional), carried from tick to tick. */
+  credit: number;
+  lastTickAt?: string;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  completedAt?: string;
+}
+
+export type StoredJob = BulkJob & { etag: string };
+
+export interface BulkItem {
+  jobId: string;
+  /** 0-based position in the job; the RowKey. */
+  index: number;
+  /** Where the user came from: the CSV line (header = 1), or the position in `users` (1-based). */
+  row: number;
+  userPrincipalName: string;
+  status: ItemStatus;
+  errorCode?: string;
+  errorMessage?: string;
+  requestId?: string;
+  /** The request's status reason, when it ended other than completed/planned. */
+  reason?: string;
+  releasedAt?: string;
+  finishedAt?: string;
+}
+
+export function emptyCounts(): JobCounts {
+  return { completed: 0, partial: 0, failed: 0, rejected: 0, planned: 0, pending: 0, invalid: 0 };
+}
+
+export function countItems(items: readonly Pick<BulkItem, 'status'>[]): JobCounts {
+  const counts = emptyCounts();
+  for (const item of items) {
+    if (item.status === 'waiting' || item.status === 'released') counts.pending += 1;
+    else counts[item.status] += 1;
+  }
+  return counts;
+}
+
+export const itemRowKey = (index: number) => String(index).padStart(7, '0');
+
+type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
+
+export function jobToEntity(job: BulkJob): Entity {
+  const entity: Entity = { partitionKey: 'job', rowKey: job.id };
+  for (const [name, value] of Object.entries(job)) {
+    if (value === undefined || name === 'id' || name === 'etag') continue;
+    entity[name] = name === 'counts' ? JSON.stringify(value) : value;
+  }
+  return entity;
+}
+
+export function jobFromEntity(entity: Record<string, unknown>): StoredJob {
+  const { partitionKey: _pk, rowKey, etag, timestamp: _ts, counts, ...rest } = entity;
+  for (const key of Object.keys(rest)) if (key.startsWith('odata')) delete rest[key];
+  return {
+    ...(rest as Omit<BulkJob, 'id' | 'counts'>),
+    id: String(rowKey),
+    counts: { ...emptyCounts(), ...(typeof counts === 'string' ? (JSON.parse(counts) as Partial<JobCounts>) : {}) },
+    etag: String(etag ?? ''),
+  };
+}
+
+export function itemToEntity(item: BulkItem): Entity {
+  const entity: Entity = { partitionKey: item.jobId, rowKey: itemRowKey(item.index) };
+  for (const [name, value] of Object.entries(item)) {
+    if (value === undefined || name === 'jobId') continue;
+    entity[name] = value;
+  }
+  return entity;
+}
+
+export function itemFromEntity(entity: Record<string, unknown>): BulkItem {
+  const { partitionKey, rowKey: _rk, etag: _etag, timestamp: _ts, ...rest } = entity;
+  for (const key of Object.keys(rest)) if (key.startsWith('odata')) delete rest[key];
+  return { ...(rest as Omit<BulkItem, 'jobId'>), jobId: String(partitionKey) };
+}

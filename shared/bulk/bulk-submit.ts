@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import type { Settings } from '../config';
+import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../intake/answer';
+import { requestIdFor } from '../intake/request-id';
+import { authenticate, type HeaderLookup } from '../intake/signature';
+import { checkSignedTimestamp } from '../intake/timestamp';
+import { csvSigningPayload, MAX_BULK_BODY_BYTES, parseBulkCsv, parseBulkJson, readCsvOptions, type ParsedBulk } from './bulk-request';
+import { itemsFor } from './bulk-items';
+import { countItems, type BulkJob } from './bulk-rows';
+import type { BulkStore } from './bulk-store';
+
+export interface BulkSubmitInput {
+  /** The body exactly as received. */
+  body: Uint8Array;
+  headers: HeaderLookup;
+  /** The full request URL: CSV options may be in its query string, and statusUrl takes its origin. */
+  url: string;
+}
+
+export interface BulkSubmitDependencies {
+  settings: Settings;
+  store: BulkStore;
+  log?: { info(message: string): void; warn(message: string): void };
+  now?: () => Date;
+}
+
+/** Row errors shown in the submission answer; all of them are in the job's status and CSV export. */
+const ERRORS_IN_ANSWER = 50;
+
+/**
+ * `POST /api/bulk`: size, media type, signature (the generic source's secret and header), then the
+ * job and its items are stored. Nothing is released here and Graph is not called: the dispatcher
+ * expands groups and releases users at the job's pace. A repeat of the same job answers 200.
+ */
+export async function receiveBulkJob(input: BulkSubmitInput, deps: BulkSubmitDependencies): Promise<HttpAnswer> {
+  const now = (deps.now ?? (() => new Date()))();
+  try {
+    const declared = Number(input.headers.get('content-length') ?? '');
+    if ((Number.isFinite(declared) && declared > MAX_BULK_BODY_BYTES) || input.body.byteLength > MAX_BULK_BODY_BYTES) {
+      throw new IntakeRefusal(413, 'body_too_large', `the body is larger than ${MAX_BULK_BODY_BYTES / 1024 / 1024} MiB; split the job`);
+    }
+    const type = mediaType(input.headers);
+    const url = new URL(input.url, 'http://localhost');
+    const csvOptions = type === 'text/csv' ? readCsvOptions(url.searchParams, input.headers) : undefined;
+    const signed = csvOptions ? csvSigningPayload(csvOptions, input.body) : input.body;
+    const auth = authenticate('generic', signed, input.headers, deps.settings);
+    if (auth.mode === 'demo-unsigned') deps.log?.warn('!!! LOCAL DEMO MODE: accepted an UNSIGNED bulk job because WEBHOOK_SECRET_GENERIC is not set !!!');
+
+    let parsed: ParsedBulk;
+    if (csvOptions) {
+      parsed = await parseBulkCsv(input.body, csvOptions);
+    } else {
+      const json = parseJsonObject(input.body);
+      checkSignedTimestamp(json.timestamp, now);
+      parsed = parseBulkJson(json);
+    }
+    if (deps.settings.REQUIRE_APPROVAL && !parsed.request.approvedBy) {
+      throw refused('approval_required', 'approval is required for resets (REQUIRE_APPROVAL): the bulk job names no approver (approvedBy)');
+    }
+
+    const key = input.headers.get('idempotency-key')?.trim();
+    const id = requestIdFor(key ? `bulk|key|${key.slice(0, 256)}` : `bulk|body|${createHash('sha256').update(signed).digest('hex')}`);
+    const statusUrl = new URL(`/api/bulk/${id}`, url.origin).toString();
+    const existing = await deps.store.getJob(id);
+    if (existing) {
+      return jsonAnswer(200, acceptedBody(existing, statusUrl, []), { 'x-idempotent-replay': 'true', location: statusUrl });
+    }
+
+    const items = parsed.kind === 'group' ? [] : itemsFor(id, parsed.rows, deps.settings.TENANT_DOMAINS);
+    const job = newJob(id, parsed, items, deps.settings, now);
+    await deps.store.putItems(items);
+    const { created, job: stored } = await deps.store.createJob(job);
+    if (!created) return jsonAnswer(200, acceptedBody(stored, statusUrl, []), { 'x-idempotent-replay': 'true', location: statusUrl });
+    deps.log?.info(`bulk job ${id} accepted: ${job.kind}, ${job.valid} users, ${job.invalid} refused rows, ${job.ratePerMinute}/min${job.dryRun ? ', dry run' : ''}`);
+    return jsonAnswer(202, acceptedBody(stored, statusUrl, items), { location: statusUrl });
+  } catch (error) {
+    if (error instanceof IntakeRefusal) return error.toAnswer();
+    if (error instanceof Error && error.name === 'StorageUnavailableError') {
+      deps.log?.warn(`bulk submit: ${error.message}`);
+      return errorAnswer(503, 'storage_unavailable', 'the job could not be stored, so it was not accepted; send it again later', undefined, { 'retry-after': '30' });
+    }
+    deps.log?.warn(`bulk submit: unexpected ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    return errorAnswer(500, 'internal_error', 'the job could not be processed');
+  }
+}
+
+function newJob(id: string, parsed: ParsedBulk, items: ReturnType<typeof itemsFor>, settings: Settings, now: Date): BulkJob {
+  const { request } = parsed;
+  const ticket = typeof request.ticket === 'string' ? { system: 'bulk', id: request.ticket } : request.ticket;
+  const requester = typeof request.requestedBy === 'string' ? { name: request.requestedBy } : request.requestedBy;
+  const counts = countItems(items);
+  const time = now.toISOString();
+  const scheduled = request.notBefore !== undefined && Date.parse(request.notBefore) > now.getTime();
+  return {
+    id,
+    status: parsed.kind === 'group' ? 'expanding' : scheduled ? 'scheduled' : 'running',
+    kind: parsed.kind,
+    groupId: request.groupId?.toLowerCase(),
+    ticketSystem: ticket.system,
+    ticketId: ticket.id,
+    ticketUrl: ticket.url,
+    requestedBy: requester.name,
+    requestedById: requester.id,
+    approvedBy: request.approvedBy,
+    reason: request.reason === '' ? undefined : request.reason,
+    profile: request.profile,
+    revokeSessions: request.revokeSessions,
+    dryRun: request.dryRun,
+    ratePerMinute: Math.min(request.ratePerMinute ?? settings.BULK_RATE_PER_MINUTE, settings.BULK_RATE_PER_MINUTE),
+    notBefore: request.notBefore ? new Date(request.notBefore).toISOString() : undefined,
+    rows: items.length,
+    valid: items.length - counts.invalid,
+    invalid: counts.invalid,
+    cursor: 0,
+    released: 0,
+    counts,
+    credit: 0,
+    createdAt: time,
+    updatedAt: time,
+  };
+}
+
+function acceptedBody(job: BulkJob, statusUrl: string, items: ReturnType<typeof itemsFor>) {
+  const errors = items
+    .filter((item) => item.status === 'invalid')
+    .slice(0, ERRORS_IN_ANSWER)
+    .map((item) => ({ row: item.row, userPrincipalName: item.userPrincipalName, code: item.errorCode, message: item.errorMessage }));
+  return {
+    id: job.id,
+    status: job.status,
+    statusUrl,
+    dryRun: job.dryRun,
+    ratePerMinute: job.ratePerMinute,
+    ...(job.notBefore ? { notBefore: job.notBefore } : {}),
+    totals: { rows: job.rows, valid: job.valid, invalid: job.invalid },
+    ...(errors.length > 0 ? { errors } : {}),
+  };
+}
+
+function mediaType(headers: HeaderLookup): 'application/json' | 'text/csv' {
+  const value = headers.get('content-type') ?? '';
+  const [type, ...parameters] = value.split(';').map((part) => part.trim().toLowerCase());
+  const charset = parameters.find((parameter) => parameter.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  if ((type === 'application/json' || type === 'text/csv') && (charset === undefined || charset === 'utf-8' || charset === 'utf8')) return type;
+  throw new IntakeRefusal(
+    415,
+    'unsupported_media_type',
+    `send the job as Content-Type: application/json or text/csv (UTF-8), not ${value === '' ? 'without a Content-Type' : `"${value.slice(0, 100)}"`}`,
+  );
+}
+
+function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new IntakeRefusal(400, 'invalid_json', `the body is not valid JSON${error instanceof SyntaxError ? `: ${error.message.slice(0, 200)}` : ''}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new IntakeRefusal(400, 'invalid_request', 'the body must be a JSON object', [{ path: '(body)', message: 'must be a JSON object' }]);
+  }
+  return value as Record<string, unknown>;
+}

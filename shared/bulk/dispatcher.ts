@@ -1,0 +1,214 @@
+import type { Settings } from '../config';
+import type { GraphTransport } from '../graph';
+import type { Logger } from '../log';
+import type { PacingStore } from '../pacing/pacing-store';
+import { FINAL_STATUSES, type StoredRequest } from '../requests/request-row';
+import type { RequestStore } from '../requests/request-store';
+import type { ResetQueue } from '../requests/reset-queue';
+import { requestRowFor } from './bulk-items';
+import { countItems, type BulkItem, type StoredJob } from './bulk-rows';
+import { JobConflictError, type BulkStore } from './bulk-store';
+import { expandGroup } from './group-expansion';
+
+/** How often the dispatcher runs (functions/bulk-dispatcher.ts schedules it: every 5 seconds). */
+export const TICK_SECONDS = 5;
+/** Users released but not finished, at most this many seconds of the job's pace. */
+const WINDOW_SECONDS = 20;
+const MIN_WINDOW = 10;
+/** The release factor: halved on throttling, raised by this much per calm tick, never below the floor. */
+const FACTOR_STEP = 0.1;
+const FACTOR_FLOOR = 0.05;
+const STORAGE_CONCURRENCY = 16;
+
+export interface DispatcherDependencies {
+  settings: Pick<Settings, 'BULK_RATE_PER_MINUTE' | 'TENANT_DOMAINS'>;
+  bulk: BulkStore;
+  requests: RequestStore;
+  queue: ResetQueue;
+  graph: GraphTransport;
+  pacing: PacingStore;
+  log: Logger;
+  now?: () => Date;
+}
+
+export interface DispatchReport {
+  jobs: number;
+  released: number;
+  finished: number;
+  completed: string[];
+  factor: number;
+  held: boolean;
+}
+
+/**
+ * One tick of the bulk dispatcher. For every active job: expand a group once, wait for notBefore, note
+ * which released users finished, and release more at the job's pace into queue mfa-resets, never more
+ * than a window of unfinished users. All jobs share one pace (BULK_RATE_PER_MINUTE), scaled by a
+ * factor kept in GraphPacing that halves when anyone saw Graph throttle and recovers slowly (AIMD);
+ * while Graph's Retry-After runs, nothing is released. All state is in the tables, so a restart
+ * resumes here; releasing is idempotent (request ids are derived from job and user).
+ */
+export async function dispatchBulkJobs(deps: DispatcherDependencies): Promise<DispatchReport> {
+  const now = (deps.now ?? (() => new Date()))();
+  const jobs = await deps.bulk.activeJobs();
+  const report: DispatchReport = { jobs: jobs.length, released: 0, finished: 0, completed: [], factor: 1, held: false };
+  if (jobs.length === 0) return report;
+
+  const { factor, holdUntil } = await adjustPace(deps, now.getTime());
+  report.factor = factor;
+  report.held = holdUntil > now.getTime();
+
+  const due = jobs.filter((job) => job.status !== 'expanding' && (!job.notBefore || Date.parse(job.notBefore) <= now.getTime()));
+  const requested = due.reduce((sum, job) => sum + job.ratePerMinute, 0);
+  const scale = requested > 0 ? Math.min(1, deps.settings.BULK_RATE_PER_MINUTE / requested) * factor : factor;
+
+  for (const job of jobs) {
+    try {
+      if (job.status === 'expanding') {
+        await expand(job, deps, now);
+        continue;
+      }
+      if (job.notBefore && Date.parse(job.notBefore) > now.getTime()) continue;
+      const pacePerSecond = (job.ratePerMinute / 60) * scale;
+      const outcome = await advance(job, pacePerSecond, report.held, deps, now);
+      report.released += outcome.released;
+      report.finished += outcome.finished;
+      if (outcome.completed) report.completed.push(job.id);
+    } catch (error) {
+      if (error instanceof JobConflictError) continue; // another dispatcher got there: it carries on
+      deps.log.warn('bulk dispatch failed for a job; next tick retries', { jobId: job.id, cause: error instanceof Error ? error.message : String(error) });
+    }
+  }
+  return report;
+}
+
+async function adjustPace(deps: DispatcherDependencies, now: number): Promise<{ factor: number; holdUntil: number }> {
+  const [pacing, throttle] = await Promise.all([deps.pacing.dispatchPacing(), deps.pacing.throttle()]);
+  let factor = pacing.factor;
+  let seen = pacing.seenThrottleAt;
+  if (throttle.lastThrottleAt !== undefined && throttle.lastThrottleAt > (seen ?? 0)) {
+    factor = Math.max(FACTOR_FLOOR, factor / 2);
+    seen = throttle.lastThrottleAt;
+    deps.log.warn('bulk pace halved: Graph throttled', { factor, throttledUntil: throttle.throttledUntil ? new Date(throttle.throttledUntil).toISOString() : undefined });
+  } else if (factor < 1) {
+    factor = Math.min(1, factor + FACTOR_STEP);
+  }
+  if (factor !== pacing.factor || seen !== pacing.seenThrottleAt) {
+    await deps.pacing.saveDispatchPacing({ factor, seenThrottleAt: seen, updatedAt: now });
+  }
+  return { factor, holdUntil: throttle.throttledUntil ?? 0 };
+}
+
+async function expand(job: StoredJob, deps: DispatcherDependencies, now: Date): Promise<void> {
+  const expansion = await expandGroup(deps.graph, job.id, job.groupId ?? '', deps.settings.TENANT_DOMAINS);
+  if (!expansion.ok) {
+    if (expansion.permanent) {
+      await deps.bulk.updateJob({ ...job, status: 'failed', statusReason: expansion.reason, completedAt: now.toISOString() });
+      deps.log.warn('bulk job failed: group cannot be expanded', { jobId: job.id, reason: expansion.reason });
+    } else {
+      deps.log.warn('bulk group expansion deferred', { jobId: job.id, reason: expansion.reason });
+    }
+    return;
+  }
+  await deps.bulk.putItems(expansion.items);
+  const counts = countItems(expansion.items);
+  const scheduled = job.notBefore !== undefined && Date.parse(job.notBefore) > now.getTime();
+  await deps.bulk.updateJob({
+    ...job,
+    status: scheduled ? 'scheduled' : 'running',
+    rows: expansion.items.length,
+    valid: expansion.items.length - counts.invalid,
+    invalid: counts.invalid,
+    counts,
+  });
+  deps.log.info('bulk group expanded', { jobId: job.id, users: expansion.items.length, invalid: counts.invalid });
+}
+
+async function advance(
+  job: StoredJob,
+  pacePerSecond: number,
+  held: boolean,
+  deps: DispatcherDependencies,
+  now: Date,
+): Promise<{ released: number; finished: number; completed: boolean }> {
+  const items = await deps.bulk.listItems(job.id);
+  const changed = new Map<number, BulkItem>();
+
+  // 1. Which released users finished since the last tick.
+  const released = items.filter((item) => item.status === 'released' && item.requestId);
+  const rows = await mapLimit(released, STORAGE_CONCURRENCY, (item) => deps.requests.get(item.requestId!));
+  let finished = 0;
+  released.forEach((item, index) => {
+    const row = rows[index];
+    if (row && FINAL_STATUSES.includes(row.status)) {
+      Object.assign(item, finishedFields(row));
+      changed.set(item.index, item);
+      finished += 1;
+    }
+  });
+
+  // 2. Release more, at the pace and within the window.
+  const waiting = items.filter((item) => item.status === 'waiting');
+  const outstanding = items.filter((item) => item.status === 'released').length;
+  const window = Math.max(MIN_WINDOW, Math.ceil(pacePerSecond * WINDOW_SECONDS));
+  const last = job.lastTickAt ? Date.parse(job.lastTickAt) : now.getTime() - TICK_SECONDS * 1000;
+  const elapsedSeconds = Math.min(Math.max(0, (now.getTime() - last) / 1000), TICK_SECONDS * 3);
+  let credit = Math.min(job.credit + pacePerSecond * elapsedSeconds, Math.max(1, pacePerSecond * TICK_SECONDS * 2));
+  const count = held ? 0 : Math.max(0, Math.min(Math.floor(credit), window - outstanding, waiting.length));
+  const batch = waiting.slice(0, count);
+  await mapLimit(batch, STORAGE_CONCURRENCY, async (item, position) => {
+    const { request } = await deps.requests.create(requestRowFor(job, item, now));
+    item.requestId = request.id;
+    item.releasedAt = now.toISOString();
+    if (FINAL_STATUSES.includes(request.status)) {
+      Object.assign(item, finishedFields(request)); // released before a restart and already done
+    } else {
+      // Spread the tick's users over the tick instead of handing the queue one burst.
+      const delay = Math.min(TICK_SECONDS - 1, Math.floor(position / Math.max(pacePerSecond, 0.001)));
+      await deps.queue.send(request.id, delay > 0 ? delay : undefined);
+      item.status = 'released';
+    }
+    changed.set(item.index, item);
+  });
+  credit = Math.max(0, credit - batch.length);
+  if (changed.size > 0) await deps.bulk.putItems([...changed.values()]);
+
+  // 3. Progress on the job row.
+  const counts = countItems(items);
+  const firstWaiting = items.find((item) => item.status === 'waiting');
+  const done = counts.pending === 0;
+  await deps.bulk.updateJob({
+    ...job,
+    status: done ? 'completed' : 'running',
+    cursor: firstWaiting ? firstWaiting.index : items.length,
+    released: items.filter((item) => item.status !== 'waiting' && item.status !== 'invalid').length,
+    counts,
+    credit,
+    lastTickAt: now.toISOString(),
+    startedAt: job.startedAt ?? (batch.length > 0 ? now.toISOString() : undefined),
+    ...(done ? { completedAt: now.toISOString() } : {}),
+  });
+  if (done) deps.log.info('bulk job completed', { jobId: job.id, ...counts });
+  return { released: batch.length, finished, completed: done };
+}
+
+function finishedFields(row: StoredRequest): Partial<BulkItem> {
+  return {
+    status: row.status as BulkItem['status'],
+    reason: row.status === 'completed' || row.status === 'planned' ? undefined : row.statusReason?.slice(0, 500),
+    finishedAt: row.completedAt ?? row.updatedAt,
+  };
+}
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, run: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await run(items[index]!, index);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
