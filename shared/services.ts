@@ -1,4 +1,5 @@
 import { loadSettings, type Settings } from './config';
+import { createGraphClient, type GraphClient } from './graph/client';
 import { createStorageClients, type StorageClients } from './storage/clients';
 
 /**
@@ -8,6 +9,8 @@ import { createStorageClients, type StorageClients } from './storage/clients';
 export interface Services {
   settings: Settings;
   storage: StorageClients;
+  /** Microsoft Graph (or the local simulator), unpaced; built on first use, so settings-only callers never need a credential. */
+  readonly graph: GraphClient;
 }
 
 let current: Services | undefined;
@@ -18,7 +21,15 @@ export function getServices(): Services {
 }
 
 export function createServices(settings: Settings): Services {
-  return { settings, storage: createStorageClients(settings) };
+  let graph: GraphClient | undefined;
+  return {
+    settings,
+    storage: createStorageClients(settings),
+    get graph() {
+      graph ??= createGraphClient(settings);
+      return graph;
+    },
+  };
 }
 
 export function resetServices(next?: Services): void {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resetStateSchema, type ResetState } from '../../shared/graph';
-import { reset, removalCounts, useSimulator } from './helpers';
+import { fastRetry, reset, removalCounts, useSimulator } from './helpers';
 
 const heavyUser = (n: number, userPrincipalName = `storm${n}@contoso.com`) => ({
   userPrincipalName,
@@ -34,7 +34,7 @@ describe('a storm of 429, 503 and lost answers', () => {
       sim.setFaults({ rate503: 0.2, rate429: 0.1, timeoutRate: 0.1, retryAfterSeconds: 0.01, seed: useBatch ? 7 : 3 });
       try {
         const results = await Promise.all(
-          users.map((n) => reset(sim, { target: { userPrincipalName: `storm${n}@contoso.com` }, profile: 'all', revokeSessions: true }, { useBatch, concurrency: 4 })),
+          users.map((n) => reset(sim, { target: { userPrincipalName: `storm${n}@contoso.com` }, profile: 'all', revokeSessions: true }, { useBatch, concurrency: 4, retry: { ...fastRetry, maxAttempts: 25 } })),
         );
         for (const [index, result] of results.entries()) {
           expect(result.status, `storm${users[index]}: ${'reason' in result ? result.reason : ''}`).toBe('completed');
