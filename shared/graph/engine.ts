@@ -72,7 +72,8 @@ export interface ResetReport {
 export type ResetResult =
   | ({ status: 'completed' } & ResetReport)
   | ({ status: 'partial'; reason: string } & ResetReport)
-  | ({ status: 'failed'; reason: string } & ResetReport)
+  /** `transient`: Graph was unavailable or did not answer, so the same request may succeed later. */
+  | ({ status: 'failed'; reason: string; transient: boolean } & ResetReport)
   | ({ status: 'rejected'; reason: string; code: string } & ResetReport)
   | ({ status: 'planned' } & ResetReport)
   | ({ status: 'retry-later'; retryAt: string; reason: string } & ResetReport);
@@ -172,7 +173,9 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
     if (input.revokeSessions && state.revoke?.outcome !== 'done') await revokeSessions(ctx, target.objectId);
 
     if (tap.data.lifetimeInMinutes !== undefined || input.temporaryAccessPass) {
-      if (!state.temporaryAccessPass) {
+      const previousTap = state.temporaryAccessPass;
+      // A pass that may exist (`unknown`) or was created is never created again; a transient refusal is retried.
+      if (!previousTap || (previousTap.outcome === 'failed' && previousTap.transient === true)) {
         const existing = state.snapshot.methods.filter((m) => m.kind === 'temporaryAccessPass').map((m) => m.id);
         secret = await issueTemporaryAccessPass(ctx, target.objectId, tap.data, existing);
       }
@@ -186,7 +189,8 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
     }
     if (error instanceof GraphCallError || error instanceof GraphNetworkError) {
       await ctx.flush().catch(() => undefined);
-      return finish({ status: 'failed', reason: error.message });
+      const transient = error instanceof GraphNetworkError || error.status >= 500 || error.status === 429;
+      return finish({ status: 'failed', reason: error.message, transient });
     }
     throw error;
   }
@@ -228,7 +232,10 @@ function conclude(state: ResetState, input: ResetInput): ResetConclusion {
   if (input.revokeSessions && state.revoke?.outcome !== 'done') problems.push(`sign-in sessions were not revoked (${state.revoke?.error ?? 'not attempted'})`);
   const tap = state.temporaryAccessPass;
   if (input.temporaryAccessPass && tap && tap.outcome !== 'created') problems.push(`no Temporary Access Pass was issued (${tap.error ?? tap.outcome})`);
-  if (problems.length > 0) return { status: 'failed', reason: `All methods in scope were removed, but ${problems.join(' and ')}.` };
+  if (problems.length > 0) {
+    const transient = (input.revokeSessions && state.revoke?.transient === true) || tap?.outcome === 'failed' && tap.transient === true;
+    return { status: 'failed', reason: `All methods in scope were removed, but ${problems.join(' and ')}.`, transient };
+  }
   return { status: 'completed' };
 }
 

@@ -13,14 +13,20 @@ export async function revokeSessions(ctx: StepContext, objectId: string): Promis
     response = await ctx.call({ method: 'POST', version: 'v1.0', path: `/users/${objectId}/revokeSignInSessions` }, { idempotent: true });
   } catch (error) {
     if (!(error instanceof GraphNetworkError)) throw error;
-    ctx.state.revoke = { outcome: 'failed', at: at(), error: `no answer from Graph: ${error.message}` };
+    ctx.state.revoke = { outcome: 'failed', at: at(), error: `no answer from Graph: ${error.message}`, transient: true };
     await ctx.record({ step: 'revoke', outcome: 'failed', detail: ctx.state.revoke.error });
     return;
   }
   if (response.status >= 200 && response.status < 300) {
     ctx.state.revoke = { outcome: 'done', at: at(), ...(response.requestId ? { requestId: response.requestId } : {}) };
   } else {
-    ctx.state.revoke = { outcome: 'failed', at: at(), error: failure(response, 'Revoking sign-in sessions').message, ...(response.requestId ? { requestId: response.requestId } : {}) };
+    ctx.state.revoke = {
+      outcome: 'failed',
+      at: at(),
+      error: failure(response, 'Revoking sign-in sessions').message,
+      transient: response.status >= 500 || response.status === 429,
+      ...(response.requestId ? { requestId: response.requestId } : {}),
+    };
   }
   await ctx.record({ step: 'revoke', outcome: ctx.state.revoke.outcome, requestId: response.requestId, detail: ctx.state.revoke.error });
 }
@@ -84,7 +90,13 @@ export async function issueTemporaryAccessPass(
     const ambiguous = lost !== undefined || response?.status === 503 || response?.status === 504;
     if (!ambiguous || attempt >= ctx.policy.maxAttempts) {
       const error = lost ?? (response ? `${graphErrorText(response.body) ?? `HTTP ${response.status}`}` : 'no answer');
-      ctx.state.temporaryAccessPass = { outcome: ambiguous ? 'unknown' : 'failed', at: at(), ...(response?.requestId ? { requestId: response.requestId } : {}), error };
+      ctx.state.temporaryAccessPass = {
+        outcome: ambiguous ? 'unknown' : 'failed',
+        at: at(),
+        ...(response?.requestId ? { requestId: response.requestId } : {}),
+        error,
+        transient: response !== undefined && (response.status >= 500 || response.status === 429),
+      };
       await ctx.record({ step: 'temporaryAccessPass', outcome: ctx.state.temporaryAccessPass.outcome, requestId: response?.requestId, detail: error });
       return undefined;
     }

@@ -103,7 +103,9 @@ export const resetStateSchema = z.object({
   verify: z
     .object({ at: z.string(), remaining: z.array(z.string()), pass: z.number().int() })
     .optional(),
-  revoke: z.object({ outcome: z.enum(['done', 'failed']), at: z.string(), requestId: z.string().optional(), error: z.string().optional() }).optional(),
+  revoke: z
+    .object({ outcome: z.enum(['done', 'failed']), at: z.string(), requestId: z.string().optional(), error: z.string().optional(), transient: z.boolean().optional() })
+    .optional(),
   temporaryAccessPass: z
     .object({
       /** `unknown`: the create call got no answer; the pass may exist but its secret is lost. Never re-created blindly. */
@@ -115,6 +117,7 @@ export const resetStateSchema = z.object({
       isUsableOnce: z.boolean().optional(),
       startDateTime: z.string().optional(),
       error: z.string().optional(),
+      transient: z.boolean().optional(),
     })
     .optional(),
   events: z.array(stepEventSchema).default([]),
