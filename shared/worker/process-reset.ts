@@ -87,7 +87,7 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
 async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: WorkerDependencies): Promise<WorkerOutcome> {
   const row = progress.current;
   const fields = logFieldsOf(row);
-  const target = row.targetObjectId ? `oid:${row.targetObjectId}` : `upn:${(row.targetUpn ?? '').toLowerCase()}`;
+  const target = targetKeyOf(row);
   const firstRun = row.engineState === undefined;
   await progress.audit({
     action: firstRun ? 'start' : 'resume',
@@ -235,6 +235,7 @@ async function handleCrash(progress: RequestProgress, delivery: Delivery, deps: 
       const reason = `failed on the last of ${delivery.maxDequeueCount} tries: ${cause}`;
       await progress.audit({ action: 'finish', outcome: 'failed', detail: reason });
       await progress.save({ status: 'failed', statusReason: reason, leaseUntil: undefined, completedAt: new Date().toISOString() });
+      await deps.targets.release(targetKeyOf(progress.current), progress.current.id).catch(() => undefined);
       deps.log.error('reset failed on its last try', { ...fields, cause });
       return 'failed';
     } catch {
@@ -248,6 +249,11 @@ async function handleCrash(progress: RequestProgress, delivery: Delivery, deps: 
   }
   deps.log.warn('reset attempt failed; the queue retries', { ...fields, cause, dequeueCount: delivery.dequeueCount });
   throw error;
+}
+
+/** The user a request is about, as the per-user lock and cooldown key it. */
+function targetKeyOf(row: StoredRequest): string {
+  return row.targetObjectId ? `oid:${row.targetObjectId.toLowerCase()}` : `upn:${(row.targetUpn ?? '').toLowerCase()}`;
 }
 
 function parseState(json: string): ResetState {
