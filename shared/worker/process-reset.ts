@@ -163,7 +163,7 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     return 'retry-later';
   }
 
-  if (result.status === 'failed' && 'transient' in result && result.transient === true && delivery.dequeueCount < delivery.maxDequeueCount) {
+  if (result.status === 'failed' && result.transient && delivery.dequeueCount < delivery.maxDequeueCount) {
     await progress.audit({ action: 'attempt', outcome: 'failed', detail: `${result.reason}; the queue retries` });
     await progress.save({ engineState: JSON.stringify(result.state), statusReason: `attempt ${progress.current.attempts} failed: ${result.reason}`, leaseUntil: new Date().toISOString() });
     if (!row.dryRun) await deps.targets.release(target, row.id);
