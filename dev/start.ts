@@ -44,6 +44,10 @@ async function main(): Promise<void> {
   }
 
   graph = await startLocalGraph(env, local);
+  const secrets = ['WEBHOOK_SECRET_JIRA', 'WEBHOOK_SECRET_SERVICENOW', 'WEBHOOK_SECRET_GENERIC'];
+  // Against the simulator with no secrets at all, a first run should still accept a copy-pasted request.
+  if (graph && env.LOCAL_DEMO_MODE === undefined && secrets.every((name) => !env[name])) env.LOCAL_DEMO_MODE = 'true';
+  const demoMode = /^(true|1|yes)$/i.test(env.LOCAL_DEMO_MODE ?? '');
 
   try {
     loadSettings(env);
@@ -75,9 +79,24 @@ async function main(): Promise<void> {
     `  storage    ${azurite ? `embedded Azurite, in memory, queue :${azurite.ports.queue} table :${azurite.ports.table}` : 'AzureWebJobsStorage (external)'}`,
     `  graph      ${graph ? graph.description : env.GRAPH_BASE_URL ?? 'https://graph.microsoft.com'}`,
     `  keys       ${local.LOCAL_FUNCTION_KEY ? 'function key required (LOCAL_FUNCTION_KEY)' : 'not enforced (as under Core Tools)'}`,
+    ...(demoMode
+      ? [
+          '',
+          '  !! DEMO MODE (LOCAL_DEMO_MODE=true): webhooks from sources without a secret are accepted UNSIGNED.',
+          '  !! Set WEBHOOK_SECRET_JIRA / _SERVICENOW / _GENERIC to require signatures. Never use demo mode with a real tenant.',
+        ]
+      : []),
     '',
     'Try it:',
     `  curl -s ${host.url}/api/health`,
+    '  npm run demo          # signs a sample webhook, sends it and follows the reset to its end',
+    ...(demoMode
+      ? [
+          `  curl -s -X POST ${host.url}/api/resets -H 'content-type: application/json' \\`,
+          `    -d '{"ticket":{"system":"manual","id":"SR-1"},"target":{"userPrincipalName":"adele.vance@contoso.com"},"requestedBy":"you@contoso.com"}'`,
+          `  curl -s ${host.url}/api/resets/<id from the answer>`,
+        ]
+      : []),
     '',
     'Ctrl-C stops everything.',
     '',
