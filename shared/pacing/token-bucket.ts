@@ -48,6 +48,7 @@ export class TokenBucket {
 
   /** No token is handed out before `until` (ms on the clock). */
   pauseUntil(until: number): void {
-    this.tat = Math.max(this.tat, until);
+    // The burst allowance would let tokens out early: after a pause they come one interval apart.
+    this.tat = Math.max(this.tat, until + Math.max(0, this.burst - 1) * this.intervalMs);
   }
 }

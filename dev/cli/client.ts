@@ -1,0 +1,91 @@
+import { csvOptionHeader, csvSigningPayload, type CsvOption } from '../../shared/bulk/bulk-request';
+import { signHex } from '../../shared/intake/signature';
+
+/**
+ * A small client of the app's HTTP API: signs like a ticket system does (X-Signature-256 with
+ * WEBHOOK_SECRET_GENERIC), adds the function key when one is given, and reads JSON answers.
+ */
+export interface ApiTarget {
+  /** The app's origin, with or without /api: http://127.0.0.1:7071 or https://<app>.azurewebsites.net/api. */
+  url: string;
+  /** WEBHOOK_SECRET_GENERIC; without it requests go unsigned (accepted only in LOCAL_DEMO_MODE). */
+  secret?: string;
+  /** A function key for authLevel function routes. */
+  functionKey?: string;
+}
+
+export interface ApiAnswer<T = Record<string, any>> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {
+    const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    super(error ? `${status} ${error.code}: ${error.message}` : `HTTP ${status}`);
+    this.name = 'ApiError';
+  }
+}
+
+export function apiBase(url: string): string {
+  return url.replace(/\/+$/, '').replace(/\/api$/, '');
+}
+
+function endpoint(target: ApiTarget, path: string, query: Record<string, string | undefined> = {}): string {
+  const url = new URL(`${apiBase(target.url)}/api/${path}`);
+  for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, value);
+  if (target.functionKey) url.searchParams.set('code', target.functionKey);
+  return url.toString();
+}
+
+async function call<T>(url: string, init: RequestInit): Promise<ApiAnswer<T>> {
+  const response = await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
+  const text = await response.text();
+  let body: unknown = text;
+  if ((response.headers.get('content-type') ?? '').includes('json')) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  if (response.status >= 400) throw new ApiError(response.status, body);
+  return { status: response.status, body: body as T, headers: response.headers };
+}
+
+export async function postJson(target: ApiTarget, path: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+  const raw = JSON.stringify(body);
+  return call(endpoint(target, path), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(target.secret ? { 'x-signature-256': signHex(raw, target.secret) } : {}), ...headers },
+    body: raw,
+  });
+}
+
+/** A CSV job: the options go as query parameters and are signed with the body (see csvSigningPayload). */
+export async function postBulkCsv(target: ApiTarget, csv: string | Uint8Array, options: Partial<Record<CsvOption, string>>, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+  const body = typeof csv === 'string' ? Buffer.from(csv, 'utf8') : Buffer.from(csv);
+  const query: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options)) if (value !== undefined && value !== '') query[name] = value;
+  const signature = target.secret ? signHex(csvSigningPayload(query, body), target.secret) : undefined;
+  return call(endpoint(target, 'bulk', query), {
+    method: 'POST',
+    headers: { 'content-type': 'text/csv; charset=utf-8', ...(signature ? { 'x-signature-256': signature } : {}), ...headers },
+    body,
+  });
+}
+
+export function getJson(target: ApiTarget, path: string, query: Record<string, string | undefined> = {}): Promise<ApiAnswer> {
+  return call(endpoint(target, path, query), { method: 'GET' });
+}
+
+export async function getText(target: ApiTarget, path: string, query: Record<string, string | undefined> = {}): Promise<string> {
+  const answer = await call<string>(endpoint(target, path, query), { method: 'GET' });
+  return typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
+}
+
+export { csvOptionHeader };
