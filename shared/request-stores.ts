@@ -1,0 +1,31 @@
+import { AuditLog } from './audit/audit-log';
+import { RequestStore } from './requests/request-store';
+import { ResetQueue } from './requests/reset-queue';
+import type { Services } from './services';
+import { QUEUES, TABLES } from './storage/names';
+import { TargetGuard } from './worker/target-guard';
+
+/** The request table, the reset queue, the audit trail and the per-user guard, shared by intake, worker and bulk. */
+export interface RequestStores {
+  store: RequestStore;
+  queue: ResetQueue;
+  audit: AuditLog;
+  targets: TargetGuard;
+}
+
+const built = new WeakMap<Services, RequestStores>();
+
+/** Built once per Services, so every trigger shares the clients and their "table exists" knowledge. */
+export function requestStores(services: Services): RequestStores {
+  let made = built.get(services);
+  if (!made) {
+    made = {
+      store: new RequestStore(services.storage.table(TABLES.requests)),
+      queue: new ResetQueue(services.storage.queue(QUEUES.resets)),
+      audit: new AuditLog(services.storage.table(TABLES.audit)),
+      targets: new TargetGuard(services.storage.table(TABLES.targets)),
+    };
+    built.set(services, made);
+  }
+  return made;
+}
