@@ -1,6 +1,10 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, getJson, getText, postBulkCsv, postJson } from '../../dev/cli/client';
+import { buildProgram } from '../../dev/cli/program';
 import { csvSigningPayload } from '../../shared/bulk/bulk-request';
 import { signHex } from '../../shared/intake/signature';
 import { PacingStore } from '../../shared/pacing/pacing-store';
@@ -108,6 +112,41 @@ describe('group jobs', () => {
     const done = await follow(answer.body.id);
     expect(done.status).toBe('failed');
     expect(done.statusReason).toMatch(/does not exist/);
+  });
+});
+
+describe('the CLI', () => {
+  const run = async (...args: string[]) => {
+    const out: string[] = [];
+    const program = buildProgram({ out: (text) => out.push(text), err: (text) => out.push(text), env: {}, tty: false, pollMs: 300 });
+    await program.parseAsync(['node', 'entra-mfa-reset', '--url', pipeline.host.url, '--secret', SECRET, ...args]);
+    return out.join('');
+  };
+
+  it('bulk submit signs a CSV, follows the job with progress lines, then prints a summary; bulk status shows it again', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'bulk-cli-')), 'users.csv');
+    writeFileSync(file, ['userPrincipalName', ...Array.from({ length: 10 }, (_, i) => upnOf(10 + i)), 'someone@hotmail.com'].join('\n'));
+    const output = await run('bulk', 'submit', file, '--ticket', 'CHG0031337', '--requested-by', 'soc@contoso.com', '--rate', '600');
+    expect(output).toMatch(/Job accepted: [0-9a-f-]{36}/);
+    expect(output).toContain('11 rows, 10 users to reset, 1 refused');
+    expect(output).toContain('row 12: someone@hotmail.com: personal_account');
+    expect(output).toMatch(/ {2}completed 10\/10 users \(100%\)/);
+    expect(output).toMatch(/completed\s+10\n/);
+    expect(output).toMatch(/invalid\s+1\n/);
+    const id = /Job accepted: ([0-9a-f-]{36})/.exec(output)![1]!;
+    const status = await run('bulk', 'status', id);
+    expect(status).toContain(`Job ${id}: completed`);
+    expect(status).toMatch(/12\s+someone@hotmail\.com\s+invalid\s+someone@hotmail\.com is not|hotmail\.com is a personal/);
+    const csv = await run('bulk', 'status', id, '--csv');
+    expect(csv.split('\r\n')[0]).toBe('row,userPrincipalName,status,requestId,errorCode,message,finishedAt');
+  });
+
+  it('reset <upn> resets one user and prints what happened to each method', async () => {
+    const output = await run('reset', upnOf(23), '--ticket', 'INC0099', '--requested-by', 'desk@contoso.com');
+    expect(output).toMatch(/Accepted: [0-9a-f-]{36}/);
+    expect(output).toMatch(new RegExp(`${upnOf(23).replace('.', '\\.')}: completed after`));
+    expect(output).toMatch(/phone\s+.*deleted/);
+    expect(output).toMatch(/microsoftAuthenticator\s+.*deleted \(default\)/);
   });
 });
 

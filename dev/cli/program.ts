@@ -1,0 +1,277 @@
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { SingleBar } from 'cli-progress';
+import { ApiError, getJson, getText, postBulkCsv, postJson, type ApiTarget } from './client';
+import { formatTable } from './table';
+
+export interface CliIo {
+  out(text: string): void;
+  err(text: string): void;
+  env: NodeJS.ProcessEnv;
+  /** Draw a live progress bar (a TTY); otherwise one progress line every few seconds. */
+  tty: boolean;
+  /** How often job and request status are polled. */
+  pollMs?: number;
+}
+
+const FINAL_JOB = ['completed', 'failed'];
+const FINAL_REQUEST = ['completed', 'partial', 'failed', 'rejected', 'planned'];
+
+/**
+ * `entra-mfa-reset`: submit and follow bulk jobs and single resets against a running app (npm start,
+ * or Azure). Requests are signed with WEBHOOK_SECRET_GENERIC, like any other caller's.
+ */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('entra-mfa-reset')
+    .description('Reset Microsoft Entra ID MFA registrations through the entra-mfa-reset API')
+    .addOption(new Option('--url <url>', 'the app, e.g. http://127.0.0.1:7071 or https://<app>.azurewebsites.net').env('ENTRA_MFA_RESET_URL').default('http://127.0.0.1:7071'))
+    .addOption(new Option('--secret <secret>', 'HMAC secret of the generic source (WEBHOOK_SECRET_GENERIC)').env('WEBHOOK_SECRET_GENERIC'))
+    .addOption(new Option('--key <key>', 'function key, for the app in Azure').env('ENTRA_MFA_RESET_FUNCTION_KEY'))
+    .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
+    .showHelpAfterError()
+    .exitOverride();
+
+  const target = (): ApiTarget => {
+    const options = program.opts<{ url: string; secret?: string; key?: string }>();
+    return { url: options.url, secret: options.secret || io.env.WEBHOOK_SECRET_GENERIC, functionKey: options.key };
+  };
+  const defaultRequester = () => io.env.ENTRA_MFA_RESET_REQUESTED_BY ?? safeUser();
+
+  const bulk = program.command('bulk').description('bulk remediation jobs');
+  bulk
+    .command('submit')
+    .description('submit a CSV (userPrincipalName column) or a group, then follow the job to its end')
+    .argument('[file]', 'CSV file with a userPrincipalName column (- for standard input)')
+    .requiredOption('--ticket <id>', 'change or incident ticket, e.g. CHG0031337')
+    .option('--ticket-system <name>', 'ticket system', 'bulk')
+    .option('--ticket-url <url>', 'link to the ticket')
+    .option('--group <objectId>', 'reset the transitive user members of this group instead of a CSV')
+    .option('--requested-by <name>', 'who asks for it (default: ENTRA_MFA_RESET_REQUESTED_BY or your user name)')
+    .option('--approved-by <name>', 'who approved it')
+    .option('--reason <text>', 'why')
+    .addOption(new Option('--profile <profile>', 'which methods: portal (as the admin center button) or all').choices(['portal', 'all']))
+    .option('--no-revoke-sessions', 'do not revoke the users\' sign-in sessions')
+    .option('--dry-run', 'plan every user and change nothing')
+    .option('--rate <perMinute>', 'users released per minute (capped by BULK_RATE_PER_MINUTE)', positiveInt)
+    .option('--not-before <time>', 'release nobody before this ISO-8601 time')
+    .option('--no-wait', 'print the job id and return')
+    .action(async (file: string | undefined, options: BulkSubmitOptions) => {
+      const api = target();
+      const requestedBy = options.requestedBy ?? defaultRequester();
+      let answer;
+      if (options.group) {
+        if (file) throw new InvalidArgumentError('give a CSV file or --group, not both');
+        answer = await postJson(api, 'bulk', {
+          ticket: options.ticketUrl || options.ticketSystem !== 'bulk' ? { system: options.ticketSystem, id: options.ticket, ...(options.ticketUrl ? { url: options.ticketUrl } : {}) } : options.ticket,
+          requestedBy,
+          groupId: options.group,
+          ...(options.approvedBy ? { approvedBy: options.approvedBy } : {}),
+          ...(options.reason ? { reason: options.reason } : {}),
+          ...(options.profile ? { profile: options.profile } : {}),
+          revokeSessions: options.revokeSessions,
+          dryRun: options.dryRun === true,
+          ...(options.rate ? { ratePerMinute: options.rate } : {}),
+          ...(options.notBefore ? { notBefore: options.notBefore } : {}),
+        });
+      } else {
+        if (!file) throw new InvalidArgumentError('give a CSV file (or --group <objectId>)');
+        const csv = file === '-' ? readFileSync(0) : readFileSync(file);
+        answer = await postBulkCsv(api, csv, {
+          ticket: options.ticket,
+          ...(options.ticketSystem !== 'bulk' ? { ticketSystem: options.ticketSystem } : {}),
+          ...(options.ticketUrl ? { ticketUrl: options.ticketUrl } : {}),
+          requestedBy,
+          ...(options.approvedBy ? { approvedBy: options.approvedBy } : {}),
+          ...(options.reason ? { reason: options.reason } : {}),
+          ...(options.profile ? { profile: options.profile } : {}),
+          ...(options.revokeSessions === false ? { revokeSessions: 'false' } : {}),
+          ...(options.dryRun ? { dryRun: 'true' } : {}),
+          ...(options.rate ? { ratePerMinute: String(options.rate) } : {}),
+          ...(options.notBefore ? { notBefore: options.notBefore } : {}),
+        });
+      }
+      const body = answer.body;
+      io.out(`${answer.status === 200 ? 'Job already submitted' : 'Job accepted'}: ${body.id}${body.dryRun ? ' (dry run: nothing will change)' : ''}\n`);
+      io.out(`  ${body.totals.rows} rows, ${body.totals.valid} users to reset, ${body.totals.invalid} refused; ${body.ratePerMinute} users/min${body.notBefore ? `, not before ${body.notBefore}` : ''}\n`);
+      for (const error of body.errors ?? []) io.out(`  row ${error.row}: ${error.userPrincipalName || '(empty)'}: ${error.code}: ${error.message}\n`);
+      io.out(`  status: ${body.statusUrl}\n`);
+      if (options.wait === false) return;
+      const final = await followJob(api, body.id, io);
+      printJob(final, io);
+      if (final.status === 'failed' || final.counts.failed > 0 || final.counts.partial > 0) process.exitCode = 1;
+    });
+
+  bulk
+    .command('status')
+    .description('show a job\'s progress and per-user outcomes')
+    .argument('<id>', 'job id')
+    .option('--csv', 'print every user\'s outcome as CSV')
+    .option('--all', 'list every user, not only those that did not complete')
+    .action(async (id: string, options: { csv?: boolean; all?: boolean }) => {
+      if (options.csv) {
+        io.out(await getText(target(), `bulk/${id}`, { format: 'csv' }));
+        return;
+      }
+      const { body } = await getJson(target(), `bulk/${id}`, { limit: '1000' });
+      printJob(body, io, options.all === true);
+    });
+
+  program
+    .command('reset')
+    .description('reset one user\'s MFA registration and follow the request to its end')
+    .argument('<upn>', 'the user\'s userPrincipalName')
+    .requiredOption('--ticket <id>', 'the ticket')
+    .option('--ticket-system <name>', 'ticket system', 'cli')
+    .option('--requested-by <name>', 'who asks for it (default: ENTRA_MFA_RESET_REQUESTED_BY or your user name)')
+    .option('--approved-by <name>', 'who approved it')
+    .option('--reason <text>', 'why')
+    .addOption(new Option('--profile <profile>', 'portal or all').choices(['portal', 'all']))
+    .option('--no-revoke-sessions', 'do not revoke the user\'s sign-in sessions')
+    .option('--dry-run', 'plan and change nothing')
+    .option('--no-wait', 'print the request id and return')
+    .action(async (upn: string, options: ResetOptions) => {
+      const api = target();
+      const answer = await postJson(api, 'resets', {
+        ticket: { system: options.ticketSystem, id: options.ticket },
+        target: { userPrincipalName: upn },
+        requestedBy: options.requestedBy ?? defaultRequester(),
+        ...(options.approvedBy ? { approvedBy: options.approvedBy } : {}),
+        ...(options.reason ? { reason: options.reason } : {}),
+        ...(options.profile ? { profile: options.profile } : {}),
+        revokeSessions: options.revokeSessions,
+        dryRun: options.dryRun === true,
+      });
+      io.out(`${answer.status === 200 ? 'Already requested' : 'Accepted'}: ${answer.body.id}\n`);
+      if (options.wait === false) return;
+      const started = Date.now();
+      const final = await poll(io, async () => {
+        const { body } = await getJson(api, `resets/${answer.body.id}`);
+        return FINAL_REQUEST.includes(body.status) ? body : undefined;
+      });
+      printReset(final, io, Date.now() - started);
+      if (final.status !== 'completed' && final.status !== 'planned') process.exitCode = 1;
+    });
+
+  return program;
+}
+
+interface BulkSubmitOptions {
+  ticket: string;
+  ticketSystem: string;
+  ticketUrl?: string;
+  group?: string;
+  requestedBy?: string;
+  approvedBy?: string;
+  reason?: string;
+  profile?: string;
+  revokeSessions: boolean;
+  dryRun?: boolean;
+  rate?: number;
+  notBefore?: string;
+  wait: boolean;
+}
+
+interface ResetOptions {
+  ticket: string;
+  ticketSystem: string;
+  requestedBy?: string;
+  approvedBy?: string;
+  reason?: string;
+  profile?: string;
+  revokeSessions: boolean;
+  dryRun?: boolean;
+  wait: boolean;
+}
+
+async function followJob(api: ApiTarget, id: string, io: CliIo): Promise<Record<string, any>> {
+  let bar: SingleBar | undefined;
+  let lastLine = 0;
+  try {
+    return await poll(io, async () => {
+      const { body } = await getJson(api, `bulk/${id}`, { limit: '1' });
+      const total = Math.max(1, body.totals.valid);
+      const finished = body.totals.finished;
+      const payload = { state: body.status, counts: countsLine(body.counts) };
+      if (io.tty) {
+        if (!bar) {
+          bar = new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} users | ETA {eta_formatted} | {state} | {counts}', hideCursor: true, clearOnComplete: false, etaBuffer: 50 });
+          bar.start(total, finished, payload);
+        }
+        bar.setTotal(total);
+        bar.update(finished, payload);
+      } else if (FINAL_JOB.includes(body.status) || Date.now() - lastLine > 5000) {
+        lastLine = Date.now();
+        io.out(`  ${body.status} ${finished}/${body.totals.valid} users (${body.totals.percent}%) ${payload.counts}\n`);
+      }
+      return FINAL_JOB.includes(body.status) ? (await getJson(api, `bulk/${id}`, { limit: '1000' })).body : undefined;
+    });
+  } finally {
+    bar?.stop();
+  }
+}
+
+async function poll<T>(io: CliIo, check: () => Promise<T | undefined>): Promise<T> {
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      // A status read can fail while the app restarts: keep following, unless the job is unknown.
+      if (error instanceof ApiError && error.status < 500) throw error;
+      io.err(`  (status unavailable: ${error instanceof Error ? error.message : String(error)}; retrying)\n`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, io.pollMs ?? 1000));
+  }
+}
+
+function countsLine(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .filter(([, value]) => value > 0)
+    .map(([name, value]) => `${name} ${value}`)
+    .join(', ');
+}
+
+function printJob(job: Record<string, any>, io: CliIo, everyone = false): void {
+  io.out(`\nJob ${job.id}: ${job.status}${job.statusReason ? ` (${job.statusReason})` : ''}${job.dryRun ? ' - dry run' : ''}\n`);
+  io.out(`  ticket ${job.ticket.system} ${job.ticket.id}, requested by ${job.requestedBy}, ${job.options.ratePerMinute} users/min\n`);
+  const elapsed = job.startedAt && job.completedAt ? `${((Date.parse(job.completedAt) - Date.parse(job.startedAt)) / 1000).toFixed(1)} s` : '';
+  io.out(`\n${formatTable(['outcome', 'users'], Object.entries(job.counts as Record<string, number>).map(([name, value]) => [name, value]))}\n`);
+  io.out(`  total ${job.totals.rows} rows${elapsed ? `, ${elapsed} from first release to end` : ''}\n`);
+  const shown = (job.items as Record<string, any>[]).filter((item) => everyone || !['completed', 'planned'].includes(item.status));
+  if (shown.length > 0) {
+    io.out(`\n${formatTable(
+      ['row', 'user', 'outcome', 'why'],
+      shown.slice(0, 50).map((item) => [item.row, item.userPrincipalName, item.status, clip(item.error?.message ?? item.reason ?? '', 90)]),
+    )}\n`);
+    if (shown.length > 50) io.out(`  ... and ${shown.length - 50} more\n`);
+  }
+  io.out(`\nEvery user's outcome as CSV: ${job.exportUrl} (or: bulk status ${job.id} --csv)\n`);
+}
+
+function printReset(request: Record<string, any>, io: CliIo, elapsedMs: number): void {
+  io.out(`\n${request.target.userPrincipalName ?? request.target.objectId}: ${request.status}${request.statusReason ? ` (${request.statusReason})` : ''} after ${(elapsedMs / 1000).toFixed(1)} s\n`);
+  const methods = (request.result?.methods ?? []) as Record<string, any>[];
+  if (methods.length > 0) {
+    io.out(`${formatTable(['method', 'detail', 'outcome'], methods.map((method) => [method.kind, method.detail, method.outcome + (method.isDefault ? ' (default)' : '')]))}\n`);
+  }
+  if (request.result?.revoke) io.out(`  sessions revoked: ${request.result.revoke.outcome}\n`);
+}
+
+function clip(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
+
+function positiveInt(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return parsed;
+}
+
+function safeUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'cli';
+  }
+}
