@@ -6,21 +6,29 @@ export interface HealthReport {
   status: 'ok' | 'degraded';
   version: string;
   storage: { reachable: boolean; where: string; error?: string };
-  graph: { origin: string; kind: 'Microsoft Graph' | 'local simulator' | 'custom endpoint'; auth: string };
+  graph: {
+    origin: string;
+    kind: 'Microsoft Graph' | 'local simulator' | 'custom endpoint';
+    auth: string;
+    reachable: boolean;
+    /** Why the probe failed: no answer, no token, or a refusal such as a missing permission. */
+    error?: string;
+  };
 }
 
-const STORAGE_PROBE_TIMEOUT_MS = 3000;
+const PROBE_TIMEOUT_MS = 3000;
 
 export async function checkHealth(services: Services): Promise<HealthReport> {
   const { settings, storage } = services;
   const storageProbe = await withTimeout(
     Promise.all([storage.tableService.getProperties(), storage.queueService.getProperties()]),
-    STORAGE_PROBE_TIMEOUT_MS,
+    PROBE_TIMEOUT_MS,
   ).then(
     () => ({ reachable: true, where: storage.description }),
     (error: unknown) => ({ reachable: false, where: storage.description, error: describeError(error) }),
   );
 
+  const graphProbe = await probeGraph(services);
   const origin = settings.GRAPH_BASE_URL;
   const kind =
     new URL(origin).hostname === 'graph.microsoft.com'
@@ -29,11 +37,29 @@ export async function checkHealth(services: Services): Promise<HealthReport> {
         ? 'local simulator'
         : 'custom endpoint';
   return {
-    status: storageProbe.reachable ? 'ok' : 'degraded',
+    status: storageProbe.reachable && graphProbe.reachable ? 'ok' : 'degraded',
     version: appVersion,
     storage: storageProbe,
-    graph: { origin, kind, auth: settings.GRAPH_AUTH === 'none' ? 'none (loopback only)' : 'DefaultAzureCredential' },
+    graph: { origin, kind, auth: settings.GRAPH_AUTH === 'none' ? 'none (loopback only)' : 'DefaultAzureCredential', ...graphProbe },
   };
+}
+
+/**
+ * One cheap read the app's Graph roles allow (User.Read.All): it proves the token, the permission and
+ * the network at once, without touching anyone's methods.
+ */
+async function probeGraph(services: Services): Promise<{ reachable: boolean; error?: string }> {
+  try {
+    const response = await withTimeout(
+      services.graph.send({ method: 'GET', version: 'v1.0', path: '/users?$top=1&$select=id' }),
+      PROBE_TIMEOUT_MS,
+    );
+    if (response.status >= 200 && response.status < 300) return { reachable: true };
+    const code = (response.body as { error?: { code?: unknown } } | undefined)?.error?.code;
+    return { reachable: false, error: `HTTP ${response.status}${typeof code === 'string' ? ` ${code}` : ''}` };
+  } catch (error) {
+    return { reachable: false, error: describeError(error) };
+  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
