@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { functionDefinitions } from '../functions/all';
 import { ConfigError, loadSettings } from '../shared/config';
@@ -48,6 +49,8 @@ async function main(): Promise<void> {
   // Against the simulator with no secrets at all, a first run should still accept a copy-pasted request.
   if (graph && env.LOCAL_DEMO_MODE === undefined && secrets.every((name) => !env[name])) env.LOCAL_DEMO_MODE = 'true';
   const demoMode = /^(true|1|yes)$/i.test(env.LOCAL_DEMO_MODE ?? '');
+  // Passes issued against the simulator live as long as the in-memory storage does: a per-run key will do.
+  if (graph && !env.TAP_SEALING_KEY) env.TAP_SEALING_KEY = randomBytes(32).toString('base64');
 
   try {
     loadSettings(env);

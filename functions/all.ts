@@ -4,6 +4,7 @@ import { bulkSubmit } from './bulk-submit';
 import type { FunctionDefinition } from './definition';
 import { health } from './health';
 import { resetIntake, resetIntakeJira, resetIntakeServiceNow } from './reset-intake';
+import { resetPass } from './reset-pass';
 import { resetPoison } from './reset-poison';
 import { resetStatus } from './reset-status';
 import { resetSweeper } from './reset-sweeper';
@@ -16,6 +17,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   resetIntakeJira,
   resetIntake,
   resetStatus,
+  resetPass,
   resetWorker,
   resetPoison,
   resetSweeper,

@@ -68,6 +68,13 @@ export const settingsSchema = z
     WEBHOOK_SECRET_JIRA: optionalSecret,
     WEBHOOK_SECRET_SERVICENOW: optionalSecret,
     WEBHOOK_SECRET_GENERIC: optionalSecret,
+    /**
+     * 32 random bytes, Base64: seals an issued Temporary Access Pass until the requester collects it.
+     * Without it, requests for a pass are refused, since the pass could not be handed over safely.
+     */
+    TAP_SEALING_KEY: optionalSecret.refine((value) => value === undefined || Buffer.from(value, 'base64').length === 32, {
+      message: 'must be 32 random bytes in Base64 (for example: openssl rand -base64 32)',
+    }),
     /** Accept unsigned webhooks from sources without a secret. Only for a local demo; refused outside loopback. */
     LOCAL_DEMO_MODE: flag(false),
 

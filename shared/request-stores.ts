@@ -1,4 +1,5 @@
 import { AuditLog } from './audit/audit-log';
+import { PassHandover } from './passes/pass-handover';
 import { RequestStore } from './requests/request-store';
 import { ResetQueue } from './requests/reset-queue';
 import type { Services } from './services';
@@ -11,6 +12,8 @@ export interface RequestStores {
   queue: ResetQueue;
   audit: AuditLog;
   targets: TargetGuard;
+  /** Present when TAP_SEALING_KEY is set: issued passes wait here, sealed, until collected. */
+  passes: PassHandover | undefined;
 }
 
 const built = new WeakMap<Services, RequestStores>();
@@ -24,6 +27,9 @@ export function requestStores(services: Services): RequestStores {
       queue: new ResetQueue(services.storage.queue(QUEUES.resets)),
       audit: new AuditLog(services.storage.table(TABLES.audit)),
       targets: new TargetGuard(services.storage.table(TABLES.targets)),
+      passes: services.settings.TAP_SEALING_KEY
+        ? new PassHandover(services.storage.table(TABLES.passes), Buffer.from(services.settings.TAP_SEALING_KEY, 'base64'))
+        : undefined,
     };
     built.set(services, made);
   }

@@ -54,7 +54,8 @@ for name in $secret_names; do
       *SecretNotFound*|*"was not found"*)
         file="$(mktemp)"
         chmod 600 "$file"
-        openssl rand -hex 32 | tr -d '\n' >"$file"
+        # The pass-sealing key is an AES-256 key (32 bytes, Base64); webhook secrets are hex, easy to paste.
+        if [ "$name" = "tap-sealing-key" ]; then openssl rand -base64 32; else openssl rand -hex 32; fi | tr -d '\n' >"$file"
         if az keyvault secret set --vault-name "$vault" --name "$name" --file "$file" --encoding utf-8 --output none; then
           rm -f "$file"
           echo "created $name (random value; read it with: az keyvault secret show --vault-name $vault --name $name --query value -o tsv)"

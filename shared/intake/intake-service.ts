@@ -76,6 +76,7 @@ export async function receiveResetRequest(input: IntakeInput, deps: IntakeDepend
     const adapted = ADAPTERS[input.source]({ body, headers: input.headers, settings: deps.settings });
     checkTarget(adapted.request.target, deps.settings.TENANT_DOMAINS);
     checkApproval(adapted, deps.settings);
+    checkPassHandover(adapted, deps.settings);
 
     const answer = await store(adapted, input, deps, log);
     return { ...answer, headers: { ...answer.headers, ...demoHeaders } };
@@ -159,6 +160,16 @@ function checkSize(input: IntakeInput): void {
   const declared = Number(input.headers.get('content-length') ?? '');
   if ((Number.isFinite(declared) && declared > MAX_BODY_BYTES) || input.body.byteLength > MAX_BODY_BYTES) {
     throw new IntakeRefusal(413, 'body_too_large', `the body is larger than ${MAX_BODY_BYTES / 1024} KiB`);
+  }
+}
+
+/** A pass Graph shows once is worthless if it cannot be kept safely until someone collects it. */
+function checkPassHandover(adapted: AdaptedRequest, settings: Settings): void {
+  if (adapted.request.temporaryAccessPass && !settings.TAP_SEALING_KEY) {
+    throw refused(
+      'pass_handover_unavailable',
+      'a Temporary Access Pass was asked for, but this service has no TAP_SEALING_KEY to keep it until it is collected; ask without temporaryAccessPass, or have the key configured',
+    );
   }
 }
 

@@ -6,6 +6,7 @@ export const TABLES = {
   bulkItems: 'BulkItems',
   pacing: 'GraphPacing',
   targets: 'ResetTargets',
+  passes: 'PassHandover',
 } as const;
 
 export const QUEUES = {

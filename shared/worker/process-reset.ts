@@ -148,9 +148,14 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     },
   );
 
-  if (result.oneTimeSecrets?.temporaryAccessPass) {
-    // The pass is shown once by Graph; it is handed on only through a secure channel, never stored or logged here.
-    deps.log.info('a Temporary Access Pass was issued; its value is not stored', fields);
+  const pass = result.oneTimeSecrets?.temporaryAccessPass;
+  if (pass && deps.passes) {
+    // Graph shows the pass once: it waits sealed until the requester collects it, and is never logged.
+    const issued = result.temporaryAccessPass;
+    const startsAt = issued?.startDateTime ? Date.parse(issued.startDateTime) : Date.now();
+    const expiresAt = new Date(startsAt + (issued?.lifetimeInMinutes ?? 60) * 60_000);
+    await deps.passes.keep(row.id, { value: pass, methodId: issued?.methodId, expiresAt });
+    await progress.audit({ action: 'pass-sealed', outcome: 'waiting', detail: `collect it once at POST /api/resets/${row.id}/temporary-access-pass before ${expiresAt.toISOString()}` });
   }
 
   if (result.status === 'retry-later') {
@@ -179,6 +184,12 @@ async function statefulRefusal(row: StoredRequest, target: string, deps: WorkerD
     return {
       code: 'approval-missing',
       reason: 'this service requires an approver (REQUIRE_APPROVAL) and the request names none; approve the ticket and send it again',
+    };
+  }
+  if (row.temporaryAccessPass && !deps.passes) {
+    return {
+      code: 'pass-handover-unavailable',
+      reason: 'a Temporary Access Pass was asked for, but this service has no TAP_SEALING_KEY to keep it safely until it is collected; set one, or ask without a pass',
     };
   }
   if (row.dryRun) return undefined;

@@ -4,6 +4,7 @@ import type { GraphTransport, ResetOptions } from '../graph';
 import type { Logger } from '../log';
 import type { RequestStore } from '../requests/request-store';
 import type { ResetQueue } from '../requests/reset-queue';
+import type { PassHandover } from '../passes/pass-handover';
 import type { TargetGuard } from './target-guard';
 
 /** Everything the worker, the sweeper and the poison handler use; built by worker-services.ts. */
@@ -12,6 +13,8 @@ export interface WorkerDependencies {
   queue: ResetQueue;
   audit: AuditLog;
   targets: TargetGuard;
+  /** Where an issued Temporary Access Pass waits, sealed; undefined when TAP_SEALING_KEY is not set. */
+  passes: PassHandover | undefined;
   graph: GraphTransport;
   settings: Pick<
     Settings,

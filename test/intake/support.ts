@@ -18,6 +18,7 @@ export function baseSettings(connectionString: string): Record<string, string> {
     WEBHOOK_SECRET_JIRA: SECRETS.jira,
     WEBHOOK_SECRET_SERVICENOW: SECRETS.servicenow,
     WEBHOOK_SECRET_GENERIC: SECRETS.generic,
+    TAP_SEALING_KEY: Buffer.alloc(32, 3).toString('base64'),
     LOCAL_DEMO_MODE: 'false',
     JIRA_TARGET_FIELD: 'customfield_10050',
     SERVICENOW_TARGET_FIELD: 'u_target_upn',

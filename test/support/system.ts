@@ -10,7 +10,12 @@ import { resetServices } from '../../shared/services';
 import { eventually } from './eventually';
 import { recordingLog } from './quiet-log';
 
-export const SYSTEM_SECRETS = { jira: 'jira-secret-e2e', servicenow: 'servicenow-secret-e2e', generic: 'generic-secret-e2e' };
+export const SYSTEM_SECRETS = {
+  jira: 'jira-secret-e2e',
+  servicenow: 'servicenow-secret-e2e',
+  generic: 'generic-secret-e2e',
+  tapSealingKey: Buffer.alloc(32, 7).toString('base64'),
+};
 
 export interface SystemOptions {
   graph?: GraphSimulatorOptions;
@@ -55,6 +60,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     WEBHOOK_SECRET_JIRA: SYSTEM_SECRETS.jira,
     WEBHOOK_SECRET_SERVICENOW: SYSTEM_SECRETS.servicenow,
     WEBHOOK_SECRET_GENERIC: SYSTEM_SECRETS.generic,
+    TAP_SEALING_KEY: SYSTEM_SECRETS.tapSealingKey,
     JIRA_TARGET_FIELD: 'customfield_10050',
     SERVICENOW_TARGET_FIELD: 'u_target_upn',
     TENANT_DOMAINS: 'contoso.com',

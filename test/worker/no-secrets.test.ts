@@ -3,7 +3,8 @@ import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { functionDefinitions } from '../../functions/all';
 import type { GraphTransport } from '../../shared/graph';
 import { structuredLogger } from '../../shared/log';
-import { getServices } from '../../shared/services';
+import { signHex } from '../../shared/intake/signature';
+import { getServices, resetServices } from '../../shared/services';
 import { processResetMessage } from '../../shared/worker/process-reset';
 import { workerDependencies } from '../../shared/worker/worker-services';
 import { startSystem, SYSTEM_SECRETS, type RunningSystem } from '../support/system';
@@ -49,10 +50,55 @@ describe('secrets stay out of logs, audit and tables', () => {
     expect(finished).toMatchObject({ requestId: answer.body.id, ticketId: 'SR-TAP' });
 
     const everything = [...lines, ...system.log.lines, JSON.stringify(await system.status(answer.body.id)), ...(await allTableText())].join('\n');
-    const forbidden = [passes[0]!, '4255550101', '4255550102', SYSTEM_SECRETS.generic, SYSTEM_SECRETS.jira, SYSTEM_SECRETS.servicenow];
+    const forbidden = [passes[0]!, '4255550101', '4255550102', SYSTEM_SECRETS.generic, SYSTEM_SECRETS.jira, SYSTEM_SECRETS.servicenow, SYSTEM_SECRETS.tapSealingKey];
     for (const secret of forbidden) expect(everything.includes(secret), `found ${secret.slice(0, 3)}…`).toBe(false);
     // The status still says a pass exists, without the pass.
     expect(JSON.stringify(await system.status(answer.body.id))).toContain('"temporaryAccessPass"');
+
+    // It waits, sealed, to be collected once by a signed call that the audit names.
+    const collect = (body: unknown, signed = true) => {
+      const raw = JSON.stringify(body);
+      return fetch(`${system.host.url}/api/resets/${answer.body.id}/temporary-access-pass`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(signed ? { 'x-signature-256': signHex(raw, SYSTEM_SECRETS.generic) } : {}) },
+        body: raw,
+      });
+    };
+    expect((await collect({ collectedBy: 'agent@contoso.com' }, false)).status).toBe(401);
+    expect((await collect({})).status).toBe(400);
+    const first = await collect({ collectedBy: 'agent@contoso.com' });
+    expect(first.status).toBe(200);
+    expect(first.headers.get('cache-control')).toBe('no-store');
+    const handed = (await first.json()) as { temporaryAccessPass: string; expiresAt: string };
+    expect(handed.temporaryAccessPass).toBe(passes[0]);
+    expect(Date.parse(handed.expiresAt)).toBeGreaterThan(Date.now());
+    const second = await collect({ collectedBy: 'someone.else@contoso.com' });
+    expect(second.status).toBe(404);
+    const trail = (await system.status(answer.body.id)).audit!;
+    expect(trail.verified).toBe(true);
+    expect(trail.entries.map((entry) => `${entry.action}:${entry.outcome}`)).toEqual(expect.arrayContaining(['pass-sealed:waiting', 'pass-collect:handed-over']));
+    // Collected means gone: no trace of it is left in any table.
+    expect((await allTableText()).some((text) => text.includes('"sealed"'))).toBe(false);
+  });
+
+  it('refuses a pass at intake when no sealing key is configured, storing nothing', async () => {
+    const previous = process.env.TAP_SEALING_KEY;
+    delete process.env.TAP_SEALING_KEY;
+    resetServices();
+    try {
+      const answer = await system.post('generic', {
+        ticket: { system: 'generic', id: 'SR-TAP-NOKEY' },
+        target: { userPrincipalName: 'megan.bowen@contoso.com' },
+        requestedBy: 'agent@contoso.com',
+        temporaryAccessPass: { lifetimeInMinutes: 60 },
+      });
+      expect(answer.status).toBe(422);
+      expect((answer.body as unknown as { error: { code: string; message: string } }).error).toMatchObject({ code: 'pass_handover_unavailable' });
+      expect((await allTableText()).some((text) => text.includes('SR-TAP-NOKEY'))).toBe(false);
+    } finally {
+      process.env.TAP_SEALING_KEY = previous;
+      resetServices();
+    }
   });
 });
 
