@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { bulkStore } from '../shared/bulk/bulk-services';
 import { getBulkStatus } from '../shared/bulk/bulk-status';
 import { getServices } from '../shared/services';
-import { bulkStore } from './bulk-submit';
 import type { FunctionDefinition } from './definition';
 
 export async function bulkStatusHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {

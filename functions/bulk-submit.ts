@@ -1,20 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { BulkStore } from '../shared/bulk/bulk-store';
+import { bulkStore } from '../shared/bulk/bulk-services';
 import { receiveBulkJob } from '../shared/bulk/bulk-submit';
-import { getServices, type Services } from '../shared/services';
-import { TABLES } from '../shared/storage/names';
+import { getServices } from '../shared/services';
 import type { FunctionDefinition } from './definition';
-
-const stores = new WeakMap<Services, BulkStore>();
-
-export function bulkStore(services: Services): BulkStore {
-  let store = stores.get(services);
-  if (!store) {
-    store = new BulkStore(services.storage.table(TABLES.bulkJobs), services.storage.table(TABLES.bulkItems));
-    stores.set(services, store);
-  }
-  return store;
-}
 
 export async function bulkSubmitHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const services = getServices();

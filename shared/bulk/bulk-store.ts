@@ -79,9 +79,11 @@ export class BulkStore {
   }
 
   /** Items in order, from position `from`, at most `limit` (all when left out). */
-  async listItems(jobId: string, options: { from?: number; limit?: number } = {}): Promise<BulkItem[]> {
+  async listItems(jobId: string, options: { from?: number; limit?: number; unfinishedOnly?: boolean } = {}): Promise<BulkItem[]> {
     await this.ensureTables();
-    const filter = odata`PartitionKey eq ${jobId} and RowKey ge ${itemRowKey(options.from ?? 0)}`;
+    const filter =
+      odata`PartitionKey eq ${jobId} and RowKey ge ${itemRowKey(options.from ?? 0)}` +
+      (options.unfinishedOnly ? ` and (status eq 'waiting' or status eq 'released')` : '');
     const items: BulkItem[] = [];
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const pages = this.items.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(1000, limit) });

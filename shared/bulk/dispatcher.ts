@@ -20,6 +20,9 @@ const FACTOR_STEP = 0.1;
 const FACTOR_FLOOR = 0.05;
 const STORAGE_CONCURRENCY = 16;
 
+/** Jobs this process has counted in full once (see advance). */
+const counted = new Set<string>();
+
 export interface DispatcherDependencies {
   settings: Pick<Settings, 'BULK_RATE_PER_MINUTE' | 'TENANT_DOMAINS'>;
   bulk: BulkStore;
@@ -131,8 +134,20 @@ async function advance(
   deps: DispatcherDependencies,
   now: Date,
 ): Promise<{ released: number; finished: number; completed: boolean }> {
-  const items = await deps.bulk.listItems(job.id);
+  // The first tick of a job in this process reads every item and counts them afresh (after a restart
+  // the counts on the job row may lag one tick); later ticks read only the unfinished items.
+  const recount = !counted.has(job.id);
+  const items = await deps.bulk.listItems(job.id, { unfinishedOnly: !recount });
   const changed = new Map<number, BulkItem>();
+  const counts = recount ? undefined : { ...job.counts };
+  const settle = (item: BulkItem, row: StoredRequest) => {
+    Object.assign(item, finishedFields(row));
+    changed.set(item.index, item);
+    if (counts) {
+      counts.pending -= 1;
+      counts[item.status as Exclude<BulkItem['status'], 'waiting' | 'released'>] += 1;
+    }
+  };
 
   // 1. Which released users finished since the last tick.
   const released = items.filter((item) => item.status === 'released' && item.requestId);
@@ -141,8 +156,7 @@ async function advance(
   released.forEach((item, index) => {
     const row = rows[index];
     if (row && FINAL_STATUSES.includes(row.status)) {
-      Object.assign(item, finishedFields(row));
-      changed.set(item.index, item);
+      settle(item, row);
       finished += 1;
     }
   });
@@ -161,34 +175,38 @@ async function advance(
     item.requestId = request.id;
     item.releasedAt = now.toISOString();
     if (FINAL_STATUSES.includes(request.status)) {
-      Object.assign(item, finishedFields(request)); // released before a restart and already done
+      settle(item, request); // released before a restart and already done
     } else {
       // Spread the tick's users over the tick instead of handing the queue one burst.
       const delay = Math.min(TICK_SECONDS - 1, Math.floor(position / Math.max(pacePerSecond, 0.001)));
       await deps.queue.send(request.id, delay > 0 ? delay : undefined);
       item.status = 'released';
     }
-    changed.set(item.index, item);
+    if (item.status === 'released') changed.set(item.index, item);
   });
   credit = Math.max(0, credit - batch.length);
   if (changed.size > 0) await deps.bulk.putItems([...changed.values()]);
 
-  // 3. Progress on the job row.
-  const counts = countItems(items);
+  // 3. Progress on the job row; the last tick counts every item again.
+  const done = !items.some((item) => item.status === 'waiting' || item.status === 'released');
+  const all = recount ? items : done ? await deps.bulk.listItems(job.id) : undefined;
   const firstWaiting = items.find((item) => item.status === 'waiting');
-  const done = counts.pending === 0;
   await deps.bulk.updateJob({
     ...job,
     status: done ? 'completed' : 'running',
-    cursor: firstWaiting ? firstWaiting.index : items.length,
-    released: items.filter((item) => item.status !== 'waiting' && item.status !== 'invalid').length,
-    counts,
+    cursor: firstWaiting ? firstWaiting.index : job.rows,
+    released: all ? all.filter((item) => item.status !== 'waiting' && item.status !== 'invalid').length : job.released + batch.length,
+    counts: all ? countItems(all) : counts!,
     credit,
     lastTickAt: now.toISOString(),
     startedAt: job.startedAt ?? (batch.length > 0 ? now.toISOString() : undefined),
     ...(done ? { completedAt: now.toISOString() } : {}),
   });
-  if (done) deps.log.info('bulk job completed', { jobId: job.id, ...counts });
+  counted.add(job.id);
+  if (done) {
+    counted.delete(job.id);
+    deps.log.info('bulk job completed', { jobId: job.id });
+  }
   return { released: batch.length, finished, completed: done };
 }
 

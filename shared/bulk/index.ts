@@ -2,7 +2,7 @@
 export { receiveBulkJob, type BulkSubmitInput, type BulkSubmitDependencies } from './bulk-submit';
 export { getBulkStatus, itemsCsv, type BulkStatusAnswer, type BulkStatusQuery } from './bulk-status';
 export { dispatchBulkJobs, TICK_SECONDS, type DispatchReport, type DispatcherDependencies } from './dispatcher';
-export { bulkServices } from './bulk-services';
+export { bulkServices, bulkStore } from './bulk-services';
 export { BulkStore } from './bulk-store';
 export { bulkRequestSchema, csvSigningPayload, csvOptionHeader, CSV_OPTIONS, MAX_BULK_USERS, type CsvOption, type BulkRequest } from './bulk-request';
 export { bulkRequestId, itemsFor } from './bulk-items';

@@ -1,0 +1,303 @@
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { functionDefinitions } from '../../functions/all';
+import { requestIdFor } from '../../shared/intake/request-id';
+import { signHex } from '../../shared/intake/signature';
+import { newRow } from '../../shared/intake/intake-service';
+import { RequestStore } from '../../shared/requests/request-store';
+import { ResetQueue } from '../../shared/requests/reset-queue';
+import { getServices, resetServices } from '../../shared/services';
+import { QUEUES, TABLES } from '../../shared/storage/names';
+import { startAzurite, type RunningAzurite } from '../azurite';
+import { getJson, postBulkCsv, postJson, type ApiTarget } from '../cli/client';
+import { formatTable } from '../cli/table';
+import { startGraphSimulator, type RunningGraphSimulator } from '../graph-sim';
+import type { HostLog } from '../local-host/log';
+import { startLocalHost, type RunningLocalHost } from '../local-host/local-host';
+import { sequentialResets } from './sequential';
+import { benchTenant, benchUpn } from './tenant';
+
+/**
+ * `npm run bench`: side-by-side measurements in one run, each against a baseline measured in the same
+ * run, on 127.0.0.1 only. Every load loop is bounded in count and time. Prints a table, then one line
+ * of JSON (the last line of stdout).
+ */
+const SECRET = 'bench-secret';
+const ROOT = join(__dirname, '..', '..');
+const CONFIG = {
+  intake: { connections: 16, seconds: 8, warmupSeconds: 2 },
+  e2e: { resets: 25, latencyMs: 100 },
+  bulk: { users: Number(process.env.BENCH_BULK_USERS ?? 2000), writeBudget: 25, latencyMs: 100, timeoutSeconds: 420 },
+  sequential: { maxSeconds: 45 },
+};
+
+const silentHost: HostLog = { info: () => undefined, error: () => undefined, forInvocation: () => () => undefined };
+const say = (text: string) => process.stderr.write(`[bench] ${text}\n`);
+
+let rssPeak = 0;
+const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
+sampler.unref();
+
+interface Stack {
+  azurite: RunningAzurite;
+  sim: RunningGraphSimulator;
+  host: RunningLocalHost;
+  api: ApiTarget;
+  stop(): Promise<void>;
+}
+
+/** What is running, so that Ctrl-C stops the emulators and simulators too. */
+const running = new Set<{ stop(): Promise<void> }>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    say(`${signal}: stopping`);
+    void Promise.allSettled([...running].map((item) => item.stop())).then(() => process.exit(130));
+  });
+}
+
+async function stack(options: { users: number; latencyMs: number; writeBudget?: number; enable?: { queues?: boolean; timers?: boolean }; env?: Record<string, string>; queueSettings?: { batchSize: number; newBatchThreshold: number } }): Promise<Stack> {
+  const azurite = await startAzurite();
+  const sim = await startGraphSimulator({
+    tenant: benchTenant(options.users),
+    faults: { latencyMs: options.latencyMs },
+    throttle: options.writeBudget ? { writesPerSecond: options.writeBudget, burst: options.writeBudget, readsPerSecond: 2000 } : { writesPerSecond: 100_000, readsPerSecond: 100_000, burst: 100_000 },
+  });
+  Object.assign(process.env, {
+    AzureWebJobsStorage: azurite.connectionString,
+    GRAPH_BASE_URL: sim.url,
+    GRAPH_AUTH: 'none',
+    WEBHOOK_SECRET_GENERIC: SECRET,
+    TENANT_DOMAINS: 'contoso.com',
+    LOCAL_DEMO_MODE: 'false',
+    ...(options.writeBudget ? { GRAPH_WRITE_BUDGET_PER_SECOND: String(options.writeBudget) } : {}),
+    ...options.env,
+  });
+  resetServices();
+  const host = await startLocalHost({
+    definitions: functionDefinitions,
+    port: 0,
+    hostJsonPath: join(ROOT, 'host.json'),
+    enable: { http: true, queues: options.enable?.queues ?? true, timers: options.enable?.timers ?? true },
+    // The bulk run stands for a scaled-out app: about 32 messages in flight, as three instances of host.json's 8 + 4.
+    ...(options.queueSettings ? { queueSettings: options.queueSettings } : {}),
+    log: silentHost,
+  });
+  const made: Stack = {
+    azurite,
+    sim,
+    host,
+    api: { url: host.url, secret: SECRET },
+    async stop() {
+      running.delete(made);
+      await host.stop();
+      await sim.stop();
+      await azurite.stop();
+    },
+  };
+  running.add(made);
+  return made;
+}
+
+const canonical = (n: number, prefix: string) => ({
+  ticket: { system: 'bench', id: `${prefix}-${n}` },
+  target: { userPrincipalName: benchUpn(n % 1000) },
+  requestedBy: 'bench@contoso.com',
+});
+
+/** Webhook acceptance (HTTP, signature, schema, the row and the queue message) against the same storage writes without HTTP. */
+async function intakeVersusStorage() {
+  const s = await stack({ users: 1000, latencyMs: 0, enable: { queues: false, timers: false } });
+  try {
+    const { connections, seconds, warmupSeconds } = CONFIG.intake;
+    const fire = async (duration: number, prefix: string) => {
+      let n = 0;
+      const result = await autocannon({
+        url: `${s.host.url}/api/resets`,
+        connections,
+        duration,
+        requests: [
+          {
+            method: 'POST',
+            setupRequest: (request) => {
+              const body = JSON.stringify(canonical(n++, prefix));
+              return { ...request, body, headers: { 'content-type': 'application/json', 'x-signature-256': signHex(body, SECRET) } };
+            },
+          },
+        ],
+      });
+      return result;
+    };
+    say(`intake warm-up ${warmupSeconds} s`);
+    await fire(warmupSeconds, 'warm');
+
+    say(`storage baseline: RequestStore.create + ResetQueue.send, ${connections} at once, ${seconds} s`);
+    const services = getServices();
+    const store = new RequestStore(services.storage.table(TABLES.requests));
+    const queue = new ResetQueue(services.storage.queue(QUEUES.resets));
+    let written = 0;
+    let counter = 0;
+    const deadline = performance.now() + seconds * 1000;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: connections }, async () => {
+        while (performance.now() < deadline) {
+          const request = canonical(counter++, 'store');
+          const key = `generic|ticket|bench|${request.ticket.id}|upn:${request.target.userPrincipalName}`;
+          const id = requestIdFor(key);
+          await store.create(
+            newRow(id, { source: 'generic', idempotencyKey: key, request: { ...request, requestedBy: { name: request.requestedBy }, profile: 'portal', revokeSessions: true, dryRun: false } }, new Date()),
+          );
+          await queue.send(id);
+          written += 1;
+        }
+      }),
+    );
+    const storageRps = written / ((performance.now() - started) / 1000);
+
+    say(`intake: autocannon, ${connections} connections, ${seconds} s`);
+    const result = await fire(seconds, 'load');
+    const accepted = result['2xx'];
+    const intakeRps = accepted / (result.duration || seconds);
+    if (result.non2xx > 0 || result.errors > 0) say(`intake: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+    return { intakeRps, intakeP99: result.latency.p99, storageRps, non2xx: result.non2xx + result.errors };
+  } finally {
+    await s.stop();
+  }
+}
+
+/** Single resets, webhook to completed, with Graph answering after 100 ms. */
+async function endToEnd() {
+  const { resets, latencyMs } = CONFIG.e2e;
+  const s = await stack({ users: resets + 5, latencyMs });
+  try {
+    say(`end to end: ${resets} single resets one after another, Graph latency ${latencyMs} ms`);
+    const times: number[] = [];
+    const trips: number[] = [];
+    for (let i = 0; i < resets; i += 1) {
+      const before = s.sim.requestLog.filter((entry) => !entry.batch).length;
+      const started = Date.now();
+      const body = { ticket: { system: 'bench', id: `E2E-${i}` }, target: { userPrincipalName: benchUpn(i) }, requestedBy: 'bench@contoso.com' };
+      const accepted = await postJson(s.api, 'resets', body);
+      const deadline = Date.now() + 30_000;
+      let final: Record<string, any> | undefined;
+      while (!final && Date.now() < deadline) {
+        const { body: status } = await getJson(s.api, `resets/${accepted.body.id}`);
+        if (['completed', 'partial', 'failed', 'rejected'].includes(status.status)) final = status;
+        else await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      if (final?.status !== 'completed') throw new Error(`reset ${i} ended ${final?.status ?? 'not in time'}`);
+      times.push(Date.parse(final.completedAt) - started);
+      trips.push(s.sim.requestLog.filter((entry) => !entry.batch).length - before);
+    }
+    return { p50: percentile(times, 50), p90: percentile(times, 90), trips: percentile(trips, 50) };
+  } finally {
+    await s.stop();
+  }
+}
+
+/** A bulk job against a write budget, then the same users reset one call at a time. */
+async function bulkVersusSequential() {
+  const { users, writeBudget, latencyMs, timeoutSeconds } = CONFIG.bulk;
+  const s = await stack({ users, latencyMs, writeBudget, queueSettings: { batchSize: 32, newBatchThreshold: 16 } });
+  let bulk;
+  try {
+    say(`bulk: ${users} users, Graph write budget ${writeBudget}/s (simulator and GRAPH_WRITE_BUDGET_PER_SECOND), latency ${latencyMs} ms, BULK_RATE_PER_MINUTE default`);
+    const csv = ['userPrincipalName', ...Array.from({ length: users }, (_, i) => benchUpn(i))].join('\n');
+    const started = Date.now();
+    const submitted = await postBulkCsv(s.api, csv, { ticket: 'CHG-BENCH', requestedBy: 'bench@contoso.com' });
+    let job: Record<string, any> = submitted.body;
+    let lastShown = 0;
+    while (Date.now() - started < timeoutSeconds * 1000) {
+      job = (await getJson(s.api, `bulk/${submitted.body.id}`, { limit: '1' })).body;
+      if (Date.now() - lastShown > 15_000) {
+        lastShown = Date.now();
+        say(`  ${job.status} ${job.totals.finished}/${job.totals.valid} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      }
+      if (job.status === 'completed' || job.status === 'failed') break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const log = s.sim.requestLog;
+    const writes = log.filter((entry) => entry.write && entry.status > 0 && entry.status < 400);
+    const throttled = log.filter((entry) => entry.status === 429).length;
+    const first = Date.parse(writes[0]?.at ?? new Date().toISOString());
+    const last = Date.parse(writes[writes.length - 1]?.at ?? new Date().toISOString());
+    bulk = {
+      users,
+      completed: job.counts?.completed ?? 0,
+      status: job.status,
+      seconds,
+      writes: writes.length,
+      requests: log.length,
+      throttled,
+      efficiency: writes.length / seconds / writeBudget,
+      windowEfficiency: writes.length / Math.max(0.001, (last - first) / 1000) / writeBudget,
+    };
+  } finally {
+    await s.stop();
+  }
+
+  const sim = await startGraphSimulator({ tenant: benchTenant(users), faults: { latencyMs }, throttle: { writesPerSecond: writeBudget, burst: writeBudget, readsPerSecond: 2000 } });
+  try {
+    say(`sequential: one call at a time, at most ${CONFIG.sequential.maxSeconds} s, then scaled to ${users} users`);
+    const run = await sequentialResets(sim.url, Array.from({ length: users }, (_, i) => benchUpn(i)), CONFIG.sequential.maxSeconds);
+    return { bulk, sequential: { ...run, projected: (run.seconds / Math.max(1, run.users)) * users } };
+  } finally {
+    await sim.stop();
+  }
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+}
+
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+async function main() {
+  const began = Date.now();
+  const intake = await intakeVersusStorage();
+  const e2e = await endToEnd();
+  const { bulk, sequential } = await bulkVersusSequential();
+
+  const figures = {
+    intake_rps: round(intake.intakeRps, 1),
+    intake_p99_ms: round(intake.intakeP99, 1),
+    storage_rps: round(intake.storageRps, 1),
+    intake_vs_storage: round(intake.intakeRps / intake.storageRps),
+    bulk_users: bulk.users,
+    bulk_completed: bulk.completed,
+    bulk_seconds: round(bulk.seconds, 1),
+    bulk_write_budget_per_s: CONFIG.bulk.writeBudget,
+    bulk_graph_writes: bulk.writes,
+    bulk_efficiency: round(bulk.efficiency),
+    bulk_efficiency_write_window: round(bulk.windowEfficiency),
+    throttled_share: round(bulk.requests > 0 ? bulk.throttled / bulk.requests : 0, 4),
+    sequential_seconds: round(sequential.projected, 1),
+    sequential_measured_users: sequential.users,
+    bulk_speedup: round(sequential.projected / bulk.seconds),
+    e2e_p50_ms: round(e2e.p50, 0),
+    e2e_p90_ms: round(e2e.p90, 0),
+    e2e_graph_round_trips: e2e.trips,
+    rss_peak_mb: round(rssPeak / 1024 / 1024, 0),
+    bench_seconds: round((Date.now() - began) / 1000, 0),
+  };
+
+  const rows: [string, string, string, string][] = [
+    ['webhook intake', `${figures.intake_rps} req/s, p99 ${figures.intake_p99_ms} ms`, `storage writes alone ${figures.storage_rps}/s`, `${figures.intake_vs_storage} (goal >= 0.7)`],
+    ['bulk job', `${bulk.users} users in ${figures.bulk_seconds} s (${bulk.completed} completed)`, `budget ${CONFIG.bulk.writeBudget} writes/s`, `efficiency ${figures.bulk_efficiency} (goal >= 0.9)`],
+    ['throttling', `${bulk.throttled} x 429 of ${bulk.requests} Graph requests`, '', `${figures.throttled_share} (goal <= 0.02)`],
+    ['sequential script', `${sequential.users} users in ${round(sequential.seconds, 1)} s`, `${figures.sequential_seconds} s for ${bulk.users}`, `bulk ${figures.bulk_speedup}x faster`],
+    ['single reset, end to end', `p50 ${figures.e2e_p50_ms} ms, p90 ${figures.e2e_p90_ms} ms`, `${figures.e2e_graph_round_trips} Graph round trips x ${CONFIG.e2e.latencyMs} ms`, `(goal p50 <= 1500 ms)`],
+    ['memory', `${figures.rss_peak_mb} MB peak RSS (app, simulator, driver)`, '', ''],
+  ];
+  process.stdout.write(`\n${formatTable(['measure', 'result', 'baseline', 'ratio'], rows)}\n\n`);
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+}
+
+main()
+  .then(() => process.exit(0))
+  .catch((error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exit(1);
+  });

@@ -1,0 +1,50 @@
+import { join } from 'node:path';
+import { ApiError, getJson } from './cli/client';
+import { buildProgram } from './cli/program';
+import { applyLocalSettingsFile } from './local-settings';
+
+/**
+ * `npm run demo`: against a running `npm start`, signs a canonical reset webhook the way a ticket system
+ * would (X-Signature-256 with WEBHOOK_SECRET_GENERIC), follows the request to its end and prints what
+ * happened to each method. DEMO_USER picks the user (default: a demo tenant user who lost her phone).
+ */
+async function main(): Promise<void> {
+  applyLocalSettingsFile(join(__dirname, '..', 'local.settings.json'));
+  const url = process.env.ENTRA_MFA_RESET_URL ?? `http://127.0.0.1:${process.env.PORT || 7071}`;
+  const secret = process.env.WEBHOOK_SECRET_GENERIC || undefined;
+  const user = process.env.DEMO_USER ?? 'adele.vance@contoso.com';
+  const ticket = `DEMO-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
+
+  try {
+    const health = await getJson({ url }, 'health');
+    process.stdout.write(`app at ${url}: ${health.body.status}\n`);
+  } catch (error) {
+    if (!(error instanceof ApiError)) {
+      process.stderr.write(`No app answers at ${url}: start it first with \`npm start\` (or set ENTRA_MFA_RESET_URL).\n`);
+      process.exitCode = 1;
+      return;
+    }
+  }
+  process.stdout.write(
+    `POST ${url}/api/resets  ${secret ? 'signed with WEBHOOK_SECRET_GENERIC (X-Signature-256)' : 'unsigned (accepted only with LOCAL_DEMO_MODE=true)'}\n` +
+      `  ticket ${ticket}, target ${user}, requested by demo@contoso.com, profile portal, revoke sessions\n`,
+  );
+  const program = buildProgram({ out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text), env: process.env, tty: false, pollMs: 200 });
+  try {
+    await program.parseAsync(['node', 'demo', '--url', url, ...(secret ? ['--secret', secret] : []), 'reset', user, '--ticket', ticket, '--ticket-system', 'demo', '--requested-by', 'demo@contoso.com']);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      process.stderr.write(
+        `${error.message}\nGive the app and the demo the same secret: WEBHOOK_SECRET_GENERIC=<secret> npm start, then WEBHOOK_SECRET_GENERIC=<secret> npm run demo (or put it in local.settings.json).\n`,
+      );
+      process.exitCode = 1;
+      return;
+    }
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});
