@@ -49,16 +49,26 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
     }
   }
 
-  const roles = await readAllPages(
-    ctx,
-    {
-      version: 'v1.0',
-      path: `/users/${target.objectId}/transitiveMemberOf/microsoft.graph.directoryRole?$count=true&$select=id,displayName,roleTemplateId`,
-      headers: { ConsistencyLevel: 'eventual' },
-    },
-    directoryRoleSchema,
-    'Reading the directory roles of the user',
-  );
+  // The role read and the protected-group checks are independent: one round trip for all of them.
+  const groupBatches: string[][] = [];
+  // checkMemberGroups is transitive and takes at most 20 group ids per call.
+  for (let index = 0; index < settings.protectedGroupIds.length; index += 20) groupBatches.push(settings.protectedGroupIds.slice(index, index + 20));
+  const [roles, ...groupHits] = await Promise.all([
+    readAllPages(
+      ctx,
+      {
+        version: 'v1.0',
+        path: `/users/${target.objectId}/transitiveMemberOf/microsoft.graph.directoryRole?$count=true&$select=id,displayName,roleTemplateId`,
+        headers: { ConsistencyLevel: 'eventual' },
+      },
+      directoryRoleSchema,
+      'Reading the directory roles of the user',
+    ),
+    ...groupBatches.map(async (groupIds) => {
+      const response = await ctx.call({ method: 'POST', version: 'v1.0', path: `/users/${target.objectId}/checkMemberGroups`, body: { groupIds } });
+      return expectBody(response, checkMemberGroupsSchema, 'Checking protected group membership').value;
+    }),
+  ]);
   const refusedRoles = roles.filter((role) => !role.roleTemplateId || !(role.roleTemplateId.toLowerCase() in NON_PRIVILEGED_ROLE_TEMPLATES));
   if (refusedRoles.length > 0) {
     const names = refusedRoles.map(
@@ -70,24 +80,13 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
       reason: `${target.userPrincipalName} holds the directory role ${names.join(', ')}. Resetting an administrator's MFA needs a Privileged Authentication Administrator: raise it with the identity team, who can do it in the Entra admin center.`,
     };
   }
-
-  // checkMemberGroups is transitive and takes at most 20 group ids per call.
-  for (let index = 0; index < settings.protectedGroupIds.length; index += 20) {
-    const groupIds = settings.protectedGroupIds.slice(index, index + 20);
-    const response = await ctx.call({
-      method: 'POST',
-      version: 'v1.0',
-      path: `/users/${target.objectId}/checkMemberGroups`,
-      body: { groupIds },
-    });
-    const hits = expectBody(response, checkMemberGroupsSchema, 'Checking protected group membership').value;
-    if (hits.length > 0) {
-      return {
-        ok: false,
-        code: 'protected-group',
-        reason: `${target.userPrincipalName} is a member of protected group ${hits.join(', ')} (PROTECTED_GROUP_IDS). Members of that group are reset only by the identity team, by hand.`,
-      };
-    }
+  const hits = groupHits.flat();
+  if (hits.length > 0) {
+    return {
+      ok: false,
+      code: 'protected-group',
+      reason: `${target.userPrincipalName} is a member of protected group ${hits.join(', ')} (PROTECTED_GROUP_IDS). Members of that group are reset only by the identity team, by hand.`,
+    };
   }
   return { ok: true };
 }
