@@ -55,7 +55,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-async function stack(options: { users: number; latencyMs: number; writeBudget?: number; enable?: { queues?: boolean; timers?: boolean }; env?: Record<string, string>; queueSettings?: { batchSize: number; newBatchThreshold: number } }): Promise<Stack> {
+async function stack(options: { users: number; latencyMs: number; writeBudget?: number; enable?: { queues?: boolean; timers?: boolean }; env?: Record<string, string> }): Promise<Stack> {
   const azurite = await startAzurite();
   const sim = await startGraphSimulator({
     tenant: benchTenant(options.users),
@@ -78,8 +78,6 @@ async function stack(options: { users: number; latencyMs: number; writeBudget?: 
     port: 0,
     hostJsonPath: join(ROOT, 'host.json'),
     enable: { http: true, queues: options.enable?.queues ?? true, timers: options.enable?.timers ?? true },
-    // The bulk run stands for a scaled-out app: about 32 messages in flight, as three instances of host.json's 8 + 4.
-    ...(options.queueSettings ? { queueSettings: options.queueSettings } : {}),
     log: silentHost,
   });
   const made: Stack = {
@@ -198,7 +196,7 @@ async function endToEnd() {
 /** A bulk job against a write budget, then the same users reset one call at a time. */
 async function bulkVersusSequential() {
   const { users, writeBudget, latencyMs, timeoutSeconds } = CONFIG.bulk;
-  const s = await stack({ users, latencyMs, writeBudget, queueSettings: { batchSize: 32, newBatchThreshold: 16 } });
+  const s = await stack({ users, latencyMs, writeBudget });
   let bulk;
   try {
     say(`bulk: ${users} users, Graph write budget ${writeBudget}/s (simulator and GRAPH_WRITE_BUDGET_PER_SECOND), latency ${latencyMs} ms, BULK_RATE_PER_MINUTE default`);

@@ -56,8 +56,9 @@ export class QueuePoller {
       }
       let messages: DequeuedMessageItem[] = [];
       try {
-        const wanted = Math.min(32, this.settings.batchSize - this.inFlight.size);
-        const answer = await this.queue.receiveMessages({ numberOfMessages: Math.max(1, wanted), visibilityTimeout: LEASE_SECONDS });
+        // As the host does: a whole batch each time the running count is down to newBatchThreshold,
+        // so up to batchSize + newBatchThreshold messages run at once.
+        const answer = await this.queue.receiveMessages({ numberOfMessages: this.settings.batchSize, visibilityTimeout: LEASE_SECONDS });
         messages = answer.receivedMessageItems;
       } catch (error) {
         this.log.error(`${this.fn.name}: polling ${this.queue.name} failed: ${describe(error)}`);

@@ -54,7 +54,10 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
   if (FINAL_STATUSES.includes(row.status)) return 'already-finished';
   const leaseUntil = row.leaseUntil ? Date.parse(row.leaseUntil) : 0;
   if (row.status === 'running' && leaseUntil > now) {
-    deps.log.info('request is being worked on elsewhere; duplicate message dropped', logFieldsOf(row));
+    // Either a duplicate, or a redelivery after the holder died: look again when the lease runs out,
+    // so a dead worker's request resumes then instead of waiting for the sweeper.
+    await deps.queue.send(row.id, secondsUntil(new Date(leaseUntil)));
+    deps.log.info('request is held by another worker; looking again when its lease ends', logFieldsOf(row));
     return 'held-elsewhere';
   }
   // Deferred (throttled, or waiting for another reset of the user): its own delayed message comes later.
@@ -102,8 +105,10 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     }
   }
 
+  let userLockUntil = 0;
   if (!row.dryRun) {
-    const lock = await deps.targets.acquire(target, row.id, new Date(Date.now() + LEASE_MS));
+    userLockUntil = Date.now() + LEASE_MS;
+    const lock = await deps.targets.acquire(target, row.id, new Date(userLockUntil));
     if (!lock.ok) {
       const reason = `another reset of the same user (${lock.heldBy}) is running; this one waits until it ends`;
       await progress.audit({ action: 'wait', outcome: 'deferred', detail: reason });
@@ -143,7 +148,11 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
           graphRequestIds: event.requestId ? [event.requestId] : [],
         });
         await progress.save({ engineState: JSON.stringify(state), leaseUntil: new Date(Date.now() + LEASE_MS).toISOString() });
-        if (!row.dryRun) await deps.targets.acquire(target, row.id, new Date(Date.now() + LEASE_MS));
+        // The user's lock is renewed only when half of it is used up: three table calls a step would be most of a reset's storage traffic.
+        if (!row.dryRun && userLockUntil - Date.now() < LEASE_MS / 2) {
+          userLockUntil = Date.now() + LEASE_MS;
+          await deps.targets.acquire(target, row.id, new Date(userLockUntil));
+        }
       },
     },
   );
