@@ -87,10 +87,25 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
   }
 }
 
+/** A refusal that needs stored state; ends the request `rejected`. */
+class StatefulRefusal extends Error {
+  constructor(readonly code: string, reason: string) {
+    super(reason);
+    this.name = 'StatefulRefusal';
+  }
+}
+
+/** Another reset of the same user holds its lock until `until`. */
+class UserBusy extends Error {
+  constructor(readonly heldBy: string, readonly until: Date) {
+    super(`another reset of the same user (${heldBy}) is running; this one waits until it ends`);
+    this.name = 'UserBusy';
+  }
+}
+
 async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: WorkerDependencies): Promise<WorkerOutcome> {
   const row = progress.current;
   const fields = logFieldsOf(row);
-  const target = targetKeyOf(row);
   const firstRun = row.engineState === undefined;
   await progress.audit({
     action: firstRun ? 'start' : 'resume',
@@ -98,64 +113,79 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     detail: `attempt ${row.attempts}, delivery ${delivery.dequeueCount} of ${delivery.maxDequeueCount}`,
   });
 
-  if (firstRun) {
-    const refusal = await statefulRefusal(row, target, deps);
-    if (refusal) {
-      return finish(progress, deps, target, { status: 'rejected', statusReason: refusal.reason }, { status: 'rejected', code: refusal.code, reason: refusal.reason });
-    }
+  const refusal = firstRun ? offlineRefusal(row, deps) : undefined;
+  if (refusal) {
+    return finish(progress, deps, undefined, { status: 'rejected', statusReason: refusal.reason }, { status: 'rejected', code: refusal.code, reason: refusal.reason });
   }
 
+  // The user is known by object id once resolved, whatever form the ticket named them in: the lock and
+  // the cooldown are keyed by it. Both are taken before the first write (the snapshot comes first).
+  let userKey: string | undefined;
   let userLockUntil = 0;
-  if (!row.dryRun) {
-    userLockUntil = Date.now() + LEASE_MS;
-    const lock = await deps.targets.acquire(target, row.id, new Date(userLockUntil));
-    if (!lock.ok) {
-      const reason = `another reset of the same user (${lock.heldBy}) is running; this one waits until it ends`;
-      await progress.audit({ action: 'wait', outcome: 'deferred', detail: reason });
-      await progress.save({ status: 'accepted', statusReason: reason, leaseUntil: lock.until.toISOString() });
-      await deps.queue.send(row.id, secondsUntil(lock.until));
-      deps.log.info('deferred: user busy', { ...fields, heldBy: lock.heldBy });
-      return 'waiting-for-user';
+  const holdUser = async (objectId: string, beforeAnyWrite: boolean) => {
+    const key = userKeyFor(objectId);
+    if (beforeAnyWrite) {
+      const cooldown = await cooldownRefusal(key, row.id, deps);
+      if (cooldown) throw new StatefulRefusal(cooldown.code, cooldown.reason);
     }
-  }
+    userLockUntil = Date.now() + LEASE_MS;
+    const lock = await deps.targets.acquire(key, row.id, new Date(userLockUntil));
+    if (!lock.ok) throw new UserBusy(lock.heldBy, lock.until);
+    userKey = key;
+  };
 
   const previous = row.engineState ? parseState(row.engineState) : undefined;
-  const result = await runReset(
-    deps.graph,
-    {
-      target: row.targetObjectId ? { objectId: row.targetObjectId } : { userPrincipalName: row.targetUpn },
-      profile: row.profile,
-      methods: row.methods,
-      revokeSessions: row.revokeSessions,
-      temporaryAccessPass: row.temporaryAccessPass,
-      dryRun: row.dryRun,
-    },
-    {
-      guards: {
-        protectedGroupIds: deps.settings.PROTECTED_GROUP_IDS,
-        breakGlassUpns: deps.settings.BREAK_GLASS_UPNS,
-        tenantDomains: deps.settings.TENANT_DOMAINS,
+  let result: ResetResult;
+  try {
+    if (!row.dryRun && previous?.target) await holdUser(previous.target.objectId, !previous.snapshot);
+    result = await runReset(
+      deps.graph,
+      {
+        target: row.targetObjectId ? { objectId: row.targetObjectId } : { userPrincipalName: row.targetUpn },
+        profile: row.profile,
+        methods: row.methods,
+        revokeSessions: row.revokeSessions,
+        temporaryAccessPass: row.temporaryAccessPass,
+        dryRun: row.dryRun,
       },
-      concurrency: deps.settings.GRAPH_MAX_CONCURRENCY,
-      maxInlineWaitSeconds: deps.settings.GRAPH_MAX_INLINE_WAIT_SECONDS,
-      ...deps.engine,
-      state: previous,
-      onStep: async (state, event) => {
-        await progress.audit({
-          action: event.methodId ? `${event.step} ${event.methodId}` : event.step,
-          outcome: event.outcome,
-          detail: event.detail,
-          graphRequestIds: event.requestId ? [event.requestId] : [],
-        });
-        await progress.save({ engineState: JSON.stringify(state), leaseUntil: new Date(Date.now() + LEASE_MS).toISOString() });
-        // The user's lock is renewed only when half of it is used up: three table calls a step would be most of a reset's storage traffic.
-        if (!row.dryRun && userLockUntil - Date.now() < LEASE_MS / 2) {
-          userLockUntil = Date.now() + LEASE_MS;
-          await deps.targets.acquire(target, row.id, new Date(userLockUntil));
-        }
+      {
+        guards: {
+          protectedGroupIds: deps.settings.PROTECTED_GROUP_IDS,
+          breakGlassUpns: deps.settings.BREAK_GLASS_UPNS,
+          tenantDomains: deps.settings.TENANT_DOMAINS,
+        },
+        concurrency: deps.settings.GRAPH_MAX_CONCURRENCY,
+        maxInlineWaitSeconds: deps.settings.GRAPH_MAX_INLINE_WAIT_SECONDS,
+        ...deps.engine,
+        state: previous,
+        onStep: async (state, event) => {
+          await progress.audit({
+            action: event.methodId ? `${event.step} ${event.methodId}` : event.step,
+            outcome: event.outcome,
+            detail: event.detail,
+            graphRequestIds: event.requestId ? [event.requestId] : [],
+          });
+          await progress.save({ engineState: JSON.stringify(state), leaseUntil: new Date(Date.now() + LEASE_MS).toISOString() });
+          if (row.dryRun || !state.target) return;
+          if (!userKey) await holdUser(state.target.objectId, !state.snapshot);
+          // Renewed only at half-life: three table calls a step would be most of a reset's storage traffic.
+          else if (userLockUntil - Date.now() < LEASE_MS / 2) await holdUser(state.target.objectId, false);
+        },
       },
-    },
-  );
+    );
+  } catch (error) {
+    if (error instanceof StatefulRefusal) {
+      return finish(progress, deps, userKey, { status: 'rejected', statusReason: error.message }, { status: 'rejected', code: error.code, reason: error.message });
+    }
+    if (error instanceof UserBusy) {
+      await progress.audit({ action: 'wait', outcome: 'deferred', detail: error.message });
+      await progress.save({ status: 'accepted', statusReason: error.message, leaseUntil: error.until.toISOString() });
+      await deps.queue.send(row.id, secondsUntil(error.until));
+      deps.log.info('deferred: user busy', { ...fields, heldBy: error.heldBy });
+      return 'waiting-for-user';
+    }
+    throw error;
+  }
 
   const pass = result.oneTimeSecrets?.temporaryAccessPass;
   if (pass && deps.passes) {
@@ -171,7 +201,7 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     const reason = `Graph is throttling; resumes at ${result.retryAt} (${result.reason})`;
     await progress.audit({ action: 'defer', outcome: 'retry-later', detail: reason });
     await progress.save({ status: 'accepted', statusReason: reason, engineState: JSON.stringify(result.state), leaseUntil: result.retryAt });
-    if (!row.dryRun) await deps.targets.release(target, row.id);
+    if (userKey) await deps.targets.release(userKey, row.id);
     await deps.queue.send(row.id, secondsUntil(new Date(result.retryAt)));
     deps.log.warn('throttled: re-queued for later', { ...fields, retryAt: result.retryAt });
     return 'retry-later';
@@ -180,15 +210,15 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
   if (result.status === 'failed' && result.transient && delivery.dequeueCount < delivery.maxDequeueCount) {
     await progress.audit({ action: 'attempt', outcome: 'failed', detail: `${result.reason}; the queue retries` });
     await progress.save({ engineState: JSON.stringify(result.state), statusReason: `attempt ${progress.current.attempts} failed: ${result.reason}`, leaseUntil: new Date().toISOString() });
-    if (!row.dryRun) await deps.targets.release(target, row.id);
+    if (userKey) await deps.targets.release(userKey, row.id);
     throw new TransientResetError(result.reason);
   }
 
-  return finish(progress, deps, target, { status: result.status, statusReason: 'reason' in result ? result.reason : undefined, engineState: JSON.stringify(result.state) }, result);
+  return finish(progress, deps, userKey, { status: result.status, statusReason: 'reason' in result ? result.reason : undefined, engineState: JSON.stringify(result.state) }, result);
 }
 
-/** Refusals that need stored state rather than the directory: approval, and the per-user cooldown. */
-async function statefulRefusal(row: StoredRequest, target: string, deps: WorkerDependencies): Promise<{ code: string; reason: string } | undefined> {
+/** Refusals decided from the request and the settings alone: approval, and a pass that could not be handed over. */
+function offlineRefusal(row: StoredRequest, deps: WorkerDependencies): { code: string; reason: string } | undefined {
   if (deps.settings.REQUIRE_APPROVAL && !row.approvedBy) {
     return {
       code: 'approval-missing',
@@ -201,17 +231,19 @@ async function statefulRefusal(row: StoredRequest, target: string, deps: WorkerD
       reason: 'a Temporary Access Pass was asked for, but this service has no TAP_SEALING_KEY to keep it safely until it is collected; set one, or ask without a pass',
     };
   }
-  if (row.dryRun) return undefined;
+  return undefined;
+}
+
+/** Too many resets of one user in the window: repeated resets can mean someone is talking the desk into them. */
+async function cooldownRefusal(userKey: string, requestId: string, deps: WorkerDependencies): Promise<{ code: string; reason: string } | undefined> {
   const windowMinutes = deps.settings.RESET_COOLDOWN_MINUTES;
   const since = new Date(Date.now() - windowMinutes * 60_000);
-  const recent = await deps.targets.resetsSince(target, since, row.id);
-  if (recent >= deps.settings.RESET_COOLDOWN_MAX) {
-    return {
-      code: 'cooldown',
-      reason: `this user's MFA was already reset ${recent} times in the last ${windowMinutes} minutes (limit ${deps.settings.RESET_COOLDOWN_MAX}); repeated resets can mean social engineering, so a person must look at this ticket`,
-    };
-  }
-  return undefined;
+  const recent = await deps.targets.resetsSince(userKey, since, requestId);
+  if (recent < deps.settings.RESET_COOLDOWN_MAX) return undefined;
+  return {
+    code: 'cooldown',
+    reason: `this user's MFA was already reset ${recent} times in the last ${windowMinutes} minutes (limit ${deps.settings.RESET_COOLDOWN_MAX}); repeated resets can mean social engineering, so a person must look at this ticket`,
+  };
 }
 
 type FinalStatus = Exclude<ResetResult['status'], 'retry-later'>;
@@ -219,7 +251,8 @@ type FinalStatus = Exclude<ResetResult['status'], 'retry-later'>;
 async function finish(
   progress: RequestProgress,
   deps: WorkerDependencies,
-  target: string,
+  /** The user's lock and cooldown key, when this run took the lock. */
+  userKey: string | undefined,
   changes: { status: FinalStatus; statusReason?: string; engineState?: string },
   result: ResetResult | { status: 'rejected'; code: string; reason: string },
 ): Promise<WorkerOutcome> {
@@ -233,9 +266,9 @@ async function finish(
     leaseUntil: undefined,
     completedAt: completedAt.toISOString(),
   });
-  if (!row.dryRun) {
-    if (changes.status === 'completed' || changes.status === 'partial') await deps.targets.recordReset(target, row.id, completedAt);
-    await deps.targets.release(target, row.id);
+  if (userKey) {
+    if (changes.status === 'completed' || changes.status === 'partial') await deps.targets.recordReset(userKey, row.id, completedAt);
+    await deps.targets.release(userKey, row.id);
   }
   const log = changes.status === 'completed' || changes.status === 'planned' ? deps.log.info : deps.log.warn;
   log(`reset ${changes.status}`, { ...logFieldsOf(progress.current), reason: changes.statusReason });
@@ -255,7 +288,8 @@ async function handleCrash(progress: RequestProgress, delivery: Delivery, deps: 
       const reason = `failed on the last of ${delivery.maxDequeueCount} tries: ${cause}`;
       await progress.audit({ action: 'finish', outcome: 'failed', detail: reason });
       await progress.save({ status: 'failed', statusReason: reason, leaseUntil: undefined, completedAt: new Date().toISOString() });
-      await deps.targets.release(targetKeyOf(progress.current), progress.current.id).catch(() => undefined);
+      const objectId = progress.current.engineState ? parseState(progress.current.engineState).target?.objectId : undefined;
+      if (objectId) await deps.targets.release(userKeyFor(objectId), progress.current.id).catch(() => undefined);
       deps.log.error('reset failed on its last try', { ...fields, cause });
       return 'failed';
     } catch {
@@ -271,9 +305,9 @@ async function handleCrash(progress: RequestProgress, delivery: Delivery, deps: 
   throw error;
 }
 
-/** The user a request is about, as the per-user lock and cooldown key it. */
-function targetKeyOf(row: StoredRequest): string {
-  return row.targetObjectId ? `oid:${row.targetObjectId.toLowerCase()}` : `upn:${(row.targetUpn ?? '').toLowerCase()}`;
+/** The per-user lock and cooldown key: the object id, stable across renames and however the ticket named the user. */
+function userKeyFor(objectId: string): string {
+  return `oid:${objectId.toLowerCase()}`;
 }
 
 function parseState(json: string): ResetState {
