@@ -8,6 +8,8 @@ export const localHostSettingsSchema = z.object({
   LOCAL_FUNCTION_KEY: z.string().min(1).optional(),
   /** A tenant JSON file for the Graph simulator; the built-in demo tenant otherwise. */
   GRAPH_SIM_TENANT: z.string().min(1).optional(),
+  /** How long a queue message stays invisible while its handler runs, and after the host dies. */
+  LOCAL_QUEUE_LEASE_SECONDS: z.coerce.number().int().min(1).max(600).default(60),
 });
 
 export type LocalHostSettings = z.output<typeof localHostSettingsSchema>;
@@ -36,6 +38,7 @@ export function readLocalHostSettings(env: NodeJS.ProcessEnv = process.env): Loc
     PORT: env.PORT || undefined,
     LOCAL_FUNCTION_KEY: env.LOCAL_FUNCTION_KEY || undefined,
     GRAPH_SIM_TENANT: env.GRAPH_SIM_TENANT || undefined,
+    LOCAL_QUEUE_LEASE_SECONDS: env.LOCAL_QUEUE_LEASE_SECONDS || undefined,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     port: local.PORT,
     hostJsonPath: join(root, 'host.json'),
     functionKey: local.LOCAL_FUNCTION_KEY,
+    messageLeaseSeconds: local.LOCAL_QUEUE_LEASE_SECONDS,
     env,
   });
   stopHost = host.stop;

@@ -89,6 +89,10 @@ param bulkRatePerMinute int = 600
 @minValue(1)
 param graphWriteBudgetPerSecond int = 20
 
+@description('RESET_LEASE_SECONDS: how long a worker holds a request without writing progress before another may take it over (a crashed worker\'s requests resume after this).')
+@minValue(10)
+param resetLeaseSeconds int = 120
+
 // ---------- monitoring and vault ----------
 
 @description('Days Log Analytics keeps logs and Application Insights telemetry.')
@@ -215,6 +219,7 @@ module functionApp 'modules/function-app.bicep' = {
     graphMaxInlineWaitSeconds: graphMaxInlineWaitSeconds
     bulkRatePerMinute: bulkRatePerMinute
     graphWriteBudgetPerSecond: graphWriteBudgetPerSecond
+    resetLeaseSeconds: resetLeaseSeconds
   }
 }
 

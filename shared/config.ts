@@ -93,6 +93,8 @@ export const settingsSchema = z
     GRAPH_MAX_CONCURRENCY: positiveInt(4),
     /** A Retry-After longer than this is not slept through: the request is re-queued for later. */
     GRAPH_MAX_INLINE_WAIT_SECONDS: positiveInt(10),
+    /** A worker holds a request this long without writing progress; then another may take it over. */
+    RESET_LEASE_SECONDS: positiveInt(120).pipe(z.number().min(10, 'must be at least 10 seconds')),
     /** Default pace of bulk remediation, in users released per minute. */
     BULK_RATE_PER_MINUTE: positiveInt(600),
     /** Directory writes per second the whole app sends to Graph (every instance together). */

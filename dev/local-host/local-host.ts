@@ -15,6 +15,8 @@ export interface LocalHostOptions {
   functionKey?: string;
   /** Overrides of host.json's queue settings, for tests that cannot wait 30 s for a retry. */
   queueSettings?: Partial<QueueSettings>;
+  /** How long a message stays invisible while its handler runs (renewed meanwhile); default 60 s. */
+  messageLeaseSeconds?: number;
   /** Which functions kinds to run; tests of the HTTP side alone can leave the pollers out. */
   enable?: { http?: boolean; queues?: boolean; timers?: boolean };
   env?: NodeJS.ProcessEnv;
@@ -58,6 +60,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
             service.getQueueClient(`${queueName}-poison`),
             queueSettings,
             log,
+            options.messageLeaseSeconds,
           ),
         ];
       })

@@ -10,7 +10,8 @@ export interface QueueFunction {
 }
 
 // While a handler runs, its message stays invisible: leased for this long and renewed at half of it.
-const LEASE_SECONDS = 60;
+// A host that dies leaves its messages invisible until the lease runs out, as in Azure.
+const DEFAULT_LEASE_SECONDS = 60;
 const MIN_POLL_INTERVAL_MS = 100;
 
 /**
@@ -30,6 +31,7 @@ export class QueuePoller {
     private readonly poison: QueueClient,
     private readonly settings: QueueSettings,
     private readonly log: HostLog,
+    private readonly leaseSeconds = DEFAULT_LEASE_SECONDS,
   ) {}
 
   async start(): Promise<void> {
@@ -58,7 +60,7 @@ export class QueuePoller {
       try {
         // As the host does: a whole batch each time the running count is down to newBatchThreshold,
         // so up to batchSize + newBatchThreshold messages run at once.
-        const answer = await this.queue.receiveMessages({ numberOfMessages: this.settings.batchSize, visibilityTimeout: LEASE_SECONDS });
+        const answer = await this.queue.receiveMessages({ numberOfMessages: this.settings.batchSize, visibilityTimeout: this.leaseSeconds });
         messages = answer.receivedMessageItems;
       } catch (error) {
         this.log.error(`${this.fn.name}: polling ${this.queue.name} failed: ${describe(error)}`);
@@ -77,7 +79,7 @@ export class QueuePoller {
   }
 
   private async process(message: DequeuedMessageItem): Promise<void> {
-    const lease = new Lease(this.queue, message);
+    const lease = new Lease(this.queue, message, this.leaseSeconds);
     try {
       if (message.dequeueCount > this.settings.maxDequeueCount) {
         // Delivered more often than allowed without a recorded failure (a crashed host): poison it unread.
@@ -157,6 +159,7 @@ class Lease {
   constructor(
     private readonly queue: QueueClient,
     private readonly message: DequeuedMessageItem,
+    private readonly seconds: number,
   ) {
     this.popReceipt = message.popReceipt;
   }
@@ -164,12 +167,12 @@ class Lease {
   keepAlive(): void {
     this.timer = setInterval(() => {
       void this.queue
-        .updateMessage(this.message.messageId, this.popReceipt, undefined, LEASE_SECONDS)
+        .updateMessage(this.message.messageId, this.popReceipt, undefined, this.seconds)
         .then((answer) => {
           if (answer.popReceipt) this.popReceipt = answer.popReceipt;
         })
         .catch(() => undefined);
-    }, (LEASE_SECONDS * 1000) / 2);
+    }, (this.seconds * 1000) / 2);
     this.timer.unref();
   }
 

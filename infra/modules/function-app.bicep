@@ -94,6 +94,10 @@ param bulkRatePerMinute int
 @minValue(1)
 param graphWriteBudgetPerSecond int
 
+@description('RESET_LEASE_SECONDS: how long a worker holds a request without writing progress.')
+@minValue(10)
+param resetLeaseSeconds int
+
 var appResources = loadJsonContent('../app-resources.json')
 
 // Every setting the app reads (shared/config.ts) that is not a secret, plus the host's own settings.
@@ -127,6 +131,7 @@ var appSettings = {
   GRAPH_MAX_INLINE_WAIT_SECONDS: string(graphMaxInlineWaitSeconds)
   BULK_RATE_PER_MINUTE: string(bulkRatePerMinute)
   GRAPH_WRITE_BUDGET_PER_SECOND: string(graphWriteBudgetPerSecond)
+  RESET_LEASE_SECONDS: string(resetLeaseSeconds)
 }
 
 // Secrets: Key Vault references resolved by the platform with the user-assigned identity

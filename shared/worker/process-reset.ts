@@ -4,7 +4,7 @@ import { LeaseLostError, RequestProgress } from './request-progress';
 import { resetMessageSchema } from './reset-message';
 import { logFieldsOf } from './request-view';
 import { summariseResult } from './result-summary';
-import { LEASE_MS, type WorkerDependencies } from './worker-dependencies';
+import { leaseMs, type WorkerDependencies } from './worker-dependencies';
 
 export interface Delivery {
   /** How often the queue has handed out this message, this time included. */
@@ -69,7 +69,7 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
       status: 'running',
       statusReason: undefined,
       attempts: row.attempts + 1,
-      leaseUntil: new Date(now + LEASE_MS).toISOString(),
+      leaseUntil: new Date(now + leaseMs(deps)).toISOString(),
     });
   } catch (error) {
     if (error instanceof LeaseLostError) return 'lost-race';
@@ -128,7 +128,7 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
       const cooldown = await cooldownRefusal(key, row.id, deps);
       if (cooldown) throw new StatefulRefusal(cooldown.code, cooldown.reason);
     }
-    userLockUntil = Date.now() + LEASE_MS;
+    userLockUntil = Date.now() + leaseMs(deps);
     const lock = await deps.targets.acquire(key, row.id, new Date(userLockUntil));
     if (!lock.ok) throw new UserBusy(lock.heldBy, lock.until);
     userKey = key;
@@ -165,11 +165,11 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
             detail: event.detail,
             graphRequestIds: event.requestId ? [event.requestId] : [],
           });
-          await progress.save({ engineState: JSON.stringify(state), leaseUntil: new Date(Date.now() + LEASE_MS).toISOString() });
+          await progress.save({ engineState: JSON.stringify(state), leaseUntil: new Date(Date.now() + leaseMs(deps)).toISOString() });
           if (row.dryRun || !state.target) return;
           if (!userKey) await holdUser(state.target.objectId, !state.snapshot);
           // Renewed only at half-life: three table calls a step would be most of a reset's storage traffic.
-          else if (userLockUntil - Date.now() < LEASE_MS / 2) await holdUser(state.target.objectId, false);
+          else if (userLockUntil - Date.now() < leaseMs(deps) / 2) await holdUser(state.target.objectId, false);
         },
       },
     );

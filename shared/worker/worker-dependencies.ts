@@ -26,6 +26,7 @@ export interface WorkerDependencies {
     | 'TENANT_DOMAINS'
     | 'GRAPH_MAX_CONCURRENCY'
     | 'GRAPH_MAX_INLINE_WAIT_SECONDS'
+    | 'RESET_LEASE_SECONDS'
   >;
   log: Logger;
   /** Engine options beyond the settings: `$batch`, and shorter retry waits in tests. */
@@ -33,4 +34,6 @@ export interface WorkerDependencies {
 }
 
 /** How long a worker holds a request (and its user) without writing progress before others may take over. */
-export const LEASE_MS = 2 * 60 * 1000;
+export function leaseMs(deps: Pick<WorkerDependencies, 'settings'>): number {
+  return deps.settings.RESET_LEASE_SECONDS * 1000;
+}

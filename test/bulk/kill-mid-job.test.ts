@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getJson, postBulkCsv, type ApiTarget } from '../../dev/cli/client';
+import { freePort } from '../../dev/free-port';
+import { startGraphSimulator, type RunningGraphSimulator } from '../../dev/graph-sim';
+import { useAzurite } from '../support/azurite';
+import { eventually } from '../support/eventually';
+import { bulkTenant, SECRET, upnOf } from './support';
+
+const USERS = 300;
+const root = join(__dirname, '..', '..');
+const azurite = useAzurite();
+let sim: RunningGraphSimulator;
+const children = new Set<ChildProcess>();
+
+beforeAll(async () => {
+  // A little Graph latency, so that the job is still running when the app is killed.
+  sim = await startGraphSimulator({ tenant: bulkTenant(USERS), faults: { latencyMs: 15 } });
+});
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await sim?.stop();
+});
+
+/** `npm start`'s entry in its own process, on this test's Azurite and Graph simulator. */
+async function startApp(): Promise<{ child: ChildProcess; api: ApiTarget }> {
+  const port = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(port),
+    AzureWebJobsStorage: azurite.connectionString,
+    GRAPH_BASE_URL: sim.url,
+    GRAPH_AUTH: 'none',
+    WEBHOOK_SECRET_GENERIC: SECRET,
+    TENANT_DOMAINS: 'contoso.com',
+    BULK_RATE_PER_MINUTE: '3000',
+    GRAPH_WRITE_BUDGET_PER_SECOND: '200',
+    // A killed worker's requests resume after these, instead of the production two minutes.
+    RESET_LEASE_SECONDS: '10',
+    LOCAL_QUEUE_LEASE_SECONDS: '5',
+  };
+  const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'dev', 'start.ts')], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  const api = { url: `http://127.0.0.1:${port}`, secret: SECRET };
+  await eventually(async () => ((await fetch(`${api.url}/api/health`)).status === 200 ? true : undefined), 60_000, 200);
+  return { child, api };
+}
+
+describe('a bulk job survives the app being killed', () => {
+  it('SIGKILL mid-job, start again: the job finishes and no user is reset twice', async () => {
+    const first = await startApp();
+    const csv = ['userPrincipalName', ...Array.from({ length: USERS }, (_, index) => upnOf(index))].join('\n');
+    const submitted = await postBulkCsv(first.api, csv, { ticket: 'CHG-KILL', requestedBy: 'soc@contoso.com' });
+    expect(submitted.status).toBe(202);
+    const jobId = submitted.body.id as string;
+
+    // Kill it hard once a good part, but not all, of the job is done.
+    const finishedBefore = await eventually(async () => {
+      const job = (await getJson(first.api, `bulk/${jobId}`, { limit: '1' })).body;
+      return job.totals.finished >= 60 ? (job.totals.finished as number) : undefined;
+    }, 90_000, 100);
+    const exited = new Promise((resolve) => first.child.once('exit', resolve));
+    first.child.kill('SIGKILL');
+    await exited;
+    expect(finishedBefore).toBeLessThan(USERS);
+
+    const second = await startApp();
+    const job = await eventually(async () => {
+      const body = (await getJson(second.api, `bulk/${jobId}`, { limit: '1' })).body;
+      return body.status === 'completed' ? body : undefined;
+    }, 150_000, 500);
+    expect(job.counts.completed).toBe(USERS);
+    second.child.kill('SIGTERM');
+
+    // Every user's two methods were removed exactly once: a repeated delete would show as a second removal.
+    const removals = sim.tenant.removals;
+    expect(removals).toHaveLength(USERS * 2);
+    expect(new Set(removals.map((removal) => `${removal.userId}/${removal.methodId}`)).size).toBe(USERS * 2);
+    expect(new Set(sim.tenant.revocations.map((revocation) => revocation.userId)).size).toBe(USERS);
+    for (let index = 0; index < USERS; index += 1) {
+      expect(sim.tenant.methodsOf(upnOf(index)).map((method) => method.kind)).toEqual(['password']);
+    }
+  }, 300_000);
+});
