@@ -120,27 +120,7 @@ export class AuditLog {
   }
 
   async verify(requestId: string, head?: AuditHead): Promise<AuditVerification> {
-    const rows = await this.list(requestId);
-    const fail = (problem: string): AuditVerification => ({ requestId, ok: false, rows: rows.length, problem });
-    let prevHash = GENESIS_HASH;
-    for (let index = 0; index < rows.length; index += 1) {
-      const row = rows[index]!;
-      const name = `${requestId}/${rowKeyOf(row.seq)}`;
-      const expectedSeq = index + 1;
-      if (row.seq !== expectedSeq) return fail(`row ${requestId}/${rowKeyOf(expectedSeq)} is missing (next present is ${name})`);
-      if (row.prevHash !== prevHash) return fail(`row ${name} does not chain to the row before it (a row was removed or altered)`);
-      const { hash, ...unsigned } = row;
-      if (hashAuditEntry(unsigned) !== hash) return fail(`row ${name} was altered: its content does not match its hash`);
-      prevHash = hash;
-    }
-    if (head) {
-      const recorded = rows.find((row) => row.seq === head.seq);
-      if (!recorded) {
-        return fail(`rows after ${requestId}/${rowKeyOf(rows.length)} are missing: the request records ${head.seq} rows`);
-      }
-      if (recorded.hash !== head.hash) return fail(`row ${requestId}/${rowKeyOf(head.seq)} differs from the hash the request recorded`);
-    }
-    return { requestId, ok: true, rows: rows.length };
+    return verifyChain(requestId, await this.list(requestId), head);
   }
 
   private async lastEntry(requestId: string): Promise<AuditEntry | undefined> {
@@ -172,4 +152,32 @@ function toEntry(row: TableEntityResult<Record<string, unknown>>): AuditEntry {
     prevHash: stored.prevHash,
     hash: stored.hash,
   });
+}
+
+/**
+ * Checks a request's rows (as `list` returns them, in sequence order): contiguous sequence numbers,
+ * each row chained to the one before, each hash matching its content, and the head the request
+ * recorded present, so that removed last rows show too.
+ */
+export function verifyChain(requestId: string, rows: readonly AuditEntry[], head?: AuditHead): AuditVerification {
+  const fail = (problem: string): AuditVerification => ({ requestId, ok: false, rows: rows.length, problem });
+  let prevHash = GENESIS_HASH;
+  for (let index = 0; index < rows.length; index += 1) {
+    const row = rows[index]!;
+    const name = `${requestId}/${rowKeyOf(row.seq)}`;
+    const expectedSeq = index + 1;
+    if (row.seq !== expectedSeq) return fail(`row ${requestId}/${rowKeyOf(expectedSeq)} is missing (next present is ${name})`);
+    if (row.prevHash !== prevHash) return fail(`row ${name} does not chain to the row before it (a row was removed or altered)`);
+    const { hash, ...unsigned } = row;
+    if (hashAuditEntry(unsigned) !== hash) return fail(`row ${name} was altered: its content does not match its hash`);
+    prevHash = hash;
+  }
+  if (head) {
+    const recorded = rows.find((row) => row.seq === head.seq);
+    if (!recorded) {
+      return fail(`rows after ${requestId}/${rowKeyOf(rows.length)} are missing: the request records ${head.seq} rows`);
+    }
+    if (recorded.hash !== head.hash) return fail(`row ${requestId}/${rowKeyOf(head.seq)} differs from the hash the request recorded`);
+  }
+  return { requestId, ok: true, rows: rows.length };
 }

@@ -1,4 +1,3 @@
-import { createGraphClient } from '../graph/client';
 import type { GraphTransport } from '../graph/http';
 import type { Services } from '../services';
 import { TABLES } from '../storage/names';
@@ -14,7 +13,7 @@ const built = new WeakMap<Services, PacedGraph>();
 export function appGraph(services: Services, inner?: GraphTransport): PacedGraph {
   let made = built.get(services);
   if (!made) {
-    made = pacedGraph(inner ?? createGraphClient(services.settings), {
+    made = pacedGraph(inner ?? services.graph, {
       writesPerSecond: services.settings.GRAPH_WRITE_BUDGET_PER_SECOND,
       store: new PacingStore(services.storage.table(TABLES.pacing)),
     });
