@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { ApiError, getJson } from './cli/client';
+import { healthAnswerSchema } from './cli/answers';
+import { ApiError, expectAnswer, getJson } from './cli/client';
 import { buildProgram } from './cli/program';
 import { applyLocalSettingsFile } from './local-settings';
 
@@ -17,7 +18,7 @@ async function main(): Promise<void> {
 
   try {
     const health = await getJson({ url }, 'health');
-    process.stdout.write(`app at ${url}: ${health.body.status}\n`);
+    process.stdout.write(`app at ${url}: ${expectAnswer(health, healthAnswerSchema, 'the health check').status}\n`);
   } catch (error) {
     if (!(error instanceof ApiError)) {
       process.stderr.write(`No app answers at ${url}: start it first with \`npm start\` (or set ENTRA_MFA_RESET_URL).\n`);

@@ -9,7 +9,8 @@ import { ResetQueue } from '../../shared/requests/reset-queue';
 import { getServices, resetServices } from '../../shared/services';
 import { QUEUES, TABLES } from '../../shared/storage/names';
 import { startAzurite, type RunningAzurite } from '../azurite';
-import { getJson, postBulkCsv, postJson, type ApiTarget } from '../cli/client';
+import { acceptedAnswerSchema, bulkAcceptedAnswerSchema, jobAnswerSchema, resetAnswerSchema, type JobAnswer, type ResetAnswer } from '../cli/answers';
+import { expectAnswer, getJson, postBulkCsv, postJson, type ApiTarget } from '../cli/client';
 import { formatTable } from '../cli/table';
 import { startGraphSimulator, type RunningGraphSimulator } from '../graph-sim';
 import type { HostLog } from '../local-host/log';
@@ -175,16 +176,16 @@ async function endToEnd() {
       const before = s.sim.requestLog.filter((entry) => !entry.batch).length;
       const started = Date.now();
       const body = { ticket: { system: 'bench', id: `E2E-${i}` }, target: { userPrincipalName: benchUpn(i) }, requestedBy: 'bench@contoso.com' };
-      const accepted = await postJson(s.api, 'resets', body);
+      const accepted = expectAnswer(await postJson(s.api, 'resets', body), acceptedAnswerSchema, 'a reset');
       const deadline = Date.now() + 30_000;
-      let final: Record<string, any> | undefined;
+      let final: ResetAnswer | undefined;
       while (!final && Date.now() < deadline) {
-        const { body: status } = await getJson(s.api, `resets/${accepted.body.id}`);
+        const status = expectAnswer(await getJson(s.api, `resets/${accepted.id}`), resetAnswerSchema, 'a reset status');
         if (['completed', 'partial', 'failed', 'rejected'].includes(status.status)) final = status;
         else await new Promise((resolve) => setTimeout(resolve, 20));
       }
       if (final?.status !== 'completed') throw new Error(`reset ${i} ended ${final?.status ?? 'not in time'}`);
-      times.push(Date.parse(final.completedAt) - started);
+      times.push(Date.parse(final.completedAt ?? '') - started);
       trips.push(s.sim.requestLog.filter((entry) => !entry.batch).length - before);
     }
     return { p50: percentile(times, 50), p90: percentile(times, 90), trips: percentile(trips, 50) };
@@ -202,11 +203,11 @@ async function bulkVersusSequential() {
     say(`bulk: ${users} users, Graph write budget ${writeBudget}/s (simulator and GRAPH_WRITE_BUDGET_PER_SECOND), latency ${latencyMs} ms, BULK_RATE_PER_MINUTE default`);
     const csv = ['userPrincipalName', ...Array.from({ length: users }, (_, i) => benchUpn(i))].join('\n');
     const started = Date.now();
-    const submitted = await postBulkCsv(s.api, csv, { ticket: 'CHG-BENCH', requestedBy: 'bench@contoso.com' });
-    let job: Record<string, any> = submitted.body;
+    const submitted = expectAnswer(await postBulkCsv(s.api, csv, { ticket: 'CHG-BENCH', requestedBy: 'bench@contoso.com' }), bulkAcceptedAnswerSchema, 'the bench job');
+    let job: JobAnswer | undefined;
     let lastShown = 0;
     while (Date.now() - started < timeoutSeconds * 1000) {
-      job = (await getJson(s.api, `bulk/${submitted.body.id}`, { limit: '1' })).body;
+      job = expectAnswer(await getJson(s.api, `bulk/${submitted.id}`, { limit: '1' }), jobAnswerSchema, 'the bench job status');
       if (Date.now() - lastShown > 15_000) {
         lastShown = Date.now();
         say(`  ${job.status} ${job.totals.finished}/${job.totals.valid} after ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -222,8 +223,8 @@ async function bulkVersusSequential() {
     const last = Date.parse(writes[writes.length - 1]?.at ?? new Date().toISOString());
     bulk = {
       users,
-      completed: job.counts?.completed ?? 0,
-      status: job.status,
+      completed: job?.counts.completed ?? 0,
+      status: job?.status ?? 'not started',
       seconds,
       writes: writes.length,
       requests: log.length,

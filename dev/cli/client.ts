@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { csvOptionHeader, csvSigningPayload, type CsvOption } from '../../shared/bulk/bulk-request';
 import { signHex } from '../../shared/intake/signature';
 
@@ -14,7 +15,7 @@ export interface ApiTarget {
   functionKey?: string;
 }
 
-export interface ApiAnswer<T = Record<string, any>> {
+export interface ApiAnswer<T = unknown> {
   status: number;
   body: T;
   headers: Headers;
@@ -81,6 +82,16 @@ export async function postBulkCsv(target: ApiTarget, csv: string | Uint8Array, o
 
 export function getJson(target: ApiTarget, path: string, query: Record<string, string | undefined> = {}): Promise<ApiAnswer> {
   return call(endpoint(target, path, query), { method: 'GET' });
+}
+
+/** An answer's body checked against what the caller relies on; a mismatch names the field. */
+export function expectAnswer<T extends z.ZodTypeAny>(answer: ApiAnswer, schema: T, what: string): z.output<T> {
+  const parsed = schema.safeParse(answer.body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`unexpected answer for ${what}: ${issue?.path.join('.') || 'body'} ${issue?.message ?? ''}`.trim());
+  }
+  return parsed.data;
 }
 
 export async function getText(target: ApiTarget, path: string, query: Record<string, string | undefined> = {}): Promise<string> {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { ApiError, getJson, getText, postBulkCsv, postJson, type ApiTarget } from './client';
+import { acceptedAnswerSchema, bulkAcceptedAnswerSchema, jobAnswerSchema, resetAnswerSchema, type JobAnswer, type ResetAnswer } from './answers';
+import { ApiError, expectAnswer, getJson, getText, postBulkCsv, postJson, type ApiTarget } from './client';
 import { formatTable } from './table';
 
 export interface CliIo {
@@ -91,15 +92,15 @@ export function buildProgram(io: CliIo): Command {
           ...(options.notBefore ? { notBefore: options.notBefore } : {}),
         });
       }
-      const body = answer.body;
+      const body = expectAnswer(answer, bulkAcceptedAnswerSchema, 'the job submission');
       io.out(`${answer.status === 200 ? 'Job already submitted' : 'Job accepted'}: ${body.id}${body.dryRun ? ' (dry run: nothing will change)' : ''}\n`);
       io.out(`  ${body.totals.rows} rows, ${body.totals.valid} users to reset, ${body.totals.invalid} refused; ${body.ratePerMinute} users/min${body.notBefore ? `, not before ${body.notBefore}` : ''}\n`);
-      for (const error of body.errors ?? []) io.out(`  row ${error.row}: ${error.userPrincipalName || '(empty)'}: ${error.code}: ${error.message}\n`);
+      for (const error of body.errors) io.out(`  row ${error.row}: ${error.userPrincipalName || '(empty)'}: ${error.code}: ${error.message}\n`);
       io.out(`  status: ${body.statusUrl}\n`);
       if (options.wait === false) return;
       const final = await followJob(api, body.id, io);
       printJob(final, io);
-      if (final.status === 'failed' || final.counts.failed > 0 || final.counts.partial > 0) process.exitCode = 1;
+      if (final.status === 'failed' || (final.counts.failed ?? 0) > 0 || (final.counts.partial ?? 0) > 0) process.exitCode = 1;
     });
 
   bulk
@@ -113,8 +114,7 @@ export function buildProgram(io: CliIo): Command {
         io.out(await getText(target(), `bulk/${id}`, { format: 'csv' }));
         return;
       }
-      const { body } = await getJson(target(), `bulk/${id}`, { limit: '1000' });
-      printJob(body, io, options.all === true);
+      printJob(expectAnswer(await getJson(target(), `bulk/${id}`, { limit: '1000' }), jobAnswerSchema, 'the job status'), io, options.all === true);
     });
 
   program
@@ -142,11 +142,12 @@ export function buildProgram(io: CliIo): Command {
         revokeSessions: options.revokeSessions,
         dryRun: options.dryRun === true,
       });
-      io.out(`${answer.status === 200 ? 'Already requested' : 'Accepted'}: ${answer.body.id}\n`);
+      const accepted = expectAnswer(answer, acceptedAnswerSchema, 'the reset request');
+      io.out(`${answer.status === 200 ? 'Already requested' : 'Accepted'}: ${accepted.id}\n`);
       if (options.wait === false) return;
       const started = Date.now();
       const final = await poll(io, async () => {
-        const { body } = await getJson(api, `resets/${answer.body.id}`);
+        const body = expectAnswer(await getJson(api, `resets/${accepted.id}`), resetAnswerSchema, 'the reset status');
         return FINAL_REQUEST.includes(body.status) ? body : undefined;
       });
       printReset(final, io, Date.now() - started);
@@ -184,12 +185,12 @@ interface ResetOptions {
   wait: boolean;
 }
 
-async function followJob(api: ApiTarget, id: string, io: CliIo): Promise<Record<string, any>> {
+async function followJob(api: ApiTarget, id: string, io: CliIo): Promise<JobAnswer> {
   let bar: SingleBar | undefined;
   let lastLine = 0;
   try {
     return await poll(io, async () => {
-      const { body } = await getJson(api, `bulk/${id}`, { limit: '1' });
+      const body = expectAnswer(await getJson(api, `bulk/${id}`, { limit: '1' }), jobAnswerSchema, 'the job status');
       const total = Math.max(1, body.totals.valid);
       const finished = body.totals.finished;
       const payload = { state: body.status, counts: countsLine(body.counts) };
@@ -204,7 +205,7 @@ async function followJob(api: ApiTarget, id: string, io: CliIo): Promise<Record<
         lastLine = Date.now();
         io.out(`  ${body.status} ${finished}/${body.totals.valid} users (${body.totals.percent}%) ${payload.counts}\n`);
       }
-      return FINAL_JOB.includes(body.status) ? (await getJson(api, `bulk/${id}`, { limit: '1000' })).body : undefined;
+      return FINAL_JOB.includes(body.status) ? expectAnswer(await getJson(api, `bulk/${id}`, { limit: '1000' }), jobAnswerSchema, 'the job status') : undefined;
     });
   } finally {
     bar?.stop();
@@ -232,13 +233,13 @@ function countsLine(counts: Record<string, number>): string {
     .join(', ');
 }
 
-function printJob(job: Record<string, any>, io: CliIo, everyone = false): void {
+function printJob(job: JobAnswer, io: CliIo, everyone = false): void {
   io.out(`\nJob ${job.id}: ${job.status}${job.statusReason ? ` (${job.statusReason})` : ''}${job.dryRun ? ' - dry run' : ''}\n`);
   io.out(`  ticket ${job.ticket.system} ${job.ticket.id}, requested by ${job.requestedBy}, ${job.options.ratePerMinute} users/min\n`);
   const elapsed = job.startedAt && job.completedAt ? `${((Date.parse(job.completedAt) - Date.parse(job.startedAt)) / 1000).toFixed(1)} s` : '';
-  io.out(`\n${formatTable(['outcome', 'users'], Object.entries(job.counts as Record<string, number>).map(([name, value]) => [name, value]))}\n`);
+  io.out(`\n${formatTable(['outcome', 'users'], Object.entries(job.counts).map(([name, value]) => [name, value]))}\n`);
   io.out(`  total ${job.totals.rows} rows${elapsed ? `, ${elapsed} from first release to end` : ''}\n`);
-  const shown = (job.items as Record<string, any>[]).filter((item) => everyone || !['completed', 'planned'].includes(item.status));
+  const shown = job.items.filter((item) => everyone || !['completed', 'planned'].includes(item.status));
   if (shown.length > 0) {
     io.out(`\n${formatTable(
       ['row', 'user', 'outcome', 'why'],
@@ -249,9 +250,9 @@ function printJob(job: Record<string, any>, io: CliIo, everyone = false): void {
   io.out(`\nEvery user's outcome as CSV: ${job.exportUrl} (or: bulk status ${job.id} --csv)\n`);
 }
 
-function printReset(request: Record<string, any>, io: CliIo, elapsedMs: number): void {
+function printReset(request: ResetAnswer, io: CliIo, elapsedMs: number): void {
   io.out(`\n${request.target.userPrincipalName ?? request.target.objectId}: ${request.status}${request.statusReason ? ` (${request.statusReason})` : ''} after ${(elapsedMs / 1000).toFixed(1)} s\n`);
-  const methods = (request.result?.methods ?? []) as Record<string, any>[];
+  const methods = request.result?.methods ?? [];
   if (methods.length > 0) {
     io.out(`${formatTable(['method', 'detail', 'outcome'], methods.map((method) => [method.kind, method.detail, method.outcome + (method.isDefault ? ' (default)' : '')]))}\n`);
   }

@@ -11,7 +11,8 @@ import { PacingStore } from '../../shared/pacing/pacing-store';
 import { TABLES } from '../../shared/storage/names';
 import { useAzurite } from '../support/azurite';
 import { eventually } from '../support/eventually';
-import { bulkTenant, GROUP_ID, SECRET, startPipeline, upnOf, type Pipeline } from './support';
+import type { JobAnswer } from '../../dev/cli/answers';
+import { bulkTenant, GROUP_ID, jobOf, SECRET, startPipeline, submittedJob, upnOf, type Pipeline } from './support';
 
 const azurite = useAzurite();
 let pipeline: Pipeline;
@@ -21,9 +22,9 @@ beforeAll(async () => {
 });
 afterAll(async () => pipeline?.stop());
 
-async function follow(id: string, timeoutMs = 60_000): Promise<Record<string, any>> {
+async function follow(id: string, timeoutMs = 60_000): Promise<JobAnswer> {
   return eventually(async () => {
-    const { body } = await getJson(pipeline.api, `bulk/${id}`, { limit: '1000' });
+    const body = jobOf(await getJson(pipeline.api, `bulk/${id}`, { limit: '1000' }));
     return body.status === 'completed' || body.status === 'failed' ? body : undefined;
   }, timeoutMs, 300);
 }
@@ -53,26 +54,27 @@ describe('CSV jobs', () => {
   ].join('\r\n');
 
   it('reports duplicate, personal-account, foreign, malformed and empty rows by CSV line, and resets the rest', async () => {
-    const answer = await postBulkCsv(pipeline.api, csv, { ticket: 'INC0010001', ticketSystem: 'servicenow', requestedBy: 'soc@contoso.com' });
-    expect(answer.status).toBe(202);
-    expect(answer.body.totals).toEqual({ rows: 9, valid: 4, invalid: 5 });
-    expect(answer.body.errors.map((e: any) => [e.row, e.code])).toEqual([
+    const response = await postBulkCsv(pipeline.api, csv, { ticket: 'INC0010001', ticketSystem: 'servicenow', requestedBy: 'soc@contoso.com' });
+    expect(response.status).toBe(202);
+    const answer = submittedJob(response);
+    expect(answer.totals).toEqual({ rows: 9, valid: 4, invalid: 5 });
+    expect(answer.errors.map((e) => [e.row, e.code])).toEqual([
       [5, 'duplicate'],
       [6, 'personal_account'],
       [7, 'outside_tenant'],
       [8, 'malformed_upn'],
       [9, 'missing_upn'],
     ]);
-    expect(answer.body.errors[1].message).toMatch(/personal Microsoft account.*account\.live\.com/);
+    expect(answer.errors[1]!.message).toMatch(/personal Microsoft account.*account\.live\.com/);
 
-    const done = await follow(answer.body.id);
+    const done = await follow(answer.id);
     expect(done.counts).toMatchObject({ completed: 4, invalid: 5, pending: 0 });
     expect(done.ticket).toEqual({ system: 'servicenow', id: 'INC0010001' });
 
-    const invalid = await getJson(pipeline.api, `bulk/${answer.body.id}`, { status: 'invalid' });
-    expect(invalid.body.items.map((item: any) => item.error.code)).toEqual(['duplicate', 'personal_account', 'outside_tenant', 'malformed_upn', 'missing_upn']);
+    const invalid = jobOf(await getJson(pipeline.api, `bulk/${answer.id}`, { status: 'invalid' }));
+    expect(invalid.items.map((item) => item.error?.code)).toEqual(['duplicate', 'personal_account', 'outside_tenant', 'malformed_upn', 'missing_upn']);
 
-    const exported = await getText(pipeline.api, `bulk/${answer.body.id}`, { format: 'csv' });
+    const exported = await getText(pipeline.api, `bulk/${answer.id}`, { format: 'csv' });
     expect(exported).toContain('6,someone@outlook.com,invalid,,personal_account,');
     expect(exported).toMatch(/\r\n2,bulk0000@contoso\.com,completed,[0-9a-f-]{36},,,/);
   });
@@ -83,7 +85,7 @@ describe('CSV jobs', () => {
     const url = `${pipeline.host.url}/api/bulk?ticket=INC1&requestedBy=soc%40contoso.com&dryRun=false`;
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/csv', 'x-signature-256': signature }, body });
     expect(response.status).toBe(401);
-    expect(((await response.json()) as any).error.code).toBe('signature_invalid');
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('signature_invalid');
   });
 
   it('refuses a CSV without a userPrincipalName column, and options given wrong', async () => {
@@ -92,24 +94,25 @@ describe('CSV jobs', () => {
     expect(JSON.stringify(noColumn.body)).toContain('userPrincipalName');
     const badOption = await refusal(postBulkCsv(pipeline.api, `userPrincipalName\n${upnOf(6)}\n`, { ticket: 'INC2', requestedBy: 'soc', profile: 'everything' }));
     expect(badOption.status).toBe(400);
-    expect((badOption.body as any).error.details[0].path).toBe('profile');
+    expect((badOption.body as { error: { details: { path: string }[] } }).error.details[0]!.path).toBe('profile');
   });
 });
 
 describe('group jobs', () => {
   it('expands a group to its transitive user members and plans each of them', async () => {
-    const answer = await postJson(pipeline.api, 'bulk', { ticket: 'INC0010002', requestedBy: 'soc@contoso.com', groupId: GROUP_ID, dryRun: true });
-    expect(answer.status).toBe(202);
-    expect(answer.body.status).toBe('expanding');
-    const done = await follow(answer.body.id);
+    const response = await postJson(pipeline.api, 'bulk', { ticket: 'INC0010002', requestedBy: 'soc@contoso.com', groupId: GROUP_ID, dryRun: true });
+    expect(response.status).toBe(202);
+    const answer = submittedJob(response);
+    expect(answer.status).toBe('expanding');
+    const done = await follow(answer.id);
     expect(done.source).toEqual({ kind: 'group', groupId: GROUP_ID });
     expect(done.counts).toMatchObject({ planned: 20, pending: 0, invalid: 0 });
-    expect(done.items.map((item: any) => item.userPrincipalName)).toEqual(Array.from({ length: 20 }, (_, i) => upnOf(30 + i)));
+    expect(done.items.map((item) => item.userPrincipalName)).toEqual(Array.from({ length: 20 }, (_, i) => upnOf(30 + i)));
   });
 
   it('fails the job, with a reason, when the group does not exist', async () => {
-    const answer = await postJson(pipeline.api, 'bulk', { ticket: 'INC0010003', requestedBy: 'soc@contoso.com', groupId: '00000000-0000-4000-8000-000000000000' });
-    const done = await follow(answer.body.id);
+    const answer = submittedJob(await postJson(pipeline.api, 'bulk', { ticket: 'INC0010003', requestedBy: 'soc@contoso.com', groupId: '00000000-0000-4000-8000-000000000000' }));
+    const done = await follow(answer.id);
     expect(done.status).toBe('failed');
     expect(done.statusReason).toMatch(/does not exist/);
   });
@@ -164,10 +167,10 @@ describe('submission checks and scheduling', () => {
 
   it('releases nobody before notBefore, and caps the pace at BULK_RATE_PER_MINUTE', async () => {
     const notBefore = new Date(Date.now() + 3600_000).toISOString();
-    const answer = await postJson(pipeline.api, 'bulk', { ticket: 'CHG9', requestedBy: 'soc', users: [upnOf(20), upnOf(21)], notBefore, ratePerMinute: 50_000 });
-    expect(answer.body).toMatchObject({ status: 'scheduled', notBefore, ratePerMinute: 12000 });
+    const answer = submittedJob(await postJson(pipeline.api, 'bulk', { ticket: 'CHG9', requestedBy: 'soc', users: [upnOf(20), upnOf(21)], notBefore, ratePerMinute: 50_000 }));
+    expect(answer).toMatchObject({ status: 'scheduled', notBefore, ratePerMinute: 12000 });
     await new Promise((resolve) => setTimeout(resolve, 6000)); // at least one dispatcher tick
-    const { body } = await getJson(pipeline.api, `bulk/${answer.body.id}`);
+    const body = jobOf(await getJson(pipeline.api, `bulk/${answer.id}`));
     expect(body.status).toBe('scheduled');
     expect(body.totals.released).toBe(0);
     expect(body.counts.pending).toBe(2);

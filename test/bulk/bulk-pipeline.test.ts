@@ -1,11 +1,13 @@
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getJson, getText, postJson } from '../../dev/cli/client';
+import { z } from 'zod';
+import { resetAnswerSchema, type JobAnswer } from '../../dev/cli/answers';
+import { expectAnswer, getJson, getText, postJson } from '../../dev/cli/client';
 import { RequestStore } from '../../shared/requests/request-store';
 import { TABLES } from '../../shared/storage/names';
 import { useAzurite } from '../support/azurite';
 import { eventually } from '../support/eventually';
-import { bulkTenant, removalsByUser, startPipeline, upnOf, type Pipeline } from './support';
+import { bulkTenant, jobOf, removalsByUser, startPipeline, submittedJob, upnOf, type Pipeline } from './support';
 
 /**
  * 300-user jobs through the whole app: HTTP intake, the dispatcher timer, queue mfa-resets, the worker
@@ -22,10 +24,10 @@ afterAll(async () => pipeline?.stop());
 const users = (from: number, count: number) => Array.from({ length: count }, (_, i) => upnOf(from + i));
 const job = (extra: Record<string, unknown>) => ({ ticket: { system: 'servicenow', id: 'CHG0042001' }, requestedBy: 'soc@contoso.com', reason: 'incident 42', ...extra });
 
-type Status = Record<string, any>;
+type Status = JobAnswer;
 async function follow(id: string, seen: Status[] = [], timeoutMs = 90_000): Promise<Status> {
   return eventually(async () => {
-    const { body } = await getJson(pipeline.api, `bulk/${id}`, { limit: '1000' });
+    const body = jobOf(await getJson(pipeline.api, `bulk/${id}`, { limit: '1000' }));
     seen.push(body);
     return body.status === 'completed' || body.status === 'failed' ? body : undefined;
   }, timeoutMs, 500);
@@ -38,29 +40,30 @@ function writesIn(pipeline: Pipeline) {
 describe('a 300-user job', () => {
   it('dry run: plans every user, changes nothing, and shows progress while it runs', async () => {
     const writesBefore = writesIn(pipeline);
-    const submitted = await postJson(pipeline.api, 'bulk', job({ users: users(0, 300), dryRun: true, ratePerMinute: 1800 }));
-    expect(submitted.status).toBe(202);
-    expect(submitted.body).toMatchObject({ id: expect.any(String), statusUrl: expect.stringContaining(`/api/bulk/${submitted.body.id}`), dryRun: true, totals: { rows: 300, valid: 300, invalid: 0 } });
+    const response = await postJson(pipeline.api, 'bulk', job({ users: users(0, 300), dryRun: true, ratePerMinute: 1800 }));
+    expect(response.status).toBe(202);
+    const submitted = submittedJob(response);
+    expect(submitted).toMatchObject({ id: expect.any(String), statusUrl: expect.stringContaining(`/api/bulk/${submitted.id}`), dryRun: true, totals: { rows: 300, valid: 300, invalid: 0 } });
 
     const seen: Status[] = [];
-    const done = await follow(submitted.body.id, seen);
+    const done = await follow(submitted.id, seen);
     expect(done.counts).toEqual({ completed: 0, partial: 0, failed: 0, rejected: 0, planned: 300, pending: 0, invalid: 0 });
     expect(done.items).toHaveLength(300);
-    expect(done.items.every((item: Status) => item.status === 'planned' && item.requestId)).toBe(true);
+    expect(done.items.every((item) => item.status === 'planned' && item.requestId)).toBe(true);
     // Progress was visible: some users finished while others were still pending.
-    expect(seen.some((status) => status.counts.pending > 0 && status.totals.finished > 0 && status.totals.percent < 100)).toBe(true);
+    expect(seen.some((status) => (status.counts.pending ?? 0) > 0 && status.totals.finished > 0 && status.totals.percent < 100)).toBe(true);
     expect(writesIn(pipeline) - writesBefore).toBe(0);
     expect(pipeline.sim.tenant.removals).toHaveLength(0);
   }, 120_000);
 
   it('real run, with the app stopped mid-job and started again: every user is reset exactly once, as ordinary bulk requests', async () => {
     const body = job({ users: users(0, 300), ratePerMinute: 3000 });
-    const submitted = await postJson(pipeline.api, 'bulk', body);
-    expect(submitted.status).toBe(202);
-    const id = submitted.body.id as string;
+    const response = await postJson(pipeline.api, 'bulk', body);
+    expect(response.status).toBe(202);
+    const id = submittedJob(response).id;
     await eventually(async () => {
-      const { body: status } = await getJson(pipeline.api, `bulk/${id}`);
-      return status.counts.completed > 0 && status.counts.pending > 100 ? status : undefined;
+      const status = jobOf(await getJson(pipeline.api, `bulk/${id}`));
+      return (status.counts.completed ?? 0) > 0 && (status.counts.pending ?? 0) > 100 ? status : undefined;
     }, 60_000, 200);
 
     await pipeline.restart();
@@ -76,15 +79,16 @@ describe('a 300-user job', () => {
     expect(pipeline.sim.tenant.revocations).toHaveLength(300);
 
     const store = new RequestStore(TableClient.fromConnectionString(azurite.connectionString, TABLES.requests, { allowInsecureConnection: true }));
-    const request = await store.get(done.items[7].requestId);
+    const requestId = done.items[7]!.requestId!;
+    const request = await store.get(requestId);
     expect(request).toMatchObject({ source: 'bulk', bulkJobId: id, status: 'completed', targetUpn: upnOf(7), ticketId: 'CHG0042001', dryRun: false });
-    const single = await getJson(pipeline.api, `resets/${done.items[7].requestId}`);
-    expect(single.body.audit.verified).toBe(true);
+    const single = expectAnswer(await getJson(pipeline.api, `resets/${requestId}`), resetAnswerSchema.extend({ audit: z.object({ verified: z.boolean() }) }), 'a reset status');
+    expect(single.audit.verified).toBe(true);
 
     // The same job sent again is the same job: nothing is redone.
     const again = await postJson(pipeline.api, 'bulk', body);
     expect(again.status).toBe(200);
-    expect(again.body.id).toBe(id);
+    expect(submittedJob(again).id).toBe(id);
 
     const csv = await getText(pipeline.api, `bulk/${id}`, { format: 'csv' });
     const lines = csv.trim().split('\r\n');

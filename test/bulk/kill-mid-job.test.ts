@@ -6,7 +6,7 @@ import { freePort } from '../../dev/free-port';
 import { startGraphSimulator, type RunningGraphSimulator } from '../../dev/graph-sim';
 import { useAzurite } from '../support/azurite';
 import { eventually } from '../support/eventually';
-import { bulkTenant, SECRET, upnOf } from './support';
+import { bulkTenant, jobOf, SECRET, submittedJob, upnOf } from './support';
 
 const USERS = 300;
 const root = join(__dirname, '..', '..');
@@ -58,12 +58,12 @@ describe('a bulk job survives the app being killed', () => {
     const csv = ['userPrincipalName', ...Array.from({ length: USERS }, (_, index) => upnOf(index))].join('\n');
     const submitted = await postBulkCsv(first.api, csv, { ticket: 'CHG-KILL', requestedBy: 'soc@contoso.com' });
     expect(submitted.status).toBe(202);
-    const jobId = submitted.body.id as string;
+    const jobId = submittedJob(submitted).id;
 
     // Kill it hard once a good part, but not all, of the job is done.
     const finishedBefore = await eventually(async () => {
-      const job = (await getJson(first.api, `bulk/${jobId}`, { limit: '1' })).body;
-      return job.totals.finished >= 60 ? (job.totals.finished as number) : undefined;
+      const job = jobOf(await getJson(first.api, `bulk/${jobId}`, { limit: '1' }));
+      return job.totals.finished >= 60 ? job.totals.finished : undefined;
     }, 90_000, 100);
     const exited = new Promise((resolve) => first.child.once('exit', resolve));
     first.child.kill('SIGKILL');
@@ -72,7 +72,7 @@ describe('a bulk job survives the app being killed', () => {
 
     const second = await startApp();
     const job = await eventually(async () => {
-      const body = (await getJson(second.api, `bulk/${jobId}`, { limit: '1' })).body;
+      const body = jobOf(await getJson(second.api, `bulk/${jobId}`, { limit: '1' }));
       return body.status === 'completed' ? body : undefined;
     }, 150_000, 500);
     expect(job.counts.completed).toBe(USERS);

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { functionDefinitions } from '../../functions/all';
 import { startGraphSimulator, type GraphSimulatorOptions, type RunningGraphSimulator, type TenantFile } from '../../dev/graph-sim';
 import { startLocalHost, type RunningLocalHost } from '../../dev/local-host/local-host';
-import type { ApiTarget } from '../../dev/cli/client';
+import { bulkAcceptedAnswerSchema, jobAnswerSchema, type JobAnswer } from '../../dev/cli/answers';
+import { expectAnswer, type ApiAnswer, type ApiTarget } from '../../dev/cli/client';
 import { resetServices } from '../../shared/services';
 import { recordingLog } from '../support/quiet-log';
 
@@ -108,3 +109,9 @@ export function removalsByUser(sim: RunningGraphSimulator): Map<string, Map<stri
   }
   return byUser;
 }
+
+/** A job submission's answer, checked. */
+export const submittedJob = (answer: ApiAnswer) => expectAnswer(answer, bulkAcceptedAnswerSchema, 'a job submission');
+
+/** A job status answer, checked. */
+export const jobOf = (answer: ApiAnswer): JobAnswer => expectAnswer(answer, jobAnswerSchema, 'a job status');
