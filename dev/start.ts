@@ -12,6 +12,8 @@ import { startLocalGraph, type LocalGraph } from './local-graph';
  * `npm start`: the whole system on one machine. Embedded Azurite unless AzureWebJobsStorage points
  * elsewhere, the Graph simulator unless GRAPH_BASE_URL does, and the local host serving every function.
  */
+const SHUTDOWN_GRACE_MS = 15_000;
+
 async function main(): Promise<void> {
   const root = join(__dirname, '..');
   const env = process.env;
@@ -24,9 +26,17 @@ async function main(): Promise<void> {
   let stopping = false;
 
   const shutdown = async (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      process.stdout.write(`\n${signal} again: stopping now.\n`);
+      process.exit(1);
+    }
     stopping = true;
-    process.stdout.write(`\n${signal}: stopping (letting running invocations finish)...\n`);
+    process.stdout.write(`\n${signal}: stopping (letting running invocations finish; ${SHUTDOWN_GRACE_MS / 1000} s at most)...\n`);
+    // Invocations that cannot finish (storage gone, Graph hanging) must not keep the process alive.
+    setTimeout(() => {
+      process.stderr.write('running invocations did not finish in time; stopping anyway.\n');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
     await stopHost?.();
     await graph?.stop();
     await azurite?.stop();

@@ -19,9 +19,17 @@ beforeAll(async () => {
   sim = await startGraphSimulator({ tenant: bulkTenant(USERS), faults: { latencyMs: 15 } });
 });
 afterAll(async () => {
-  for (const child of children) child.kill('SIGKILL');
+  await Promise.all([...children].map((child) => stopChild(child, 'SIGKILL')));
   await sim?.stop();
 });
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.kill(signal);
+  });
+}
 
 /** `npm start`'s entry in its own process, on this test's Azurite and Graph simulator. */
 async function startApp(): Promise<{ child: ChildProcess; api: ApiTarget }> {
@@ -40,7 +48,8 @@ async function startApp(): Promise<{ child: ChildProcess; api: ApiTarget }> {
     RESET_LEASE_SECONDS: '10',
     LOCAL_QUEUE_LEASE_SECONDS: '5',
   };
-  const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'dev', 'start.ts')], {
+  // Node itself runs the app (tsx as a loader, not as a wrapper process), so SIGKILL reaches the app.
+  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'dev', 'start.ts')], {
     cwd: root,
     env,
     stdio: ['ignore', 'ignore', 'ignore'],
@@ -65,9 +74,7 @@ describe('a bulk job survives the app being killed', () => {
       const job = jobOf(await getJson(first.api, `bulk/${jobId}`, { limit: '1' }));
       return job.totals.finished >= 60 ? job.totals.finished : undefined;
     }, 90_000, 100);
-    const exited = new Promise((resolve) => first.child.once('exit', resolve));
-    first.child.kill('SIGKILL');
-    await exited;
+    await stopChild(first.child, 'SIGKILL');
     expect(finishedBefore).toBeLessThan(USERS);
 
     const second = await startApp();
@@ -76,7 +83,8 @@ describe('a bulk job survives the app being killed', () => {
       return body.status === 'completed' ? body : undefined;
     }, 150_000, 500);
     expect(job.counts.completed).toBe(USERS);
-    second.child.kill('SIGTERM');
+    await stopChild(second.child, 'SIGTERM');
+    expect(second.child.exitCode).toBe(0);
 
     // Every user's two methods were removed exactly once: a repeated delete would show as a second removal.
     const removals = sim.tenant.removals;
