@@ -157,22 +157,7 @@ export function buildProgram(io: CliIo): Command {
   return program;
 }
 
-interface BulkSubmitOptions {
-  ticket: string;
-  ticketSystem: string;
-  ticketUrl?: string;
-  group?: string;
-  requestedBy?: string;
-  approvedBy?: string;
-  reason?: string;
-  profile?: string;
-  revokeSessions: boolean;
-  dryRun?: boolean;
-  rate?: number;
-  notBefore?: string;
-  wait: boolean;
-}
-
+/** What `reset` and `bulk submit` share: the ticket, who asks, and the reset's options. */
 interface ResetOptions {
   ticket: string;
   ticketSystem: string;
@@ -183,6 +168,13 @@ interface ResetOptions {
   revokeSessions: boolean;
   dryRun?: boolean;
   wait: boolean;
+}
+
+interface BulkSubmitOptions extends ResetOptions {
+  ticketUrl?: string;
+  group?: string;
+  rate?: number;
+  notBefore?: string;
 }
 
 async function followJob(api: ApiTarget, id: string, io: CliIo): Promise<JobAnswer> {

@@ -250,6 +250,8 @@ export function methodJson(method: SimMethod): Record<string, unknown> {
   return { '@odata.type': method.odataType, id: method.id, ...method.props };
 }
 
+// Deliberately the simulator's own reading of Graph's rule, not the engine's (shared/graph/plan.ts):
+// sharing it would let a mistake in the engine pass its own tests.
 function matchesPreference(method: SimMethod, preference: string): boolean {
   switch (preference) {
     case 'push':
