@@ -1,5 +1,7 @@
 // entra-mfa-reset on Azure: a Flex Consumption function app running as a user-assigned managed identity,
-// keyless storage, Key Vault for the webhook secrets, Log Analytics + Application Insights with Entra auth.
+// keyless storage and Key Vault (behind private endpoints in the app's virtual network by default), Log
+// Analytics + Application Insights with Entra auth.
+// Compiled and linted in CI by infra/scripts/bicep.sh; test/infra/ checks what it would deploy.
 // `azd up` deploys it (azure.yaml); `az deployment sub create -f infra/main.bicep -l <region>` works too.
 // Microsoft Graph permissions are granted afterwards by infra/scripts/grant-graph-permissions.sh: an ARM
 // deployment cannot grant Entra application roles.
@@ -93,6 +95,17 @@ param graphWriteBudgetPerSecond int = 20
 @minValue(10)
 param resetLeaseSeconds int = 120
 
+// ---------- network ----------
+
+@description('Private networking: storage and Key Vault accept traffic only through private endpoints in a virtual network the app is integrated with (public network access disabled on both). infra/scripts/init-secrets.sh opens the vault to its own caller for the minutes it needs and closes it again. Off: both keep public endpoints, guarded by Entra ID and RBAC alone.')
+param privateNetworking bool = true
+
+@description('Address space of the virtual network (private networking only). The app\'s integration subnet takes the first /24 of it (one address per instance), the private endpoints the next /27.')
+param virtualNetworkAddressPrefix string = '10.70.0.0/16'
+
+@description('Comma-separated IPv4 ranges (CIDR) allowed to call the function app, for example the egress ranges of your ServiceNow instance and of Atlassian (README "Inbound IP restrictions"). App Service access restrictions apply to every route of the app, so list every caller. Empty: any address may call (signatures and function keys still apply).')
+param allowedInboundIpRanges string = ''
+
 // ---------- monitoring and vault ----------
 
 @description('Days Log Analytics keeps logs and Application Insights telemetry.')
@@ -100,12 +113,21 @@ param resetLeaseSeconds int = 120
 @maxValue(730)
 param logRetentionDays int = 90
 
+@description('Comma-separated app settings of optional secrets to read from Key Vault, for example WEBHOOK_SECRET_JIRA_AUTOMATION (infra/app-resources.json marks them "optional"). Each listed one becomes a Key Vault reference; init-secrets.sh creates it if it is missing. Unlisted ones stay empty, so the app starts without them.')
+#disable-next-line secure-secrets-in-params // a list of setting names, not a secret value
+param optionalSecrets string = ''
+
 @description('Key Vault purge protection. On: a deleted vault stays recoverable (and its name taken) for the retention period. Cannot be turned off once on.')
 param keyVaultPurgeProtection bool = true
+
+// 'a, b,,c' -> ['a', 'b', 'c']: list parameters are comma-separated text, as azd env values are.
+func listOf(text string) array => filter(map(split(text, ','), item => trim(item)), item => !empty(item))
 
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
 var appName = !empty(functionAppName) ? functionAppName : 'func-${resourceToken}'
+var enabledOptionalSecrets = listOf(optionalSecrets)
+var inboundRanges = listOf(allowedInboundIpRanges)
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: !empty(resourceGroupName) ? resourceGroupName : 'rg-${environmentName}'
@@ -113,8 +135,7 @@ resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   tags: tags
 }
 
-// The one identity of the app: storage, Key Vault references, App Insights and Microsoft Graph.
-module identity 'br/public:avm/res/managed-identity/user-assigned-identity:0.4.1' = {
+module identity 'modules/identity.bicep' = {
   name: 'identity'
   scope: rg
   params: {
@@ -132,6 +153,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     identityPrincipalId: identity.outputs.principalId
+    publicNetworkAccess: !privateNetworking
   }
 }
 
@@ -143,83 +165,120 @@ module keyVault 'modules/key-vault.bicep' = {
     location: location
     tags: tags
     identityPrincipalId: identity.outputs.principalId
-    secretsOfficerPrincipalId: principalId
-    secretsOfficerPrincipalType: principalType
+    writerPrincipalId: principalId
+    writerPrincipalType: principalType
     enablePurgeProtection: keyVaultPurgeProtection
+    publicNetworkAccess: !privateNetworking
   }
 }
 
-module logAnalytics 'br/public:avm/res/operational-insights/workspace:0.11.1' = {
-  name: 'logAnalytics'
+module network 'modules/network.bicep' = if (privateNetworking) {
+  name: 'network'
   scope: rg
   params: {
-    name: 'log-${resourceToken}'
+    name: 'vnet-${resourceToken}'
     location: location
     tags: tags
-    dataRetention: logRetentionDays
+    addressPrefix: virtualNetworkAddressPrefix
+    storageAccountId: storage.outputs.id
+    keyVaultId: keyVault.outputs.id
   }
 }
 
-module appInsights 'br/public:avm/res/insights/component:0.6.0' = {
-  name: 'appInsights'
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
   scope: rg
   params: {
-    name: 'appi-${resourceToken}'
+    workspaceName: 'log-${resourceToken}'
+    applicationInsightsName: 'appi-${resourceToken}'
     location: location
     tags: tags
-    workspaceResourceId: logAnalytics.outputs.resourceId
-    disableLocalAuth: true // Entra authentication only
-  }
-}
-
-module monitoringAccess 'modules/monitoring-access.bicep' = {
-  name: 'monitoringAccess'
-  scope: rg
-  params: {
-    applicationInsightsName: appInsights.outputs.name
+    retentionInDays: logRetentionDays
     identityPrincipalId: identity.outputs.principalId
   }
+}
+
+// ---------- app settings: the one list ----------
+// Every setting the app reads (shared/config.ts) and the host's own; test/infra/ compares the names with
+// the schema. A plain value comes from a parameter above; a secret is a Key Vault reference (secret names,
+// and how init-secrets.sh creates them, are in infra/app-resources.json). Not set on purpose:
+// AzureWebJobsStorage (the connection-string form; the identity-based settings replace it), and
+// FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION / WEBSITE_RUN_FROM_PACKAGE, which Flex
+// Consumption takes from functionAppConfig and refuses as app settings.
+
+var secrets = loadJsonContent('app-resources.json').keyVaultSecrets
+var vaultName = keyVault.outputs.name
+
+// A Key Vault reference, resolved by the platform with the app's user-assigned identity. One that cannot
+// be resolved reaches the app as its literal text, which shared/config.ts refuses.
+func keyVaultReference(vault string, secretName string) string =>
+  '@Microsoft.KeyVault(VaultName=${vault};SecretName=${secretName})'
+
+// An optional secret is read only when listed in optionalSecrets; otherwise the setting stays empty.
+func optionalKeyVaultReference(vault string, secretName string, enabled bool) string =>
+  enabled ? keyVaultReference(vault, secretName) : ''
+
+var appSettings = {
+  // host storage, identity-based
+  AzureWebJobsStorage__accountName: storage.outputs.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.outputs.clientId
+  AzureWebJobsStorage__blobServiceUri: storage.outputs.blobServiceUri
+  AzureWebJobsStorage__queueServiceUri: storage.outputs.queueServiceUri
+  AzureWebJobsStorage__tableServiceUri: storage.outputs.tableServiceUri
+  // host telemetry, sent with the identity
+  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+  // Graph, fixed for Azure
+  GRAPH_BASE_URL: graphBaseUrl
+  GRAPH_AUTH: 'default'
+  AZURE_CLIENT_ID: identity.outputs.clientId
+  LOCAL_DEMO_MODE: 'false'
+  // intake and guards
+  JIRA_TARGET_FIELD: jiraTargetField
+  SERVICENOW_TARGET_FIELD: serviceNowTargetField
+  TENANT_DOMAINS: tenantDomains
+  REQUIRE_APPROVAL: requireApproval ? 'true' : 'false'
+  PROTECTED_GROUP_IDS: protectedGroupIds
+  BREAK_GLASS_UPNS: breakGlassUpns
+  RESET_COOLDOWN_MAX: string(resetCooldownMax)
+  RESET_COOLDOWN_MINUTES: string(resetCooldownMinutes)
+  // Graph pacing and the worker
+  GRAPH_MAX_CONCURRENCY: string(graphMaxConcurrency)
+  GRAPH_MAX_INLINE_WAIT_SECONDS: string(graphMaxInlineWaitSeconds)
+  BULK_RATE_PER_MINUTE: string(bulkRatePerMinute)
+  GRAPH_WRITE_BUDGET_PER_SECOND: string(graphWriteBudgetPerSecond)
+  RESET_LEASE_SECONDS: string(resetLeaseSeconds)
+  // secrets
+  WEBHOOK_SECRET_JIRA: keyVaultReference(vaultName, secrets.WEBHOOK_SECRET_JIRA.secretName)
+  WEBHOOK_SECRET_JIRA_AUTOMATION: optionalKeyVaultReference(
+    vaultName,
+    secrets.WEBHOOK_SECRET_JIRA_AUTOMATION.secretName,
+    contains(enabledOptionalSecrets, 'WEBHOOK_SECRET_JIRA_AUTOMATION')
+  )
+  WEBHOOK_SECRET_SERVICENOW: keyVaultReference(vaultName, secrets.WEBHOOK_SECRET_SERVICENOW.secretName)
+  WEBHOOK_SECRET_GENERIC: keyVaultReference(vaultName, secrets.WEBHOOK_SECRET_GENERIC.secretName)
+  TAP_SEALING_KEY: keyVaultReference(vaultName, secrets.TAP_SEALING_KEY.secretName)
+  INTAKE_MAC_KEY: keyVaultReference(vaultName, secrets.INTAKE_MAC_KEY.secretName)
 }
 
 module functionApp 'modules/function-app.bicep' = {
   name: 'functionApp'
   scope: rg
-  // Role assignments first, so that the first start can reach storage, Key Vault and App Insights.
-  dependsOn: [
-    storage
-    keyVault
-    monitoringAccess
-  ]
+  // It takes outputs of identity, storage, keyVault, monitoring and network, so it deploys after them
+  // and their role assignments and private endpoints: the first start can reach what it needs.
   params: {
     name: appName
     planName: 'plan-${resourceToken}'
     location: location
     tags: tags
     identityResourceId: identity.outputs.resourceId
-    identityClientId: identity.outputs.clientId
-    storageAccountName: storage.outputs.name
-    blobServiceUri: storage.outputs.blobServiceUri
-    queueServiceUri: storage.outputs.queueServiceUri
-    tableServiceUri: storage.outputs.tableServiceUri
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
-    keyVaultName: keyVault.outputs.name
-    applicationInsightsConnectionString: appInsights.outputs.connectionString
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    graphBaseUrl: graphBaseUrl
-    jiraTargetField: jiraTargetField
-    serviceNowTargetField: serviceNowTargetField
-    tenantDomains: tenantDomains
-    requireApproval: requireApproval
-    protectedGroupIds: protectedGroupIds
-    breakGlassUpns: breakGlassUpns
-    resetCooldownMax: resetCooldownMax
-    resetCooldownMinutes: resetCooldownMinutes
-    graphMaxConcurrency: graphMaxConcurrency
-    graphMaxInlineWaitSeconds: graphMaxInlineWaitSeconds
-    bulkRatePerMinute: bulkRatePerMinute
-    graphWriteBudgetPerSecond: graphWriteBudgetPerSecond
-    resetLeaseSeconds: resetLeaseSeconds
+    virtualNetworkSubnetId: privateNetworking ? network!.outputs.appSubnetId : ''
+    allowedInboundIpRanges: inboundRanges
+    appSettings: appSettings
   }
 }
 
@@ -234,7 +293,9 @@ output FUNCTION_APP_URL string = 'https://${functionApp.outputs.defaultHostName}
 output API_BASE_URL string = 'https://${functionApp.outputs.defaultHostName}/api'
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+@description('Whether storage and Key Vault are reachable only through private endpoints (init-secrets.sh reads it).')
+output PRIVATE_NETWORKING bool = privateNetworking
 @description('Object id of the managed identity\'s service principal: the principal Graph application roles are granted to.')
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
-output APPLICATIONINSIGHTS_CONNECTION_STRING string = appInsights.outputs.connectionString
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString

@@ -1,7 +1,10 @@
-// Key Vault for the webhook secrets (and, later, ticket system credentials). Access is by Azure RBAC only:
-// the app's identity may read secrets, the deployer (optional) may write them. Secret values are never
-// part of a deployment: infra/scripts/init-secrets.sh creates any that are missing, and an admin can
-// replace them with `az keyvault secret set`.
+// Key Vault for the app's secrets (infra/app-resources.json). Access is by Azure RBAC only: the app's
+// identity may read secrets, the deployer (optional) may write them. Secret values are never part of a
+// deployment: infra/scripts/init-secrets.sh creates any that are missing, and an admin can replace them
+// with `az keyvault secret set`. With private networking the vault has no public endpoint: the platform
+// resolves the app's Key Vault references through the app's virtual network integration and the private
+// endpoint of modules/network.bicep. Each deployment resets the firewall to this state, so a rule that
+// init-secrets.sh added for itself and failed to remove does not outlive the next `azd provision`.
 
 @description('Name of the vault (3-24 letters, digits and hyphens, globally unique).')
 param name string
@@ -16,11 +19,11 @@ param tags object = {}
 param identityPrincipalId string
 
 @description('Object id of a user or group that may set secrets (Key Vault Secrets Officer). Empty: none.')
-param secretsOfficerPrincipalId string = ''
+param writerPrincipalId string = ''
 
-@description('Type of secretsOfficerPrincipalId.')
+@description('Type of writerPrincipalId.')
 @allowed(['User', 'Group', 'ServicePrincipal'])
-param secretsOfficerPrincipalType string = 'User'
+param writerPrincipalType string = 'User'
 
 @description('Purge protection: a deleted vault and its secrets can be recovered but not purged during the retention period. It cannot be turned off again once on.')
 param enablePurgeProtection bool = true
@@ -29,6 +32,9 @@ param enablePurgeProtection bool = true
 @minValue(7)
 @maxValue(90)
 param softDeleteRetentionInDays int = 90
+
+@description('Public network access. False: only private endpoints reach the vault (no public endpoint, no trusted-service bypass).')
+param publicNetworkAccess bool = true
 
 var roles = {
   keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6'
@@ -47,11 +53,10 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     softDeleteRetentionInDays: softDeleteRetentionInDays
     // ARM accepts only true or an absent property here.
     enablePurgeProtection: enablePurgeProtection ? true : null
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      bypass: 'AzureServices'
-      defaultAction: 'Allow'
-    }
+    publicNetworkAccess: publicNetworkAccess ? 'Enabled' : 'Disabled'
+    networkAcls: publicNetworkAccess
+      ? { bypass: 'AzureServices', defaultAction: 'Allow', ipRules: [], virtualNetworkRules: [] }
+      : { bypass: 'None', defaultAction: 'Deny', ipRules: [], virtualNetworkRules: [] }
   }
 }
 
@@ -65,13 +70,13 @@ resource appReadsSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   }
 }
 
-resource officerWritesSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(secretsOfficerPrincipalId)) {
-  name: guid(vault.id, secretsOfficerPrincipalId, roles.keyVaultSecretsOfficer)
+resource officerWritesSecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(writerPrincipalId)) {
+  name: guid(vault.id, writerPrincipalId, roles.keyVaultSecretsOfficer)
   scope: vault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
-    principalId: secretsOfficerPrincipalId
-    principalType: secretsOfficerPrincipalType
+    principalId: writerPrincipalId
+    principalType: writerPrincipalType
   }
 }
 

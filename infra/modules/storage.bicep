@@ -1,5 +1,7 @@
 // Storage account for the Functions host (AzureWebJobsStorage), the app's tables and queue, and the
 // Flex Consumption deployment container. Keys are disabled: every caller authenticates with Entra ID.
+// With private networking the account has no public endpoint: the app reaches it through the private
+// endpoints of modules/network.bicep, and the platform deploys the package through the app's integration.
 
 @description('Name of the storage account (3-24 lowercase letters and digits, globally unique).')
 param name string
@@ -12,6 +14,9 @@ param tags object = {}
 
 @description('Principal id of the app\'s user-assigned managed identity; it gets blob, queue and table data roles.')
 param identityPrincipalId string
+
+@description('Public network access. False: only private endpoints reach the account (no public endpoint, no trusted-service bypass).')
+param publicNetworkAccess bool = true
 
 var appResources = loadJsonContent('../app-resources.json')
 
@@ -36,11 +41,10 @@ resource account 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     defaultToOAuthAuthentication: true
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    publicNetworkAccess: 'Enabled'
-    networkAcls: {
-      bypass: 'AzureServices'
-      defaultAction: 'Allow'
-    }
+    publicNetworkAccess: publicNetworkAccess ? 'Enabled' : 'Disabled'
+    networkAcls: publicNetworkAccess
+      ? { bypass: 'AzureServices', defaultAction: 'Allow' }
+      : { bypass: 'None', defaultAction: 'Deny', ipRules: [], virtualNetworkRules: [] }
   }
 }
 

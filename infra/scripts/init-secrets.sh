@@ -39,10 +39,13 @@ if [ -z "$vault" ]; then
   exit 2
 fi
 
-secret_names="$(node -e 'const s = require(process.argv[1]).keyVaultSecrets; for (const n of Object.values(s)) console.log(n)' "$spec")"
+# Required secrets only, as "<secret name> <how to create it>" lines.
+secret_names="$(node -e 'const s = require(process.argv[1]).keyVaultSecrets; for (const e of Object.values(s)) if (!e.optional && e.create !== "byAdmin") console.log(e.secretName + ":" + e.create)' "$spec")"
 
 created=0
-for name in $secret_names; do
+for entry in $secret_names; do
+  name="${entry%%:*}"
+  create="${entry#*:}"
   # A role assignment made by the same deployment can take a few minutes to reach Key Vault: retry on 403.
   attempt=1
   while :; do
@@ -54,8 +57,12 @@ for name in $secret_names; do
       *SecretNotFound*|*"was not found"*)
         file="$(mktemp)"
         chmod 600 "$file"
-        # The pass-sealing key is an AES-256 key (32 bytes, Base64); webhook secrets are hex, easy to paste.
-        if [ "$name" = "tap-sealing-key" ]; then openssl rand -base64 32; else openssl rand -hex 32; fi | tr -d '\n' >"$file"
+        case "$create" in
+          hex32) openssl rand -hex 32 ;;
+          base64-32) openssl rand -base64 32 ;;
+          whsec32) printf 'whsec_%s' "$(openssl rand -base64 32)" ;;
+          *) echo "unknown create kind $create for $name" >&2; exit 1 ;;
+        esac | tr -d '\n' >"$file"
         if az keyvault secret set --vault-name "$vault" --name "$name" --file "$file" --encoding utf-8 --output none; then
           rm -f "$file"
           echo "created $name (random value; read it with: az keyvault secret show --vault-name $vault --name $name --query value -o tsv)"
