@@ -1,14 +1,28 @@
 #!/usr/bin/env bash
 # Makes sure every secret the app reads through a Key Vault reference exists in the vault.
-# A missing secret is created with a random value (32 random bytes, hex); an existing one is never changed.
+# A missing secret is created with a random value (see "create" in infra/app-resources.json: 32 random
+# bytes as hex, as Base64, or as a whsec_ Standard Webhooks secret); an existing one is never changed.
 # Why: App Service hands an unresolvable @Microsoft.KeyVault(...) reference to the app as its literal text,
-# which would then be used as an HMAC secret that anyone can read from the template.
+# and the app refuses to start with one.
 #
-# The secret names come from infra/app-resources.json (keyVaultSecrets), the same map the Bicep uses.
+# The secrets come from infra/app-resources.json (keyVaultSecrets), the same map the Bicep uses. Optional
+# ones (for example WEBHOOK_SECRET_JIRA_AUTOMATION) are handled only when asked for, with --with SETTING or
+# OPTIONAL_SECRETS=SETTING,... (the same azd value that makes infra reference them). One created elsewhere
+# ("byAdmin", such as a ticket system's API token) is only checked for: the script names the command to set it.
+#
+# With private networking the vault has no public endpoint. Then the script opens it to this machine alone
+# for as long as it runs: public access on with the firewall denying all but this machine's address (read
+# from the vault's own refusal), and closes it again on exit. --no-open fails instead. Opening needs
+# management rights on the vault (Contributor, as for azd up); the next `azd provision` resets the
+# firewall in any case.
+#
 # Run by azd after provisioning (postprovision hook); by hand:
 #   infra/scripts/init-secrets.sh [--vault <name>] [--app <function app> --resource-group <rg>]
-# Without arguments it reads AZURE_KEY_VAULT_NAME, AZURE_FUNCTION_APP_NAME and AZURE_RESOURCE_GROUP from the
-# environment, or from `azd env get-value`.
+#                                 [--with SETTING]... [--set SETTING FILE]... [--no-open]
+# --set writes the value in FILE to SETTING's secret (replacing one that exists): the way to store a
+# credential issued elsewhere, or to rotate one, through the same short opening of a private vault.
+# Without arguments it reads AZURE_KEY_VAULT_NAME, AZURE_FUNCTION_APP_NAME, AZURE_RESOURCE_GROUP and
+# OPTIONAL_SECRETS from the environment, or from `azd env get-value`.
 # Needs: az (signed in as someone with Key Vault Secrets Officer on the vault), node, openssl.
 set -euo pipefail
 
@@ -18,12 +32,19 @@ spec="$here/../app-resources.json"
 vault="${AZURE_KEY_VAULT_NAME:-}"
 app="${AZURE_FUNCTION_APP_NAME:-}"
 group="${AZURE_RESOURCE_GROUP:-}"
+optional="${OPTIONAL_SECRETS:-}"
+may_open=1
+sets=()
+retry_seconds="${INIT_SECRETS_RETRY_SECONDS:-30}"
 while [ $# -gt 0 ]; do
   case "$1" in
     --vault) vault="$2"; shift 2 ;;
     --app) app="$2"; shift 2 ;;
     --resource-group) group="$2"; shift 2 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --with) optional="$optional,$2"; shift 2 ;;
+    --no-open) may_open=0; shift ;;
+    --set) sets+=("$2=$3"); shift 3 ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -34,34 +55,158 @@ from_azd() {
 [ -n "$vault" ] || vault="$(from_azd AZURE_KEY_VAULT_NAME)"
 [ -n "$app" ] || app="$(from_azd AZURE_FUNCTION_APP_NAME)"
 [ -n "$group" ] || group="$(from_azd AZURE_RESOURCE_GROUP)"
+[ -n "${optional//,/}" ] || optional="$(from_azd OPTIONAL_SECRETS)"
 if [ -z "$vault" ]; then
   echo "No Key Vault name: pass --vault or set AZURE_KEY_VAULT_NAME (azd sets it after provisioning)." >&2
   exit 2
 fi
 
-# Required secrets only, as "<secret name> <how to create it>" lines.
-secret_names="$(node -e 'const s = require(process.argv[1]).keyVaultSecrets; for (const e of Object.values(s)) if (!e.optional && e.create !== "byAdmin") console.log(e.secretName + ":" + e.create)' "$spec")"
+# "<secret name>:<create>" for every required secret and every optional one asked for; an unknown or
+# non-optional name in the optional list is an error, not something to skip silently.
+if ! entries="$(node -e '
+  const secrets = require(process.argv[1]).keyVaultSecrets;
+  const asked = process.argv[2].split(",").map((s) => s.trim()).filter(Boolean);
+  const wrong = asked.filter((name) => !secrets[name]?.optional);
+  if (wrong.length) {
+    const known = Object.keys(secrets).filter((name) => secrets[name].optional).join(", ");
+    console.error(`not an optional secret setting: ${wrong.join(", ")} (optional ones: ${known})`);
+    process.exit(2);
+  }
+  for (const [setting, entry] of Object.entries(secrets)) {
+    if (!entry.optional || asked.includes(setting)) console.log(`${entry.secretName}:${entry.create}`);
+  }' "$spec" "$optional")"; then
+  exit 2
+fi
 
-created=0
-for entry in $secret_names; do
+opened=""
+close_vault() {
+  [ -n "$opened" ] || return 0
+  local address="$opened"
+  opened=""
+  # Both steps run whatever happened before; the next provision resets the firewall if they fail.
+  if [ "$address" != "pending" ]; then
+    az keyvault network-rule remove --name "$vault" --ip-address "$address/32" --output none || true
+  fi
+  if az keyvault update --name "$vault" --public-network-access Disabled --output none; then
+    echo "closed $vault again (public network access disabled)"
+  else
+    echo "could not close $vault: run az keyvault update --name $vault --public-network-access Disabled (or azd provision)" >&2
+  fi
+}
+trap close_vault EXIT
+trap 'exit 130' INT TERM
+
+# A refusal by the vault's network rules, as opposed to a missing role or secret.
+network_refusal() {
+  case "$1" in
+    *ForbiddenByConnection*|*ForbiddenByFirewall*|*"Public network access is disabled"*|*"Client address is not authorized"*) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# Opens the vault to this machine's address only. Key Vault names the address in its firewall refusal.
+open_vault() {
+  local output address attempt=1
+  if [ "$may_open" -eq 0 ]; then
+    echo "$vault accepts no traffic from this machine (private networking) and --no-open was given." >&2
+    echo "Run this from inside the vault's virtual network, or without --no-open." >&2
+    exit 1
+  fi
+  echo "$vault has no public endpoint: opening it to this machine's address alone while secrets are set"
+  opened="pending"
+  az keyvault update --name "$vault" --public-network-access Enabled --default-action Deny --bypass None --output none
+  while :; do
+    output="$(az keyvault secret list --vault-name "$vault" --maxresults 1 --query '[].id' --output tsv 2>&1)" && return 0
+    address="$(printf '%s' "$output" | sed -n 's/.*Client address: *\([0-9.]*\).*/\1/p' | head -n 1)"
+    if [ -n "$address" ]; then break; fi
+    if [ "$attempt" -ge 10 ]; then
+      echo "could not learn this machine's address from the vault's refusal:" >&2
+      echo "$output" >&2
+      exit 1
+    fi
+    attempt=$((attempt + 1))
+    sleep "$retry_seconds"
+  done
+  opened="$address"
+  az keyvault network-rule add --name "$vault" --ip-address "$address/32" --output none
+  echo "allowed $address/32 on $vault until this script ends"
+}
+
+# --set SETTING FILE: "<secret name>=<file>" pairs.
+set_entries=()
+for pair in ${sets[@]+"${sets[@]}"}; do
+  setting="${pair%%=*}"
+  source_file="${pair#*=}"
+  if [ ! -r "$source_file" ]; then echo "--set $setting: cannot read $source_file" >&2; exit 2; fi
+  if ! secret_name="$(node -e 'const e = require(process.argv[1]).keyVaultSecrets[process.argv[2]]; if (!e) process.exit(2); console.log(e.secretName)' "$spec" "$setting")"; then
+    echo "--set $setting: not a Key Vault secret setting of infra/app-resources.json" >&2
+    exit 2
+  fi
+  set_entries+=("$secret_name=$source_file")
+done
+
+# Runs az for the vault's data plane, opening a private vault first if that is what refuses.
+vault_call() {
+  local output
+  while :; do
+    if output="$(az "$@" 2>&1)"; then
+      printf '%s' "$output"
+      return 0
+    fi
+    if network_refusal "$output" && [ -z "$opened" ]; then
+      open_vault
+      continue
+    fi
+    printf '%s' "$output"
+    return 1
+  done
+}
+
+for pair in ${set_entries[@]+"${set_entries[@]}"}; do
+  name="${pair%%=*}"
+  attempt=1
+  until vault_call keyvault secret set --vault-name "$vault" --name "$name" --file "${pair#*=}" --encoding utf-8 --query id --output tsv >/dev/null; do
+    if [ "$attempt" -ge 10 ]; then echo "could not set $name in $vault" >&2; exit 1; fi
+    echo "waiting for access to $vault to take effect ($attempt/10)..."
+    attempt=$((attempt + 1))
+    sleep "$retry_seconds"
+  done
+  echo "set $name from the given file"
+done
+
+created=$(( ${#set_entries[@]} ))
+missing_by_admin=()
+for entry in $entries; do
   name="${entry%%:*}"
   create="${entry#*:}"
-  # A role assignment made by the same deployment can take a few minutes to reach Key Vault: retry on 403.
+  # A role assignment or firewall rule made moments ago can take minutes to reach Key Vault: retry.
   attempt=1
   while :; do
     if output="$(az keyvault secret show --vault-name "$vault" --name "$name" --query id --output tsv 2>&1)"; then
       echo "kept $name (already set)"
       break
     fi
+    if network_refusal "$output"; then
+      if [ -z "$opened" ]; then
+        open_vault
+        continue
+      fi
+      # Opened, but the rule has not taken effect yet: wait like for a role assignment below.
+      output="Forbidden (firewall rule not in effect yet): $output"
+    fi
     case "$output" in
       *SecretNotFound*|*"was not found"*)
+        if [ "$create" = "byAdmin" ]; then
+          missing_by_admin+=("$name")
+          break
+        fi
         file="$(mktemp)"
         chmod 600 "$file"
         case "$create" in
           hex32) openssl rand -hex 32 ;;
           base64-32) openssl rand -base64 32 ;;
           whsec32) printf 'whsec_%s' "$(openssl rand -base64 32)" ;;
-          *) echo "unknown create kind $create for $name" >&2; exit 1 ;;
+          *) echo "unknown create kind $create for $name" >&2; rm -f "$file"; exit 1 ;;
         esac | tr -d '\n' >"$file"
         if az keyvault secret set --vault-name "$vault" --name "$name" --file "$file" --encoding utf-8 --output none; then
           rm -f "$file"
@@ -70,22 +215,18 @@ for entry in $secret_names; do
           break
         fi
         rm -f "$file"
+        # secret set failed for another reason: az printed it above.
+        exit 1
         ;;
-    esac
-    case "$output" in
       *Forbidden*|*"not authorized"*|*"does not have"*)
         if [ "$attempt" -ge 10 ]; then
-          echo "No permission on $vault after $attempt tries. You need Key Vault Secrets Officer on it (principalId parameter, azd: AZURE_PRINCIPAL_ID)." >&2
+          echo "No access to $vault after $attempt tries. You need Key Vault Secrets Officer on it (principalId parameter, azd: AZURE_PRINCIPAL_ID)." >&2
           echo "$output" >&2
           exit 1
         fi
-        echo "waiting for the Key Vault role assignment to take effect ($attempt/10)..."
+        echo "waiting for access to $vault to take effect ($attempt/10)..."
         attempt=$((attempt + 1))
-        sleep 30
-        ;;
-      *SecretNotFound*|*"was not found"*)
-        # secret set failed for another reason: az printed it above.
-        exit 1
+        sleep "$retry_seconds"
         ;;
       *)
         echo "$output" >&2
@@ -95,6 +236,9 @@ for entry in $secret_names; do
   done
 done
 
+# Closed as soon as the secrets are in (the EXIT trap covers every earlier way out).
+close_vault
+
 if [ "$created" -gt 0 ] && [ -n "$app" ] && [ -n "$group" ]; then
   # Key Vault references are re-read on restart (otherwise within 24 hours).
   if az functionapp restart --name "$app" --resource-group "$group" --output none 2>/dev/null; then
@@ -102,4 +246,13 @@ if [ "$created" -gt 0 ] && [ -n "$app" ] && [ -n "$group" ]; then
   else
     echo "note: could not restart $app; it reads the new secrets on its next restart or deployment"
   fi
+fi
+
+if [ "${#missing_by_admin[@]}" -gt 0 ]; then
+  for name in "${missing_by_admin[@]}"; do
+    echo "missing $name: it is issued elsewhere; set it with" >&2
+    echo "  az keyvault secret set --vault-name $vault --name $name --file <file holding the value> --encoding utf-8" >&2
+  done
+  echo "or: infra/scripts/init-secrets.sh --set <SETTING> <file> (opens a private vault to this machine for the moment it takes)" >&2
+  exit 1
 fi
