@@ -39,9 +39,11 @@ export function apiBase(url: string): string {
 function endpoint(target: ApiTarget, path: string, query: Record<string, string | undefined> = {}): string {
   const url = new URL(`${apiBase(target.url)}/api/${path}`);
   for (const [name, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(name, value);
-  if (target.functionKey) url.searchParams.set('code', target.functionKey);
   return url.toString();
 }
+
+/** The function key goes in a header, never in the URL, where proxies and access logs would keep it. */
+const keyHeader = (target: ApiTarget): Record<string, string> => (target.functionKey ? { 'x-functions-key': target.functionKey } : {});
 
 async function call<T>(url: string, init: RequestInit): Promise<ApiAnswer<T>> {
   const response = await fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
@@ -62,7 +64,7 @@ export async function postJson(target: ApiTarget, path: string, body: unknown, h
   const raw = JSON.stringify(body);
   return call(endpoint(target, path), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(target.secret ? { 'x-signature-256': signHex(raw, target.secret) } : {}), ...headers },
+    headers: { 'content-type': 'application/json', ...keyHeader(target), ...(target.secret ? { 'x-signature-256': signHex(raw, target.secret) } : {}), ...headers },
     body: raw,
   });
 }
@@ -75,13 +77,13 @@ export async function postBulkCsv(target: ApiTarget, csv: string | Uint8Array, o
   const signature = target.secret ? signHex(csvSigningPayload(query, body), target.secret) : undefined;
   return call(endpoint(target, 'bulk', query), {
     method: 'POST',
-    headers: { 'content-type': 'text/csv; charset=utf-8', ...(signature ? { 'x-signature-256': signature } : {}), ...headers },
+    headers: { 'content-type': 'text/csv; charset=utf-8', ...keyHeader(target), ...(signature ? { 'x-signature-256': signature } : {}), ...headers },
     body,
   });
 }
 
 export function getJson(target: ApiTarget, path: string, query: Record<string, string | undefined> = {}): Promise<ApiAnswer> {
-  return call(endpoint(target, path, query), { method: 'GET' });
+  return call(endpoint(target, path, query), { method: 'GET', headers: keyHeader(target) });
 }
 
 /** An answer's body checked against what the caller relies on; a mismatch names the field. */
