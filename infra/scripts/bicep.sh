@@ -65,6 +65,7 @@ fi
 
 log="$(mktemp)"
 cleanup=("$log")
+kept="$outdir"
 if [ -z "$outdir" ]; then
   outdir="$(mktemp -d)"
   cleanup+=("$outdir")
@@ -98,4 +99,4 @@ for params in "${snapshots[@]}"; do
     --subscription-id 00000000-0000-0000-0000-000000000002 \
     --location westeurope --deployment-name snapshot
 done
-echo "bicep: main.bicep compiled and linted with no error and no warning ($outdir/main.json)"
+echo "bicep: main.bicep compiled and linted with no error and no warning${kept:+ (ARM template: $kept/main.json)}"
