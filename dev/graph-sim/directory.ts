@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { MethodKind } from '../../shared/method-names';
-import { roleName, roleTemplateId } from './roles';
+import { SimRbac } from './rbac';
 import { stableId, type ParsedTenantFile, type TenantMethod } from './tenant-file';
 
 /**
@@ -60,7 +60,6 @@ export interface SimUser {
   displayName: string;
   userType: 'Member' | 'Guest';
   accountEnabled: boolean;
-  roleTemplateIds: string[];
   groupIds: string[];
   defaultMethod: string;
   methods: SimMethod[];
@@ -72,7 +71,10 @@ export interface SimGroup {
   id: string;
   displayName: string;
   memberOf: string[];
-  roleTemplateIds: string[];
+  /** Role-assignable groups hold directory roles, and their members and owners count as privileged. */
+  isAssignableToRole: boolean;
+  /** Object ids of the users who own the group. */
+  ownerIds: string[];
 }
 
 export interface Removal {
@@ -95,6 +97,8 @@ export class SimDirectory {
   readonly signInPreferencesEnabled: boolean;
   readonly users: SimUser[] = [];
   readonly groups: SimGroup[] = [];
+  /** Role definitions, assignments and eligibilities (roleManagement/directory). */
+  readonly rbac: SimRbac;
   /** Every method a DELETE actually removed, in order: a method removed twice would show twice. */
   readonly removals: Removal[] = [];
   readonly revocations: { userId: string; at: string; requestId: string }[] = [];
@@ -106,15 +110,26 @@ export class SimDirectory {
     this.displayName = file.displayName;
     this.domains = file.domains;
     this.signInPreferencesEnabled = file.signInPreferences;
+    this.rbac = new SimRbac(file);
     for (const group of file.groups) {
+      if (!group.isAssignableToRole && (group.roles.length > 0 || group.eligibleRoles.length > 0)) {
+        throw new Error(`Graph simulator tenant: group "${group.displayName}" holds directory roles but is not isAssignableToRole (Graph assigns roles only to role-assignable groups)`);
+      }
       this.groups.push({
         id: (group.id ?? stableId('group', group.displayName)).toLowerCase(),
         displayName: group.displayName,
         memberOf: [],
-        roleTemplateIds: group.roles.map(roleTemplateId),
+        isAssignableToRole: group.isAssignableToRole,
+        ownerIds: [],
       });
     }
     file.groups.forEach((group, index) => (this.groups[index]!.memberOf = group.memberOf.map((ref) => this.groupRef(ref))));
+    for (const group of this.groups) {
+      const roleAssignable = group.memberOf.map((id) => this.groups.find((g) => g.id === id)!).find((parent) => parent.isAssignableToRole);
+      if (roleAssignable) {
+        throw new Error(`Graph simulator tenant: group "${group.displayName}" is nested in role-assignable group "${roleAssignable.displayName}" (Graph does not allow groups as members of role-assignable groups)`);
+      }
+    }
     for (const user of file.users) {
       const methods = user.methods.map((method, index) => toSimMethod(user.userPrincipalName, method, index));
       if (!methods.some((m) => m.kind === 'password') && user.userType !== 'Guest') {
@@ -126,7 +141,6 @@ export class SimDirectory {
         displayName: user.displayName ?? user.userPrincipalName,
         userType: user.userType,
         accountEnabled: user.accountEnabled,
-        roleTemplateIds: user.roles.map(roleTemplateId),
         groupIds: user.groups.map((ref) => this.groupRef(ref)),
         defaultMethod: user.defaultMethod ?? derivedDefault(methods),
         methods,
@@ -134,6 +148,22 @@ export class SimDirectory {
         signInSessionsValidFromDateTime: '2024-01-01T00:00:00Z',
       });
     }
+    // Grants that exist when the tenant starts are in the advanced-query index already.
+    file.users.forEach((user, index) => {
+      const id = this.users[index]!.id;
+      for (const role of user.roles) this.rbac.grant(id, role, { kind: 'active', indexed: true });
+      for (const role of user.eligibleRoles) this.rbac.grant(id, role, { kind: 'eligible', indexed: true });
+    });
+    file.groups.forEach((group, index) => {
+      const simGroup = this.groups[index]!;
+      for (const role of group.roles) this.rbac.grant(simGroup.id, role, { kind: 'active', indexed: true });
+      for (const role of group.eligibleRoles) this.rbac.grant(simGroup.id, role, { kind: 'eligible', indexed: true });
+      simGroup.ownerIds = group.owners.map((owner) => {
+        const found = this.findUser(owner);
+        if (!found) throw new Error(`Graph simulator tenant: group "${group.displayName}" names unknown owner "${owner}"`);
+        return found.id;
+      });
+    });
   }
 
   private groupRef(ref: string): string {
@@ -165,13 +195,12 @@ export class SimDirectory {
     return [...seen];
   }
 
-  /** Active directory roles, direct or through role-assignable groups. */
-  transitiveRoles(user: SimUser): { id: string; displayName: string; roleTemplateId: string }[] {
-    const templates = new Set(user.roleTemplateIds);
-    for (const groupId of this.transitiveGroupIds(user)) {
-      for (const role of this.groups.find((g) => g.id === groupId)?.roleTemplateIds ?? []) templates.add(role);
-    }
-    return [...templates].map((templateId) => ({ id: stableId('role', templateId), displayName: roleName(templateId), roleTemplateId: templateId }));
+  /**
+   * The user's directoryRole objects: active, tenant-wide, built-in roles, direct or through
+   * role-assignable groups. `indexedOnly`: as the cast advanced query sees them, without recent grants.
+   */
+  transitiveRoles(user: SimUser, options: { indexedOnly?: boolean } = {}): { id: string; displayName: string; roleTemplateId: string }[] {
+    return this.rbac.directoryRolesOf([user.id, ...this.transitiveGroupIds(user)], { indexedOnly: options.indexedOnly ?? false });
   }
 
   transitiveUserMembers(groupId: string): SimUser[] {

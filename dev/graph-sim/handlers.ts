@@ -1,4 +1,5 @@
 import { COLLECTIONS, graphError, methodJson, type Outcome, type SimDirectory, type SimUser } from './directory';
+import { handleRbacRoute } from './rbac-handlers';
 
 export interface SimRequest {
   method: string;
@@ -69,6 +70,8 @@ function page<T>(items: T[], req: SimRequest, defaultTop = 100): { value: T[]; '
 export function handle(dir: SimDirectory, req: SimRequest): Outcome {
   const s = segmentsOf(req.path);
   const method = req.method.toUpperCase();
+  const rbac = handleRbacRoute(dir, s, method, req);
+  if (rbac) return rbac;
 
   if (s[0] === 'users' && s.length === 1 && method === 'GET') {
     return { status: 200, body: page(dir.users.map(userJson), req) };
@@ -114,10 +117,11 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
     if (wantsCount && req.headers['consistencylevel']?.toLowerCase() !== 'eventual') {
       return graphError(400, 'Request_BadRequest', '$count is supported only with the ConsistencyLevel: eventual header (advanced query).');
     }
-    const roles = dir.transitiveRoles(user).map((r) => ({ '@odata.type': '#microsoft.graph.directoryRole', ...r }));
+    // The cast reads the advanced-query index, which may lag behind recent role grants; the uncast list is current.
+    const roles = dir.transitiveRoles(user, { indexedOnly: second !== undefined }).map((r) => ({ '@odata.type': '#microsoft.graph.directoryRole', ...r }));
     const groups = dir.transitiveGroupIds(user).map((id) => {
       const g = dir.groups.find((group) => group.id === id)!;
-      return { '@odata.type': '#microsoft.graph.group', id: g.id, displayName: g.displayName };
+      return { '@odata.type': '#microsoft.graph.group', id: g.id, displayName: g.displayName, isAssignableToRole: g.isAssignableToRole };
     });
     const items: Record<string, unknown>[] =
       second === 'microsoft.graph.directoryRole' ? roles : second === 'microsoft.graph.group' ? groups : second === undefined ? [...groups, ...roles] : [];

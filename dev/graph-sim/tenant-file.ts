@@ -45,14 +45,23 @@ export const tenantMethodSchema = z
   });
 export type TenantMethod = z.infer<typeof tenantMethodSchema>;
 
+/** A role in a tenant file: its name or id, alone or with the administrative unit it is scoped to. */
+export const roleRefSchema = z.union([
+  z.string().min(1),
+  z.object({ role: z.string().min(1), administrativeUnit: z.string().min(1).optional() }),
+]);
+export type RoleRef = z.infer<typeof roleRefSchema>;
+
 export const tenantUserSchema = z.object({
   id: guid.optional(),
   userPrincipalName: z.string().min(3),
   displayName: z.string().optional(),
   userType: z.enum(['Member', 'Guest']).default('Member'),
   accountEnabled: z.boolean().default(true),
-  /** Directory role names ("Global Administrator") or role template ids. */
-  roles: z.array(z.string()).default([]),
+  /** Active directory roles: built-in names ("Global Administrator"), template ids or custom role names; optionally scoped to an administrative unit. */
+  roles: z.array(roleRefSchema).default([]),
+  /** PIM-eligible directory roles (roleEligibilityScheduleInstances), in the same form. */
+  eligibleRoles: z.array(roleRefSchema).default([]),
   /** Group ids or display names the user is a direct member of. */
   groups: z.array(z.string()).default([]),
   /** userPreferredMethodForSecondaryAuthentication; derived from the methods when left out. */
@@ -68,8 +77,13 @@ export const tenantGroupSchema = z.object({
   displayName: z.string().min(1),
   /** Groups this group is nested in (ids or display names). */
   memberOf: z.array(z.string()).default([]),
-  /** Directory roles assigned to this (role-assignable) group. */
-  roles: z.array(z.string()).default([]),
+  /** Created with isAssignableToRole: only such groups can hold directory roles, and they take no groups as members. */
+  isAssignableToRole: z.boolean().default(false),
+  /** Directory roles assigned to this (role-assignable) group, active and PIM-eligible. */
+  roles: z.array(roleRefSchema).default([]),
+  eligibleRoles: z.array(roleRefSchema).default([]),
+  /** UPNs (or ids) of the users who own the group. */
+  owners: z.array(z.string()).default([]),
 });
 
 export const tenantFileSchema = z.object({
@@ -79,6 +93,10 @@ export const tenantFileSchema = z.object({
   /** When false, beta signInPreferences answers 403, as for an app without that permission. */
   signInPreferences: z.boolean().default(true),
   groups: z.array(tenantGroupSchema).default([]),
+  /** Administrative units that role assignments can be scoped to. */
+  administrativeUnits: z.array(z.object({ id: guid.optional(), displayName: z.string().min(1) })).default([]),
+  /** Custom directory role definitions (isBuiltIn false). */
+  customRoles: z.array(z.object({ id: guid.optional(), displayName: z.string().min(1), permissions: z.array(z.string()).default([]) })).default([]),
   users: z.array(tenantUserSchema),
 });
 export type TenantFile = z.input<typeof tenantFileSchema>;

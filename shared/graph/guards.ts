@@ -1,26 +1,34 @@
-import { checkMemberGroupsSchema, directoryRoleSchema } from './schemas';
-import { expectBody, type StepContext } from './context';
-import { readAllPages } from './paging';
-import { NON_PRIVILEGED_ROLE_TEMPLATES, PRIVILEGED_ROLE_TEMPLATES } from './roles';
+import { breakGlassIds } from './break-glass';
+import { GraphCallError, type StepContext } from './context';
+import { privilegedFindings } from './privileged';
+import { readRoleAssignableGroups, readRoleAssignments, readRoleEligibilities, readTransitiveMemberships } from './privileged-reads';
 import type { ResolvedTarget } from './state';
 
 export interface GuardSettings {
   /** Group object ids whose (transitive) members are never reset. */
   protectedGroupIds: readonly string[];
-  /** Emergency-access accounts that are never reset. */
+  /** Emergency-access accounts that are never reset: UPNs (resolved to object ids once) or object ids. */
   breakGlassUpns: readonly string[];
+  /** Emergency-access accounts by object id (BREAK_GLASS_IDS). */
+  breakGlassIds?: readonly string[];
   /** When non-empty, targets outside these domains are refused. */
   tenantDomains: readonly string[];
 }
 
 export type GuardOutcome = { ok: true } | { ok: false; code: string; reason: string };
 
+const PAA_ADVICE =
+  "Resetting an administrator's MFA needs a Privileged Authentication Administrator: raise it with the identity team, who can do it in the Entra admin center.";
+
 /**
  * Refusals that need the directory. Cheap, offline checks first, so a break-glass account is refused
- * without a single Graph read about it.
+ * without a single Graph read about it. Every read a guard needs either answers or ends the request:
+ * Graph refusing one (403, 400) is a `rejected` naming the read, Graph failing (5xx, network,
+ * throttling) propagates so the request ends `failed` and is retried. Never a pass on a missing answer.
  */
 export async function checkGuards(ctx: StepContext, target: ResolvedTarget, settings: GuardSettings): Promise<GuardOutcome> {
   const upn = target.userPrincipalName.toLowerCase();
+  const objectId = target.objectId.toLowerCase();
 
   if ((target.userType ?? 'Member').toLowerCase() === 'guest' || upn.includes('#ext#')) {
     return {
@@ -30,13 +38,13 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
     };
   }
 
-  if (settings.breakGlassUpns.some((entry) => entry.toLowerCase() === upn)) {
-    return {
-      ok: false,
-      code: 'break-glass',
-      reason: `${target.userPrincipalName} is an emergency-access (break-glass) account (BREAK_GLASS_UPNS). Its credentials are managed by the documented break-glass procedure, never by a ticket.`,
-    };
-  }
+  const breakGlass = {
+    ok: false as const,
+    code: 'break-glass',
+    reason: `${target.userPrincipalName} is an emergency-access (break-glass) account (BREAK_GLASS_UPNS / BREAK_GLASS_IDS). Its credentials are managed by the documented break-glass procedure, never by a ticket.`,
+  };
+  if (settings.breakGlassUpns.some((entry) => entry.toLowerCase() === upn || entry.toLowerCase() === objectId)) return breakGlass;
+  if ((settings.breakGlassIds ?? []).some((id) => id.toLowerCase() === objectId)) return breakGlass;
 
   if (settings.tenantDomains.length > 0) {
     const domain = upn.slice(upn.lastIndexOf('@') + 1);
@@ -49,38 +57,44 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
     }
   }
 
-  // The role read and the protected-group checks are independent: one round trip for all of them.
-  const groupBatches: string[][] = [];
-  // checkMemberGroups is transitive and takes at most 20 group ids per call.
-  for (let index = 0; index < settings.protectedGroupIds.length; index += 20) groupBatches.push(settings.protectedGroupIds.slice(index, index + 20));
-  const [roles, ...groupHits] = await Promise.all([
-    readAllPages(
-      ctx,
-      {
-        version: 'v1.0',
-        path: `/users/${target.objectId}/transitiveMemberOf/microsoft.graph.directoryRole?$count=true&$select=id,displayName,roleTemplateId`,
-        headers: { ConsistencyLevel: 'eventual' },
-      },
-      directoryRoleSchema,
-      'Reading the directory roles of the user',
-    ),
-    ...groupBatches.map(async (groupIds) => {
-      const response = await ctx.call({ method: 'POST', version: 'v1.0', path: `/users/${target.objectId}/checkMemberGroups`, body: { groupIds } });
-      return expectBody(response, checkMemberGroupsSchema, 'Checking protected group membership').value;
-    }),
-  ]);
-  const refusedRoles = roles.filter((role) => !role.roleTemplateId || !(role.roleTemplateId.toLowerCase() in NON_PRIVILEGED_ROLE_TEMPLATES));
-  if (refusedRoles.length > 0) {
-    const names = refusedRoles.map(
-      (role) => PRIVILEGED_ROLE_TEMPLATES[(role.roleTemplateId ?? '').toLowerCase()] ?? role.displayName ?? role.roleTemplateId ?? role.id,
-    );
+  let evidence;
+  try {
+    // Independent reads, sent together: one round trip of the slowest.
+    const [glass, memberships, assignments, eligibilities, roleAssignableGroups] = await Promise.all([
+      breakGlassIds(ctx, settings.breakGlassUpns, settings.breakGlassIds ?? []),
+      readTransitiveMemberships(ctx, objectId),
+      readRoleAssignments(ctx, objectId),
+      readRoleEligibilities(ctx, objectId),
+      readRoleAssignableGroups(ctx),
+    ]);
+    evidence = { glass, memberships, assignments, eligibilities, roleAssignableGroups };
+  } catch (error) {
+    if (error instanceof GraphCallError && isRefusal(error.status)) {
+      return {
+        ok: false,
+        code: 'guard-unverifiable',
+        reason: `Could not check whether ${target.userPrincipalName} may be reset, so nothing was changed: ${error.message}. Grant the app the Graph permissions the README lists (RoleManagement.Read.Directory, GroupMember.Read.All, User.Read.All) and send the request again.`,
+      };
+    }
+    throw error;
+  }
+
+  if (!evidence.glass.ok) {
     return {
       ok: false,
-      code: 'privileged-role',
-      reason: `${target.userPrincipalName} holds the directory role ${names.join(', ')}. Resetting an administrator's MFA needs a Privileged Authentication Administrator: raise it with the identity team, who can do it in the Entra admin center.`,
+      code: 'break-glass-unresolved',
+      reason: `BREAK_GLASS_UPNS names ${evidence.glass.unresolved.join(', ')}, which is no user in this tenant: the break-glass list cannot be trusted, so no one is reset until it is fixed (put the accounts' object ids in BREAK_GLASS_IDS).`,
     };
   }
-  const hits = groupHits.flat();
+  if (evidence.glass.ids.has(objectId)) return breakGlass;
+
+  const findings = privilegedFindings({ userId: objectId, ...evidence });
+  if (findings.length > 0) {
+    return { ok: false, code: 'privileged-target', reason: `${target.userPrincipalName} is privileged: ${findings.join('; ')}. ${PAA_ADVICE}` };
+  }
+
+  const protectedIds = new Set(settings.protectedGroupIds.map((id) => id.toLowerCase()));
+  const hits = evidence.memberships.filter((m) => m.type === 'group' && protectedIds.has(m.id)).map((m) => m.id);
   if (hits.length > 0) {
     return {
       ok: false,
@@ -89,4 +103,9 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
     };
   }
   return { ok: true };
+}
+
+/** Graph answered and said no (permission, bad request): retrying will not help. */
+function isRefusal(status: number): boolean {
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }

@@ -12,5 +12,5 @@ export { listGroupUserMembers, type GroupUserMember } from './members';
 export { userPath } from './paths';
 export { maskPhone, maskEmail } from './mask';
 export { RetryLaterError, defaultRetryPolicy, type RetryPolicy } from './retry';
-export { PRIVILEGED_ROLE_TEMPLATES } from './roles';
+export { PRIVILEGED_ROLE_TEMPLATES, ALLOWED_ROLE_TEMPLATES } from './roles';
 export type { GuardSettings } from './guards';

@@ -1,8 +1,28 @@
 /**
- * Directory roles whose holders an Authentication Administrator may not reset, and which this service
- * therefore refuses (a Privileged Authentication Administrator has to act, deliberately, by hand).
- * Role template ids are the same in every tenant.
+ * Which directory roles a holder may have and still be reset by this service.
+ *
+ * Microsoft's table "Who can perform sensitive actions" (entra-docs, privileged-roles-permissions)
+ * lists the roles whose holders an Authentication Administrator may act on; every other role, built-in
+ * or custom, and every member or owner of a role-assignable group, is reserved to a Privileged
+ * Authentication Administrator. With app-only UserAuthenticationMethod.ReadWrite.All Graph enforces
+ * none of that, so this list is the limit.
+ *
+ * The allow-list is a subset of Microsoft's: the read-only roles only. Authentication Administrator
+ * and Password Administrator are on Microsoft's list too, but their holders can reset other people's
+ * credentials; a ticket is not enough to take over such an account, so they are refused here.
+ * Built-in role definition ids equal their template ids, the same in every tenant. A custom role never
+ * matches (its id is the tenant's own), so every custom role counts as privileged.
  */
+export const ALLOWED_ROLE_TEMPLATES: Readonly<Record<string, string>> = {
+  '88d8e3e3-8f55-4a1e-953a-9b9898b8876b': 'Directory Readers',
+  '95e79109-95c0-4d8e-aee3-d01accf2d47b': 'Guest Inviter',
+  '790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b': 'Message Center Reader',
+  '4a5d8f65-41da-4de4-8968-e035b65339cf': 'Reports Reader',
+  '75934031-6c7e-415a-99d7-48dbd49e875e': 'Usage Summary Reports Reader',
+  '27460883-1df1-4691-b032-3b79643e5e63': 'User Experience Success Manager',
+};
+
+/** Names of well-known privileged roles, for refusals that name what was found when Graph gives no name. */
 export const PRIVILEGED_ROLE_TEMPLATES: Readonly<Record<string, string>> = {
   '62e90394-69f5-4237-9190-012177145e10': 'Global Administrator',
   '7be44c8a-adaf-4e2a-84d6-ab2649e08a13': 'Privileged Authentication Administrator',
@@ -20,19 +40,19 @@ export const PRIVILEGED_ROLE_TEMPLATES: Readonly<Record<string, string>> = {
   '3a2c62db-5318-420d-8d74-23affee5d9d5': 'Intune Administrator',
   '8ac3fc64-6eca-42ea-9e69-59f4c7b60eb2': 'Hybrid Identity Administrator',
   'fdd7a751-b60b-444a-984c-02652fe8fa1c': 'Groups Administrator',
+  'f2ef992c-3afb-46b9-b7cf-a126ee74c451': 'Global Reader',
   '9360feb5-f418-4baa-8175-e2a00bac4301': 'Directory Writers',
   'e00e864a-17c5-4a4b-9c06-f5b95a8d5bd8': 'Partner Tier2 Support',
   '4ba39ca4-527c-499a-b93d-d9b492c50246': 'Partner Tier1 Support',
 };
 
-/**
- * Read-only roles whose holders an Authentication Administrator may reset. A role in neither list is
- * refused too: a role this service does not know is treated as privileged until someone says otherwise.
- */
-export const NON_PRIVILEGED_ROLE_TEMPLATES: Readonly<Record<string, string>> = {
-  '88d8e3e3-8f55-4a1e-953a-9b9898b8876b': 'Directory Readers',
-  '95e79109-95c0-4d8e-aee3-d01accf2d47b': 'Guest Inviter',
-  '790c1fb9-7f7d-4f88-86a1-ef1f95c05c1b': 'Message Center Reader',
-  '4a5d8f65-41da-4de4-8968-e035b65339cf': 'Reports Reader',
-  '75934031-6c7e-415a-99d7-48dbd49e875e': 'Usage Summary Reports Reader',
-};
+export function isAllowedRole(roleDefinitionId: string, isBuiltIn: boolean | undefined): boolean {
+  // A definition Graph says is custom never passes, whatever its id looks like.
+  return isBuiltIn !== false && Object.prototype.hasOwnProperty.call(ALLOWED_ROLE_TEMPLATES, roleDefinitionId.toLowerCase());
+}
+
+export function knownRoleName(roleDefinitionId: string): string | undefined {
+  const id = roleDefinitionId.toLowerCase();
+  const own = (table: Readonly<Record<string, string>>) => (Object.prototype.hasOwnProperty.call(table, id) ? table[id] : undefined);
+  return own(PRIVILEGED_ROLE_TEMPLATES) ?? own(ALLOWED_ROLE_TEMPLATES);
+}

@@ -1,0 +1,139 @@
+import { graphError, type Outcome, type SimDirectory, type SimGroup, type SimUser } from './directory';
+import type { SimRoleGrant } from './rbac';
+
+/**
+ * The directory-role side of Graph that the privileged-target guards read, answered as Graph documents
+ * it (learn.microsoft.com/graph/api/rbacapplication-list-roleassignments,
+ * …/rbacapplication-list-roleeligibilityscheduleinstances, …/group-list-owners,
+ * …/user-list-ownedobjects):
+ *  - GET /roleManagement/directory/roleAssignments and /roleEligibilityScheduleInstances, with
+ *    `$filter` on principalId, roleDefinitionId, directoryScopeId (`eq`, `in`) and `$expand=roleDefinition`;
+ *  - GET /roleManagement/directory/roleDefinitions[/{id}];
+ *  - GET /groups (`$filter=isAssignableToRole eq true`, `$expand=owners`: at most 20 related objects
+ *    and 100 groups a page, as Graph limits `$expand` on directory objects), /groups/{id}/owners and /members;
+ *  - GET /users/{id}/ownedObjects: 403, since Graph does not support it with application permissions.
+ * Anything else answers undefined and falls through to the other handlers.
+ */
+
+export interface RbacRequest {
+  query: URLSearchParams;
+  origin: string;
+  version: string;
+  path: string;
+}
+
+const EXPAND_LIMIT = 20;
+
+export function handleRbacRoute(dir: SimDirectory, segments: string[], method: string, req: RbacRequest): Outcome | undefined {
+  if (segments[0] === 'roleManagement') {
+    if (method !== 'GET') return graphError(405, 'Request_BadRequest', 'Only GET is simulated for roleManagement.');
+    if (segments[1] !== 'directory') return notFound(segments[1] ?? 'roleManagement');
+    return roleManagement(dir, segments.slice(2), req);
+  }
+  if (segments[0] === 'groups' && segments.length === 1 && method === 'GET') return listGroups(dir, req);
+  if (segments[0] === 'groups' && segments.length === 3 && (segments[2] === 'owners' || segments[2] === 'members') && method === 'GET') {
+    const group = dir.groups.find((g) => g.id === segments[1]!.toLowerCase());
+    if (!group) return graphError(404, 'Request_ResourceNotFound', `Resource '${segments[1]}' does not exist or one of its queried reference-property objects are not present.`);
+    const users = segments[2] === 'owners' ? group.ownerIds.map((id) => dir.findUser(id)!) : directMembers(dir, group);
+    return { status: 200, body: page(users.map(userRef), req, 100) };
+  }
+  if (segments[0] === 'users' && segments[2] === 'ownedObjects' && segments.length === 3) {
+    return graphError(
+      403,
+      'Authorization_RequestDenied',
+      'Insufficient privileges to complete the operation. (List ownedObjects supports delegated permissions only; application permissions are not supported.)',
+    );
+  }
+  return undefined;
+}
+
+function roleManagement(dir: SimDirectory, rest: string[], req: RbacRequest): Outcome {
+  const [collection, id] = rest;
+  if (collection === 'roleDefinitions') {
+    if (id !== undefined) {
+      const body = dir.rbac.definitionJson(id.toLowerCase());
+      return body ? { status: 200, body } : graphError(404, 'Request_ResourceNotFound', `Resource '${id}' does not exist.`);
+    }
+    return { status: 200, body: page(dir.rbac.definitions.map((d) => dir.rbac.definitionJson(d.id)!), req, 100) };
+  }
+  if (collection !== 'roleAssignments' && collection !== 'roleEligibilityScheduleInstances') return notFound(collection ?? 'directory');
+  if (id !== undefined) return notFound(id);
+
+  const filter = parseFilter(req.query.get('$filter'));
+  if (!filter.ok) return graphError(400, 'BadRequest', filter.message);
+  const expand = req.query.get('$expand');
+  const expandDefinition = expand === null ? false : /^roleDefinition(\(.*\))?$/.test(expand);
+  if (expand !== null && !expandDefinition) return graphError(400, 'BadRequest', `Could not find a property named '${expand}' to expand.`);
+
+  const kind = collection === 'roleAssignments' ? 'active' : 'eligible';
+  const grants = dir.rbac.grants.filter((g) => g.kind === kind && filter.matches(g));
+  const items = grants.map((grant) => {
+    const json = kind === 'active' ? dir.rbac.assignmentJson(grant) : dir.rbac.eligibilityJson(grant);
+    return expandDefinition ? { ...json, roleDefinition: dir.rbac.definitionJson(grant.roleDefinitionId) } : json;
+  });
+  return { status: 200, body: page(items, req, 100) };
+}
+
+type Filter = { ok: true; matches: (grant: SimRoleGrant) => boolean } | { ok: false; message: string };
+
+const FILTERABLE: Record<string, keyof SimRoleGrant> = { principalid: 'principalId', roledefinitionid: 'roleDefinitionId', directoryscopeid: 'directoryScopeId' };
+
+/** `a eq 'x' and b in ('y','z')`: the operators these collections document for these properties. */
+function parseFilter(text: string | null): Filter {
+  if (text === null || text.trim() === '') return { ok: true, matches: () => true };
+  const clauses = text.split(/\s+and\s+/i);
+  const tests: ((grant: SimRoleGrant) => boolean)[] = [];
+  for (const clause of clauses) {
+    const eq = /^\s*(\w+)\s+eq\s+'([^']*)'\s*$/i.exec(clause);
+    const inList = /^\s*(\w+)\s+in\s+\(\s*('[^']*'(?:\s*,\s*'[^']*')*)\s*\)\s*$/i.exec(clause);
+    const property = FILTERABLE[(eq?.[1] ?? inList?.[1] ?? '').toLowerCase()];
+    if (!property || (!eq && !inList)) return { ok: false, message: `Invalid filter clause: '${clause.trim()}' is not supported on this collection.` };
+    const values = eq ? [eq[2]!] : inList![2]!.split(',').map((v) => v.trim().slice(1, -1));
+    const wanted = new Set(values.map((v) => v.toLowerCase()));
+    tests.push((grant) => wanted.has(String(grant[property]).toLowerCase()));
+  }
+  return { ok: true, matches: (grant) => tests.every((test) => test(grant)) };
+}
+
+function listGroups(dir: SimDirectory, req: RbacRequest): Outcome {
+  const filter = req.query.get('$filter');
+  let groups = dir.groups;
+  if (filter !== null) {
+    const match = /^\s*isAssignableToRole\s+eq\s+(true|false)\s*$/i.exec(filter);
+    if (!match) return graphError(400, 'Request_UnsupportedQuery', `Unsupported query in this simulator: $filter=${filter}`);
+    groups = groups.filter((g) => g.isAssignableToRole === (match[1]!.toLowerCase() === 'true'));
+  }
+  const expand = req.query.get('$expand');
+  const expandOwners = expand !== null && /^owners(\(.*\))?$/.test(expand);
+  if (expand !== null && !expandOwners) return graphError(400, 'BadRequest', `Could not find a property named '${expand}' to expand.`);
+  const items = groups.map((g) => ({
+    '@odata.type': '#microsoft.graph.group',
+    id: g.id,
+    displayName: g.displayName,
+    isAssignableToRole: g.isAssignableToRole,
+    ...(expandOwners ? { owners: g.ownerIds.slice(0, EXPAND_LIMIT).map((id) => userRef(dir.findUser(id)!)) } : {}),
+  }));
+  return { status: 200, body: page(items, req, 100, expandOwners ? 100 : 999) };
+}
+
+function directMembers(dir: SimDirectory, group: SimGroup): SimUser[] {
+  return dir.users.filter((u) => u.groupIds.includes(group.id));
+}
+
+function userRef(user: SimUser): Record<string, unknown> {
+  return { '@odata.type': '#microsoft.graph.user', id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName };
+}
+
+function notFound(segment: string): Outcome {
+  return graphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
+}
+
+function page<T>(items: T[], req: RbacRequest, defaultTop: number, maxTop = 999): { value: T[]; '@odata.nextLink'?: string } {
+  const top = Math.min(maxTop, Math.max(1, Number(req.query.get('$top') ?? defaultTop) || defaultTop));
+  const skip = Number(Buffer.from(req.query.get('$skiptoken') ?? '', 'base64url').toString() || '0') || 0;
+  const value = items.slice(skip, skip + top);
+  if (skip + top >= items.length) return { value };
+  const next = new URLSearchParams(req.query);
+  next.set('$skiptoken', Buffer.from(String(skip + top)).toString('base64url'));
+  return { value, '@odata.nextLink': `${req.origin}/${req.version}${req.path}?${next.toString()}` };
+}

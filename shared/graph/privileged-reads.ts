@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import type { StepContext } from './context';
+import { readAllPages } from './paging';
+import { strictEncode } from './paths';
+
+/**
+ * The directory reads the privileged-target guard needs. Each is an independent function of the user's
+ * object id (or of nothing), so a caller may send them side by side; none depends on another's answer.
+ * Each reads current state (no `ConsistencyLevel: eventual`, no OData cast: the advanced-query index
+ * "might not be up-to-date with recent changes"), follows every page, and throws GraphCallError when
+ * Graph refuses or does not answer, which the guard turns into a refusal or a retry, never a pass.
+ *
+ * Permissions (application): RoleManagement.Read.Directory covers roleAssignments,
+ * roleEligibilityScheduleInstances and roleDefinitions; GroupMember.Read.All covers transitiveMemberOf
+ * with group properties, the role-assignable group list and its owners.
+ */
+
+type Reader = Pick<StepContext, 'call' | 'graph'>;
+
+const roleDefinitionSchema = z
+  .object({ id: z.string().min(1), displayName: z.string().nullish(), isBuiltIn: z.boolean().nullish(), templateId: z.string().nullish() })
+  .passthrough();
+
+const roleGrantSchema = z
+  .object({
+    id: z.string().min(1),
+    principalId: z.string().min(1),
+    roleDefinitionId: z.string().min(1),
+    directoryScopeId: z.string().nullish(),
+    roleDefinition: roleDefinitionSchema.nullish(),
+  })
+  .passthrough();
+
+const membershipSchema = z
+  .object({
+    id: z.string().min(1),
+    '@odata.type': z.string().min(1),
+    displayName: z.string().nullish(),
+    roleTemplateId: z.string().nullish(),
+  })
+  .passthrough();
+
+const ownerRefSchema = z.object({ id: z.string().min(1) }).passthrough();
+
+const roleAssignableGroupSchema = z
+  .object({ id: z.string().min(1), displayName: z.string().nullish(), owners: z.array(ownerRefSchema).nullish() })
+  .passthrough();
+
+export interface RoleGrant {
+  kind: 'active' | 'eligible';
+  principalId: string;
+  roleDefinitionId: string;
+  /** `/` for the whole tenant, `/administrativeUnits/{id}` for an administrative unit, or another object. */
+  directoryScopeId: string;
+  displayName?: string;
+  /** As Graph says; undefined when the definition was not expanded. */
+  isBuiltIn?: boolean;
+}
+
+export interface Membership {
+  id: string;
+  type: 'group' | 'directoryRole' | 'administrativeUnit' | 'other';
+  displayName?: string;
+  roleTemplateId?: string;
+}
+
+export interface RoleAssignableGroup {
+  id: string;
+  displayName?: string;
+  ownerIds: string[];
+}
+
+/** Graph's `$expand` on directory-object relationships returns a bounded number of related objects. */
+export const EXPANDED_OWNERS_LIMIT = 20;
+
+/** Active role assignments held by the user directly (tenant-wide or scoped), built-in or custom. */
+export function readRoleAssignments(ctx: Reader, userId: string): Promise<RoleGrant[]> {
+  return readGrants(ctx, userId, 'roleAssignments', 'active', 'Reading the role assignments of the user');
+}
+
+/** PIM-eligible roles of the user: an eligible administrator can activate the role after signing in with a pass. */
+export function readRoleEligibilities(ctx: Reader, userId: string): Promise<RoleGrant[]> {
+  return readGrants(ctx, userId, 'roleEligibilityScheduleInstances', 'eligible', 'Reading the PIM-eligible roles of the user');
+}
+
+async function readGrants(ctx: Reader, userId: string, collection: string, kind: RoleGrant['kind'], what: string): Promise<RoleGrant[]> {
+  const filter = strictEncode(`principalId eq '${userId.replace(/'/g, "''")}'`);
+  const expand = strictEncode('roleDefinition($select=id,displayName,isBuiltIn,templateId)');
+  const rows = await readAllPages(
+    ctx,
+    { version: 'v1.0', path: `/roleManagement/directory/${collection}?$filter=${filter}&$expand=${expand}` },
+    roleGrantSchema,
+    what,
+  );
+  return rows.map((row) => ({
+    kind,
+    principalId: row.principalId,
+    roleDefinitionId: row.roleDefinitionId,
+    directoryScopeId: row.directoryScopeId ?? '/',
+    displayName: row.roleDefinition?.displayName ?? undefined,
+    isBuiltIn: row.roleDefinition?.isBuiltIn ?? undefined,
+  }));
+}
+
+/**
+ * Everything the user is a member of, nested groups followed: groups, directoryRole objects (active
+ * tenant-wide built-in roles, also through groups) and administrative units. Uncast, so it reads
+ * current state rather than the advanced-query index.
+ */
+export async function readTransitiveMemberships(ctx: Reader, userId: string): Promise<Membership[]> {
+  const rows = await readAllPages(
+    ctx,
+    { version: 'v1.0', path: `/users/${strictEncode(userId)}/transitiveMemberOf?$top=999` },
+    membershipSchema,
+    'Reading the groups and roles the user is a member of',
+  );
+  return rows.map((row) => ({
+    id: row.id.toLowerCase(),
+    type: membershipType(row['@odata.type']),
+    displayName: row.displayName ?? undefined,
+    roleTemplateId: row.roleTemplateId ?? undefined,
+  }));
+}
+
+function membershipType(odataType: string): Membership['type'] {
+  switch (odataType.replace(/^#/, '').toLowerCase()) {
+    case 'microsoft.graph.group':
+      return 'group';
+    case 'microsoft.graph.directoryrole':
+      return 'directoryRole';
+    case 'microsoft.graph.administrativeunit':
+      return 'administrativeUnit';
+    default:
+      return 'other';
+  }
+}
+
+/**
+ * Every role-assignable group of the tenant with its owners. Owners come expanded with the list; a
+ * group showing as many as `$expand` returns may have more, so its owners are read in full. (A user's
+ * own `ownedObjects` would be one call, but Graph does not support it with application permissions.)
+ */
+export async function readRoleAssignableGroups(ctx: Reader): Promise<RoleAssignableGroup[]> {
+  const groups = await readAllPages(
+    ctx,
+    {
+      version: 'v1.0',
+      path: `/groups?$filter=${strictEncode('isAssignableToRole eq true')}&$select=id,displayName&$expand=${strictEncode('owners($select=id)')}`,
+    },
+    roleAssignableGroupSchema,
+    'Listing the role-assignable groups and their owners',
+  );
+  return Promise.all(
+    groups.map(async (group) => {
+      // Without an owners array Graph did not expand it: read the owners rather than assume none.
+      let owners = group.owners ?? undefined;
+      if (owners === undefined || owners.length >= EXPANDED_OWNERS_LIMIT) {
+        owners = await readAllPages(
+          ctx,
+          { version: 'v1.0', path: `/groups/${strictEncode(group.id)}/owners?$select=id&$top=999` },
+          ownerRefSchema,
+          `Reading the owners of role-assignable group ${group.displayName ?? group.id}`,
+        );
+      }
+      return { id: group.id.toLowerCase(), displayName: group.displayName ?? undefined, ownerIds: owners.map((owner) => owner.id.toLowerCase()) };
+    }),
+  );
+}
