@@ -1,9 +1,12 @@
+import type { SimDirectory } from './graph-sim/directory';
 import { startGraphSimulator } from './graph-sim/server';
 import { loadTenantFile } from './graph-sim/tenant-file';
 import type { LocalHostSettings } from './local-settings';
 
 export interface LocalGraph {
   description: string;
+  /** The simulator's directory: the local identity provider signs its users in. */
+  directory: SimDirectory;
   stop(): Promise<void>;
 }
 
@@ -20,6 +23,7 @@ export async function startLocalGraph(env: NodeJS.ProcessEnv, local: LocalHostSe
   env.GRAPH_AUTH = 'none';
   const source = local.GRAPH_SIM_TENANT ? `tenant ${local.GRAPH_SIM_TENANT}` : 'demo tenant';
   return {
+    directory: sim.tenant,
     description: `Graph simulator at ${sim.url}, ${source} ${sim.tenant.domains.join(', ')}, ${sim.tenant.users.length} users`,
     stop: () => sim.stop(),
   };

@@ -7,6 +7,8 @@ import { startAzurite, type RunningAzurite } from './azurite';
 import { startLocalHost } from './local-host/local-host';
 import { applyLocalSettingsFile, readLocalHostSettings } from './local-settings';
 import { startLocalGraph, type LocalGraph } from './local-graph';
+import { startLocalSignIn } from './local-idp/local-sign-in';
+import type { RunningLocalIdp } from './local-idp/idp';
 
 /**
  * `npm start`: the whole system on one machine. Embedded Azurite unless AzureWebJobsStorage points
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
 
   let azurite: RunningAzurite | undefined;
   let graph: LocalGraph | undefined;
+  let idp: RunningLocalIdp | undefined;
   let stopHost: (() => Promise<void>) | undefined;
   let stopping = false;
 
@@ -39,6 +42,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_GRACE_MS).unref();
     await stopHost?.();
     await graph?.stop();
+    await idp?.stop();
     await azurite?.stop();
     process.stdout.write('stopped.\n');
     process.exit(0);
@@ -55,6 +59,8 @@ async function main(): Promise<void> {
   }
 
   graph = await startLocalGraph(env, local);
+  // People sign in to the console at a local stand-in for Entra ID, unless a real tenant is configured.
+  if (graph) idp = await startLocalSignIn(env, graph.directory);
   const secrets = ['WEBHOOK_SECRET_JIRA', 'WEBHOOK_SECRET_SERVICENOW', 'WEBHOOK_SECRET_GENERIC'];
   // Against the simulator with no secrets at all, a first run should still accept a copy-pasted request.
   if (graph && env.LOCAL_DEMO_MODE === undefined && secrets.every((name) => !env[name])) env.LOCAL_DEMO_MODE = 'true';
@@ -92,6 +98,7 @@ async function main(): Promise<void> {
     `  functions  ${functionDefinitions.map((d) => `${d.name} (${d.trigger})`).join(', ')}`,
     `  storage    ${azurite ? `embedded Azurite, in memory, queue :${azurite.ports.queue} table :${azurite.ports.table}` : 'AzureWebJobsStorage (external)'}`,
     `  graph      ${graph ? graph.description : env.GRAPH_BASE_URL ?? 'https://graph.microsoft.com'}`,
+    `  console    ${host.url}/api/console/   (sign-in: ${idp ? `local stand-in identity provider ${idp.url}, demo agent grady.archie@contoso.com` : env.CONSOLE_TENANT_ID ? `Entra ID tenant ${env.CONSOLE_TENANT_ID}` : 'off: CONSOLE_TENANT_ID and CONSOLE_CLIENT_ID unset'})`,
     `  keys       ${local.LOCAL_FUNCTION_KEY ? 'function key required (LOCAL_FUNCTION_KEY)' : 'not enforced (as under Core Tools)'}`,
     ...(demoMode
       ? [

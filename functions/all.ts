@@ -1,6 +1,7 @@
 import { bulkDispatcher } from './bulk-dispatcher';
 import { bulkStatus } from './bulk-status';
 import { bulkSubmit } from './bulk-submit';
+import { consoleFunctions } from './console';
 import type { FunctionDefinition } from './definition';
 import { health } from './health';
 import { resetIntake, resetIntakeJira, resetIntakeServiceNow } from './reset-intake';
@@ -24,4 +25,5 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   bulkSubmit,
   bulkStatus,
   bulkDispatcher,
+  ...consoleFunctions,
 ];

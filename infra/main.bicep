@@ -95,6 +95,26 @@ param graphWriteBudgetPerSecond int = 20
 @minValue(10)
 param resetLeaseSeconds int = 120
 
+// ---------- operator console (README "Operator console") ----------
+
+@description('CONSOLE_CLIENT_ID: application (client) id of the console\'s app registration (README gives the az commands). Empty: the console stays off.')
+param consoleClientId string = ''
+
+@description('CONSOLE_TENANT_ID: the tenant people sign in to. Empty: this deployment\'s tenant.')
+param consoleTenantId string = ''
+
+@description('CONSOLE_AUTHORITY_HOST: Entra authority of the tenant\'s cloud (https://login.microsoftonline.us for US Government).')
+param consoleAuthorityHost string = 'https://login.microsoftonline.com'
+
+@description('CONSOLE_READER_GROUP_ID: object id of the group whose members may view the console. Empty: nobody.')
+param consoleReaderGroupId string = ''
+
+@description('PASS_COLLECTOR_GROUP_ID: object id of the group whose members may reveal Temporary Access Passes. Empty: nobody.')
+param passCollectorGroupId string = ''
+
+@description('MACHINE_PASS_COLLECTION: keep the signed machine route that collects a pass. Off: passes go only to signed-in collectors.')
+param machinePassCollection bool = false
+
 // ---------- network ----------
 
 @description('Private networking: storage and Key Vault accept traffic only through private endpoints in a virtual network the app is integrated with (public network access disabled on both). infra/scripts/init-secrets.sh opens the vault to its own caller for the minutes it needs and closes it again. Off: both keep public endpoints, guarded by Entra ID and RBAC alone.')
@@ -249,6 +269,13 @@ var appSettings = {
   BULK_RATE_PER_MINUTE: string(bulkRatePerMinute)
   GRAPH_WRITE_BUDGET_PER_SECOND: string(graphWriteBudgetPerSecond)
   RESET_LEASE_SECONDS: string(resetLeaseSeconds)
+  // operator console: sign-in with Entra ID; off while no client id is given
+  CONSOLE_CLIENT_ID: consoleClientId
+  CONSOLE_TENANT_ID: empty(consoleClientId) ? '' : (empty(consoleTenantId) ? tenant().tenantId : consoleTenantId)
+  CONSOLE_AUTHORITY_HOST: consoleAuthorityHost
+  CONSOLE_READER_GROUP_ID: consoleReaderGroupId
+  PASS_COLLECTOR_GROUP_ID: passCollectorGroupId
+  MACHINE_PASS_COLLECTION: machinePassCollection ? 'true' : 'false'
   // secrets
   WEBHOOK_SECRET_JIRA: keyVaultReference(vaultName, secrets.WEBHOOK_SECRET_JIRA.secretName)
   WEBHOOK_SECRET_JIRA_AUTOMATION: optionalKeyVaultReference(

@@ -99,6 +99,21 @@ export const settingsSchema = z
     BULK_RATE_PER_MINUTE: positiveInt(600),
     /** Directory writes per second the whole app sends to Graph (every instance together). */
     GRAPH_WRITE_BUDGET_PER_SECOND: positiveInt(20),
+
+    /**
+     * Operator console (people sign in with Entra ID). The tenant people sign in to and the console's
+     * app registration (client id = the audience of its access tokens); the console is off until both are set.
+     */
+    CONSOLE_TENANT_ID: z.string().regex(guid, 'must be the directory (tenant) id, a GUID').optional(),
+    CONSOLE_CLIENT_ID: z.string().regex(guid, "must be the console app registration's application (client) id, a GUID").optional(),
+    /** Where sign-in happens: the Entra authority host of the tenant's cloud, or the local stand-in identity provider. */
+    CONSOLE_AUTHORITY_HOST: z.string().url('must be a URL such as https://login.microsoftonline.com').default('https://login.microsoftonline.com'),
+    /** Members may view the console: requests, audit, bulk jobs, health. */
+    CONSOLE_READER_GROUP_ID: z.string().regex(guid, 'must be a group object id (GUID)').optional(),
+    /** Members may view the console and reveal a Temporary Access Pass to hand it to its user. */
+    PASS_COLLECTOR_GROUP_ID: z.string().regex(guid, 'must be a group object id (GUID)').optional(),
+    /** Keep the signed machine route POST /api/resets/{id}/temporary-access-pass; off: passes go only to signed-in collectors. */
+    MACHINE_PASS_COLLECTION: flag(false),
   })
   .superRefine((settings, ctx) => {
     const identityBased =
@@ -117,6 +132,20 @@ export const settingsSchema = z
         code: z.ZodIssueCode.custom,
         path: ['GRAPH_AUTH'],
         message: `"none" is accepted only when GRAPH_BASE_URL is a loopback address, not ${settings.GRAPH_BASE_URL}`,
+      });
+    }
+    if ((settings.CONSOLE_TENANT_ID === undefined) !== (settings.CONSOLE_CLIENT_ID === undefined)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [settings.CONSOLE_TENANT_ID === undefined ? 'CONSOLE_TENANT_ID' : 'CONSOLE_CLIENT_ID'],
+        message: 'is not set: the console needs both CONSOLE_TENANT_ID and CONSOLE_CLIENT_ID (or neither, to stay off)',
+      });
+    }
+    if (!isLoopbackUrl(settings.CONSOLE_AUTHORITY_HOST) && !ENTRA_AUTHORITY_HOSTS.includes(originOf(settings.CONSOLE_AUTHORITY_HOST))) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['CONSOLE_AUTHORITY_HOST'],
+        message: `"${settings.CONSOLE_AUTHORITY_HOST.slice(0, 200)}" is not a Microsoft Entra authority: use one of ${ENTRA_AUTHORITY_HOSTS.join(', ')} (whoever it names decides who may reveal passes), or a loopback stand-in such as http://127.0.0.1:7072`,
       });
     }
     if (settings.LOCAL_DEMO_MODE && !isLoopbackUrl(settings.GRAPH_BASE_URL)) {
@@ -149,6 +178,21 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'} ${issue.message}`));
   }
   return parsed.data;
+}
+
+/** Entra ID authority hosts of the public and national clouds (login.microsoftonline.com and its peers). */
+export const ENTRA_AUTHORITY_HOSTS: readonly string[] = [
+  'https://login.microsoftonline.com',
+  'https://login.microsoftonline.us',
+  'https://login.partner.microsoftonline.cn',
+];
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return '';
+  }
 }
 
 export function isLoopbackUrl(url: string): boolean {

@@ -3,6 +3,9 @@ import type { TenantFile } from './tenant-file';
 /** The security group whose members the demo configuration protects (PROTECTED_GROUP_IDS). */
 export const DEMO_PROTECTED_GROUP_ID = '5f0c1d2e-3a4b-4c5d-8e6f-708192a3b4c5';
 export const DEMO_BREAK_GLASS_UPN = 'breakglass@contoso.com';
+/** The console's groups in the demo tenant (CONSOLE_READER_GROUP_ID, PASS_COLLECTOR_GROUP_ID under npm start). */
+export const DEMO_CONSOLE_READER_GROUP_ID = 'c0a5011e-0d0e-4a1b-8c2d-3e4f5a6b7c8d';
+export const DEMO_PASS_COLLECTOR_GROUP_ID = 'c0a5011e-7a55-4c0d-9e1f-2a3b4c5d6e7f';
 
 /**
  * The built-in demo tenant: one user per situation a service desk meets. Phone numbers are from the
@@ -16,6 +19,8 @@ export const demoTenant: TenantFile = {
     { id: DEMO_PROTECTED_GROUP_ID, displayName: 'Executives (protected)' },
     { id: '6a7b8c9d-0e1f-4a2b-9c3d-4e5f6a7b8c9d', displayName: 'Board office', memberOf: ['Executives (protected)'] },
     { id: '7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e', displayName: 'All staff' },
+    { id: DEMO_CONSOLE_READER_GROUP_ID, displayName: 'MFA reset console readers' },
+    { id: DEMO_PASS_COLLECTOR_GROUP_ID, displayName: 'Temporary Access Pass collectors' },
   ],
   users: [
     {
@@ -111,6 +116,26 @@ export const demoTenant: TenantFile = {
         { type: 'microsoftAuthenticator', displayName: 'Pixel 7' },
         { type: 'phone', phoneType: 'office', phoneNumber: '+1 4255550151', undeletable: 'refuse' },
       ],
+    },
+    {
+      userPrincipalName: 'grady.archie@contoso.com',
+      displayName: 'Grady Archie',
+      note: 'service desk agent: signs in to the console, may reveal passes (collector group)',
+      groups: ['Temporary Access Pass collectors'],
+      methods: [{ type: 'microsoftAuthenticator', displayName: 'Surface Duo' }],
+    },
+    {
+      userPrincipalName: 'johanna.lorenz@contoso.com',
+      displayName: 'Johanna Lorenz',
+      note: 'security lead: views the console (reader group), may not reveal passes',
+      groups: ['MFA reset console readers'],
+      methods: [{ type: 'fido2', displayName: 'YubiKey 5C' }],
+    },
+    {
+      userPrincipalName: 'pradeep.gupta@contoso.com',
+      displayName: 'Pradeep Gupta',
+      note: 'signs in but is in neither console group: sees nothing (403)',
+      methods: [{ type: 'microsoftAuthenticator', displayName: 'iPhone 14' }],
     },
     {
       userPrincipalName: 'nestor.wilke@contoso.com',

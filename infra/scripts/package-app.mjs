@@ -41,6 +41,11 @@ for (const entry of readdirSync(built)) {
   if (entry === 'azure-package') continue;
   cpSync(join(built, entry), join(out, 'dist', entry), { recursive: true });
 }
+// The console's pages are not TypeScript: `npm run build` copies them beside the compiled module that serves them.
+if (!existsSync(join(out, 'dist', 'shared', 'console', 'static', 'index.html'))) {
+  console.error('package-app: dist/shared/console/static is missing; run "npm run build" (it copies the console pages)');
+  process.exit(1);
+}
 for (const file of ['host.json', 'package.json', 'package-lock.json']) {
   cpSync(join(root, file), join(out, file));
 }

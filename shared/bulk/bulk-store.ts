@@ -65,6 +65,19 @@ export class BulkStore {
     return jobs.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  /** Jobs created at or after `since`, newest first, at most `limit`: the console's list of jobs. */
+  async recentJobs(since: Date, limit = 50): Promise<StoredJob[]> {
+    await this.ensureTables();
+    const jobs: StoredJob[] = [];
+    const filter = odata`PartitionKey eq 'job' and createdAt ge ${since.toISOString()}`;
+    try {
+      for await (const entity of this.jobs.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) jobs.push(jobFromEntity(entity));
+    } catch (error) {
+      throw new StorageUnavailableError('list bulk jobs', error);
+    }
+    return jobs.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, limit);
+  }
+
   /** Writes items (insert or replace), 100 to a transaction. */
   async putItems(items: readonly BulkItem[]): Promise<void> {
     await this.ensureTables();

@@ -24,6 +24,11 @@ export async function collectTemporaryAccessPass(
   deps: Pick<RequestStores, 'store' | 'audit' | 'passes'> & { settings: Settings },
 ): Promise<HttpAnswer> {
   const noStore = { 'cache-control': 'no-store' };
+  // Whoever holds the generic secret could collect any pass here; by default a pass goes only to a
+  // signed-in collector in the console, who the audit then names.
+  if (!deps.settings.MACHINE_PASS_COLLECTION) {
+    return errorAnswer(404, 'machine_pass_collection_off', 'passes are handed to a signed-in member of the collector group in the console (Reveal pass on the request page); MACHINE_PASS_COLLECTION=true keeps this signed route', undefined, noStore);
+  }
   try {
     authenticate('generic', input.body, input.headers, deps.settings);
   } catch (error) {

@@ -46,6 +46,18 @@ export class PassHandover {
     );
   }
 
+  /** Whether a pass waits for this request, and until when; never opens it. */
+  async waiting(requestId: string): Promise<{ expiresAt: string } | undefined> {
+    await this.ensureTable();
+    try {
+      const stored = storedPassSchema.parse(await this.table.getEntity(requestId, ROW_KEY));
+      return { expiresAt: stored.expiresAt };
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+
   async collect(requestId: string, now = new Date()): Promise<CollectedPass> {
     let entity: unknown;
     try {

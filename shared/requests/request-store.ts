@@ -133,6 +133,28 @@ export class RequestStore {
     return rows.sort((a, b) => a.updatedAt.localeCompare(b.updatedAt));
   }
 
+  /**
+   * Rows created in [from, to), newest first, optionally in one status and from one source: a scan
+   * across partitions for the console's request list. At most `limit` rows (default 200).
+   */
+  async listCreatedBetween(from: Date, to: Date, options: { status?: RequestStatus; source?: string; limit?: number } = {}): Promise<StoredRequest[]> {
+    await this.ensureTable();
+    const limit = options.limit ?? 200;
+    let filter = odata`createdAt ge ${from.toISOString()} and createdAt lt ${to.toISOString()}`;
+    if (options.status) filter += ` and ${odata`status eq ${options.status}`}`;
+    if (options.source) filter += ` and ${odata`source eq ${options.source}`}`;
+    const rows: StoredRequest[] = [];
+    try {
+      for await (const entity of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+        rows.push(fromEntity(entity));
+      }
+    } catch (error) {
+      if (error instanceof Error && error.name === 'RequestRowError') throw error;
+      throw new StorageUnavailableError('list', error);
+    }
+    return rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, limit);
+  }
+
   private ensureTable(): Promise<void> {
     this.tableReady ??= this.table.createTable({ abortSignal: this.signal() }).catch((error: unknown) => {
       this.tableReady = undefined;

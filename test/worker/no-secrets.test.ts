@@ -11,7 +11,7 @@ import { startSystem, SYSTEM_SECRETS, type RunningSystem } from '../support/syst
 
 let system: RunningSystem;
 beforeAll(async () => {
-  system = await startSystem({ definitions: functionDefinitions.filter((d) => d.trigger === 'http') });
+  system = await startSystem({ definitions: functionDefinitions.filter((d) => d.trigger === 'http'), settings: { MACHINE_PASS_COLLECTION: 'true' } });
 });
 afterAll(async () => {
   await system?.stop();

@@ -1,0 +1,184 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { getBulkStatus } from '../shared/bulk/bulk-status';
+import { checkHealth } from '../shared/health';
+import { errorAnswer, jsonAnswer, type HttpAnswer } from '../shared/intake/answer';
+import { consoleAuthority } from '../shared/console/authority';
+import { consoleServices, type ConsoleServices } from '../shared/console/console-services';
+import { listRequests, requestDetail } from '../shared/console/console-views';
+import { listBulkJobs } from '../shared/console/bulk-views';
+import { admitPerson, type ConsoleRole, type SignedInPerson } from '../shared/console/person-gate';
+import { revealPass } from '../shared/console/reveal-pass';
+import { consoleAsset, securityHeaders } from '../shared/console/static-assets';
+import { getServices } from '../shared/services';
+import type { FunctionDefinition } from './definition';
+
+/**
+ * The operator console: its pages (anonymous: they hold no data) and its JSON API, where every route
+ * needs a signed-in person in the right group (shared/console/person-gate.ts). authLevel is
+ * `anonymous` because people carry no function key; the gate refuses any request that carries one.
+ */
+
+type PersonHandler = (person: SignedInPerson, request: HttpRequest, deps: ConsoleServices) => Promise<HttpAnswer | HttpResponseInit>;
+
+function personRoute(need: ConsoleRole, handler: PersonHandler) {
+  return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
+    const deps = consoleServices(getServices());
+    const admitted = await admitPerson(
+      { header: (name) => request.headers.get(name), query: (name) => request.query.get(name) },
+      need,
+      { settings: deps.services.settings, validator: deps.validator },
+    );
+    if ('answer' in admitted) {
+      if (admitted.answer.status >= 500) context.warn(`console: ${JSON.stringify(admitted.answer.jsonBody)}`);
+      return toResponse(admitted.answer);
+    }
+    try {
+      return toResponse(await handler(admitted.person, request, deps));
+    } catch (error) {
+      context.warn(`console ${request.method} ${new URL(request.url).pathname}: ${error instanceof Error ? error.message : String(error)}`);
+      return toResponse(errorAnswer(503, 'storage_unavailable', 'the console cannot read the store right now; try again later', undefined, { 'retry-after': '10', 'cache-control': 'no-store' }));
+    }
+  };
+}
+
+function toResponse(answer: HttpAnswer | HttpResponseInit): HttpResponseInit {
+  if ('jsonBody' in answer && answer.jsonBody !== undefined) {
+    return { status: answer.status, headers: { ...(answer.headers as Record<string, string>), 'x-content-type-options': 'nosniff' }, jsonBody: answer.jsonBody };
+  }
+  return answer as HttpResponseInit;
+}
+
+const queryOf = (request: HttpRequest) => Object.fromEntries([...request.query.entries()]);
+
+export const consolePage: FunctionDefinition = {
+  name: 'consolePage',
+  trigger: 'http',
+  options: {
+    route: 'console/{file?}',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: async (request) => {
+      const authority = consoleAuthority(getServices().settings);
+      const asset = consoleAsset(request.params.file, authority ? new URL(authority.tokenUrl).origin : undefined);
+      return { status: asset.status, headers: asset.headers, body: asset.body };
+    },
+  },
+};
+
+/** What the page needs to start a sign-in: public values of the app registration, no secret. */
+export const consoleConfig: FunctionDefinition = {
+  name: 'consoleConfig',
+  trigger: 'http',
+  options: {
+    route: 'console/api/config',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: async () => {
+      const authority = consoleAuthority(getServices().settings);
+      const body = authority
+        ? { enabled: true, tenantId: authority.tenantId, clientId: authority.clientId, authorizeUrl: authority.authorizeUrl, tokenUrl: authority.tokenUrl, scopes: authority.requestedScopes }
+        : { enabled: false, message: 'the console is off: set CONSOLE_TENANT_ID and CONSOLE_CLIENT_ID' };
+      return { status: 200, headers: { ...securityHeaders(undefined), 'cache-control': 'no-store' }, jsonBody: body };
+    },
+  },
+};
+
+export const consoleMe: FunctionDefinition = {
+  name: 'consoleMe',
+  trigger: 'http',
+  options: {
+    route: 'console/api/me',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: personRoute('reader', async (person) =>
+      jsonAnswer(200, { userPrincipalName: person.userPrincipalName, objectId: person.objectId, name: person.name, roles: person.roles }, { 'cache-control': 'no-store' }),
+    ),
+  },
+};
+
+export const consoleRequests: FunctionDefinition = {
+  name: 'consoleRequests',
+  trigger: 'http',
+  options: {
+    route: 'console/api/requests',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: personRoute('reader', async (_person, request, deps) => listRequests(queryOf(request), deps)),
+  },
+};
+
+export const consoleRequest: FunctionDefinition = {
+  name: 'consoleRequest',
+  trigger: 'http',
+  options: {
+    route: 'console/api/requests/{id}',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: personRoute('reader', async (person, request, deps) => requestDetail(request.params.id ?? '', person, deps)),
+  },
+};
+
+export const consolePassReveal: FunctionDefinition = {
+  name: 'consolePassReveal',
+  trigger: 'http',
+  options: {
+    route: 'console/api/requests/{id}/pass',
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    handler: personRoute('collector', async (person, request, deps) => revealPass(request.params.id ?? '', person, deps)),
+  },
+};
+
+export const consoleBulkJobs: FunctionDefinition = {
+  name: 'consoleBulkJobs',
+  trigger: 'http',
+  options: {
+    route: 'console/api/bulk',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: personRoute('reader', async (_person, _request, deps) => listBulkJobs(deps.bulk)),
+  },
+};
+
+export const consoleBulkJob: FunctionDefinition = {
+  name: 'consoleBulkJob',
+  trigger: 'http',
+  options: {
+    route: 'console/api/bulk/{id}',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: personRoute('reader', async (_person, request, deps) => {
+      const query = request.query;
+      const answer = await getBulkStatus(
+        request.params.id ?? '',
+        { offset: query.get('offset'), limit: query.get('limit'), status: query.get('status'), format: query.get('format') },
+        { store: deps.bulk },
+      );
+      return 'body' in answer ? { status: answer.status, headers: answer.headers, body: answer.body } : answer;
+    }),
+  },
+};
+
+/** The health panel: the details the anonymous health route keeps to itself. */
+export const consoleHealth: FunctionDefinition = {
+  name: 'consoleHealth',
+  trigger: 'http',
+  options: {
+    route: 'console/api/health',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: personRoute('reader', async (_person, _request, deps) => jsonAnswer(200, await checkHealth(deps.services), { 'cache-control': 'no-store' })),
+  },
+};
+
+export const consoleFunctions: readonly FunctionDefinition[] = [
+  consoleConfig,
+  consoleMe,
+  consoleRequests,
+  consoleRequest,
+  consolePassReveal,
+  consoleBulkJobs,
+  consoleBulkJob,
+  consoleHealth,
+  consolePage,
+];

@@ -1,0 +1,26 @@
+import { bulkStore } from '../bulk/bulk-services';
+import type { BulkStore } from '../bulk/bulk-store';
+import { requestStores, type RequestStores } from '../request-stores';
+import type { Services } from '../services';
+import { validatorFor } from './person-gate';
+import type { ConsoleTokenValidator } from './token-validation';
+
+export interface ConsoleServices extends Pick<RequestStores, 'store' | 'audit' | 'passes'> {
+  services: Services;
+  bulk: BulkStore;
+  /** Absent while the console is not configured (CONSOLE_TENANT_ID / CONSOLE_CLIENT_ID unset). */
+  validator: ConsoleTokenValidator | undefined;
+}
+
+const built = new WeakMap<Services, ConsoleServices>();
+
+/** Once per Services, so the tenant's signing keys are fetched once and cached between calls. */
+export function consoleServices(services: Services): ConsoleServices {
+  let made = built.get(services);
+  if (!made) {
+    const { store, audit, passes } = requestStores(services);
+    made = { services, store, audit, passes, bulk: bulkStore(services), validator: validatorFor(services.settings) };
+    built.set(services, made);
+  }
+  return made;
+}

@@ -1,0 +1,339 @@
+// The operator console: a small page without a framework. Sign-in is the OAuth 2.0 authorization code
+// flow with PKCE that Entra ID offers single-page apps (no secret in the browser); the access token lives
+// in sessionStorage only and goes to the console's JSON API as a bearer token. Every value shown is put
+// into the page as text, never as HTML: ticket ids and names come from webhooks.
+'use strict';
+
+(() => {
+  const API = '/api/console/api';
+  const REDIRECT = `${location.origin}/api/console/`;
+  const main = document.getElementById('main');
+  const who = document.getElementById('who');
+  const nav = document.getElementById('nav');
+  const live = document.getElementById('status');
+  let config;
+  let me;
+  let refreshTimer;
+
+  /** h('a', {href}, 'text', child...): elements built from text, so data can never become markup. */
+  function h(tag, attrs, ...children) {
+    const el = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (name.startsWith('on')) el.addEventListener(name.slice(2), value);
+      else if (name === 'text') el.textContent = value;
+      else el.setAttribute(name, value === true ? '' : String(value));
+    }
+    for (const child of children.flat()) {
+      if (child === undefined || child === null || child === false) continue;
+      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return el;
+  }
+  const badge = (status) => h('span', { class: `badge s-${status}` }, status);
+  const when = (iso) => (iso ? h('time', { datetime: iso }, new Date(iso).toLocaleString()) : '');
+  const safeUrl = (url) => (typeof url === 'string' && /^https?:\/\//i.test(url) ? url : undefined);
+  const say = (text) => { live.textContent = text; };
+
+  function show(title, ...content) {
+    clearTimeout(refreshTimer);
+    main.replaceChildren(h('h1', {}, title), ...content);
+    document.title = `${title} · MFA reset console`;
+    main.focus({ preventScroll: true });
+    for (const link of nav.querySelectorAll('a')) {
+      link.toggleAttribute('aria-current', location.hash.startsWith(link.getAttribute('href')));
+      if (link.hasAttribute('aria-current')) link.setAttribute('aria-current', 'page');
+    }
+  }
+
+  // ---------- sign-in ----------
+
+  const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const randomText = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
+
+  async function signIn() {
+    const verifier = randomText();
+    const state = randomText();
+    const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
+    sessionStorage.setItem('pkce', JSON.stringify({ verifier, state, hash: location.hash }));
+    const url = new URL(config.authorizeUrl);
+    url.search = new URLSearchParams({
+      client_id: config.clientId,
+      response_type: 'code',
+      redirect_uri: REDIRECT,
+      response_mode: 'query',
+      scope: config.scopes,
+      state,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    }).toString();
+    location.assign(url.toString());
+  }
+
+  /** Back from the identity provider with ?code=: redeem it once, then drop it from the address bar. */
+  async function redeem(params) {
+    const pending = JSON.parse(sessionStorage.getItem('pkce') || 'null');
+    sessionStorage.removeItem('pkce');
+    history.replaceState(null, '', `/api/console/${pending && pending.hash ? pending.hash : ''}`);
+    if (!pending || params.get('state') !== pending.state) throw new Error('the sign-in answer does not match the sign-in this page started; sign in again');
+    const response = await fetch(config.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        client_id: config.clientId,
+        grant_type: 'authorization_code',
+        code: params.get('code'),
+        redirect_uri: REDIRECT,
+        code_verifier: pending.verifier,
+        scope: config.scopes,
+      }),
+    });
+    const body = await response.json();
+    if (!response.ok || !body.access_token) throw new Error(`sign-in failed: ${body.error_description || body.error || response.status}`);
+    sessionStorage.setItem('token', JSON.stringify({ value: body.access_token, expiresAt: Date.now() + (Number(body.expires_in) || 3600) * 1000 }));
+  }
+
+  function token() {
+    const stored = JSON.parse(sessionStorage.getItem('token') || 'null');
+    return stored && stored.expiresAt > Date.now() + 30_000 ? stored.value : undefined;
+  }
+
+  function signOut() {
+    sessionStorage.removeItem('token');
+    me = undefined;
+    who.replaceChildren();
+    nav.hidden = true;
+    signInView();
+  }
+
+  function signInView(message) {
+    show(
+      'Sign in',
+      h('div', { class: 'signin' },
+        message ? h('p', { class: 'notice bad', role: 'alert' }, message) : '',
+        h('p', {}, 'The console shows reset requests, their audit trail and bulk jobs, and hands Temporary Access Passes to service desk agents. Sign in with your work account.'),
+        h('button', { type: 'button', id: 'sign-in', onclick: () => void signIn() }, 'Sign in with Microsoft')),
+    );
+  }
+
+  // ---------- API ----------
+
+  class ApiError extends Error {
+    constructor(status, body) {
+      super((body && body.error && body.error.message) || `HTTP ${status}`);
+      this.status = status;
+      this.body = body;
+    }
+  }
+
+  async function api(path, options = {}) {
+    const bearer = token();
+    if (!bearer) throw new ApiError(401, { error: { message: 'your sign-in has ended; sign in again' } });
+    const response = await fetch(`${API}${path}`, { ...options, headers: { ...(options.headers || {}), authorization: `Bearer ${bearer}` } });
+    if (options.raw && response.ok) return response;
+    const body = await response.json().catch(() => undefined);
+    if (!response.ok) throw new ApiError(response.status, body);
+    return body;
+  }
+
+  function failure(error) {
+    if (error instanceof ApiError && error.status === 401) {
+      sessionStorage.removeItem('token');
+      return signInView(error.message);
+    }
+    if (error instanceof ApiError && error.status === 403) {
+      nav.hidden = true;
+      return show('Not allowed', h('p', { class: 'notice bad', role: 'alert' }, error.message), h('button', { type: 'button', class: 'secondary', onclick: signOut }, 'Sign out'));
+    }
+    show('Something went wrong', h('p', { class: 'notice bad', role: 'alert' }, error.message || String(error)));
+  }
+
+  // ---------- views ----------
+
+  async function requestsView(params) {
+    const query = new URLSearchParams(params);
+    const field = (name, label, control) => h('div', {}, h('label', { for: `f-${name}` }, label), control);
+    const select = (name, values) => h('select', { id: `f-${name}`, name }, h('option', { value: '' }, 'any'), values.map((v) => h('option', { value: v, selected: query.get(name) === v }, v)));
+    const input = (name, type = 'text') => h('input', { id: `f-${name}`, name, type, value: query.get(name) || '' });
+    const form = h('form', { class: 'filters', role: 'search', onsubmit: (event) => {
+      event.preventDefault();
+      const chosen = new URLSearchParams();
+      for (const [name, value] of new FormData(form)) if (String(value).trim()) chosen.set(name, String(value).trim());
+      location.hash = `#/requests?${chosen.toString()}`;
+    } },
+      field('ticket', 'Ticket', input('ticket')),
+      field('upn', 'User (UPN)', input('upn')),
+      field('status', 'Status', select('status', ['accepted', 'running', 'completed', 'partial', 'failed', 'rejected', 'planned'])),
+      field('source', 'Source', select('source', ['jira', 'servicenow', 'generic', 'bulk'])),
+      field('from', 'From', input('from', 'date')),
+      field('to', 'To', input('to', 'date')),
+      h('div', {}, h('button', { type: 'submit' }, 'Filter')));
+    const list = await api(`/requests?${query.toString()}`);
+    const rows = list.items.map((item) =>
+      h('tr', {},
+        h('td', {}, when(item.createdAt)),
+        h('td', {}, badge(item.status)),
+        h('td', {}, h('a', { href: `#/requests/${item.id}` }, `${item.ticket.system} ${item.ticket.id}`)),
+        h('td', {}, item.target),
+        h('td', { class: 'opt' }, item.source),
+        h('td', { class: 'opt' }, item.statusReason || '')));
+    show('Requests', form,
+      h('p', {}, `${list.items.length}${list.more ? '+' : ''} requests between ${new Date(list.filters.from).toLocaleDateString()} and ${new Date(list.filters.to).toLocaleDateString()}`),
+      h('div', { class: 'table-wrap' }, h('table', {},
+        h('thead', {}, h('tr', {}, ['Created', 'Status', 'Ticket', 'User', 'Source', 'Reason'].map((name, i) => h('th', { scope: 'col', class: i > 3 ? 'opt' : undefined }, name)))),
+        h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 6 }, 'No request matches.'))))));
+  }
+
+  async function requestView(id) {
+    const r = await api(`/requests/${encodeURIComponent(id)}`);
+    const ticketUrl = safeUrl(r.ticket.url);
+    const facts = h('dl', { class: 'facts' },
+      h('dt', {}, 'Status'), h('dd', {}, badge(r.status), r.statusReason ? ` ${r.statusReason}` : ''),
+      h('dt', {}, 'Ticket'), h('dd', {}, ticketUrl ? h('a', { href: ticketUrl, rel: 'noreferrer noopener', target: '_blank' }, `${r.ticket.system} ${r.ticket.id}`) : `${r.ticket.system} ${r.ticket.id}`),
+      h('dt', {}, 'User'), h('dd', {}, r.target.userPrincipalName || r.target.objectId || ''),
+      h('dt', {}, 'Requested by'), h('dd', {}, r.requestedBy.name),
+      h('dt', {}, 'Approved by'), h('dd', {}, r.approvedBy || 'nobody'),
+      h('dt', {}, 'Options'), h('dd', {}, `profile ${r.options.profile}; ${r.options.revokeSessions ? 'revoke sessions' : 'sessions kept'}; ${r.options.temporaryAccessPass ? 'Temporary Access Pass' : 'no pass'}${r.options.dryRun ? '; dry run' : ''}`),
+      h('dt', {}, 'Created'), h('dd', {}, when(r.createdAt)),
+      h('dt', {}, 'Finished'), h('dd', {}, r.completedAt ? when(r.completedAt) : 'not yet'),
+      h('dt', {}, 'Follow-up'), h('dd', {}, r.result && r.result.headline ? r.result.headline : 'nothing recorded yet'));
+
+    const verified = r.audit.verified
+      ? h('p', { class: 'verified', id: 'audit-verified' }, `✔ verified: ${r.audit.entries.length} audit rows, each chained to the one before and to the head the request recorded`)
+      : h('p', { class: 'notice bad', id: 'audit-verified', role: 'alert' }, `✘ NOT verified: ${r.audit.problem || 'unknown problem'}`);
+    const timeline = h('ol', { class: 'timeline', 'aria-label': 'Timeline' },
+      r.audit.entries.map((e) => h('li', {}, when(e.at), h('strong', {}, e.action), ' ', badge(e.outcome), e.detail ? h('div', {}, e.detail) : '')));
+
+    const methods = r.methods.length
+      ? h('div', { class: 'table-wrap' }, h('table', {},
+          h('thead', {}, h('tr', {}, ['Method', 'Detail', 'Before', 'Outcome', 'After'].map((n) => h('th', { scope: 'col' }, n)))),
+          h('tbody', {}, r.methods.map((m) => h('tr', {}, h('td', {}, m.kind, m.isDefault ? ' (default)' : ''), h('td', {}, m.detail), h('td', {}, 'registered'), h('td', {}, m.outcome, m.reason ? `: ${m.reason}` : ''), h('td', {}, m.after))))))
+      : h('p', {}, 'No methods recorded (the request did not reach the snapshot).');
+
+    show(`Request ${r.ticket.id}`, facts, h('h2', {}, 'Audit trail'), verified, timeline, h('h2', {}, 'Methods before and after'), methods, h('h2', {}, 'Temporary Access Pass'), passSection(r));
+  }
+
+  function passSection(r) {
+    const p = r.pass;
+    const box = h('div', { id: 'pass' });
+    const assignee = p.ticketAssignee && p.ticketAssignee.named
+      ? (p.ticketAssignee.collectorIsAssignee ? `You are the ticket's assignee (${p.ticketAssignee.assignee}).` : `You are not the ticket's assignee (${p.ticketAssignee.assignee}).`)
+      : 'The ticket names no assignee.';
+    const collected = (c) => h('p', { class: 'notice', id: 'pass-collected' }, `Collected at ${new Date(c.at).toLocaleString()}${c.by ? ` by ${c.by.userPrincipalName}` : ''}. ${c.detail}`);
+    if (!p.requested) box.append(h('p', {}, 'No pass was asked for.'));
+    else if (p.collected) box.append(collected(p.collected));
+    else if (!p.waiting) box.append(h('p', {}, 'No pass is waiting (not issued yet, or expired).'));
+    else if (!p.canReveal) box.append(h('p', {}, `A pass is waiting until ${new Date(p.expiresAt).toLocaleString()}. Only members of the collector group can reveal it.`));
+    else {
+      const button = h('button', { type: 'button', id: 'reveal-pass', onclick: async () => {
+        button.disabled = true;
+        try {
+          const shown = await api(`/requests/${encodeURIComponent(r.id)}/pass`, { method: 'POST' });
+          box.replaceChildren(h('div', { class: 'pass', role: 'region', 'aria-label': 'Temporary Access Pass' },
+            h('p', {}, `Give this pass to ${r.target.userPrincipalName || 'the user'} now. It is shown once and not kept.`),
+            h('output', { id: 'pass-value' }, shown.temporaryAccessPass),
+            h('p', {}, `Valid until ${new Date(shown.expiresAt).toLocaleString()}. The audit names you (${shown.collectedBy.userPrincipalName}) as the person who took it.`)));
+          say('Pass revealed');
+        } catch (error) {
+          if (error instanceof ApiError && error.body && error.body.error && error.body.error.details && error.body.error.details.collected) {
+            box.replaceChildren(collected(error.body.error.details.collected));
+          } else box.replaceChildren(h('p', { class: 'notice bad', role: 'alert' }, error.message));
+        }
+      } }, 'Reveal pass');
+      box.append(h('p', {}, `A pass is waiting until ${new Date(p.expiresAt).toLocaleString()}. ${assignee}`), button);
+    }
+    return box;
+  }
+
+  function chart(counts, valid) {
+    const parts = ['completed', 'partial', 'failed', 'rejected', 'planned'].filter((k) => counts[k] > 0);
+    const total = Math.max(valid, 1);
+    return h('div', {},
+      h('div', { class: 'chart', role: 'img', 'aria-label': parts.map((k) => `${counts[k]} ${k}`).join(', ') || 'nothing finished yet' },
+        parts.map((k) => {
+          const bar = h('span', { class: `c-${k}` });
+          bar.style.width = `${(counts[k] / total) * 100}%`; // CSSOM, which the style-src policy allows
+          return bar;
+        })),
+      h('ul', { class: 'legend' }, ['completed', 'partial', 'failed', 'rejected', 'planned', 'pending', 'invalid'].map((k) => h('li', {}, h('i', { class: `c-${k}` }), `${k} ${counts[k] || 0}`))));
+  }
+
+  async function bulkListView() {
+    const list = await api('/bulk');
+    show('Bulk jobs', h('div', { class: 'table-wrap' }, h('table', {},
+      h('thead', {}, h('tr', {}, ['Created', 'Status', 'Ticket', 'Progress', 'Requested by'].map((n) => h('th', { scope: 'col' }, n)))),
+      h('tbody', {}, list.items.length ? list.items.map((job) => h('tr', {},
+        h('td', {}, when(job.createdAt)), h('td', {}, badge(job.status)),
+        h('td', {}, h('a', { href: `#/bulk/${job.id}` }, `${job.ticket.system} ${job.ticket.id}`)),
+        h('td', {}, h('progress', { max: 100, value: job.percent, 'aria-label': `${job.percent}% finished` }), ` ${job.finished} / ${job.valid}`),
+        h('td', {}, job.requestedBy))) : h('tr', {}, h('td', { colspan: 5 }, 'No bulk job in the last 30 days.'))))));
+  }
+
+  async function bulkView(id, params) {
+    const query = new URLSearchParams(params);
+    const job = await api(`/bulk/${encodeURIComponent(id)}?${query.toString()}`);
+    const exportButton = h('button', { type: 'button', class: 'secondary', onclick: async () => {
+      const response = await api(`/bulk/${encodeURIComponent(id)}?format=csv`, { raw: true });
+      const link = h('a', { href: URL.createObjectURL(await response.blob()), download: `bulk-${id}.csv` });
+      link.click();
+      URL.revokeObjectURL(link.href);
+    } }, 'Export CSV');
+    show(`Bulk job ${job.ticket.id}`,
+      h('dl', { class: 'facts' },
+        h('dt', {}, 'Status'), h('dd', {}, badge(job.status), job.statusReason ? ` ${job.statusReason}` : ''),
+        h('dt', {}, 'Progress'), h('dd', { id: 'bulk-progress' }, `${job.totals.finished} of ${job.totals.valid} finished (${job.totals.percent}%)`),
+        h('dt', {}, 'Pace'), h('dd', {}, `${job.options.ratePerMinute} users a minute${job.dryRun ? '; dry run' : ''}`),
+        h('dt', {}, 'Requested by'), h('dd', {}, job.requestedBy)),
+      h('h2', {}, 'Outcomes'), chart(job.counts, job.totals.valid), exportButton,
+      h('div', { class: 'table-wrap' }, h('table', {},
+        h('thead', {}, h('tr', {}, ['Row', 'User', 'Status', 'Reason'].map((n) => h('th', { scope: 'col' }, n)))),
+        h('tbody', {}, job.items.map((item) => h('tr', {},
+          h('td', {}, item.row), h('td', {}, item.requestId ? h('a', { href: `#/requests/${item.requestId}` }, item.userPrincipalName) : item.userPrincipalName),
+          h('td', {}, badge(item.status)), h('td', {}, item.reason || (item.error ? item.error.message : ''))))))));
+    if (['expanding', 'scheduled', 'running'].includes(job.status)) {
+      refreshTimer = setTimeout(() => { if (location.hash.startsWith(`#/bulk/${id}`)) void route(); }, 1500);
+    }
+  }
+
+  async function healthView() {
+    const report = await api('/health');
+    const row = (name, part) => [h('dt', {}, name), h('dd', {}, part.reachable ? h('span', { class: 'badge s-ok' }, 'reachable') : h('span', { class: 'badge s-failed' }, 'unreachable'), ` ${part.where || `${part.kind} ${part.origin}`}`, part.error ? ` (${part.error})` : '')];
+    show('Health', h('dl', { class: 'facts' }, h('dt', {}, 'Overall'), h('dd', {}, badge(report.status)), h('dt', {}, 'Version'), h('dd', {}, report.version), row('Storage', report.storage), row('Microsoft Graph', report.graph)));
+  }
+
+  async function route() {
+    if (location.hash === '#main') return; // the skip link, not a view
+    const [path, search] = (location.hash.replace(/^#/, '') || '/requests').split('?');
+    const parts = path.split('/').filter(Boolean);
+    try {
+      if (parts[0] === 'requests' && parts[1]) return await requestView(parts[1]);
+      if (parts[0] === 'bulk' && parts[1]) return await bulkView(parts[1], search || '');
+      if (parts[0] === 'bulk') return await bulkListView();
+      if (parts[0] === 'health') return await healthView();
+      return await requestsView(search || '');
+    } catch (error) {
+      failure(error);
+    }
+  }
+
+  async function start() {
+    try {
+      config = await (await fetch(`${API}/config`)).json();
+      if (!config.enabled) return show('Console off', h('p', { class: 'notice bad' }, config.message));
+      const params = new URLSearchParams(location.search);
+      if (params.get('error')) throw new Error(`sign-in failed: ${params.get('error_description') || params.get('error')}`);
+      if (params.get('code')) await redeem(params);
+      if (!token()) return signInView();
+      me = await api('/me');
+      who.replaceChildren(`${me.name || me.userPrincipalName} · ${me.roles.join(', ')}`, h('button', { type: 'button', class: 'secondary', onclick: signOut }, 'Sign out'));
+      nav.hidden = false;
+      window.addEventListener('hashchange', () => void route());
+      await route();
+    } catch (error) {
+      if (error instanceof ApiError) return failure(error);
+      signInView(error.message || String(error));
+    }
+  }
+
+  void start();
+})();
