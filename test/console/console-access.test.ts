@@ -123,7 +123,8 @@ describe('console API: refused without a valid person in a console group', () =>
 
   it('a valid token beside machine credentials (function key, webhook signature): 401, no route takes both', async () => {
     const token = await c.idp.issueToken(AGENT);
-    for (const extra of [{ 'x-functions-key': 'k' }, { 'webhook-signature': 'v1,abc' }, { 'x-hub-signature': 'sha256=00' }, { 'x-signature-256': 'sha256=00' }]) {
+    const machineCredentials: Record<string, string>[] = [{ 'x-functions-key': 'k' }, { 'webhook-signature': 'v1,abc' }, { 'x-hub-signature': 'sha256=00' }, { 'x-signature-256': 'sha256=00' }];
+    for (const extra of machineCredentials) {
       const answer = await c.call(`/requests/${requestId}`, token, { headers: extra });
       expect(answer.status).toBe(401);
       expectNothingShown(answer.text);
