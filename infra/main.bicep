@@ -103,8 +103,8 @@ param consoleClientId string = ''
 @description('CONSOLE_TENANT_ID: the tenant people sign in to. Empty: this deployment\'s tenant.')
 param consoleTenantId string = ''
 
-@description('CONSOLE_AUTHORITY_HOST: Entra authority of the tenant\'s cloud (https://login.microsoftonline.us for US Government).')
-param consoleAuthorityHost string = 'https://login.microsoftonline.com'
+@description('CONSOLE_AUTHORITY_HOST: Entra authority people sign in at (for example https://login.microsoftonline.us for US Government). Empty: the login endpoint of the cloud this is deployed to.')
+param consoleAuthorityHost string = ''
 
 @description('CONSOLE_READER_GROUP_ID: object id of the group whose members may view the console. Empty: nobody.')
 param consoleReaderGroupId string = ''
@@ -147,6 +147,8 @@ var resourceToken = toLower(uniqueString(subscription().id, environmentName, loc
 var tags = { 'azd-env-name': environmentName }
 var appName = !empty(functionAppName) ? functionAppName : 'func-${resourceToken}'
 var enabledOptionalSecrets = listOf(optionalSecrets)
+// For example 'https://login.microsoftonline.com/'; the app drops the trailing slash itself.
+var cloudLoginEndpoint = environment().authentication.loginEndpoint
 var inboundRanges = listOf(allowedInboundIpRanges)
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
@@ -272,7 +274,7 @@ var appSettings = {
   // operator console: sign-in with Entra ID; off while no client id is given
   CONSOLE_CLIENT_ID: consoleClientId
   CONSOLE_TENANT_ID: empty(consoleClientId) ? '' : (empty(consoleTenantId) ? tenant().tenantId : consoleTenantId)
-  CONSOLE_AUTHORITY_HOST: consoleAuthorityHost
+  CONSOLE_AUTHORITY_HOST: !empty(consoleAuthorityHost) ? consoleAuthorityHost : cloudLoginEndpoint
   CONSOLE_READER_GROUP_ID: consoleReaderGroupId
   PASS_COLLECTOR_GROUP_ID: passCollectorGroupId
   MACHINE_PASS_COLLECTION: machinePassCollection ? 'true' : 'false'
