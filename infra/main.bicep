@@ -324,6 +324,8 @@ output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 @description('Whether storage and Key Vault are reachable only through private endpoints (init-secrets.sh reads it).')
 output PRIVATE_NETWORKING bool = privateNetworking
+@description('With private networking, the one public address the app calls Graph and the ticket systems from (for their allowlists). Empty without it: the app\'s outbound addresses are then the platform\'s, shared and not fixed.')
+output OUTBOUND_IP_ADDRESS string = privateNetworking ? network!.outputs.egressIpAddress : ''
 @description('Object id of the managed identity\'s service principal: the principal Graph application roles are granted to.')
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.outputs.principalId
 output MANAGED_IDENTITY_CLIENT_ID string = identity.outputs.clientId

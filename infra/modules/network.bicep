@@ -2,6 +2,9 @@
 // to Microsoft.App/environments) and a subnet of private endpoints for the storage account's blob, queue
 // and table services and for Key Vault, each with its private DNS zone linked to the network, so that the
 // app's outbound calls to those names resolve to the private addresses.
+// Everything else the app calls (Microsoft Graph, Entra ID, the ticket systems, Application Insights)
+// leaves through a NAT gateway with one static public address: the subnets have no default outbound
+// access, which Azure is retiring, and the ticket systems can allowlist that one address.
 
 @description('Name of the virtual network.')
 param name string
@@ -36,6 +39,28 @@ var endpoints = [
   { name: 'vault', resourceId: keyVaultId, groupId: 'vault', zone: keyVaultZone }
 ]
 
+resource egressAddress 'Microsoft.Network/publicIPAddresses@2024-05-01' = {
+  name: 'pip-${name}'
+  location: location
+  tags: tags
+  sku: { name: 'Standard' }
+  properties: {
+    publicIPAllocationMethod: 'Static'
+    publicIPAddressVersion: 'IPv4'
+  }
+}
+
+resource nat 'Microsoft.Network/natGateways@2024-05-01' = {
+  name: 'nat-${name}'
+  location: location
+  tags: tags
+  sku: { name: 'Standard' }
+  properties: {
+    publicIpAddresses: [{ id: egressAddress.id }]
+    idleTimeoutInMinutes: 4
+  }
+}
+
 resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
   name: name
   location: location
@@ -47,6 +72,8 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
         name: 'app'
         properties: {
           addressPrefix: appSubnetPrefix
+          defaultOutboundAccess: false
+          natGateway: { id: nat.id }
           delegations: [
             {
               name: 'flex-consumption'
@@ -59,6 +86,7 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = {
         name: 'private-endpoints'
         properties: {
           addressPrefix: endpointSubnetPrefix
+          defaultOutboundAccess: false
           privateEndpointNetworkPolicies: 'Disabled'
         }
       }
@@ -132,3 +160,6 @@ resource zoneGroups 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups@202
 
 @description('Subnet the function app integrates with (virtualNetworkSubnetId).')
 output appSubnetId string = vnet::appSubnet.id
+
+@description('The one public address the app\'s outbound calls come from.')
+output egressIpAddress string = egressAddress.properties.ipAddress

@@ -296,7 +296,20 @@ describe.skipIf(unavailable !== undefined)(`compiled infra${unavailable ? ` (ski
       const subnets = prop(vnet, 'subnets') as { name: string; properties: { addressPrefix: string; delegations?: { properties: { serviceName: string } }[] } }[];
       const app = subnets.find((subnet) => subnet.name === 'app');
       expect(app?.properties.delegations?.map((d) => d.properties.serviceName)).toEqual(['Microsoft.App/environments']);
+      expect(app?.properties.addressPrefix).toBe('10.70.0.0/24');
       expect(prop(one(defaults, 'Microsoft.Web/sites'), 'virtualNetworkSubnetId')).toBe(`${vnet.id}/subnets/app`);
+    });
+
+    it('outbound calls leave through a NAT gateway with one static address, not default outbound access', () => {
+      const vnet = one(defaults, 'Microsoft.Network/virtualNetworks');
+      const nat = one(defaults, 'Microsoft.Network/natGateways');
+      const address = one(defaults, 'Microsoft.Network/publicIPAddresses');
+      expect(prop(address, 'publicIPAllocationMethod')).toBe('Static');
+      expect(prop(nat, 'publicIpAddresses')).toEqual([{ id: address.id }]);
+      const subnets = prop(vnet, 'subnets') as { name: string; properties: { defaultOutboundAccess?: boolean; natGateway?: { id: string } } }[];
+      for (const subnet of subnets) expect(subnet.properties.defaultOutboundAccess, subnet.name).toBe(false);
+      expect(subnets.find((subnet) => subnet.name === 'app')?.properties.natGateway).toEqual({ id: nat.id });
+      expect(compiled.template.outputs).toHaveProperty('OUTBOUND_IP_ADDRESS');
     });
 
     it('with privateNetworking false there is no network and both keep their public endpoints', () => {
