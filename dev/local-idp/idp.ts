@@ -157,7 +157,7 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Runn
     }
     const chosen = params.get('login_hint');
     if (req.method !== 'POST' || !chosen) {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'" });
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'" });
       res.end(signInPage(directory, params));
       return;
     }

@@ -196,7 +196,7 @@
       h('dt', {}, 'Options'), h('dd', {}, `profile ${r.options.profile}; ${r.options.revokeSessions ? 'revoke sessions' : 'sessions kept'}; ${r.options.temporaryAccessPass ? 'Temporary Access Pass' : 'no pass'}${r.options.dryRun ? '; dry run' : ''}`),
       h('dt', {}, 'Created'), h('dd', {}, when(r.createdAt)),
       h('dt', {}, 'Finished'), h('dd', {}, r.completedAt ? when(r.completedAt) : 'not yet'),
-      h('dt', {}, 'Follow-up'), h('dd', {}, r.result && r.result.headline ? r.result.headline : 'nothing recorded yet'));
+      h('dt', {}, 'Outcome'), h('dd', {}, r.result && r.result.headline ? r.result.headline : 'nothing recorded yet'));
 
     const verified = r.audit.verified
       ? h('p', { class: 'verified', id: 'audit-verified' }, `✔ verified: ${r.audit.entries.length} audit rows, each chained to the one before and to the head the request recorded`)

@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionDefinitions } from '../../functions/all';
+import { itemsFor } from '../../shared/bulk/bulk-items';
+import { countItems, type BulkJob } from '../../shared/bulk/bulk-rows';
+import { bulkServices, bulkStore } from '../../shared/bulk/bulk-services';
+import { dispatchBulkJobs } from '../../shared/bulk/dispatcher';
+import { structuredLogger } from '../../shared/log';
+import { getServices } from '../../shared/services';
+import { eventually } from '../support/eventually';
+import { AGENT, startConsoleSystem, type ConsoleSystem } from './support';
+
+/**
+ * The console in a real browser: Debian's Chromium, driven by playwright-core (never a downloaded
+ * browser). An agent signs in through the local stand-in identity provider, finds a completed request
+ * by its ticket id, sees its timeline verified, reveals its pass once, sees a second reveal told who
+ * took it, and watches a bulk job's progress move. Each page is photographed under test-results/.
+ */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SHOTS = join(__dirname, '..', '..', 'test-results', 'console');
+const TICKET = 'SR-BROWSER-4711';
+
+let c: ConsoleSystem;
+let browser: Browser;
+let requestId: string;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  c = await startConsoleSystem({ definitions: functionDefinitions });
+  const answer = await c.system.post('generic', {
+    ticket: { system: 'servicedesk', id: TICKET, url: 'https://servicedesk.contoso.com/tickets/4711' },
+    target: { userPrincipalName: 'adele.vance@contoso.com' },
+    requestedBy: 'lisa.taylor@contoso.com',
+    reason: 'lost her phone',
+    temporaryAccessPass: { lifetimeInMinutes: 60, isUsableOnce: true },
+  });
+  expect(answer.status).toBe(202);
+  requestId = answer.body.id;
+  expect((await c.system.waitFor(requestId, ['completed', 'partial', 'failed', 'rejected'])).status).toBe('completed');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await c?.stop();
+});
+
+async function signedIn(as: string): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  await page.goto(`${c.system.host.url}/api/console/`);
+  await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+  // The stand-in identity provider's page: pick the account.
+  await page.waitForURL((url) => url.origin === c.idp.url);
+  await page.locator(`button[name="login_hint"][value="${as}"]`).click();
+  await page.waitForURL((url) => url.origin === c.system.host.url && !url.search.includes('code='));
+  await page.getByRole('heading', { name: 'Requests' }).waitFor();
+  return page;
+}
+
+const shoot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+describe('the console in headless Chromium', () => {
+  it('signs an agent in, finds the request by ticket, shows its verified timeline, reveals the pass once', async () => {
+    const page = await signedIn(AGENT);
+    await expect.poll(() => page.locator('#who').textContent()).toContain('Grady Archie');
+    await shoot(page, '1-requests');
+
+    await page.getByLabel('Ticket').fill(TICKET);
+    await page.getByRole('button', { name: 'Filter' }).click();
+    const link = page.getByRole('link', { name: `servicedesk ${TICKET}` });
+    await link.waitFor();
+    expect(await page.locator('tbody tr').count()).toBe(1);
+    await link.click();
+
+    await page.getByRole('heading', { name: `Request ${TICKET}` }).waitFor();
+    expect(await page.locator('#audit-verified').textContent()).toContain('verified');
+    expect(await page.locator('#audit-verified').textContent()).not.toContain('NOT');
+    const steps = await page.locator('ol.timeline li').allTextContents();
+    expect(steps.length).toBeGreaterThan(4);
+    expect(steps.join('\n')).toContain('pass-sealed');
+    expect(await page.locator('text=completed').count()).toBeGreaterThan(0);
+    await shoot(page, '2-request');
+
+    // A second tab, signed in on its own, has the same page open before the pass is taken.
+    const other = await signedIn(AGENT);
+    await other.goto(`${c.system.host.url}/api/console/#/requests/${requestId}`);
+    await other.getByRole('button', { name: 'Reveal pass' }).waitFor();
+
+    await page.getByRole('button', { name: 'Reveal pass' }).click();
+    const pass = page.locator('#pass-value');
+    await pass.waitFor();
+    const value = (await pass.textContent()) ?? '';
+    expect(value.length).toBeGreaterThan(7);
+    expect(await page.locator('.pass').textContent()).toContain('Valid until');
+    await shoot(page, '3-pass-revealed');
+
+    // The second reveal finds it taken, and says by whom.
+    await other.getByRole('button', { name: 'Reveal pass' }).click();
+    const collected = other.locator('#pass-collected');
+    await collected.waitFor();
+    expect(await collected.textContent()).toContain(`by ${AGENT}`);
+    expect(await other.content()).not.toContain(value);
+    await shoot(other, '4-pass-collected');
+
+    // Reloaded, the page offers no reveal any more and still shows who took it; the pass is nowhere.
+    await page.reload();
+    await page.locator('#pass-collected').waitFor();
+    expect(await page.getByRole('button', { name: 'Reveal pass' }).count()).toBe(0);
+    expect(await page.content()).not.toContain(value);
+    await other.close();
+    await page.close();
+  }, 60_000);
+
+  it("shows a bulk job's progress moving, and the health panel", async () => {
+    const store = bulkStore(getServices());
+    const id = randomUUID();
+    const users = ['megan.bowen@contoso.com', 'lee.gu@contoso.com', 'nestor.wilke@contoso.com', 'diego.siciliani@contoso.com', 'lynne.robbins@contoso.com'];
+    const items = itemsFor(id, users.map((value, index) => ({ row: index + 1, value })), ['contoso.com']);
+    const now = new Date().toISOString();
+    const job: BulkJob = {
+      id,
+      status: 'running',
+      kind: 'users',
+      ticketSystem: 'servicedesk',
+      ticketId: 'INC-BULK-9',
+      requestedBy: 'security.lead@contoso.com',
+      profile: 'portal',
+      revokeSessions: true,
+      dryRun: true,
+      ratePerMinute: 120,
+      rows: items.length,
+      valid: items.length,
+      invalid: 0,
+      cursor: 0,
+      released: 0,
+      counts: countItems(items),
+      credit: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+    await store.putItems(items);
+    await store.createJob(job);
+
+    const page = await signedIn(AGENT);
+    await page.getByRole('link', { name: 'Bulk jobs' }).click();
+    await page.getByRole('link', { name: 'servicedesk INC-BULK-9' }).click();
+    const progress = page.locator('#bulk-progress');
+    await progress.waitFor();
+    expect(await progress.textContent()).toContain('0 of 5 finished');
+
+    // The dispatcher (a timer in Azure) releases users at the job's pace; the worker plans each.
+    const log = structuredLogger({ log: () => undefined, warn: () => undefined, error: () => undefined });
+    const seen = new Set<string>();
+    await eventually(
+      async () => {
+        await dispatchBulkJobs(bulkServices(getServices(), log));
+        seen.add((await progress.textContent()) ?? '');
+        return (await store.getJob(id))?.status === 'completed' ? true : undefined;
+      },
+      60_000,
+      400,
+    );
+    await expect.poll(() => progress.textContent(), { timeout: 10_000 }).toContain('5 of 5 finished');
+    seen.add((await progress.textContent()) ?? '');
+    // It moved: the page showed more than the first and the last state on its own refreshes.
+    expect(seen.size).toBeGreaterThan(2);
+    expect(await page.locator('.legend').textContent()).toContain('planned 5');
+    await shoot(page, '5-bulk-job');
+
+    await page.getByRole('link', { name: 'Bulk jobs' }).click();
+    await page.locator('progress').first().waitFor();
+    await shoot(page, '6-bulk-jobs');
+
+    await page.getByRole('link', { name: 'Health' }).click();
+    await page.getByRole('heading', { name: 'Health' }).waitFor();
+    expect(await page.locator('dl.facts').textContent()).toContain('reachable');
+    await shoot(page, '7-health');
+    await page.close();
+  }, 90_000);
+});
