@@ -145,19 +145,18 @@ for pair in ${sets[@]+"${sets[@]}"}; do
   set_entries+=("$secret_name=$source_file")
 done
 
-# Runs az for the vault's data plane, opening a private vault first if that is what refuses.
+# Runs az for the vault's data plane, opening a private vault first if that is what refuses. It runs in
+# this shell (not in $(...)), so that the opening is known to close_vault; what az printed is in $call_output.
+call_output=""
 vault_call() {
-  local output
   while :; do
-    if output="$(az "$@" 2>&1)"; then
-      printf '%s' "$output"
+    if call_output="$(az "$@" 2>&1)"; then
       return 0
     fi
-    if network_refusal "$output" && [ -z "$opened" ]; then
+    if network_refusal "$call_output" && [ -z "$opened" ]; then
       open_vault
       continue
     fi
-    printf '%s' "$output"
     return 1
   done
 }
@@ -165,8 +164,12 @@ vault_call() {
 for pair in ${set_entries[@]+"${set_entries[@]}"}; do
   name="${pair%%=*}"
   attempt=1
-  until vault_call keyvault secret set --vault-name "$vault" --name "$name" --file "${pair#*=}" --encoding utf-8 --query id --output tsv >/dev/null; do
-    if [ "$attempt" -ge 10 ]; then echo "could not set $name in $vault" >&2; exit 1; fi
+  until vault_call keyvault secret set --vault-name "$vault" --name "$name" --file "${pair#*=}" --encoding utf-8 --query id --output tsv; do
+    if [ "$attempt" -ge 10 ]; then
+      echo "could not set $name in $vault:" >&2
+      echo "$call_output" >&2
+      exit 1
+    fi
     echo "waiting for access to $vault to take effect ($attempt/10)..."
     attempt=$((attempt + 1))
     sleep "$retry_seconds"

@@ -207,6 +207,18 @@ describe('init-secrets.sh', () => {
     expect(run(['--set', 'NOT_A_SECRET', file]).status).toBe(2);
   });
 
+  it('a --set that Key Vault refuses fails with its error and still closes the vault', () => {
+    vault({ private: true });
+    writeFileSync(join(dir, 'fail-set'), 'webhook-secret-jira\n');
+    const file = join(dir, 'value.txt');
+    writeFileSync(file, 'given-by-an-admin-0123456789abcdef-0123456789');
+    const result = run(['--set', 'WEBHOOK_SECRET_JIRA', file]);
+    expect(result.status).toBe(1);
+    expect(result.err).toContain('(BadRequest) refused');
+    expect(readFileSync(join(dir, 'public'), 'utf8').trim()).toBe('Disabled');
+    expect(readFileSync(join(dir, 'rules'), 'utf8').trim()).toBe('');
+  });
+
   it('needs a vault name', () => {
     const result = spawnSync('bash', [script], {
       encoding: 'utf8',
