@@ -1,3 +1,4 @@
+import { approvalNamesTarget } from '../approvals/identity';
 import { breakGlassIds } from './break-glass';
 import { GraphCallError, type StepContext } from './context';
 import { privilegedFindings } from './privileged';
@@ -13,6 +14,8 @@ export interface GuardSettings {
   breakGlassIds?: readonly string[];
   /** When non-empty, targets outside these domains are refused. */
   tenantDomains: readonly string[];
+  /** Who approved, as the intake recorded it: refused when it names the resolved target. */
+  approvedBy?: string;
 }
 
 export type GuardOutcome = { ok: true } | { ok: false; code: string; reason: string };
@@ -35,6 +38,16 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
       ok: false,
       code: 'guest',
       reason: `${target.userPrincipalName} is a guest. Guests register MFA in their home tenant: ask them to reset it there, or reset the guest's MFA state under External Identities in this tenant.`,
+    };
+  }
+
+  // The intake compared the approver with the target as the ticket named them; a ticket naming the
+  // target by object id, or Jira hiding e-mail addresses, leaves this comparison to the directory's answer.
+  if (settings.approvedBy && approvalNamesTarget(settings.approvedBy, target)) {
+    return {
+      ok: false,
+      code: 'approval-by-target',
+      reason: `The approval of this reset (${settings.approvedBy}) comes from ${target.userPrincipalName} themselves; an approval must come from someone other than the user being reset.`,
     };
   }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { targetKey, type NormalizedRequest, type Requester } from '../requests/canonical-request';
 import { fieldError, refused } from './answer';
+import { jiraApproval } from './approval-gate';
 import { clip, isRecord, own, schemaError, type Adapter } from './adapter';
 import { idempotencyKeys } from './request-id';
 
@@ -38,7 +39,7 @@ const webhookSchema = z
   })
   .passthrough();
 
-export const jiraAdapter: Adapter = ({ body, headers, settings }) => {
+export const jiraAdapter: Adapter = ({ body, headers, settings, auth, signedAt }) => {
   // Automation may post the bare issue; a webhook and the wrapped form have `issue`.
   const wrapped = isRecord(own(body, 'issue'));
   const bare = !wrapped && (own(body, 'key') !== undefined || own(body, 'fields') !== undefined);
@@ -63,7 +64,11 @@ export const jiraAdapter: Adapter = ({ body, headers, settings }) => {
     );
   }
 
-  const requestedBy = requesterOf(user) ?? requesterOf(own(issue.fields, 'reporter')) ?? requesterOf(own(issue.fields, 'creator'));
+  // On issue updated the event's user is whoever changed the issue (often the approver), not who asked.
+  const requestedBy =
+    webhookEvent === 'jira:issue_updated'
+      ? (requesterOf(own(issue.fields, 'reporter')) ?? requesterOf(own(issue.fields, 'creator')) ?? requesterOf(user))
+      : (requesterOf(user) ?? requesterOf(own(issue.fields, 'reporter')) ?? requesterOf(own(issue.fields, 'creator')));
   if (!requestedBy) {
     throw fieldError(bare ? 'fields.reporter' : 'user', 'is missing: the request must name who asked (an accountId or displayName)');
   }
@@ -74,23 +79,22 @@ export const jiraAdapter: Adapter = ({ body, headers, settings }) => {
     ticket: { system: 'jira', id: key, url: browseUrl(issue.self, key) },
     target: { userPrincipalName: upn },
     requestedBy,
-    approvedBy: approverOf(issue.fields),
+    approvedBy: jiraApproval(body, issue.fields, user, webhookEvent, key, { userPrincipalName: upn }, settings.REQUIRE_APPROVAL),
     reason: typeof summary === 'string' && summary.trim() !== '' ? clip(summary.trim(), 2000) : undefined,
     profile: 'portal',
     revokeSessions: true,
     dryRun: false,
   };
 
-  const deliveryId = headers.get('x-atlassian-webhook-identifier')?.trim() || undefined;
-  if (deliveryId !== undefined && deliveryId.length > 256) throw fieldError('X-Atlassian-Webhook-Identifier', 'is longer than 256 characters');
-  return {
-    source: 'jira',
-    request,
-    deliveryId,
-    idempotencyKey: deliveryId
-      ? idempotencyKeys.jiraDelivery(deliveryId)
-      : idempotencyKeys.jiraTicket(key, targetKey(request.target)),
-  };
+  // Identity from signed content only: the event, its time (kept on Jira's retries), the issue and the
+  // target. X-Atlassian-Webhook-Identifier is unsigned: kept for the record, never for identity.
+  const deliveryId = clip(headers.get('x-atlassian-webhook-identifier')?.trim() ?? '', 256) || undefined;
+  const target = targetKey(request.target);
+  const idempotencyKey =
+    auth.mode === 'token' || signedAt === undefined
+      ? idempotencyKeys.jiraAutomation(key, signedAt, target)
+      : idempotencyKeys.jiraEvent(String(issue.id ?? key), webhookEvent ?? 'jira:issue_created', signedAt, target);
+  return { source: 'jira', request, deliveryId, idempotencyKey };
 };
 
 function targetFromField(value: unknown): string | undefined {
@@ -122,26 +126,4 @@ function browseUrl(self: string | undefined, key: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Jira Service Management approvals, as its approval field appears in issue payloads:
- * `[{ finalDecision: "approved", approvers: [{ approver: { displayName }, approverDecision: "approved" }] }]`.
- * Any field holding one with finalDecision "approved" counts; the approvers who approved are named.
- */
-function approverOf(fields: Record<string, unknown>): string | undefined {
-  for (const value of Object.values(fields)) {
-    if (!Array.isArray(value)) continue;
-    for (const approval of value) {
-      if (!isRecord(approval) || own(approval, 'finalDecision') !== 'approved') continue;
-      const approvers = own(approval, 'approvers');
-      const names = (Array.isArray(approvers) ? approvers : [])
-        .filter((entry): entry is Record<string, unknown> => isRecord(entry) && own(entry, 'approverDecision') === 'approved')
-        .map((entry) => requesterOf(own(entry, 'approver'))?.name)
-        .filter((name): name is string => name !== undefined);
-      const label = typeof own(approval, 'name') === 'string' ? (own(approval, 'name') as string) : 'Jira approval';
-      return clip(names.length > 0 ? names.join(', ') : label, 256);
-    }
-  }
-  return undefined;
 }

@@ -1,5 +1,6 @@
 import { targetKey, type NormalizedRequest, type Requester } from '../requests/canonical-request';
-import { fieldError, refused } from './answer';
+import { fieldError } from './answer';
+import { serviceNowApproval } from './approval-gate';
 import { clip, isRecord, own, type Adapter } from './adapter';
 import { idempotencyKeys } from './request-id';
 
@@ -30,7 +31,7 @@ const TABLE_BY_PREFIX: Record<string, string> = {
   HRC: 'sn_hr_core_case',
 };
 
-export const serviceNowAdapter: Adapter = ({ body, settings }) => {
+export const serviceNowAdapter: Adapter = ({ body, settings, signedAt }) => {
   const wrapped = isRecord(own(body, 'result'));
   const record = wrapped ? (own(body, 'result') as Record<string, unknown>) : body;
   const at = (path: string) => (wrapped ? `result.${path}` : path);
@@ -64,10 +65,8 @@ export const serviceNowAdapter: Adapter = ({ body, settings }) => {
     );
   }
 
-  const approval = stringValue(own(record, 'approval'))?.toLowerCase();
-  if (approval === 'rejected') {
-    throw refused('approval_rejected', `${number} was rejected in ServiceNow (approval = rejected); nothing will be reset`);
-  }
+  // The task's approval and its sysapproval_approver rows (sent by the Business Rule) decide; a rejection always refuses.
+  const approvedBy = serviceNowApproval(body, record, number.toUpperCase(), { userPrincipalName: upn }, settings.REQUIRE_APPROVAL);
 
   const requestedBy = referenceRequester(own(record, 'opened_by')) ?? plainRequester(own(record, 'sys_updated_by'));
   if (!requestedBy) throw fieldError(at('opened_by'), 'is missing: the request must name who asked (opened_by or sys_updated_by)');
@@ -77,7 +76,7 @@ export const serviceNowAdapter: Adapter = ({ body, settings }) => {
     ticket: { system: 'servicenow', id: number.toUpperCase(), url: recordUrl(body, record, table, sysId), sysId: sysId.toLowerCase(), table },
     target: { userPrincipalName: upn },
     requestedBy,
-    approvedBy: approval === 'approved' ? `approved in ServiceNow (${number.toUpperCase()})` : undefined,
+    approvedBy,
     reason: shortDescription ? clip(shortDescription, 2000) : undefined,
     profile: 'portal',
     revokeSessions: true,
@@ -86,7 +85,8 @@ export const serviceNowAdapter: Adapter = ({ body, settings }) => {
   return {
     source: 'servicenow',
     request,
-    idempotencyKey: idempotencyKeys.serviceNowTicket(table, number, targetKey(request.target)),
+    // The signed timestamp makes each delivery its own; repeats of one ticket meet in its lineage.
+    idempotencyKey: idempotencyKeys.serviceNowDelivery(table, sysId, signedAt ?? 0, targetKey(request.target)),
   };
 };
 

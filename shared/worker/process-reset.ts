@@ -124,15 +124,18 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
   let userLockUntil = 0;
   const holdUser = async (objectId: string, beforeAnyWrite: boolean) => {
     const key = userKeyFor(objectId);
-    if (beforeAnyWrite) {
-      const cooldown = await cooldownRefusal(key, row.id, deps);
-      if (cooldown) throw new StatefulRefusal(cooldown.code, cooldown.reason);
-    }
     userLockUntil = Date.now() + leaseMs(deps);
     const lock = await deps.targets.acquire(key, row.id, new Date(userLockUntil));
     if (!lock.ok) throw new UserBusy(lock.heldBy, lock.until);
     userKey = key;
+    // Counted under the lock: two requests for one user cannot both see the count below the limit.
+    if (beforeAnyWrite) {
+      const cooldown = await cooldownRefusal(key, row.id, deps);
+      if (cooldown) throw new StatefulRefusal(cooldown.code, cooldown.reason);
+    }
   };
+  // A run that deleted a method counts against the cooldown however it ends (failed, crashed, partial).
+  let counted = false;
 
   const previous = row.engineState ? parseState(row.engineState) : undefined;
   let result: ResetResult;
@@ -153,6 +156,7 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
           protectedGroupIds: deps.settings.PROTECTED_GROUP_IDS,
           breakGlassUpns: deps.settings.BREAK_GLASS_UPNS,
           tenantDomains: deps.settings.TENANT_DOMAINS,
+          approvedBy: row.approvedBy,
         },
         concurrency: deps.settings.GRAPH_MAX_CONCURRENCY,
         maxInlineWaitSeconds: deps.settings.GRAPH_MAX_INLINE_WAIT_SECONDS,
@@ -167,6 +171,10 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
           });
           await progress.save({ engineState: JSON.stringify(state), leaseUntil: new Date(Date.now() + leaseMs(deps)).toISOString() });
           if (row.dryRun || !state.target) return;
+          if (!counted && userKey && event.step === 'delete' && event.outcome === 'deleted') {
+            await deps.targets.recordReset(userKey, row.id, new Date());
+            counted = true;
+          }
           if (!userKey) await holdUser(state.target.objectId, !state.snapshot);
           // Renewed only at half-life: three table calls a step would be most of a reset's storage traffic.
           else if (userLockUntil - Date.now() < leaseMs(deps) / 2) await holdUser(state.target.objectId, false);

@@ -146,7 +146,7 @@ describe('POST /api/resets/servicenow', () => {
       ticketSysId: '9d385017c611228701d22104cc95c371',
       ticketTable: 'sc_req_item',
       targetUpn: 'adele.vance@contoso.com',
-      approvedBy: 'approved in ServiceNow (RITM0010023)',
+      approvedBy: 'Fred Luddy <fred.luddy@contoso.com, sn:5137153cc611227c000bbd1bd8cd2005>',
       reason: 'MFA reset: lost phone',
     });
     const again = await post('servicenow', serviceNowRecord({ sys_updated_on: '2026-11-20 08:11:02', sys_mod_count: '4' }));
@@ -165,7 +165,10 @@ describe('POST /api/resets/servicenow', () => {
     const pending = serviceNowResultWithDisplayValues();
     const refused = await expectNothingStored(() => post('servicenow', pending), 422, 'approval_required');
     expect(refused.body.error.message).toContain('INC0010112');
-    const approved = serviceNowResultWithDisplayValues({ approval: { display_value: 'Approved', value: 'approved' } });
+    const approved = serviceNowResultWithDisplayValues({
+      approval: { display_value: 'Approved', value: 'approved' },
+      approvals: [{ sys_id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', state: 'approved', approver: { value: '5137153cc611227c000bbd1bd8cd2005', display_value: 'Fred Luddy' }, approver_email: 'fred.luddy@contoso.com' }],
+    });
     expect((await post('servicenow', approved)).status).toBe(202);
   });
 });

@@ -178,7 +178,7 @@ describe('Jira adapter', () => {
 
   it('reads a JSM approval and refuses events that do not ask for a reset', () => {
     const approved = jiraAdapter({ body: jiraWebhook({ fields: { [JIRA_APPROVALS_FIELD]: jsmApproved } }), headers: none, settings: s });
-    expect(approved.request.approvedBy).toBe('Megan Bowen');
+    expect(approved.request.approvedBy).toBe('Megan Bowen <jira:557058:0f1e2d3c>');
     expect(refusal(() => jiraAdapter({ body: jiraWebhook({ event: 'jira:issue_deleted' }), headers: none, settings: s })).code).toBe('unsupported_event');
   });
 });
@@ -195,7 +195,7 @@ describe('ServiceNow adapter', () => {
       url: 'https://contoso.service-now.com/sc_req_item.do?sys_id=9d385017c611228701d22104cc95c371',
     });
     expect(adapted.request.requestedBy).toEqual({ id: '6816f79cc0a8016401c5a33be04be441', name: '6816f79cc0a8016401c5a33be04be441' });
-    expect(adapted.request.approvedBy).toBe('approved in ServiceNow (RITM0010023)');
+    expect(adapted.request.approvedBy).toBe('Fred Luddy <fred.luddy@contoso.com, sn:5137153cc611227c000bbd1bd8cd2005>');
     expect(adapted.idempotencyKey).toBe('servicenow|ticket|sc_req_item|RITM0010023|upn:adele.vance@contoso.com');
   });
 
