@@ -31,7 +31,7 @@ const TABLE_BY_PREFIX: Record<string, string> = {
   HRC: 'sn_hr_core_case',
 };
 
-export const serviceNowAdapter: Adapter = ({ body, settings, signedAt }) => {
+export const serviceNowAdapter: Adapter = ({ body, settings }) => {
   const wrapped = isRecord(own(body, 'result'));
   const record = wrapped ? (own(body, 'result') as Record<string, unknown>) : body;
   const at = (path: string) => (wrapped ? `result.${path}` : path);
@@ -85,8 +85,7 @@ export const serviceNowAdapter: Adapter = ({ body, settings, signedAt }) => {
   return {
     source: 'servicenow',
     request,
-    // The signed timestamp makes each delivery its own; repeats of one ticket meet in its lineage.
-    idempotencyKey: idempotencyKeys.serviceNowDelivery(table, sysId, signedAt ?? 0, targetKey(request.target)),
+    idempotencyKey: idempotencyKeys.serviceNowTicket(table, number, targetKey(request.target)),
   };
 };
 
