@@ -45,7 +45,7 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
-}, 90_000);
+}, 150_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -116,7 +116,7 @@ describe('the console in headless Chromium', () => {
     expect(await page.content()).not.toContain(value);
     await other.close();
     await page.close();
-  }, 60_000);
+  }, 150_000);
 
   it("shows a bulk job's progress moving, and the health panel", async () => {
     const store = bulkStore(getServices());
@@ -183,5 +183,5 @@ describe('the console in headless Chromium', () => {
     expect(await page.locator('dl.facts').textContent()).toContain('reachable');
     await shoot(page, '7-health');
     await page.close();
-  }, 90_000);
+  }, 180_000);
 });
