@@ -28,11 +28,11 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     `POST ${url}/api/resets  ${secret ? 'signed with WEBHOOK_SECRET_GENERIC (X-Signature-256)' : 'unsigned (accepted only with LOCAL_DEMO_MODE=true)'}\n` +
-      `  ticket ${ticket}, target ${user}, requested by demo@contoso.com, profile portal, revoke sessions\n`,
+      `  ticket ${ticket}, target ${user}, requested by demo@contoso.com, approved by lead@contoso.com, profile portal, revoke sessions\n`,
   );
   const program = buildProgram({ out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text), env: process.env, tty: false, pollMs: 200 });
   try {
-    await program.parseAsync(['node', 'demo', '--url', url, ...(secret ? ['--secret', secret] : []), 'reset', user, '--ticket', ticket, '--ticket-system', 'demo', '--requested-by', 'demo@contoso.com']);
+    await program.parseAsync(['node', 'demo', '--url', url, ...(secret ? ['--secret', secret] : []), 'reset', user, '--ticket', ticket, '--ticket-system', 'demo', '--requested-by', 'demo@contoso.com', '--approved-by', 'lead@contoso.com']);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       process.stderr.write(

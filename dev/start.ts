@@ -4,6 +4,7 @@ import { functionDefinitions } from '../functions/all';
 import { ConfigError, loadSettings } from '../shared/config';
 import { resetServices } from '../shared/services';
 import { startAzurite, type RunningAzurite } from './azurite';
+import { applyDemoGuards } from './demo-guards';
 import { startLocalHost } from './local-host/local-host';
 import { applyLocalSettingsFile, readLocalHostSettings } from './local-settings';
 import { startLocalGraph, type LocalGraph } from './local-graph';
@@ -59,6 +60,8 @@ async function main(): Promise<void> {
   }
 
   graph = await startLocalGraph(env, local);
+  // The demo tenant's break-glass account, protected group and domain, and approval on, unless set.
+  const demoGuards = graph && !local.GRAPH_SIM_TENANT ? applyDemoGuards(env) : [];
   // People sign in to the console at a local stand-in for Entra ID, unless a real tenant is configured.
   if (graph) idp = await startLocalSignIn(env, graph.directory);
   const secrets = ['WEBHOOK_SECRET_JIRA', 'WEBHOOK_SECRET_SERVICENOW', 'WEBHOOK_SECRET_GENERIC'];
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
     `  storage    ${azurite ? `embedded Azurite, in memory, queue :${azurite.ports.queue} table :${azurite.ports.table}` : 'AzureWebJobsStorage (external)'}`,
     `  graph      ${graph ? graph.description : env.GRAPH_BASE_URL ?? 'https://graph.microsoft.com'}`,
     `  console    ${host.url}/api/console/   (sign-in: ${idp ? `local stand-in identity provider ${idp.url}, demo agent grady.archie@contoso.com` : env.CONSOLE_TENANT_ID ? `Entra ID tenant ${env.CONSOLE_TENANT_ID}` : 'off: CONSOLE_TENANT_ID and CONSOLE_CLIENT_ID unset'})`,
+    ...(demoGuards.length > 0 ? [`  guards     ${demoGuards.join('  ')}`] : []),
     `  keys       ${local.LOCAL_FUNCTION_KEY ? 'function key required (LOCAL_FUNCTION_KEY)' : 'not enforced (as under Core Tools)'}`,
     ...(demoMode
       ? [
@@ -114,7 +118,7 @@ async function main(): Promise<void> {
     ...(demoMode
       ? [
           `  curl -s -X POST ${host.url}/api/resets -H 'content-type: application/json' \\`,
-          `    -d '{"ticket":{"system":"manual","id":"SR-1"},"target":{"userPrincipalName":"adele.vance@contoso.com"},"requestedBy":"you@contoso.com"}'`,
+          `    -d '{"ticket":{"system":"manual","id":"SR-1"},"target":{"userPrincipalName":"adele.vance@contoso.com"},"requestedBy":"you@contoso.com","approvedBy":"lead@contoso.com"}'`,
           `  curl -s ${host.url}/api/resets/<id from the answer>`,
         ]
       : []),
