@@ -58,8 +58,8 @@ param serviceNowTargetField string = 'u_target_upn'
 @description('TENANT_DOMAINS: comma-separated domains of your tenant (for example contoso.com,contoso.onmicrosoft.com). Targets outside them are refused at intake. Empty: no domain check.')
 param tenantDomains string = ''
 
-@description('REQUIRE_APPROVAL: refuse requests that name no approver.')
-param requireApproval bool = false
+@description('REQUIRE_APPROVAL: a reset needs an approval by a second person (neither the requester nor the target) from the ticket system\'s own approval record. On by default.')
+param requireApproval bool = true
 
 @description('PROTECTED_GROUP_IDS: comma-separated object ids of groups whose members are never reset.')
 param protectedGroupIds string = ''

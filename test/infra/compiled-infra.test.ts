@@ -166,7 +166,7 @@ describe.skipIf(unavailable !== undefined)(`compiled infra${unavailable ? ` (ski
     it('plain values are the parameters\' defaults as strings', () => {
       const settings = appSettingsOf(defaults);
       expect(settings).toMatchObject({
-        REQUIRE_APPROVAL: 'false',
+        REQUIRE_APPROVAL: 'true',
         RESET_COOLDOWN_MAX: '3',
         RESET_COOLDOWN_MINUTES: '1440',
         GRAPH_WRITE_BUDGET_PER_SECOND: '20',
