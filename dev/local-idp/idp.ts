@@ -72,7 +72,8 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Runn
   const lifetime = options.tokenLifetimeSeconds ?? 3600;
   const kid = randomBytes(8).toString('hex');
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
-  const stray = await generateKeyPair('RS256');
+  // A key the JWKS does not publish, made only when a test asks for a token signed with it.
+  let stray: Promise<{ privateKey: CryptoKey }> | undefined;
   const jwk: JWK = { ...(await exportJWK(publicKey)), kid, use: 'sig', alg: 'RS256' };
   const codes = new Map<string, PendingCode>();
   let origin = '';
@@ -95,7 +96,7 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Runn
       ...(nonce ? { nonce } : {}),
     };
     if (overrides.scp !== null) claims.scp = overrides.scp ?? CONSOLE_SCOPE;
-    const key: CryptoKey = overrides.unpublishedKey ? stray.privateKey : privateKey;
+    const key: CryptoKey = overrides.unpublishedKey ? (await (stray ??= generateKeyPair('RS256'))).privateKey : privateKey;
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid })
       .setIssuer(overrides.issuer ?? issuer())
