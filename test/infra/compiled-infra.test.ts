@@ -88,11 +88,11 @@ describe.skipIf(unavailable !== undefined)(`compiled infra${unavailable ? ` (ski
   let defaults: SnapshotResource[];
   let opposite: SnapshotResource[];
 
-  beforeAll(() => {
-    compiled = compileInfra(parameterSets);
+  beforeAll(async () => {
+    compiled = await compileInfra(parameterSets);
     defaults = compiled.snapshots.defaults!;
     opposite = compiled.snapshots.opposite!;
-  }, 240_000);
+  }, 300_000);
 
   const appSettingsOf = (resources: SnapshotResource[]) =>
     one(resources, 'Microsoft.Web/sites/config', '/appsettings').properties as Record<string, unknown>;
