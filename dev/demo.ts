@@ -6,7 +6,7 @@ import { applyLocalSettingsFile } from './local-settings';
 
 /**
  * `npm run demo`: against a running `npm start`, signs a canonical reset webhook the way a ticket system
- * would (X-Signature-256 with WEBHOOK_SECRET_GENERIC), follows the request to its end and prints what
+ * would (Standard Webhooks, signed by the standardwebhooks library with WEBHOOK_SECRET_GENERIC), follows the request to its end and prints what
  * happened to each method. DEMO_USER picks the user (default: a demo tenant user who lost her phone).
  */
 async function main(): Promise<void> {
@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     }
   }
   process.stdout.write(
-    `POST ${url}/api/resets  ${secret ? 'signed with WEBHOOK_SECRET_GENERIC (X-Signature-256)' : 'unsigned (accepted only with LOCAL_DEMO_MODE=true)'}\n` +
+    `POST ${url}/api/resets  ${secret ? 'signed as Standard Webhooks with WEBHOOK_SECRET_GENERIC (webhook-id, webhook-timestamp, webhook-signature)' : 'unsigned (accepted only with LOCAL_DEMO_MODE=true)'}\n` +
       `  ticket ${ticket}, target ${user}, requested by demo@contoso.com, approved by lead@contoso.com, profile portal, revoke sessions\n`,
   );
   const program = buildProgram({ out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text), env: process.env, tty: false, pollMs: 200 });
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       process.stderr.write(
-        `${error.message}\nGive the app and the demo the same secret: WEBHOOK_SECRET_GENERIC=<secret> npm start, then WEBHOOK_SECRET_GENERIC=<secret> npm run demo (or put it in local.settings.json).\n`,
+        `${error.message}\nGive the app and the demo the same secret: WEBHOOK_SECRET_GENERIC=whsec_<Base64 key> npm start, then the same WEBHOOK_SECRET_GENERIC for npm run demo (or put it in local.settings.json).\n`,
       );
       process.exitCode = 1;
       return;

@@ -70,6 +70,9 @@ async function main(): Promise<void> {
   const demoMode = /^(true|1|yes)$/i.test(env.LOCAL_DEMO_MODE ?? '');
   // Passes issued against the simulator live as long as the in-memory storage does: a per-run key will do.
   if (graph && !env.TAP_SEALING_KEY) env.TAP_SEALING_KEY = randomBytes(32).toString('base64');
+  // Rows live as long as the embedded, in-memory Azurite: a per-run intake key will do there. Against
+  // storage that outlives this process the key must be set (and kept), or its rows would not verify.
+  if (azurite && !env.INTAKE_MAC_KEY) env.INTAKE_MAC_KEY = randomBytes(32).toString('base64');
 
   try {
     loadSettings(env);

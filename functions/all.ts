@@ -3,7 +3,7 @@ import { bulkStatus } from './bulk-status';
 import { bulkSubmit } from './bulk-submit';
 import { consoleFunctions } from './console';
 import type { FunctionDefinition } from './definition';
-import { health } from './health';
+import { health, healthDetails } from './health';
 import { resetIntake, resetIntakeJira, resetIntakeServiceNow } from './reset-intake';
 import { resetPass } from './reset-pass';
 import { resetPoison } from './reset-poison';
@@ -14,6 +14,7 @@ import { resetWorker } from './reset-worker';
 /** Every function of the app, in one list: registered with Azure by index.ts and served by the local host. */
 export const functionDefinitions: readonly FunctionDefinition[] = [
   health,
+  healthDetails,
   resetIntakeServiceNow,
   resetIntakeJira,
   resetIntake,

@@ -1,15 +1,20 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { bulkStore } from '../shared/bulk/bulk-services';
+import { MAX_BULK_BODY_BYTES } from '../shared/bulk/bulk-request';
 import { receiveBulkJob } from '../shared/bulk/bulk-submit';
+import { requestStores } from '../shared/request-stores';
 import { getServices } from '../shared/services';
 import type { FunctionDefinition } from './definition';
+import { readSignedBody } from './http-body';
 
 export async function bulkSubmitHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const services = getServices();
-  const body = new Uint8Array(await request.arrayBuffer());
+  const read = await readSignedBody(request, MAX_BULK_BODY_BYTES);
+  if ('refusal' in read) return read.refusal;
+  const { integrity } = requestStores(services);
   const answer = await receiveBulkJob(
-    { body, headers: request.headers, url: request.url },
-    { settings: services.settings, store: bulkStore(services), log: { info: (message) => context.log(message), warn: (message) => context.warn(message) } },
+    { body: read.body, headers: request.headers, url: request.url },
+    { settings: services.settings, store: bulkStore(services), integrity, log: { info: (message) => context.log(message), warn: (message) => context.warn(message) } },
   );
   return { status: answer.status, headers: answer.headers, jsonBody: answer.jsonBody };
 }

@@ -1,22 +1,26 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { receiveResetRequest } from '../shared/intake/intake-service';
+import { MAX_BODY_BYTES, receiveResetRequest } from '../shared/intake/intake-service';
 import { intakeServices } from '../shared/intake/intake-services';
 import type { IntakeSource } from '../shared/intake/signature';
 import { getServices } from '../shared/services';
 import type { FunctionDefinition } from './definition';
+import { readSignedBody } from './http-body';
 
 /** One handler per source: read the exact bytes once and hand them to the intake. */
 function intakeHandler(source: IntakeSource) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const services = getServices();
-    const { store, queue } = intakeServices(services);
-    const body = new Uint8Array(await request.arrayBuffer());
+    const { store, queue, index, integrity } = intakeServices(services);
+    const read = await readSignedBody(request, MAX_BODY_BYTES);
+    if ('refusal' in read) return read.refusal;
     const answer = await receiveResetRequest(
-      { source, body, headers: request.headers, url: request.url },
+      { source, body: read.body, headers: request.headers, url: request.url },
       {
         settings: services.settings,
         store,
         queue,
+        index,
+        integrity,
         log: { info: (message) => context.log(message), warn: (message) => context.warn(message) },
       },
     );

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { GRAPH_CLOUDS, graphCloudOf } from './graph-clouds';
+import { decodeBase64Key, decodeWebhookSecret, textKeyBytes, weakKeyProblem } from './security/secret-strength';
 
 /**
  * Every setting the app reads, in one schema. Infra sets exactly these names (a test checks both sides),
@@ -45,6 +47,37 @@ const optionalSecret = z
   })
   .transform((value) => (value && value.trim().length > 0 ? value : undefined));
 
+/** A shared secret typed as text (Jira and ServiceNow keep it as a string): at least 32 random bytes. */
+const textSecret = optionalSecret.superRefine((value, ctx) => {
+  if (value === undefined) return;
+  const problem = weakKeyProblem(textKeyBytes(value));
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${problem} (for example: openssl rand -hex 32)` });
+});
+
+/** A key given as Base64: at least 32 random bytes (or exactly `bytes`). */
+const base64Key = (bytes?: number) =>
+  optionalSecret.superRefine((value, ctx) => {
+    if (value === undefined) return;
+    const key = decodeBase64Key(value);
+    const example = `for example: openssl rand -base64 ${bytes ?? 32}`;
+    if (!key) return void ctx.addIssue({ code: z.ZodIssueCode.custom, message: `is not Base64 (${example})` });
+    if (bytes !== undefined && key.length !== bytes) {
+      return void ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be exactly ${bytes} random bytes in Base64, not ${key.length} (${example})` });
+    }
+    const problem = weakKeyProblem(key);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${problem} (${example})` });
+  });
+
+/** A Standard Webhooks secret: `whsec_` + Base64 of at least 32 random bytes. */
+const webhookSecret = optionalSecret.superRefine((value, ctx) => {
+  if (value === undefined) return;
+  const key = decodeWebhookSecret(value);
+  const example = 'for example: echo "whsec_$(openssl rand -base64 32)"';
+  if (!key) return void ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a Standard Webhooks secret "whsec_<Base64 key>" (${example})` });
+  const problem = weakKeyProblem(key);
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `has a key that ${problem} (${example})` });
+});
+
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const settingsSchema = z
@@ -59,22 +92,37 @@ export const settingsSchema = z
     AzureWebJobsStorage__clientId: z.string().regex(guid, 'must be a client id (GUID)').optional(),
 
     /** Origin of Microsoft Graph; the app appends /v1.0 and /beta itself. */
-    GRAPH_BASE_URL: z.string().url().default('https://graph.microsoft.com'),
+    GRAPH_BASE_URL: z
+      .string()
+      .url(`must be a URL such as https://graph.microsoft.com`)
+      .default('https://graph.microsoft.com'),
     /** `default`: DefaultAzureCredential (managed identity in Azure). `none`: no token, loopback simulators only. */
     GRAPH_AUTH: z.enum(['default', 'none']).default('default'),
     /** Client id of the user-assigned managed identity; DefaultAzureCredential reads it too. */
     AZURE_CLIENT_ID: z.string().regex(guid, 'must be a client id (GUID)').optional(),
 
-    WEBHOOK_SECRET_JIRA: optionalSecret,
-    WEBHOOK_SECRET_SERVICENOW: optionalSecret,
-    WEBHOOK_SECRET_GENERIC: optionalSecret,
+    /** Jira admin webhooks: X-Hub-Signature HMAC secret (text, at least 32 random bytes). */
+    WEBHOOK_SECRET_JIRA: textSecret,
+    /**
+     * Jira Automation "Send web request": a static token sent in X-Automation-Webhook-Token. Off unless
+     * set; weaker than the HMAC (it covers no body bytes), see README.
+     */
+    WEBHOOK_SECRET_JIRA_AUTOMATION: textSecret,
+    /** ServiceNow Business Rule: X-ServiceNow-Signature HMAC secret (text, at least 32 random bytes). */
+    WEBHOOK_SECRET_SERVICENOW: textSecret,
+    /** Standard Webhooks secret of generic callers: whsec_<Base64 of at least 32 random bytes>. */
+    WEBHOOK_SECRET_GENERIC: webhookSecret,
     /**
      * 32 random bytes, Base64: seals an issued Temporary Access Pass until the requester collects it.
      * Without it, requests for a pass are refused, since the pass could not be handed over safely.
      */
-    TAP_SEALING_KEY: optionalSecret.refine((value) => value === undefined || Buffer.from(value, 'base64').length === 32, {
-      message: 'must be 32 random bytes in Base64 (for example: openssl rand -base64 32)',
-    }),
+    TAP_SEALING_KEY: base64Key(32),
+    /**
+     * At least 32 random bytes, Base64, from Key Vault: the intake's MAC over every stored request (the
+     * worker refuses rows without a valid one) and the key request ids are derived under, so that an
+     * id cannot be computed from public data.
+     */
+    INTAKE_MAC_KEY: base64Key(),
     /** Accept unsigned webhooks from sources without a secret. Only for a local demo; refused outside loopback. */
     LOCAL_DEMO_MODE: flag(false),
 
@@ -127,7 +175,29 @@ export const settingsSchema = z
           'is not set: give a connection string, or AzureWebJobsStorage__accountName for identity-based access',
       });
     }
-    if (settings.GRAPH_AUTH === 'none' && !isLoopbackUrl(settings.GRAPH_BASE_URL)) {
+    if (!settings.INTAKE_MAC_KEY) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['INTAKE_MAC_KEY'],
+        message: 'is not set: the intake cannot prove the requests it stores (for example: openssl rand -base64 32; in Azure it comes from Key Vault)',
+      });
+    }
+    const loopback = isLoopbackUrl(settings.GRAPH_BASE_URL);
+    if (!loopback && !graphCloudOf(settings.GRAPH_BASE_URL)) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['GRAPH_BASE_URL'],
+        message: `"${settings.GRAPH_BASE_URL.slice(0, 200)}" is not a Microsoft Graph endpoint: use one of ${GRAPH_CLOUDS.map((cloud) => cloud.graphOrigin).join(', ')} (the managed identity's token is sent there), or a loopback simulator such as http://127.0.0.1:4000 with GRAPH_AUTH=none`,
+      });
+    }
+    if (loopback && settings.GRAPH_AUTH !== 'none') {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['GRAPH_AUTH'],
+        message: `must be "none" for the loopback GRAPH_BASE_URL ${settings.GRAPH_BASE_URL.slice(0, 200)}: a Graph token is never sent to a simulator`,
+      });
+    }
+    if (settings.GRAPH_AUTH === 'none' && !loopback) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ['GRAPH_AUTH'],

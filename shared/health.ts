@@ -17,6 +17,19 @@ export interface HealthReport {
 }
 
 const PROBE_TIMEOUT_MS = 3000;
+/** Anonymous health answers reuse one probe this long, so a flood of hits cannot spend the Graph budget. */
+export const HEALTH_CACHE_MS = 30_000;
+
+const cached = new WeakMap<Services, { at: number; report: Promise<HealthReport> }>();
+
+/** The last probe if it is younger than `maxAgeMs`, else a new one (concurrent callers share it). */
+export function cachedHealth(services: Services, maxAgeMs = HEALTH_CACHE_MS, now = Date.now()): Promise<HealthReport> {
+  const last = cached.get(services);
+  if (last && now - last.at < maxAgeMs) return last.report;
+  const report = checkHealth(services);
+  cached.set(services, { at: now, report });
+  return report;
+}
 
 export async function checkHealth(services: Services): Promise<HealthReport> {
   const { settings, storage } = services;

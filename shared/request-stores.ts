@@ -1,5 +1,7 @@
 import { AuditLog } from './audit/audit-log';
 import { PassHandover } from './passes/pass-handover';
+import { IntakeIndex } from './requests/intake-index';
+import { RequestIntegrity, requestIntegrity } from './requests/request-integrity';
 import { RequestStore } from './requests/request-store';
 import { ResetQueue } from './requests/reset-queue';
 import type { Services } from './services';
@@ -12,6 +14,10 @@ export interface RequestStores {
   queue: ResetQueue;
   audit: AuditLog;
   targets: TargetGuard;
+  /** Replay records, single-use deliveries and ticket lineage (shared/requests/intake-index.ts). */
+  index: IntakeIndex;
+  /** Request ids, index keys and row MACs under INTAKE_MAC_KEY. */
+  integrity: RequestIntegrity;
   /** Present when TAP_SEALING_KEY is set: issued passes wait here, sealed, until collected. */
   passes: PassHandover | undefined;
 }
@@ -27,6 +33,8 @@ export function requestStores(services: Services): RequestStores {
       queue: new ResetQueue(services.storage.queue(QUEUES.resets)),
       audit: new AuditLog(services.storage.table(TABLES.audit)),
       targets: new TargetGuard(services.storage.table(TABLES.targets)),
+      index: new IntakeIndex(services.storage.table(TABLES.intakeIndex)),
+      integrity: requestIntegrity(services.settings),
       passes: services.settings.TAP_SEALING_KEY
         ? new PassHandover(services.storage.table(TABLES.passes), Buffer.from(services.settings.TAP_SEALING_KEY, 'base64'))
         : undefined,

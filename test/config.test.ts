@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadSettings, settingNames } from '../shared/config';
 
-const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
+const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INTAKE_MAC_KEY: Buffer.from('e1c3a5b7d9f0e2c4a6b8d1f3e5c7a9b0d2f4e6c8a1b3d5f7e9c0a2b4d6f8e1c3', 'hex').toString('base64') };
 
 describe('settings', () => {
   it('applies defaults', () => {
@@ -50,8 +50,38 @@ describe('settings', () => {
   });
 
   it('accepts identity-based storage settings instead of a connection string', () => {
-    const settings = loadSettings({ AzureWebJobsStorage__accountName: 'stmfareset', AzureWebJobsStorage__credential: 'managedidentity' });
+    const settings = loadSettings({ INTAKE_MAC_KEY: base.INTAKE_MAC_KEY, AzureWebJobsStorage__accountName: 'stmfareset', AzureWebJobsStorage__credential: 'managedidentity' });
     expect(settings.AzureWebJobsStorage).toBeUndefined();
+  });
+
+  it('refuses weak secrets, naming the setting but never showing the value', () => {
+    const weak = (name: string, value: string) => {
+      try {
+        loadSettings({ ...base, [name]: value });
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        expect((error as Error).message).toContain(name);
+        expect((error as Error).message).not.toContain(value);
+        return (error as Error).message;
+      }
+      throw new Error(`${name} was accepted`);
+    };
+    expect(weak('TAP_SEALING_KEY', Buffer.alloc(32, 0).toString('base64'))).toMatch(/one byte repeated/);
+    expect(weak('INTAKE_MAC_KEY', Buffer.from('short').toString('base64'))).toMatch(/at least 32 random bytes/);
+    expect(weak('WEBHOOK_SECRET_JIRA', 'jira-secret')).toMatch(/at least 32 random bytes/);
+    expect(weak('WEBHOOK_SECRET_SERVICENOW', 'a'.repeat(40))).toMatch(/one byte repeated/);
+    expect(weak('WEBHOOK_SECRET_GENERIC', 'a-plain-secret-that-is-long-enough-0123456789')).toMatch(/whsec_/);
+    expect(weak('WEBHOOK_SECRET_GENERIC', `whsec_${Buffer.alloc(32, 9).toString('base64')}`)).toMatch(/one byte repeated/);
+    expect(() => loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' })).toThrow(/INTAKE_MAC_KEY is not set/);
+  });
+
+  it('sends the Graph token only to a Microsoft Graph host, or to loopback with GRAPH_AUTH=none', () => {
+    expect(loadSettings({ ...base, GRAPH_BASE_URL: 'https://graph.microsoft.us' }).GRAPH_BASE_URL).toBe('https://graph.microsoft.us');
+    expect(loadSettings({ ...base, GRAPH_BASE_URL: 'https://microsoftgraph.chinacloudapi.cn' }).GRAPH_AUTH).toBe('default');
+    for (const url of ['http://graph.microsoft.com', 'https://graph.microsoft.com.evil.example', 'https://evil.example', 'ftp://graph.microsoft.com', 'https://user:pw@graph.microsoft.com']) {
+      expect(() => loadSettings({ ...base, GRAPH_BASE_URL: url }), url).toThrow(/GRAPH_BASE_URL .*is not a Microsoft Graph endpoint/);
+    }
+    expect(() => loadSettings({ ...base, GRAPH_BASE_URL: 'http://127.0.0.1:4000' })).toThrow(/GRAPH_AUTH must be "none"/);
   });
 
   it('exposes every setting name it reads', () => {

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { functionDefinitions } from '../../functions/all';
-import { requestIdFor } from '../../shared/intake/request-id';
-import { signHex } from '../../shared/intake/signature';
+import { randomBytes } from 'node:crypto';
+import { standardWebhookHeaders } from '../../shared/intake/standard-webhooks';
+import { requestIntegrity } from '../../shared/requests/request-integrity';
 import { newRow } from '../../shared/intake/intake-service';
 import { RequestStore } from '../../shared/requests/request-store';
 import { ResetQueue } from '../../shared/requests/reset-queue';
@@ -23,7 +24,9 @@ import { benchTenant, benchUpn } from './tenant';
  * run, on 127.0.0.1 only. Every load loop is bounded in count and time. Prints a table, then one line
  * of JSON (the last line of stdout).
  */
-const SECRET = 'bench-secret';
+/** Per-run secrets of the strength the settings demand. */
+const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
+const INTAKE_MAC_KEY = randomBytes(32).toString('base64');
 const ROOT = join(__dirname, '..', '..');
 const CONFIG = {
   intake: { connections: 16, seconds: 8, warmupSeconds: 2 },
@@ -68,6 +71,7 @@ async function stack(options: { users: number; latencyMs: number; writeBudget?: 
     GRAPH_BASE_URL: sim.url,
     GRAPH_AUTH: 'none',
     WEBHOOK_SECRET_GENERIC: SECRET,
+    INTAKE_MAC_KEY,
     TENANT_DOMAINS: 'contoso.com',
     LOCAL_DEMO_MODE: 'false',
     ...(options.writeBudget ? { GRAPH_WRITE_BUDGET_PER_SECOND: String(options.writeBudget) } : {}),
@@ -119,7 +123,7 @@ async function intakeVersusStorage() {
             method: 'POST',
             setupRequest: (request) => {
               const body = JSON.stringify(canonical(n++, prefix));
-              return { ...request, body, headers: { 'content-type': 'application/json', 'x-signature-256': signHex(body, SECRET) } };
+              return { ...request, body, headers: { 'content-type': 'application/json', ...standardWebhookHeaders(SECRET, body) } };
             },
           },
         ],
@@ -141,10 +145,11 @@ async function intakeVersusStorage() {
       Array.from({ length: connections }, async () => {
         while (performance.now() < deadline) {
           const request = canonical(counter++, 'store');
-          const key = `generic|ticket|bench|${request.ticket.id}|upn:${request.target.userPrincipalName}`;
-          const id = requestIdFor(key);
+          const key = `generic|delivery|bench-${counter}`;
+          const integrity = requestIntegrity(services.settings);
+          const id = integrity.requestId(key);
           await store.create(
-            newRow(id, { source: 'generic', idempotencyKey: key, request: { ...request, requestedBy: { name: request.requestedBy }, profile: 'portal', revokeSessions: true, dryRun: false } }, new Date()),
+            newRow(id, { source: 'generic', idempotencyKey: key, request: { ...request, requestedBy: { name: request.requestedBy }, profile: 'portal', revokeSessions: true, dryRun: false } }, new Date(), integrity),
           );
           await queue.send(id);
           written += 1;

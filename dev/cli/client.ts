@@ -1,15 +1,15 @@
 import type { z } from 'zod';
 import { csvOptionHeader, csvSigningPayload, type CsvOption } from '../../shared/bulk/bulk-request';
-import { signHex } from '../../shared/intake/signature';
+import { standardWebhookHeaders } from '../../shared/intake/standard-webhooks';
 
 /**
- * A small client of the app's HTTP API: signs like a ticket system does (X-Signature-256 with
- * WEBHOOK_SECRET_GENERIC), adds the function key when one is given, and reads JSON answers.
+ * A small client of the app's HTTP API: signs as Standard Webhooks with WEBHOOK_SECRET_GENERIC (through
+ * the standardwebhooks library), adds the function key when one is given, and reads JSON answers.
  */
 export interface ApiTarget {
   /** The app's origin, with or without /api: http://127.0.0.1:7071 or https://<app>.azurewebsites.net/api. */
   url: string;
-  /** WEBHOOK_SECRET_GENERIC; without it requests go unsigned (accepted only in LOCAL_DEMO_MODE). */
+  /** WEBHOOK_SECRET_GENERIC (whsec_...); without it requests go unsigned (accepted only in LOCAL_DEMO_MODE). */
   secret?: string;
   /** A function key for authLevel function routes. */
   functionKey?: string;
@@ -60,24 +60,40 @@ async function call<T>(url: string, init: RequestInit): Promise<ApiAnswer<T>> {
   return { status: response.status, body: body as T, headers: response.headers };
 }
 
-export async function postJson(target: ApiTarget, path: string, body: unknown, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+/**
+ * Standard Webhooks headers for one delivery, signed now. `webhookId` names the delivery: send the same
+ * one again (re-signed) to retry without making a second request; a new one is a new request.
+ */
+export function signedDelivery(target: ApiTarget, payload: string | Uint8Array, webhookId?: string): Record<string, string> {
+  if (target.secret) return standardWebhookHeaders(target.secret, payload, { id: webhookId });
+  return webhookId ? { 'webhook-id': webhookId } : {};
+}
+
+export async function postJson(target: ApiTarget, path: string, body: unknown, options: { webhookId?: string; headers?: Record<string, string> } = {}): Promise<ApiAnswer> {
   const raw = JSON.stringify(body);
   return call(endpoint(target, path), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...keyHeader(target), ...(target.secret ? { 'x-signature-256': signHex(raw, target.secret) } : {}), ...headers },
+    headers: { 'content-type': 'application/json', ...keyHeader(target), ...signedDelivery(target, raw, options.webhookId), ...options.headers },
     body: raw,
   });
 }
 
-/** A CSV job: the options go as query parameters and are signed with the body (see csvSigningPayload). */
-export async function postBulkCsv(target: ApiTarget, csv: string | Uint8Array, options: Partial<Record<CsvOption, string>>, headers: Record<string, string> = {}): Promise<ApiAnswer> {
+/**
+ * A CSV job: the options go as query parameters, and the Standard Webhooks payload is the options block
+ * followed by the CSV (csvSigningPayload), so that the options are signed too.
+ */
+export async function postBulkCsv(
+  target: ApiTarget,
+  csv: string | Uint8Array,
+  options: Partial<Record<CsvOption, string>>,
+  delivery: { webhookId?: string; headers?: Record<string, string> } = {},
+): Promise<ApiAnswer> {
   const body = typeof csv === 'string' ? Buffer.from(csv, 'utf8') : Buffer.from(csv);
   const query: Record<string, string> = {};
   for (const [name, value] of Object.entries(options)) if (value !== undefined && value !== '') query[name] = value;
-  const signature = target.secret ? signHex(csvSigningPayload(query, body), target.secret) : undefined;
   return call(endpoint(target, 'bulk', query), {
     method: 'POST',
-    headers: { 'content-type': 'text/csv; charset=utf-8', ...keyHeader(target), ...(signature ? { 'x-signature-256': signature } : {}), ...headers },
+    headers: { 'content-type': 'text/csv; charset=utf-8', ...keyHeader(target), ...signedDelivery(target, csvSigningPayload(query, body), delivery.webhookId), ...delivery.headers },
     body,
   });
 }

@@ -1,8 +1,8 @@
 import type { AdaptedRequest } from '../intake/adapter';
 import { IntakeRefusal } from '../intake/answer';
 import { newRow } from '../intake/intake-service';
-import { requestIdFor } from '../intake/request-id';
 import { checkTarget } from '../intake/target-checks';
+import type { RequestIntegrity } from '../requests/request-integrity';
 import type { RequestRow } from '../requests/request-row';
 import type { BulkItem, BulkJob } from './bulk-rows';
 
@@ -38,12 +38,12 @@ export function bulkIdempotencyKey(jobId: string, upn: string): string {
   return `bulk|job|${jobId}|upn:${upn.toLowerCase()}`;
 }
 
-export function bulkRequestId(jobId: string, upn: string): string {
-  return requestIdFor(bulkIdempotencyKey(jobId, upn));
+export function bulkRequestId(jobId: string, upn: string, integrity: RequestIntegrity): string {
+  return integrity.requestId(bulkIdempotencyKey(jobId, upn));
 }
 
 /** The ordinary reset request a bulk item becomes: source `bulk`, audited and run by the same worker. */
-export function requestRowFor(job: BulkJob, item: BulkItem, now: Date): RequestRow {
+export function requestRowFor(job: BulkJob, item: BulkItem, now: Date, integrity: RequestIntegrity): RequestRow {
   const adapted: AdaptedRequest = {
     source: 'bulk',
     idempotencyKey: bulkIdempotencyKey(job.id, item.userPrincipalName),
@@ -58,5 +58,6 @@ export function requestRowFor(job: BulkJob, item: BulkItem, now: Date): RequestR
       dryRun: job.dryRun,
     },
   };
-  return { ...newRow(bulkRequestId(job.id, item.userPrincipalName), adapted, now), bulkJobId: job.id };
+  const row = { ...newRow(bulkRequestId(job.id, item.userPrincipalName, integrity), adapted, now), bulkJobId: job.id };
+  return { ...row, intakeMac: integrity.rowMac(row) };
 }

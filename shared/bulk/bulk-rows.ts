@@ -53,6 +53,10 @@ export interface BulkJob {
   updatedAt: string;
   startedAt?: string;
   completedAt?: string;
+  /** The intake's MAC over the job's definition (bulk-integrity.ts). */
+  intakeMac?: string;
+  /** SHA-256 of the signed submission: a repeat of its webhook-id must carry the same bytes. */
+  submissionDigest?: string;
 }
 
 export type StoredJob = BulkJob & { etag: string };
@@ -72,6 +76,8 @@ export interface BulkItem {
   reason?: string;
   releasedAt?: string;
   finishedAt?: string;
+  /** MAC over job id, position and UPN (bulk-integrity.ts). */
+  mac?: string;
 }
 
 export function emptyCounts(): JobCounts {

@@ -28,6 +28,6 @@ function bulkTables(services: Services): { bulk: BulkStore; pacing: PacingStore 
 
 /** What the dispatcher uses: the bulk tables, the app's request store and queue, the paced Graph client. */
 export function bulkServices(services: Services, log: Logger): DispatcherDependencies {
-  const { store, queue } = requestStores(services);
-  return { ...bulkTables(services), requests: store, queue, graph: appGraph(services), settings: services.settings, log };
+  const { store, queue, integrity } = requestStores(services);
+  return { ...bulkTables(services), requests: store, queue, integrity, graph: appGraph(services), settings: services.settings, log };
 }

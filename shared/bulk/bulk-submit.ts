@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Settings } from '../config';
 import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../intake/answer';
-import { requestIdFor } from '../intake/request-id';
 import { authenticate, type HeaderLookup } from '../intake/signature';
-import { checkSignedTimestamp } from '../intake/timestamp';
+import { checkSignedTimestamp, FRESHNESS } from '../intake/timestamp';
+import type { RequestIntegrity } from '../requests/request-integrity';
+import { signItems, signJob } from './bulk-integrity';
 import { csvSigningPayload, MAX_BULK_BODY_BYTES, parseBulkCsv, parseBulkJson, readCsvOptions, type ParsedBulk } from './bulk-request';
 import { itemsFor } from './bulk-items';
 import { countItems, type BulkJob } from './bulk-rows';
@@ -20,6 +21,7 @@ export interface BulkSubmitInput {
 export interface BulkSubmitDependencies {
   settings: Settings;
   store: BulkStore;
+  integrity: RequestIntegrity;
   log?: { info(message: string): void; warn(message: string): void };
   now?: () => Date;
 }
@@ -43,7 +45,7 @@ export async function receiveBulkJob(input: BulkSubmitInput, deps: BulkSubmitDep
     const url = new URL(input.url, 'http://localhost');
     const csvOptions = type === 'text/csv' ? readCsvOptions(url.searchParams, input.headers) : undefined;
     const signed = csvOptions ? csvSigningPayload(csvOptions, input.body) : input.body;
-    const auth = authenticate('generic', signed, input.headers, deps.settings);
+    const auth = authenticate('generic', signed, input.headers, deps.settings, now);
     if (auth.mode === 'demo-unsigned') deps.log?.warn('!!! LOCAL DEMO MODE: accepted an UNSIGNED bulk job because WEBHOOK_SECRET_GENERIC is not set !!!');
 
     let parsed: ParsedBulk;
@@ -51,26 +53,36 @@ export async function receiveBulkJob(input: BulkSubmitInput, deps: BulkSubmitDep
       parsed = await parseBulkCsv(input.body, csvOptions);
     } else {
       const json = parseJsonObject(input.body);
-      checkSignedTimestamp(json.timestamp, now);
+      checkSignedTimestamp(json.timestamp, now, auth.mode === 'demo-unsigned' ? FRESHNESS.unsigned : FRESHNESS.generic);
       parsed = parseBulkJson(json);
     }
     if (deps.settings.REQUIRE_APPROVAL && !parsed.request.approvedBy) {
       throw refused('approval_required', 'approval is required for resets (REQUIRE_APPROVAL): the bulk job names no approver (approvedBy)');
     }
 
-    const key = input.headers.get('idempotency-key')?.trim();
-    const id = requestIdFor(key ? `bulk|key|${key.slice(0, 256)}` : `bulk|body|${createHash('sha256').update(signed).digest('hex')}`);
+    // The signed webhook-id is the job's idempotency key; its id is an HMAC of it (unpredictable).
+    const webhookId = auth.mode === 'standard-webhooks' || auth.mode === 'demo-unsigned' ? auth.webhookId : undefined;
+    const submissionDigest = createHash('sha256').update(signed).digest('hex');
+    const id = deps.integrity.requestId(webhookId ? `bulk|delivery|${webhookId}` : `bulk|demo|${submissionDigest}`);
     const statusUrl = new URL(`/api/bulk/${id}`, url.origin).toString();
+    const repeat = (job: BulkJob) => {
+      if (job.submissionDigest !== undefined && job.submissionDigest !== submissionDigest) {
+        throw refused(
+          'idempotency_conflict',
+          `webhook-id ${webhookId ?? ''} was used for bulk job ${job.id} with a different body; nothing was changed. Send a new job with a new webhook-id.`,
+          { jobId: job.id, fields: ['(body)'] },
+        );
+      }
+      return jsonAnswer(200, acceptedBody(job, statusUrl, []), { 'x-idempotent-replay': 'true', location: statusUrl });
+    };
     const existing = await deps.store.getJob(id);
-    if (existing) {
-      return jsonAnswer(200, acceptedBody(existing, statusUrl, []), { 'x-idempotent-replay': 'true', location: statusUrl });
-    }
+    if (existing) return repeat(existing);
 
-    const items = parsed.kind === 'group' ? [] : itemsFor(id, parsed.rows, deps.settings.TENANT_DOMAINS);
-    const job = newJob(id, parsed, items, deps.settings, now);
+    const items = parsed.kind === 'group' ? [] : signItems(itemsFor(id, parsed.rows, deps.settings.TENANT_DOMAINS), deps.integrity);
+    const job = signJob({ ...newJob(id, parsed, items, deps.settings, now), submissionDigest }, deps.integrity);
     await deps.store.putItems(items);
     const { created, job: stored } = await deps.store.createJob(job);
-    if (!created) return jsonAnswer(200, acceptedBody(stored, statusUrl, []), { 'x-idempotent-replay': 'true', location: statusUrl });
+    if (!created) return repeat(stored);
     deps.log?.info(`bulk job ${id} accepted: ${job.kind}, ${job.valid} users, ${job.invalid} refused rows, ${job.ratePerMinute}/min${job.dryRun ? ', dry run' : ''}`);
     return jsonAnswer(202, acceptedBody(stored, statusUrl, items), { location: statusUrl });
   } catch (error) {

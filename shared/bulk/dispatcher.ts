@@ -5,6 +5,8 @@ import type { PacingStore } from '../pacing/pacing-store';
 import { FINAL_STATUSES, type StoredRequest } from '../requests/request-row';
 import type { RequestStore } from '../requests/request-store';
 import type { ResetQueue } from '../requests/reset-queue';
+import type { RequestIntegrity } from '../requests/request-integrity';
+import { itemIsAuthentic, jobIsAuthentic, signItems } from './bulk-integrity';
 import { requestRowFor } from './bulk-items';
 import { countItems, type BulkItem, type StoredJob } from './bulk-rows';
 import { JobConflictError, type BulkStore } from './bulk-store';
@@ -30,6 +32,8 @@ export interface DispatcherDependencies {
   queue: ResetQueue;
   graph: GraphTransport;
   pacing: PacingStore;
+  /** Verifies jobs and items, MACs the requests made from them (INTAKE_MAC_KEY). */
+  integrity: RequestIntegrity;
   log: Logger;
   now?: () => Date;
 }
@@ -67,6 +71,17 @@ export async function dispatchBulkJobs(deps: DispatcherDependencies): Promise<Di
 
   for (const job of jobs) {
     try {
+      if (!jobIsAuthentic(job, deps.integrity)) {
+        // A job row the intake did not write (straight into storage, or changed since): nothing is released.
+        await deps.bulk.updateJob({
+          ...job,
+          status: 'failed',
+          statusReason: 'unauthenticated_row: this job was not written by the intake (its MAC does not verify); nothing was released',
+          completedAt: now.toISOString(),
+        });
+        deps.log.warn('bulk job refused: its MAC does not verify', { jobId: job.id });
+        continue;
+      }
       if (job.status === 'expanding') {
         await expand(job, deps, now);
         continue;
@@ -113,6 +128,7 @@ async function expand(job: StoredJob, deps: DispatcherDependencies, now: Date): 
     }
     return;
   }
+  expansion.items = signItems(expansion.items, deps.integrity);
   await deps.bulk.putItems(expansion.items);
   const counts = countItems(expansion.items);
   const scheduled = job.notBefore !== undefined && Date.parse(job.notBefore) > now.getTime();
@@ -171,7 +187,16 @@ async function advance(
   const count = held ? 0 : Math.max(0, Math.min(Math.floor(credit), window - outstanding, waiting.length));
   const batch = waiting.slice(0, count);
   await mapLimit(batch, STORAGE_CONCURRENCY, async (item, position) => {
-    const { request } = await deps.requests.create(requestRowFor(job, item, now));
+    if (!itemIsAuthentic(item, deps.integrity)) {
+      // Not written by the intake (or changed since): never becomes a reset.
+      item.status = 'invalid';
+      item.errorCode = 'unauthenticated_row';
+      item.errorMessage = 'this item was not written by the intake (its MAC does not verify); it was not released';
+      changed.set(item.index, item);
+      deps.log.warn('bulk item refused: its MAC does not verify', { jobId: job.id, index: item.index });
+      return;
+    }
+    const { request } = await deps.requests.create(requestRowFor(job, item, now, deps.integrity));
     item.requestId = request.id;
     item.releasedAt = now.toISOString();
     if (FINAL_STATUSES.includes(request.status)) {

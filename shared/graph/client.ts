@@ -2,6 +2,7 @@ import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
 import { isLoopbackUrl } from '../config';
+import { graphCloudOf, graphScopeOf } from '../graph-clouds';
 import { GraphNetworkError, parseRetryAfter, type GraphRequest, type GraphResponse, type GraphTransport } from './http';
 
 export interface GraphClientSettings {
@@ -19,7 +20,6 @@ export interface GraphClientOptions {
 
 export type GraphClient = GraphTransport;
 
-const GRAPH_SCOPE = 'https://graph.microsoft.com/.default';
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
@@ -37,10 +37,16 @@ export function createGraphClient(settings: GraphClientSettings, options: GraphC
   const http = new HTTPMessageHandler();
   const middleware: Middleware[] = [];
   if (settings.GRAPH_AUTH === 'default') {
+    // The token goes only to a Microsoft Graph host, and its scope and authority follow that host's cloud.
+    const cloud = graphCloudOf(origin);
+    if (!cloud) throw new Error(`GRAPH_BASE_URL ${origin} is not a Microsoft Graph endpoint; no token is sent there`);
     const credential =
       options.credential ??
-      new DefaultAzureCredential(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {});
-    middleware.push(new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [GRAPH_SCOPE] })));
+      new DefaultAzureCredential({
+        authorityHost: cloud.authorityHost,
+        ...(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {}),
+      });
+    middleware.push(new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [graphScopeOf(cloud)] })));
   }
   middleware.push(http);
 

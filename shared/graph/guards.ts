@@ -1,4 +1,5 @@
 import { approvalNamesTarget } from '../approvals/identity';
+import { inTenantDomains } from '../tenant-domains';
 import { breakGlassIds } from './break-glass';
 import { GraphCallError, type StepContext } from './context';
 import { privilegedFindings } from './privileged';
@@ -61,7 +62,7 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
 
   if (settings.tenantDomains.length > 0) {
     const domain = upn.slice(upn.lastIndexOf('@') + 1);
-    if (!settings.tenantDomains.some((allowed) => allowed.toLowerCase() === domain)) {
+    if (!inTenantDomains(domain, settings.tenantDomains)) {
       return {
         ok: false,
         code: 'domain-outside-tenant',

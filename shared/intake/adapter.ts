@@ -3,15 +3,15 @@ import type { Settings } from '../config';
 import type { NormalizedRequest } from '../requests/canonical-request';
 import type { RequestSource } from '../requests/request-row';
 import { badRequest, type FieldProblem } from './answer';
-import type { HeaderLookup } from './signature';
+import type { Authentication, HeaderLookup } from './signature';
 
 /** What a source adapter makes of a parsed body. */
 export interface AdaptedRequest {
   source: RequestSource;
   request: NormalizedRequest;
-  /** The request id derives from this (shared/intake/request-id.ts). */
+  /** The request id derives from this (shared/intake/request-id.ts); only signed content goes into it. */
   idempotencyKey: string;
-  /** Jira's X-Atlassian-Webhook-Identifier, when the key is the delivery. */
+  /** The delivery's own id (webhook-id, X-Atlassian-Webhook-Identifier), kept for the record only. */
   deliveryId?: string;
 }
 
@@ -19,6 +19,10 @@ export interface AdapterInput {
   body: Record<string, unknown>;
   headers: HeaderLookup;
   settings: Settings;
+  /** How the delivery was authenticated (its webhook-id for Standard Webhooks). */
+  auth: Authentication;
+  /** The body's signed `timestamp` in epoch milliseconds, when it has one (checked already). */
+  signedAt?: number;
 }
 
 export type Adapter = (input: AdapterInput) => AdaptedRequest;
@@ -73,6 +77,8 @@ export function own(record: Record<string, unknown>, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(record, key) ? record[key] : undefined;
 }
 
+/** At most `max` characters, with control characters (CR/LF that could forge log lines) made spaces. */
 export function clip(value: string, max: number): string {
-  return value.length > max ? `${value.slice(0, max - 1)}…` : value;
+  const clean = value.replace(/[\u0000-\u001f\u007f]/g, ' ');
+  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
 }

@@ -1,17 +1,20 @@
 import type { Settings } from '../config';
 import { targetKey } from '../requests/canonical-request';
-import type { RequestRow } from '../requests/request-row';
+import type { IntakeIndex } from '../requests/intake-index';
+import type { RequestIntegrity } from '../requests/request-integrity';
+import type { RequestRow, RequestStatus, StoredRequest } from '../requests/request-row';
 import type { RequestStore } from '../requests/request-store';
 import type { ResetQueue } from '../requests/reset-queue';
 import type { AdaptedRequest, Adapter } from './adapter';
 import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from './answer';
 import { canonicalAdapter } from './canonical';
 import { jiraAdapter } from './jira';
-import { requestIdFor } from './request-id';
+import { idempotencyConflict } from './idempotency';
+import { ticketLineage } from './request-id';
 import { serviceNowAdapter } from './servicenow';
 import { authenticate, type Authentication, type HeaderLookup, type IntakeSource } from './signature';
 import { checkTarget } from './target-checks';
-import { checkSignedTimestamp } from './timestamp';
+import { checkSignedTimestamp, FRESHNESS, type FreshnessRule } from './timestamp';
 
 /** Bodies above this are refused before anything else is read from them. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -25,6 +28,10 @@ export interface IntakeDependencies {
   settings: Settings;
   store: RequestStore;
   queue: ResetQueue;
+  /** Replay records and ticket lineage. */
+  index: IntakeIndex;
+  /** Request ids and row MACs under INTAKE_MAC_KEY. */
+  integrity: RequestIntegrity;
   log?: IntakeLog;
   now?: () => Date;
 }
@@ -38,11 +45,17 @@ export interface IntakeInput {
   url?: string;
 }
 
-/** The answer to a new or repeated request: 202 the first time, 200 with the same body after. */
+/**
+ * The answer to a new or repeated request: 202 the first time; 200 with the request's current status
+ * for a repeat (the same signed bytes, the same idempotency key, or a new delivery for a ticket whose
+ * request is still running or finished).
+ */
 export interface AcceptedBody {
   id: string;
-  status: 'accepted';
+  status: RequestStatus;
   statusUrl: string;
+  /** A new attempt after a failed request of the same ticket and target: that request's id. */
+  previousRequestId?: string;
 }
 
 const ADAPTERS: Record<IntakeSource, Adapter> = {
@@ -65,20 +78,21 @@ export async function receiveResetRequest(input: IntakeInput, deps: IntakeDepend
     checkSize(input);
     checkMediaType(input.headers);
 
-    const auth = authenticate(input.source, input.body, input.headers, deps.settings);
+    const now = (deps.now ?? (() => new Date()))();
+    const auth = authenticate(input.source, input.body, input.headers, deps.settings, now);
     if (auth.mode === 'demo-unsigned') {
       demoHeaders = { 'x-demo-mode': 'unsigned-accepted' };
       log.warn(demoWarning(input.source, auth));
     }
 
     const body = parseJson(input.body);
-    checkSignedTimestamp(body.timestamp, (deps.now ?? (() => new Date()))());
-    const adapted = ADAPTERS[input.source]({ body, headers: input.headers, settings: deps.settings });
+    const signedAt = checkSignedTimestamp(body.timestamp, now, freshnessRule(input.source, auth));
+    const adapted = ADAPTERS[input.source]({ body, headers: input.headers, settings: deps.settings, auth, signedAt });
     checkTarget(adapted.request.target, deps.settings.TENANT_DOMAINS);
     checkApproval(adapted, deps.settings);
     checkPassHandover(adapted, deps.settings);
 
-    const answer = await store(adapted, input, deps, log);
+    const answer = await store(adapted, auth, input, deps, log, now);
     return { ...answer, headers: { ...answer.headers, ...demoHeaders } };
   } catch (error) {
     if (error instanceof IntakeRefusal) {
@@ -90,15 +104,66 @@ export async function receiveResetRequest(input: IntakeInput, deps: IntakeDepend
   }
 }
 
-async function store(adapted: AdaptedRequest, input: IntakeInput, deps: IntakeDependencies, log: IntakeLog): Promise<HttpAnswer> {
-  const id = requestIdFor(adapted.idempotencyKey);
-  const row = newRow(id, adapted, (deps.now ?? (() => new Date()))());
-  const ticket = `${adapted.request.ticket.system} ${adapted.request.ticket.id}`;
+/** How long a replay record is kept: the source's freshness window plus the allowed clock skew. */
+function replayWindowMs(rule: FreshnessRule): number {
+  return rule.maxAgeMs + 5 * 60 * 1000;
+}
 
-  let created: boolean;
+function freshnessRule(source: IntakeSource, auth: Authentication): FreshnessRule {
+  if (auth.mode === 'demo-unsigned') return FRESHNESS.unsigned;
+  if (source === 'jira') return auth.mode === 'token' ? FRESHNESS['jira-token'] : FRESHNESS.jira;
+  return FRESHNESS[source];
+}
+
+async function store(
+  adapted: AdaptedRequest,
+  auth: Authentication,
+  input: IntakeInput,
+  deps: IntakeDependencies,
+  log: IntakeLog,
+  now: Date,
+): Promise<HttpAnswer> {
+  const ticket = `${adapted.request.ticket.system} ${adapted.request.ticket.id}`;
+  const replayKey = deps.integrity.indexKey('replay', auth.digest);
+  const id = deps.integrity.requestId(adapted.idempotencyKey);
+  const candidate = newRow(id, adapted, now, deps.integrity);
+  const repeat = (row: StoredRequest, why: string) => {
+    log.info(`intake ${input.source}: ${ticket} ${why} request ${row.id} (${row.status}), answering 200`);
+    const body = acceptedBody(row, input.url);
+    return jsonAnswer(200, body, { 'x-idempotent-replay': 'true', location: body.statusUrl });
+  };
+
+  let created: StoredRequest | undefined;
+  let previous: StoredRequest | undefined;
   try {
-    ({ created } = await deps.store.create(row));
+    // 1. The same signed bytes again: the request they made, whatever unsigned headers changed.
+    const replayed = await deps.index.replayOf(replayKey, now);
+    const replayedRow = replayed ? await deps.store.get(replayed) : undefined;
+    if (replayedRow) return repeat(replayedRow, 'replays the signed bytes of');
+
+    // 2. The same idempotency key: the same request, if it asks for the same thing.
+    const existing = await deps.store.get(id);
+    if (existing) return compareRepeat(existing, candidate, repeat);
+
+    // 3. A new delivery for this ticket and target: answer with its live request, or start a new
+    //    attempt after a failed one.
+    const lineageKey = deps.integrity.indexKey(
+      'ticket',
+      ticketLineage(adapted.source, adapted.request.ticket.system, adapted.request.ticket.id, targetKey(adapted.request.target)),
+    );
+    const claim = await claimTicket(lineageKey, id, deps);
+    if (claim.outcome === 'live') {
+      await remember(deps, replayKey, claim.request.id, now, auth, input.source, log);
+      return repeat(claim.request, 'is a new delivery for the live');
+    }
+    previous = claim.previous;
+    const row = previous ? { ...candidate, previousRequestId: previous.id } : candidate;
+    const signed = { ...row, intakeMac: deps.integrity.rowMac(row) };
+    const result = await deps.store.create(signed);
+    if (!result.created) return compareRepeat(result.request, signed, repeat);
+    created = result.request;
   } catch (error) {
+    if (error instanceof IntakeRefusal) throw error;
     log.warn(`intake ${input.source}: ${ticket} not stored, answering 503: ${error instanceof Error ? error.message : String(error)}`);
     return errorAnswer(
       503,
@@ -109,26 +174,91 @@ async function store(adapted: AdaptedRequest, input: IntakeInput, deps: IntakeDe
     );
   }
 
-  const body: AcceptedBody = { id, status: 'accepted', statusUrl: statusUrl(id, input.url) };
-  if (!created) {
-    log.info(`intake ${input.source}: ${ticket} repeats request ${id}, answering 200`);
-    return jsonAnswer(200, body, { 'x-idempotent-replay': 'true', location: body.statusUrl });
-  }
-
+  await remember(deps, replayKey, created.id, now, auth, input.source, log);
+  if (previous) await linkNextAttempt(previous, created.id, deps, log);
   try {
-    await deps.queue.send(id);
+    await deps.queue.send(created.id);
   } catch (error) {
     // The row is stored and stays `accepted`; the sweeper re-drives accepted rows from the table.
-    log.warn(`intake ${input.source}: request ${id} stored but not queued (left for the sweeper): ${error instanceof Error ? error.message : String(error)}`);
+    log.warn(`intake ${input.source}: request ${created.id} stored but not queued (left for the sweeper): ${error instanceof Error ? error.message : String(error)}`);
   }
-  log.info(`intake ${input.source}: ${ticket} accepted as request ${id}`);
+  log.info(`intake ${input.source}: ${ticket} accepted as request ${created.id}${previous ? ` (new attempt after failed ${previous.id})` : ''}`);
+  const body = acceptedBody(created, input.url);
   return jsonAnswer(202, body, { location: body.statusUrl });
 }
 
-export function newRow(id: string, adapted: AdaptedRequest, now: Date): RequestRow {
+/** Statuses after which a new delivery for the same ticket and target starts a new attempt. */
+const RETRYABLE: readonly RequestStatus[] = ['failed', 'planned'];
+
+type TicketClaim = { outcome: 'new'; previous?: StoredRequest } | { outcome: 'live'; request: StoredRequest };
+
+/**
+ * Points the ticket's lineage at `id` unless its latest request is still live or finished otherwise.
+ * A lineage entry naming a request that was never stored (its insert failed after the claim) is free.
+ */
+async function claimTicket(key: string, id: string, deps: IntakeDependencies): Promise<TicketClaim> {
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const latest = await deps.index.latestOfTicket(key);
+    if (!latest) {
+      if (await deps.index.pointTicketAt(key, id, undefined)) return { outcome: 'new' };
+      continue;
+    }
+    if (latest.requestId === id) return { outcome: 'new' };
+    const request = await deps.store.get(latest.requestId);
+    if (request && !RETRYABLE.includes(request.status)) return { outcome: 'live', request };
+    if (await deps.index.pointTicketAt(key, id, latest.etag)) return { outcome: 'new', previous: request };
+  }
+  throw new Error('the ticket lineage kept changing under concurrent deliveries');
+}
+
+function compareRepeat(existing: StoredRequest, candidate: RequestRow, repeat: (row: StoredRequest, why: string) => HttpAnswer): HttpAnswer {
+  const conflict = idempotencyConflict(existing, candidate);
+  if (conflict) throw conflict;
+  return repeat(existing, 'repeats');
+}
+
+async function remember(
+  deps: IntakeDependencies,
+  replayKey: string,
+  requestId: string,
+  now: Date,
+  auth: Authentication,
+  source: IntakeSource,
+  log: IntakeLog,
+): Promise<void> {
+  const expiresAt = new Date(now.getTime() + replayWindowMs(freshnessRule(source, auth))).toISOString();
+  try {
+    await deps.index.rememberReplay(replayKey, { requestId, expiresAt });
+  } catch (error) {
+    // The idempotency key (from signed content) still finds the same request; this record is a second net.
+    log.warn(`intake ${source}: replay record for ${requestId} not written: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/** Marks the failed request with its successor, so that its status shows both; best effort. */
+async function linkNextAttempt(previous: StoredRequest, nextId: string, deps: IntakeDependencies, log: IntakeLog): Promise<void> {
+  try {
+    const { etag, ...row } = previous;
+    await deps.store.update({ ...row, nextRequestId: nextId }, etag);
+  } catch (error) {
+    log.warn(`intake: request ${previous.id} not linked to its new attempt ${nextId}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function acceptedBody(row: RequestRow, url: string | undefined): AcceptedBody {
+  return {
+    id: row.id,
+    status: row.status,
+    statusUrl: statusUrl(row.id, url),
+    ...(row.previousRequestId ? { previousRequestId: row.previousRequestId } : {}),
+  };
+}
+
+/** The row the intake stores, with its MAC when `integrity` is given (the intake MACs again after linking). */
+export function newRow(id: string, adapted: AdaptedRequest, now: Date, integrity?: RequestIntegrity): RequestRow {
   const { request } = adapted;
   const time = now.toISOString();
-  return {
+  const row: RequestRow = {
     id,
     idempotencyKey: adapted.idempotencyKey,
     source: adapted.source,
@@ -154,6 +284,7 @@ export function newRow(id: string, adapted: AdaptedRequest, now: Date): RequestR
     createdAt: time,
     updatedAt: time,
   };
+  return integrity ? { ...row, intakeMac: integrity.rowMac(row) } : row;
 }
 
 function checkSize(input: IntakeInput): void {

@@ -39,7 +39,7 @@ const webhookSchema = z
   })
   .passthrough();
 
-export const jiraAdapter: Adapter = ({ body, headers, settings }) => {
+export const jiraAdapter: Adapter = ({ body, headers, settings, auth, signedAt }) => {
   // Automation may post the bare issue; a webhook and the wrapped form have `issue`.
   const wrapped = isRecord(own(body, 'issue'));
   const bare = !wrapped && (own(body, 'key') !== undefined || own(body, 'fields') !== undefined);
@@ -86,16 +86,15 @@ export const jiraAdapter: Adapter = ({ body, headers, settings }) => {
     dryRun: false,
   };
 
-  const deliveryId = headers.get('x-atlassian-webhook-identifier')?.trim() || undefined;
-  if (deliveryId !== undefined && deliveryId.length > 256) throw fieldError('X-Atlassian-Webhook-Identifier', 'is longer than 256 characters');
-  return {
-    source: 'jira',
-    request,
-    deliveryId,
-    idempotencyKey: deliveryId
-      ? idempotencyKeys.jiraDelivery(deliveryId)
-      : idempotencyKeys.jiraTicket(key, targetKey(request.target)),
-  };
+  // Identity from signed content only: the event, its time (kept on Jira's retries), the issue and the
+  // target. X-Atlassian-Webhook-Identifier is unsigned: kept for the record, never for identity.
+  const deliveryId = clip(headers.get('x-atlassian-webhook-identifier')?.trim() ?? '', 256) || undefined;
+  const target = targetKey(request.target);
+  const idempotencyKey =
+    auth.mode === 'token' || signedAt === undefined
+      ? idempotencyKeys.jiraAutomation(key, signedAt, target)
+      : idempotencyKeys.jiraEvent(String(issue.id ?? key), webhookEvent ?? 'jira:issue_created', signedAt, target);
+  return { source: 'jira', request, deliveryId, idempotencyKey };
 };
 
 function targetFromField(value: unknown): string | undefined {

@@ -1,32 +1,31 @@
-import { createHash } from 'node:crypto';
-
 /**
- * Request ids are deterministic: the same idempotency key always gives the same id, so a repeated
- * delivery finds the row of the first one. The id is a UUID (RFC 9562 version 8, "custom") built from
- * the first 128 bits of SHA-256 over a namespaced key; it reveals nothing of the key.
+ * Idempotency keys: what decides whether two deliveries are the same request. Every part comes from
+ * signed content (DESIGN section 5): no unsigned header decides a request's identity. The request id is
+ * an HMAC of the key under INTAKE_MAC_KEY (RequestIntegrity.requestId), so the same key always finds
+ * the same row and nobody without the key can compute an id.
  *
- * Keys (all lower-cased where the source is case-insensitive):
- *   jira|delivery|<X-Atlassian-Webhook-Identifier>          a Jira admin webhook (same on its retries)
- *   jira|ticket|<ISSUE-KEY>|<target>                          Jira without that header (Automation)
- *   servicenow|ticket|<table>|<number>|<target>               ServiceNow
- *   generic|key|<Idempotency-Key header>                      canonical request with that header
- *   generic|ticket|<system>|<ticket id>|<target>              canonical request without it
+ *   generic|delivery|<webhook-id>                                    Standard Webhooks (signed id)
+ *   jira|event|<issue id>|<event>|<timestamp>|<target>               Jira admin webhook (kept on Jira's retries)
+ *   jira|automation|<ISSUE-KEY>|<timestamp or ->|<target>            Jira Automation (token, opt-in)
+ *   servicenow|delivery|<table>|<sys_id>|<timestamp>|<target>        ServiceNow Business Rule
+ *   bulk|job|<job id>|upn:<upn>                                      one user of a bulk job
  * where <target> is `upn:<upn>` or `oid:<object id>`.
+ *
+ * Ticket lineage (`ticketLineage`) groups every delivery for one ticket and target: a new delivery for
+ * a ticket whose request is still running or finished answers with that request; one whose request
+ * failed starts a new attempt linked to it.
  */
-export function requestIdFor(idempotencyKey: string): string {
-  const digest = createHash('sha256').update(`entra-mfa-reset/request/v1\n${idempotencyKey}`, 'utf8').digest();
-  const bytes = Buffer.from(digest.subarray(0, 16));
-  bytes[6] = (bytes[6]! & 0x0f) | 0x80; // version 8
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC variant
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 export const idempotencyKeys = {
-  jiraDelivery: (identifier: string) => `jira|delivery|${identifier}`,
-  jiraTicket: (issueKey: string, target: string) => `jira|ticket|${issueKey.toUpperCase()}|${target}`,
-  serviceNowTicket: (table: string, number: string, target: string) =>
-    `servicenow|ticket|${table.toLowerCase()}|${number.toUpperCase()}|${target}`,
-  genericKey: (key: string) => `generic|key|${key}`,
-  genericTicket: (system: string, ticketId: string, target: string) => `generic|ticket|${system.toLowerCase()}|${ticketId}|${target}`,
+  genericDelivery: (webhookId: string) => `generic|delivery|${webhookId}`,
+  jiraEvent: (issueId: string, event: string, timestamp: number, target: string) => `jira|event|${issueId}|${event}|${timestamp}|${target}`,
+  jiraAutomation: (issueKey: string, timestamp: number | undefined, target: string) =>
+    `jira|automation|${issueKey.toUpperCase()}|${timestamp ?? '-'}|${target}`,
+  serviceNowDelivery: (table: string, sysId: string, timestamp: number, target: string) =>
+    `servicenow|delivery|${table.toLowerCase()}|${sysId.toLowerCase()}|${timestamp}|${target}`,
+  /** LOCAL_DEMO_MODE only: an unsigned generic request without a webhook-id. */
+  demoTicket: (system: string, ticketId: string, target: string) => `generic|demo|${system.toLowerCase()}|${ticketId}|${target}`,
 };
+
+export function ticketLineage(source: string, system: string, ticketId: string, target: string): string {
+  return `${source}|${system.toLowerCase()}|${ticketId.toUpperCase()}|${target}`;
+}

@@ -31,7 +31,7 @@ const TABLE_BY_PREFIX: Record<string, string> = {
   HRC: 'sn_hr_core_case',
 };
 
-export const serviceNowAdapter: Adapter = ({ body, settings }) => {
+export const serviceNowAdapter: Adapter = ({ body, settings, signedAt }) => {
   const wrapped = isRecord(own(body, 'result'));
   const record = wrapped ? (own(body, 'result') as Record<string, unknown>) : body;
   const at = (path: string) => (wrapped ? `result.${path}` : path);
@@ -85,7 +85,8 @@ export const serviceNowAdapter: Adapter = ({ body, settings }) => {
   return {
     source: 'servicenow',
     request,
-    idempotencyKey: idempotencyKeys.serviceNowTicket(table, number, targetKey(request.target)),
+    // The signed timestamp makes each delivery its own; repeats of one ticket meet in its lineage.
+    idempotencyKey: idempotencyKeys.serviceNowDelivery(table, sysId, signedAt ?? 0, targetKey(request.target)),
   };
 };
 

@@ -1,4 +1,5 @@
 import type { NormalizedRequest } from '../requests/canonical-request';
+import { inTenantDomains } from '../tenant-domains';
 import { IntakeRefusal, refused } from './answer';
 
 /**
@@ -51,13 +52,7 @@ export function upnProblem(upn: string): string | undefined {
   return undefined;
 }
 
-export function inTenantDomains(domain: string, tenantDomains: readonly string[]): boolean {
-  const lower = domain.toLowerCase();
-  return tenantDomains.some((entry) => {
-    const allowed = entry.toLowerCase().replace(/^@/, '');
-    return lower === allowed || lower.endsWith(`.${allowed}`);
-  });
-}
+export { inTenantDomains };
 
 /** Throws a 422 refusal a person can act on, or returns when the target may go on to the worker. */
 export function checkTarget(target: NormalizedRequest['target'], tenantDomains: readonly string[]): void {

@@ -1,32 +1,57 @@
 import { fieldError, IntakeRefusal } from './answer';
 
 /**
- * A signed send time in the body: the top-level `timestamp` of any source (Jira webhooks carry one,
- * in epoch milliseconds; a ServiceNow Business Rule or a canonical caller may add one, as epoch
- * milliseconds or an ISO-8601 time). ServiceNow's `sys_updated_on` is when the record changed, not when
- * it was sent, and is not used. Without a timestamp there is no freshness check; replays of a stored
- * request are answered from the row (idempotency) either way.
- *
- * The window is an hour back because Jira retries a failed delivery for up to about thirty minutes
- * with the original body, and a few minutes forward for clock skew.
+ * The signed send time in the body: the top-level `timestamp` (epoch milliseconds, or seconds, or an
+ * ISO-8601 time), inside the bytes the HMAC covers. Where a source's signature covers only the body, this
+ * is what makes a captured delivery expire (DESIGN section 5):
+ *  - Jira admin webhooks carry the event time, unchanged on Jira's retries (up to about half an hour):
+ *    required, at most 60 minutes old;
+ *  - the ServiceNow Business Rule sends `new GlideDateTime().getNumericValue()`: required, 5 minutes;
+ *  - Standard Webhooks callers are bounded by the signed webhook-timestamp; a body timestamp, if sent,
+ *    must be fresh too.
+ * ServiceNow's `sys_updated_on` is when the record changed, not when it was sent, and is not used.
  */
-export const MAX_TIMESTAMP_AGE_MS = 60 * 60 * 1000;
+export interface FreshnessRule {
+  required: boolean;
+  maxAgeMs: number;
+  /** How the sender adds it, for the refusal's message. */
+  hint: string;
+}
+
 export const MAX_TIMESTAMP_AHEAD_MS = 5 * 60 * 1000;
 
-export function checkSignedTimestamp(value: unknown, now: Date): void {
-  if (value === undefined || value === null) return;
+export const FRESHNESS: Record<'jira' | 'jira-token' | 'servicenow' | 'generic' | 'unsigned', FreshnessRule> = {
+  jira: { required: true, maxAgeMs: 60 * 60 * 1000, hint: 'Jira admin webhooks send it themselves' },
+  'jira-token': { required: false, maxAgeMs: 60 * 60 * 1000, hint: 'add "timestamp": {{now.asMillis}}' },
+  servicenow: { required: true, maxAgeMs: 5 * 60 * 1000, hint: 'the Business Rule adds "timestamp": new GlideDateTime().getNumericValue()' },
+  generic: { required: false, maxAgeMs: 5 * 60 * 1000, hint: 'or leave it out: webhook-timestamp is signed' },
+  unsigned: { required: false, maxAgeMs: 60 * 60 * 1000, hint: 'epoch milliseconds' },
+};
+
+/** The signed time in epoch milliseconds (undefined when absent and not required); throws a refusal. */
+export function checkSignedTimestamp(value: unknown, now: Date, rule: FreshnessRule = FRESHNESS.unsigned): number | undefined {
+  if (value === undefined || value === null) {
+    if (!rule.required) return undefined;
+    throw new IntakeRefusal(
+      401,
+      'timestamp_missing',
+      `timestamp is missing from the body: a signed send time (epoch milliseconds) is required so that a captured request cannot be replayed later (${rule.hint})`,
+      [{ path: 'timestamp', message: 'is required' }],
+    );
+  }
   const at = parseTimestamp(value);
   if (at === undefined) {
     throw fieldError('timestamp', 'must be epoch milliseconds (or seconds) or an ISO-8601 time');
   }
   const age = now.getTime() - at;
-  if (age > MAX_TIMESTAMP_AGE_MS || age < -MAX_TIMESTAMP_AHEAD_MS) {
+  if (age > rule.maxAgeMs || age < -MAX_TIMESTAMP_AHEAD_MS) {
     throw new IntakeRefusal(
       401,
       'timestamp_out_of_range',
-      `the signed timestamp ${new Date(at).toISOString()} is ${age > 0 ? 'older than 60 minutes' : 'more than 5 minutes in the future'}; a replayed or delayed request is refused (check the sender's clock)`,
+      `the signed timestamp ${new Date(at).toISOString()} is ${age > 0 ? `older than ${rule.maxAgeMs / 60000} minutes` : 'more than 5 minutes in the future'}; a replayed or delayed request is refused (check the sender's clock)`,
     );
   }
+  return at;
 }
 
 /** The largest time a Date can hold. */

@@ -1,12 +1,23 @@
 import { z } from 'zod';
 import type { Settings } from '../config';
 import { errorAnswer, IntakeRefusal, jsonAnswer, type HttpAnswer } from '../intake/answer';
-import { authenticate, type HeaderLookup } from '../intake/signature';
+import { authenticate, type Authentication, type HeaderLookup } from '../intake/signature';
 import { isRequestId } from '../requests/request-row';
 import type { RequestStores } from '../request-stores';
 import { RequestProgress } from '../worker/request-progress';
 
-const collectBodySchema = z.object({ collectedBy: z.string().trim().min(1).max(256) }).strict();
+const collectBodySchema = z
+  .object({
+    /** The request whose pass is collected: inside the signed bytes, so one signature fits one request. */
+    requestId: z.string().trim().min(1).max(64),
+    collectedBy: z
+      .string()
+      .trim()
+      .min(1)
+      .max(256)
+      .refine((value) => !/[\u0000-\u001f\u007f]/.test(value), 'must not contain control characters'),
+  })
+  .strict();
 
 export interface CollectInput {
   id: string;
@@ -15,13 +26,15 @@ export interface CollectInput {
 }
 
 /**
- * `POST /api/resets/{id}/temporary-access-pass`: hands the sealed pass to the caller once. Signed like
- * the generic route (X-Signature-256 over the body `{"collectedBy": "..."}`); the audit names who
- * collected it. A second call finds nothing: the pass is not kept after it has been handed over.
+ * `POST /api/resets/{id}/temporary-access-pass`: hands the sealed pass to the caller once. Signed as
+ * Standard Webhooks like every generic route, over `{"requestId": "<id>", "collectedBy": "..."}`: the
+ * request id must match the route, and each webhook-id acts once, so a captured collection can neither
+ * be replayed nor pointed at another request. The audit names who collected it. A second call finds
+ * nothing: the pass is not kept after it has been handed over.
  */
 export async function collectTemporaryAccessPass(
   input: CollectInput,
-  deps: Pick<RequestStores, 'store' | 'audit' | 'passes'> & { settings: Settings },
+  deps: Pick<RequestStores, 'store' | 'audit' | 'passes' | 'index' | 'integrity'> & { settings: Settings; now?: () => Date },
 ): Promise<HttpAnswer> {
   const noStore = { 'cache-control': 'no-store' };
   // Whoever holds the generic secret could collect any pass here; by default a pass goes only to a
@@ -29,17 +42,43 @@ export async function collectTemporaryAccessPass(
   if (!deps.settings.MACHINE_PASS_COLLECTION) {
     return errorAnswer(404, 'machine_pass_collection_off', 'passes are handed to a signed-in member of the collector group in the console (Reveal pass on the request page); MACHINE_PASS_COLLECTION=true keeps this signed route', undefined, noStore);
   }
+  const now = (deps.now ?? (() => new Date()))();
+  let auth: Authentication;
   try {
-    authenticate('generic', input.body, input.headers, deps.settings);
+    auth = authenticate('generic', input.body, input.headers, deps.settings, now);
   } catch (error) {
-    if (error instanceof IntakeRefusal) return error.toAnswer();
+    if (error instanceof IntakeRefusal) return error.toAnswer(noStore);
     throw error;
   }
-  let collectedBy: string;
+  let parsed: z.infer<typeof collectBodySchema>;
   try {
-    collectedBy = collectBodySchema.parse(JSON.parse(Buffer.from(input.body).toString('utf8'))).collectedBy;
+    parsed = collectBodySchema.parse(JSON.parse(Buffer.from(input.body).toString('utf8')));
   } catch {
-    return errorAnswer(400, 'invalid_request', 'send {"collectedBy": "<who takes the pass to the user>"}', [{ path: 'collectedBy', message: 'required' }]);
+    return errorAnswer(
+      400,
+      'invalid_request',
+      'send {"requestId": "<the id in the URL>", "collectedBy": "<who takes the pass to the user>"}, signed as Standard Webhooks',
+      [{ path: '(body)', message: 'must be {"requestId", "collectedBy"}' }],
+      noStore,
+    );
+  }
+  if (parsed.requestId.toLowerCase() !== input.id.toLowerCase()) {
+    return errorAnswer(401, 'signature_not_for_this_request', 'the signed body names another request than the URL: a collection is signed for one request only', undefined, noStore);
+  }
+  const collectedBy = parsed.collectedBy;
+  // Each signed collection acts once: a replay within the signature's tolerance finds it used.
+  if (auth.mode === 'standard-webhooks') {
+    try {
+      const fresh = await deps.index.useOnce(deps.integrity.indexKey('pass-collection', auth.webhookId), {
+        requestId: input.id.toLowerCase(),
+        expiresAt: new Date(now.getTime() + 15 * 60 * 1000).toISOString(),
+      });
+      if (!fresh) {
+        return errorAnswer(401, 'replayed', `webhook-id ${auth.webhookId.slice(0, 64)} was used already: every collection needs a new webhook-id and signature`, undefined, noStore);
+      }
+    } catch {
+      return errorAnswer(503, 'storage_unavailable', 'whether this collection was used before cannot be checked right now; nothing was handed over, try again later', undefined, { ...noStore, 'retry-after': '10' });
+    }
   }
   const row = isRequestId(input.id) ? await deps.store.get(input.id) : undefined;
   if (!row) return errorAnswer(404, 'not_found', `no reset request has the id ${input.id.slice(0, 64)}`);

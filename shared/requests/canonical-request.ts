@@ -9,14 +9,30 @@ import { METHOD_KINDS, RESET_PROFILES, type MethodKind, type ResetProfile } from
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+/** C0 controls and DEL: a CR/LF in a ticket id or a name would forge log lines and notes. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL_EXCEPT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => !CONTROL.test(value), 'must not contain control characters (such as line breaks or tabs)');
 
 export const ticketSchema = z
   .object({
     /** Which ticket system the request comes from: `jira`, `servicenow`, or any other name. */
     system: text(64),
     id: text(128),
-    url: z.string().trim().url('must be an absolute URL').max(2048).optional(),
+    url: z
+      .string()
+      .trim()
+      .url('must be an absolute URL')
+      .max(2048)
+      .refine((value) => /^https?:\/\/[^\s]+$/i.test(value), 'must be an http(s) URL')
+      .optional(),
   })
   .strict();
 
@@ -53,7 +69,12 @@ export const canonicalRequestSchema = z
     target: targetSchema,
     requestedBy: requesterSchema,
     approvedBy: text(256).optional(),
-    reason: z.string().trim().max(2000, 'must be at most 2000 characters').optional(),
+    reason: z
+      .string()
+      .trim()
+      .max(2000, 'must be at most 2000 characters')
+      .refine((value) => !CONTROL_EXCEPT_LINES.test(value), 'must not contain control characters other than line breaks and tabs')
+      .optional(),
     profile: z.enum(RESET_PROFILES).default('portal'),
     methods: z
       .array(z.enum(METHOD_KINDS))

@@ -23,13 +23,19 @@ const isoTime = z.string().datetime({ offset: true });
 
 export const requestRowSchema = z.object({
   id: z.string().min(1),
-  /** What the id was derived from (see shared/intake/request-id.ts). */
+  /** What the id was derived from under INTAKE_MAC_KEY (see shared/intake/request-id.ts). */
   idempotencyKey: z.string().min(1),
   source: z.enum(REQUEST_SOURCES),
   /** Jira's X-Atlassian-Webhook-Identifier, when the id derives from the delivery. */
   deliveryId: z.string().optional(),
   /** Bulk remediation: the job this request belongs to (shared/bulk). */
   bulkJobId: z.string().optional(),
+  /** A new attempt for a ticket and target whose earlier request failed: that request's id. */
+  previousRequestId: z.string().optional(),
+  /** The next attempt, once one was started from the same ticket (set on the earlier request). */
+  nextRequestId: z.string().optional(),
+  /** The intake's MAC over the request fields (shared/requests/request-integrity.ts). */
+  intakeMac: z.string().optional(),
 
   status: z.enum(REQUEST_STATUSES),
   statusReason: z.string().optional(),

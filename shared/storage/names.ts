@@ -7,6 +7,7 @@ export const TABLES = {
   pacing: 'GraphPacing',
   targets: 'ResetTargets',
   passes: 'PassHandover',
+  intakeIndex: 'ResetIntakeIndex',
 } as const;
 
 export const QUEUES = {

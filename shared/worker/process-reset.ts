@@ -66,6 +66,7 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
   const progress = new RequestProgress(row, deps);
   try {
     await progress.save({
+  if (!deps.integrity.verifyRow(row)) return refuseUnauthenticated(progress, deps);
       status: 'running',
       statusReason: undefined,
       attempts: row.attempts + 1,
@@ -89,6 +90,23 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
 
 /** A refusal that needs stored state; ends the request `rejected`. */
 class StatefulRefusal extends Error {
+/**
+ * A row whose intake MAC does not verify was not written by the intake (someone with storage write
+ * access, or a row changed since): nothing is done for it, not even a Graph read. It ends `rejected`
+ * with reason unauthenticated_row and an audit entry, so the attempt is visible.
+ */
+async function refuseUnauthenticated(progress: RequestProgress, deps: WorkerDependencies): Promise<WorkerOutcome> {
+  const reason =
+    'unauthenticated_row: this request was not written by the intake (its MAC does not verify), so nothing was done; check who can write to the storage account';
+  deps.log.error('request row refused: its intake MAC does not verify', logFieldsOf(progress.current));
+  try {
+    return await finish(progress, deps, undefined, { status: 'rejected', statusReason: reason }, { status: 'rejected', code: 'unauthenticated_row', reason });
+  } catch (error) {
+    if (error instanceof LeaseLostError) return 'lost-race';
+    throw error;
+  }
+}
+
   constructor(readonly code: string, reason: string) {
     super(reason);
     this.name = 'StatefulRefusal';

@@ -2,6 +2,7 @@ import type { AuditLog } from '../audit/audit-log';
 import type { Settings } from '../config';
 import type { GraphTransport, ResetOptions } from '../graph';
 import type { Logger } from '../log';
+import type { RequestIntegrity } from '../requests/request-integrity';
 import type { RequestStore } from '../requests/request-store';
 import type { ResetQueue } from '../requests/reset-queue';
 import type { PassHandover } from '../passes/pass-handover';
@@ -16,6 +17,8 @@ export interface WorkerDependencies {
   /** Where an issued Temporary Access Pass waits, sealed; undefined when TAP_SEALING_KEY is not set. */
   passes: PassHandover | undefined;
   graph: GraphTransport;
+  /** Verifies the intake's MAC on every row before anything is done for it (INTAKE_MAC_KEY). */
+  integrity: RequestIntegrity;
   settings: Pick<
     Settings,
     | 'REQUIRE_APPROVAL'

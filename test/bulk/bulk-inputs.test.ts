@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, getJson, getText, postBulkCsv, postJson } from '../../dev/cli/client';
 import { buildProgram } from '../../dev/cli/program';
 import { csvSigningPayload } from '../../shared/bulk/bulk-request';
-import { signHex } from '../../shared/intake/signature';
+import { signedHeaders } from '../support/signing';
 import { PacingStore } from '../../shared/pacing/pacing-store';
 import { TABLES } from '../../shared/storage/names';
 import { useAzurite } from '../support/azurite';
@@ -81,9 +81,9 @@ describe('CSV jobs', () => {
 
   it('signs the options with the body: changing one after signing is refused', async () => {
     const body = Buffer.from(`userPrincipalName\n${upnOf(5)}\n`);
-    const signature = signHex(csvSigningPayload({ ticket: 'INC1', requestedBy: 'soc@contoso.com', dryRun: 'true' }, body), SECRET);
+    const signature = signedHeaders('generic', csvSigningPayload({ ticket: 'INC1', requestedBy: 'soc@contoso.com', dryRun: 'true' }, body));
     const url = `${pipeline.host.url}/api/bulk?ticket=INC1&requestedBy=soc%40contoso.com&dryRun=false`;
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/csv', 'x-signature-256': signature }, body });
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'text/csv', ...signature }, body });
     expect(response.status).toBe(401);
     expect(((await response.json()) as { error: { code: string } }).error.code).toBe('signature_invalid');
   });

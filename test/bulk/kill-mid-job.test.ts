@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { secretSettings } from '../support/signing';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getJson, postBulkCsv, type ApiTarget } from '../../dev/cli/client';
@@ -40,7 +41,7 @@ async function startApp(): Promise<{ child: ChildProcess; api: ApiTarget }> {
     AzureWebJobsStorage: azurite.connectionString,
     GRAPH_BASE_URL: sim.url,
     GRAPH_AUTH: 'none',
-    WEBHOOK_SECRET_GENERIC: SECRET,
+    ...secretSettings(),
     TENANT_DOMAINS: 'contoso.com',
     BULK_RATE_PER_MINUTE: '3000',
     GRAPH_WRITE_BUDGET_PER_SECOND: '200',

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { secretSettings, TEST_SECRETS } from '../support/signing';
 import { functionDefinitions } from '../../functions/all';
 import { startGraphSimulator, type GraphSimulatorOptions, type RunningGraphSimulator, type TenantFile } from '../../dev/graph-sim';
 import { startLocalHost, type RunningLocalHost } from '../../dev/local-host/local-host';
@@ -7,7 +8,7 @@ import { expectAnswer, type ApiAnswer, type ApiTarget } from '../../dev/cli/clie
 import { resetServices } from '../../shared/services';
 import { recordingLog } from '../support/quiet-log';
 
-export const SECRET = 'bulk-test-secret';
+export const SECRET = TEST_SECRETS.generic;
 export const GROUP_ID = '3e1f0b6a-1d2c-4e5f-8a9b-0c1d2e3f4a5b';
 export const NESTED_GROUP_ID = '4f2a1c7b-2e3d-4f60-9b0c-1d2e3f4a5b6c';
 
@@ -64,7 +65,7 @@ export async function startPipeline(connectionString: string, options: { tenant:
     AzureWebJobsStorage: connectionString,
     GRAPH_BASE_URL: sim.url,
     GRAPH_AUTH: 'none',
-    WEBHOOK_SECRET_GENERIC: SECRET,
+    ...secretSettings(),
     TENANT_DOMAINS: 'contoso.com',
     BULK_RATE_PER_MINUTE: '12000',
     GRAPH_WRITE_BUDGET_PER_SECOND: '2000',

@@ -4,15 +4,23 @@ import { startSystem, type RunningSystem } from '../support/system';
 
 let system: RunningSystem;
 beforeAll(async () => {
-  system = await startSystem({ definitions: functionDefinitions.filter((d) => d.name === 'health') });
+  system = await startSystem({ definitions: functionDefinitions.filter((d) => d.name === 'health' || d.name === 'healthDetails') });
 });
 afterAll(async () => {
   await system?.stop();
 });
 
 describe('GET /api/health', () => {
-  it('reports storage and Graph reachable, which Graph, and the version', async () => {
-    const response = await fetch(`${system.host.url}/api/health`);
+  it('answers anonymous callers only {status}, from one probe cached for about 30 s', async () => {
+    const before = system.graph.requestLog.length;
+    const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${system.host.url}/api/health`)));
+    for (const answer of answers) expect(await answer.json()).toEqual({ status: 'ok' });
+    // twenty hits, at most one Graph read: a flood cannot spend the Graph budget
+    expect(system.graph.requestLog.length - before).toBeLessThanOrEqual(1);
+  });
+
+  it('reports storage and Graph reachable, which Graph, and the version behind a key (health/details)', async () => {
+    const response = await fetch(`${system.host.url}/api/health/details`);
     expect(response.status).toBe(200);
     const body = (await response.json()) as Record<string, any>;
     expect(body.status).toBe('ok');
@@ -24,7 +32,7 @@ describe('GET /api/health', () => {
   it('answers 503 degraded, naming Graph, when Graph refuses', async () => {
     system.graph.setFaults({ rate503: 1 });
     try {
-      const response = await fetch(`${system.host.url}/api/health`);
+      const response = await fetch(`${system.host.url}/api/health/details`);
       expect(response.status).toBe(503);
       const body = (await response.json()) as Record<string, any>;
       expect(body.status).toBe('degraded');

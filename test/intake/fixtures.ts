@@ -109,6 +109,8 @@ export function serviceNowRecord(overrides: Record<string, unknown> = {}) {
     sys_updated_on: '2026-11-20 08:10:45',
     sys_updated_by: 'beth.anglin',
     sys_mod_count: '3',
+    // Added by the Business Rule: the send time, inside the signed bytes.
+    timestamp: Date.now(),
     ...overrides,
   };
 }
@@ -116,6 +118,7 @@ export function serviceNowRecord(overrides: Record<string, unknown> = {}) {
 /** The same record read with sysparm_display_value=all, wrapped as the Table API answers. */
 export function serviceNowResultWithDisplayValues(overrides: Record<string, unknown> = {}) {
   return {
+    timestamp: Date.now(),
     result: {
       sys_id: { display_value: '1c741bd70b2322007518478d83673af3', value: '1c741bd70b2322007518478d83673af3' },
       number: { display_value: 'INC0010112', value: 'INC0010112' },

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../dev/free-port';
 import type { RunningLocalHost } from '../../dev/local-host/local-host';
 import { AuditLog } from '../../shared/audit/audit-log';
-import { jiraAutomationToken, signBase64, signHex } from '../../shared/intake/signature';
+import { signBase64, signHex } from '../../shared/intake/signature';
+import { signedHeaders, TEST_SECRETS } from '../support/signing';
 import { TABLES } from '../../shared/storage/names';
 import { TableClient } from '@azure/data-tables';
 import { useAzurite } from '../support/azurite';
@@ -35,13 +36,12 @@ async function post(source: Source, body: unknown, options: PostOptions = {}) {
   const raw = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
   const headers: Record<string, string> = { 'content-type': options.contentType ?? 'application/json; charset=utf-8', ...options.headers };
   if (options.sign !== false) {
-    const value =
-      typeof options.sign === 'string'
-        ? options.sign
-        : source === 'servicenow'
-          ? signBase64(raw, SECRETS.servicenow)
-          : signHex(raw, source === 'jira' ? SECRETS.jira : SECRETS.generic);
-    headers[{ jira: 'x-hub-signature', servicenow: 'x-servicenow-signature', generic: 'x-signature-256' }[source]] = value;
+    const signed = signedHeaders(source, raw, { webhookId: options.headers?.['webhook-id'] });
+    if (typeof options.sign === 'string') {
+      const name = { jira: 'x-hub-signature', servicenow: 'x-servicenow-signature', generic: 'webhook-signature' }[source];
+      signed[name] = options.sign;
+    }
+    Object.assign(headers, signed, options.headers);
   }
   const response = await fetch(`${host.url}${ROUTES[source]}`, { method: 'POST', headers, body: raw });
   return { status: response.status, headers: response.headers, body: (await response.json()) as Record<string, any> };
@@ -101,9 +101,17 @@ describe('POST /api/resets/jira', () => {
     expect(await messagesFor(first.body.id)).toHaveLength(1);
   });
 
-  it('accepts Automation issue data with the derived token, deduplicating on issue key + target', async () => {
-    const token = jiraAutomationToken(SECRETS.jira);
-    const headers = { 'x-automation-webhook-token': token };
+  it('refuses an Automation token unless WEBHOOK_SECRET_JIRA_AUTOMATION is set', async () => {
+    await expectNothingStored(
+      () => post('jira', jiraIssue({ key: 'HELP-6' }), { sign: false, headers: { 'x-automation-webhook-token': TEST_SECRETS.jira } }),
+      401,
+      'token_not_accepted',
+    );
+  });
+
+  it('accepts Automation issue data with its own opt-in token, deduplicating on issue key + target', async () => {
+    applySettings({ ...baseSettings(azurite.connectionString), WEBHOOK_SECRET_JIRA_AUTOMATION: TEST_SECRETS.jiraAutomation });
+    const headers = { 'x-automation-webhook-token': TEST_SECRETS.jiraAutomation };
     const first = await post('jira', jiraIssue({ key: 'HELP-7' }), { sign: false, headers });
     const again = await post('jira', { issue: jiraIssue({ key: 'help-7' }) }, { sign: false, headers });
     expect([first.status, again.status]).toEqual([202, 200]);

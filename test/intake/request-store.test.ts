@@ -1,12 +1,13 @@
 import { TableClient } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
-import { requestIdFor } from '../../shared/intake/request-id';
+import { RequestIntegrity } from '../../shared/requests/request-integrity';
+import { IntakeIndex } from '../../shared/requests/intake-index';
+import { secretSettings, signedHeaders, TEST_SECRETS } from '../support/signing';
 import { newRow, receiveResetRequest } from '../../shared/intake/intake-service';
 import { ResetQueue } from '../../shared/requests/reset-queue';
 import { QueueClient } from '@azure/storage-queue';
 import { freePort } from '../../dev/free-port';
 import { loadSettings } from '../../shared/config';
-import { signHex } from '../../shared/intake/signature';
 import { canonicalRequest } from './fixtures';
 import { RequestConflictError, RequestNotFoundError, RequestStore } from '../../shared/requests/request-store';
 import { toEntity, type RequestRow } from '../../shared/requests/request-row';
@@ -14,6 +15,8 @@ import { TABLES } from '../../shared/storage/names';
 import { useAzurite } from '../support/azurite';
 
 const azurite = useAzurite();
+const integrity = new RequestIntegrity(TEST_SECRETS.intakeMacKey);
+const requestIdFor = (key: string) => integrity.requestId(key);
 const store = () => new RequestStore(TableClient.fromConnectionString(azurite.connectionString, TABLES.requests, { allowInsecureConnection: true }));
 
 function row(key: string, overrides: Partial<RequestRow> = {}): RequestRow {
@@ -91,13 +94,20 @@ describe('intake when the queue cannot be reached', () => {
   it('still answers 202 once the row exists, leaving it accepted for the sweeper', async () => {
     const port = await freePort();
     const deadQueue = new QueueClient(`http://127.0.0.1:${port}/devstoreaccount1/mfa-resets`);
-    const settings = loadSettings({ AzureWebJobsStorage: azurite.connectionString, WEBHOOK_SECRET_GENERIC: 's' });
+    const settings = loadSettings({ AzureWebJobsStorage: azurite.connectionString, ...secretSettings() });
     const body = Buffer.from(JSON.stringify(canonicalRequest({ ticket: { system: 'x', id: 'QDOWN-1' } })));
     const requests = store();
     const warnings: string[] = [];
     const answer = await receiveResetRequest(
-      { source: 'generic', body, headers: new Headers({ 'content-type': 'application/json', 'x-signature-256': signHex(body, 's') }) },
-      { settings, store: requests, queue: new ResetQueue(deadQueue, { timeoutMs: 500 }), log: { info: () => undefined, warn: (m) => warnings.push(m) } },
+      { source: 'generic', body, headers: new Headers({ 'content-type': 'application/json', ...signedHeaders('generic', body) }) },
+      {
+        settings,
+        store: requests,
+        queue: new ResetQueue(deadQueue, { timeoutMs: 500 }),
+        index: new IntakeIndex(TableClient.fromConnectionString(azurite.connectionString, TABLES.intakeIndex, { allowInsecureConnection: true })),
+        integrity,
+        log: { info: () => undefined, warn: (m) => warnings.push(m) },
+      },
     );
     expect(answer.status).toBe(202);
     const id = (answer.jsonBody as { id: string }).id;

@@ -6,8 +6,9 @@ import { functionDefinitions } from '../../functions/all';
 import { resetServices } from '../../shared/services';
 import { QUEUES, TABLES } from '../../shared/storage/names';
 import { recordingLog } from '../support/quiet-log';
+import { secretSettings, TEST_SECRETS } from '../support/signing';
 
-export const SECRETS = { jira: 'jira-webhook-secret-0001', servicenow: 'sn-webhook-secret-0002', generic: 'generic-secret-0003' };
+export const SECRETS = { jira: TEST_SECRETS.jira, servicenow: TEST_SECRETS.servicenow, generic: TEST_SECRETS.generic };
 
 /** Settings every intake test starts from; tests override single ones and call applySettings again. */
 export function baseSettings(connectionString: string): Record<string, string> {
@@ -15,10 +16,7 @@ export function baseSettings(connectionString: string): Record<string, string> {
     AzureWebJobsStorage: connectionString,
     GRAPH_BASE_URL: 'http://127.0.0.1:4999',
     GRAPH_AUTH: 'none',
-    WEBHOOK_SECRET_JIRA: SECRETS.jira,
-    WEBHOOK_SECRET_SERVICENOW: SECRETS.servicenow,
-    WEBHOOK_SECRET_GENERIC: SECRETS.generic,
-    TAP_SEALING_KEY: Buffer.alloc(32, 3).toString('base64'),
+    ...secretSettings(),
     LOCAL_DEMO_MODE: 'false',
     JIRA_TARGET_FIELD: 'customfield_10050',
     SERVICENOW_TARGET_FIELD: 'u_target_upn',
@@ -27,7 +25,7 @@ export function baseSettings(connectionString: string): Record<string, string> {
   };
 }
 
-const MANAGED = Object.keys(baseSettings(''));
+const MANAGED = [...Object.keys(baseSettings('')), 'WEBHOOK_SECRET_JIRA_AUTOMATION'];
 
 export function applySettings(settings: Record<string, string>): void {
   for (const name of MANAGED) delete process.env[name];

@@ -5,16 +5,17 @@ import { startLocalHost, type RunningLocalHost } from '../../dev/local-host/loca
 import { functionDefinitions } from '../../functions/all';
 import type { FunctionDefinition } from '../../functions/definition';
 import type { QueueSettings } from '../../shared/host-json';
-import { signBase64, signHex } from '../../shared/intake/signature';
 import { resetServices } from '../../shared/services';
 import { eventually } from './eventually';
 import { recordingLog } from './quiet-log';
+import { secretSettings, signedHeaders, TEST_SECRETS } from './signing';
 
 export const SYSTEM_SECRETS = {
-  jira: 'jira-secret-e2e',
-  servicenow: 'servicenow-secret-e2e',
-  generic: 'generic-secret-e2e',
-  tapSealingKey: Buffer.alloc(32, 7).toString('base64'),
+  jira: TEST_SECRETS.jira,
+  servicenow: TEST_SECRETS.servicenow,
+  generic: TEST_SECRETS.generic,
+  tapSealingKey: TEST_SECRETS.tapSealingKey,
+  intakeMacKey: TEST_SECRETS.intakeMacKey,
 };
 
 export interface SystemOptions {
@@ -57,10 +58,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     AzureWebJobsStorage: azurite.connectionString,
     GRAPH_BASE_URL: graph.url,
     GRAPH_AUTH: 'none',
-    WEBHOOK_SECRET_JIRA: SYSTEM_SECRETS.jira,
-    WEBHOOK_SECRET_SERVICENOW: SYSTEM_SECRETS.servicenow,
-    WEBHOOK_SECRET_GENERIC: SYSTEM_SECRETS.generic,
-    TAP_SEALING_KEY: SYSTEM_SECRETS.tapSealingKey,
+    ...secretSettings(),
     JIRA_TARGET_FIELD: 'customfield_10050',
     SERVICENOW_TARGET_FIELD: 'u_target_upn',
     TENANT_DOMAINS: 'contoso.com',
@@ -91,10 +89,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     log,
     async post(source, body, headers = {}) {
       const raw = JSON.stringify(body);
-      const signature: Record<string, string> =
-        source === 'servicenow'
-          ? { 'x-servicenow-signature': signBase64(raw, SYSTEM_SECRETS.servicenow) }
-          : { [source === 'jira' ? 'x-hub-signature' : 'x-signature-256']: signHex(raw, SYSTEM_SECRETS[source]) };
+      const signature = signedHeaders(source, raw, { webhookId: headers['webhook-id'] });
       const path = source === 'generic' ? '/api/resets' : `/api/resets/${source}`;
       const response = await fetch(`${host.url}${path}`, {
         method: 'POST',

@@ -3,7 +3,7 @@ import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { functionDefinitions } from '../../functions/all';
 import type { GraphTransport } from '../../shared/graph';
 import { structuredLogger } from '../../shared/log';
-import { signHex } from '../../shared/intake/signature';
+import { signedHeaders } from '../support/signing';
 import { getServices, resetServices } from '../../shared/services';
 import { processResetMessage } from '../../shared/worker/process-reset';
 import { workerDependencies } from '../../shared/worker/worker-services';
@@ -50,7 +50,7 @@ describe('secrets stay out of logs, audit and tables', () => {
     expect(finished).toMatchObject({ requestId: answer.body.id, ticketId: 'SR-TAP' });
 
     const everything = [...lines, ...system.log.lines, JSON.stringify(await system.status(answer.body.id)), ...(await allTableText())].join('\n');
-    const forbidden = [passes[0]!, '4255550101', '4255550102', SYSTEM_SECRETS.generic, SYSTEM_SECRETS.jira, SYSTEM_SECRETS.servicenow, SYSTEM_SECRETS.tapSealingKey];
+    const forbidden = [passes[0]!, '4255550101', '4255550102', SYSTEM_SECRETS.generic, SYSTEM_SECRETS.jira, SYSTEM_SECRETS.servicenow, SYSTEM_SECRETS.tapSealingKey, SYSTEM_SECRETS.intakeMacKey];
     for (const secret of forbidden) expect(everything.includes(secret), `found ${secret.slice(0, 3)}…`).toBe(false);
     // The status still says a pass exists, without the pass.
     expect(JSON.stringify(await system.status(answer.body.id))).toContain('"temporaryAccessPass"');
@@ -60,19 +60,20 @@ describe('secrets stay out of logs, audit and tables', () => {
       const raw = JSON.stringify(body);
       return fetch(`${system.host.url}/api/resets/${answer.body.id}/temporary-access-pass`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(signed ? { 'x-signature-256': signHex(raw, SYSTEM_SECRETS.generic) } : {}) },
+        headers: { 'content-type': 'application/json', ...(signed ? signedHeaders('generic', raw) : {}) },
         body: raw,
       });
     };
-    expect((await collect({ collectedBy: 'agent@contoso.com' }, false)).status).toBe(401);
+    const requestId = answer.body.id;
+    expect((await collect({ requestId, collectedBy: 'agent@contoso.com' }, false)).status).toBe(401);
     expect((await collect({})).status).toBe(400);
-    const first = await collect({ collectedBy: 'agent@contoso.com' });
+    const first = await collect({ requestId, collectedBy: 'agent@contoso.com' });
     expect(first.status).toBe(200);
     expect(first.headers.get('cache-control')).toBe('no-store');
     const handed = (await first.json()) as { temporaryAccessPass: string; expiresAt: string };
     expect(handed.temporaryAccessPass).toBe(passes[0]);
     expect(Date.parse(handed.expiresAt)).toBeGreaterThan(Date.now());
-    const second = await collect({ collectedBy: 'someone.else@contoso.com' });
+    const second = await collect({ requestId, collectedBy: 'someone.else@contoso.com' });
     expect(second.status).toBe(404);
     const trail = (await system.status(answer.body.id)).audit!;
     expect(trail.verified).toBe(true);

@@ -1,0 +1,116 @@
+import { RestError, type TableClient } from '@azure/data-tables';
+import { StorageUnavailableError } from './request-store';
+
+/**
+ * Table ResetIntakeIndex: what the intake remembers besides the requests themselves. Keys are HMACs
+ * under INTAKE_MAC_KEY (RequestIntegrity.indexKey), so the table reveals no ticket, target or
+ * signature. Partition per kind:
+ *  - `replay`: one entry per accepted signed delivery (digest of its signature) for its freshness
+ *    window: the same signed bytes again find the request they made, whatever unsigned headers changed;
+ *  - `once`: a signed delivery that may act only once (a pass collection's webhook-id);
+ *  - `ticket`: the latest request of one ticket and target (ticket lineage).
+ */
+export interface ReplayRecord {
+  requestId: string;
+  expiresAt: string;
+}
+
+type Kind = 'replay' | 'once' | 'ticket';
+
+export class IntakeIndex {
+  private tableReady: Promise<void> | undefined;
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  /** The request an earlier delivery of these signed bytes made, while its record is fresh. */
+  async replayOf(digestKey: string, now: Date): Promise<string | undefined> {
+    const entity = await this.read('replay', digestKey);
+    if (!entity) return undefined;
+    const expiresAt = typeof entity.expiresAt === 'string' ? Date.parse(entity.expiresAt) : 0;
+    return expiresAt > now.getTime() && typeof entity.requestId === 'string' ? entity.requestId : undefined;
+  }
+
+  /** Remembers which request these signed bytes made, until `expiresAt`. */
+  async rememberReplay(digestKey: string, record: ReplayRecord): Promise<void> {
+    await this.write('replay', digestKey, { ...record }, 'upsert');
+  }
+
+  /**
+   * Marks a single-use delivery as used. false: it was used before (a replay), so the caller must refuse.
+   * Throws StorageUnavailableError when that cannot be told: the caller must refuse then too.
+   */
+  async useOnce(key: string, record: ReplayRecord): Promise<boolean> {
+    try {
+      await this.write('once', key, { ...record }, 'insert');
+      return true;
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 409) return false;
+      throw error;
+    }
+  }
+
+  /** The ticket lineage entry: the latest request id for one ticket and target, with its ETag. */
+  async latestOfTicket(key: string): Promise<{ requestId: string; etag: string } | undefined> {
+    const entity = await this.read('ticket', key);
+    if (!entity || typeof entity.requestId !== 'string') return undefined;
+    return { requestId: entity.requestId, etag: String(entity.etag ?? '') };
+  }
+
+  /**
+   * Points the ticket at a new request: inserts when `etag` is undefined, else replaces only if the
+   * entry is unchanged. false: someone else changed it first (read it again).
+   */
+  async pointTicketAt(key: string, requestId: string, etag: string | undefined): Promise<boolean> {
+    try {
+      if (etag === undefined) await this.write('ticket', key, { requestId }, 'insert');
+      else await this.write('ticket', key, { requestId }, 'replace', etag);
+      return true;
+    } catch (error) {
+      if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)) return false;
+      throw error;
+    }
+  }
+
+  private async read(kind: Kind, key: string): Promise<Record<string, unknown> | undefined> {
+    await this.ensureTable();
+    try {
+      return await this.table.getEntity<Record<string, unknown>>(kind, key, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return undefined;
+      throw new StorageUnavailableError(`read ${kind} index`, error);
+    }
+  }
+
+  private async write(
+    kind: Kind,
+    key: string,
+    values: Record<string, string>,
+    how: 'insert' | 'upsert' | 'replace',
+    etag?: string,
+  ): Promise<void> {
+    await this.ensureTable();
+    const entity = { partitionKey: kind, rowKey: key, ...values };
+    const options = { abortSignal: AbortSignal.timeout(this.timeoutMs) };
+    try {
+      if (how === 'insert') await this.table.createEntity(entity, options);
+      else if (how === 'upsert') await this.table.upsertEntity(entity, 'Replace', options);
+      else await this.table.updateEntity(entity, 'Replace', { ...options, etag });
+    } catch (error) {
+      if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)) throw error;
+      throw new StorageUnavailableError(`write ${kind} index`, error);
+    }
+  }
+
+  private ensureTable(): Promise<void> {
+    this.tableReady ??= this.table
+      .createTable({ abortSignal: AbortSignal.timeout(this.timeoutMs) })
+      .catch((error: unknown) => {
+        this.tableReady = undefined;
+        throw new StorageUnavailableError('create table', error);
+      });
+    return this.tableReady;
+  }
+}
