@@ -15,6 +15,8 @@ export function appGraph(services: Services, inner?: GraphTransport): PacedGraph
   if (!made) {
     made = pacedGraph(inner ?? services.graph, {
       writesPerSecond: services.settings.GRAPH_WRITE_BUDGET_PER_SECOND,
+      // No write sleeps longer than a worker may wait inline: a long pause re-queues the reset.
+      maxWaitMs: services.settings.GRAPH_MAX_INLINE_WAIT_SECONDS * 1000,
       store: new PacingStore(services.storage.table(TABLES.pacing)),
     });
     built.set(services, made);

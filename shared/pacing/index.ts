@@ -4,3 +4,4 @@ export { PacingStore, type ThrottleState, type DispatchPacing } from './pacing-s
 export { TokenBucket } from './token-bucket';
 export { writeCount, throttledIn } from './write-kind';
 export { appGraph } from './app-graph';
+export { withWriteHooks, isHookable, type WriteHooks, type WriteOutcome, type HookableTransport } from './write-hooks';

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphRequest, GraphResponse, GraphTransport } from '../graph/http';
+import { RetryLaterError } from '../graph/retry';
 import type { PacingStore } from './pacing-store';
 import { TokenBucket } from './token-bucket';
+import type { HookableTransport, WriteHooks } from './write-hooks';
 import { throttledIn, writeCount } from './write-kind';
 
 export interface PacedGraphOptions {
@@ -12,6 +14,13 @@ export interface PacedGraphOptions {
   instanceId?: string;
   /** How often the shared state is read and this instance's heartbeat written. Default 5 s. */
   syncEveryMs?: number;
+  /**
+   * The longest a write waits for its token (GRAPH_MAX_INLINE_WAIT_SECONDS). A longer wait (the bucket
+   * paused by a long Retry-After, or the budget spent far ahead) takes no token and throws
+   * RetryLaterError with the time it would have been due: the caller re-queues instead of sleeping.
+   * Default: no limit.
+   */
+  maxWaitMs?: number;
   now?: () => number;
   log?: { warn(message: string): void };
 }
@@ -22,11 +31,13 @@ export interface PacingStats {
   throttled: number;
   /** Total time writes waited for a token. */
   waitedMs: number;
+  /** Writes not sent because their token was further away than the wait allowed (re-queued). */
+  deferred: number;
   /** The bucket's current rate (the budget divided by the live instances). */
   writesPerSecond: number;
 }
 
-export interface PacedGraph extends GraphTransport {
+export interface PacedGraph extends HookableTransport {
   stats(): PacingStats;
   /** Reads the shared state now (tests; otherwise it is read every syncEveryMs while writes flow). */
   sync(): Promise<void>;
@@ -45,7 +56,8 @@ export function pacedGraph(inner: GraphTransport, options: PacedGraphOptions): P
   const bucket = new TokenBucket(budget, Math.max(1, Math.floor(budget / 5)), now);
   const instanceId = options.instanceId ?? randomUUID();
   const syncEveryMs = options.syncEveryMs ?? 5000;
-  const stats = { requests: 0, writes: 0, throttled: 0, waitedMs: 0 };
+  const stats = { requests: 0, writes: 0, throttled: 0, waitedMs: 0, deferred: 0 };
+  const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
   let lastSync = 0;
   let writesAtSync = 0;
   let syncing: Promise<void> | undefined;
@@ -89,20 +101,43 @@ export function pacedGraph(inner: GraphTransport, options: PacedGraphOptions): P
     }
   };
 
+  const send = async (request: GraphRequest, hooks: WriteHooks | undefined): Promise<GraphResponse> => {
+    stats.requests += 1;
+    const writes = writeCount(request);
+    let sent = request;
+    if (writes > 0) {
+      maybeSync();
+      const limit = Math.max(0, Math.min(maxWaitMs, hooks ? hooks.maxWaitMs() : maxWaitMs));
+      const taken = await bucket.takeWithin(writes, limit);
+      if (!taken.ok) {
+        stats.deferred += 1;
+        const seconds = Math.ceil(taken.dueInMs / 1000);
+        throw new RetryLaterError(
+          new Date(now() + taken.dueInMs),
+          `the app's Graph write budget is paused or spent for the next ${seconds}s (a Retry-After from Graph, shared by every instance), longer than a worker waits inline (${Math.round(limit / 1000)}s)`,
+        );
+      }
+      stats.waitedMs += taken.waitedMs;
+      stats.writes += writes;
+      // After the wait, right before sending: the invocation may have lost its lease meanwhile.
+      if (hooks) sent = await hooks.beforeWrite(request);
+    }
+    let response: GraphResponse;
+    try {
+      response = await inner.send(sent);
+    } catch (error) {
+      if (writes > 0 && hooks) await hooks.afterWrite(sent, { error });
+      throw error;
+    }
+    observe(sent, response, writes);
+    if (writes > 0 && hooks) await hooks.afterWrite(sent, { response });
+    return response;
+  };
+
   return {
     origin: inner.origin,
-    async send(request: GraphRequest): Promise<GraphResponse> {
-      stats.requests += 1;
-      const writes = writeCount(request);
-      if (writes > 0) {
-        maybeSync();
-        stats.waitedMs += await bucket.take(writes);
-        stats.writes += writes;
-      }
-      const response = await inner.send(request);
-      observe(request, response, writes);
-      return response;
-    },
+    send: (request) => send(request, undefined),
+    withHooks: (hooks) => ({ origin: inner.origin, send: (request) => send(request, hooks) }),
     stats: () => ({ ...stats, writesPerSecond: bucket.perSecond }),
     sync: async () => {
       await syncing;

@@ -37,13 +37,30 @@ export class TokenBucket {
     return wait;
   }
 
-  /** Reserves and returns the wait in ms without sleeping. */
-  reserve(count = 1): number {
+  /**
+   * Reserves `count` tokens only if they are due within `maxWaitMs`; otherwise reserves nothing and
+   * says when they would have been due, so the caller can give its slot back to the queue instead of
+   * holding an invocation asleep (a long Retry-After pause must not outlive a worker's lease).
+   */
+  async takeWithin(count: number, maxWaitMs: number): Promise<{ ok: true; waitedMs: number } | { ok: false; dueInMs: number }> {
+    const due = this.dueIn(count);
+    if (due > maxWaitMs) return { ok: false, dueInMs: due };
+    return { ok: true, waitedMs: await this.take(count) };
+  }
+
+  /** How long `count` tokens taken now would wait (ms), without reserving them. */
+  dueIn(count = 1): number {
     const now = this.now();
     const tolerance = Math.max(0, this.burst - 1) * this.intervalMs;
     const start = Math.max(this.tat, now);
-    this.tat = start + count * this.intervalMs;
     return Math.max(0, start + (count - 1) * this.intervalMs - tolerance - now);
+  }
+
+  /** Reserves and returns the wait in ms without sleeping. */
+  reserve(count = 1): number {
+    const wait = this.dueIn(count);
+    this.tat = Math.max(this.tat, this.now()) + count * this.intervalMs;
+    return wait;
   }
 
   /** No token is handed out before `until` (ms on the clock). */

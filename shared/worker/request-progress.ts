@@ -16,9 +16,14 @@ export class LeaseLostError extends Error {
 /**
  * One worker's hold on a request row: audit rows are appended to the request's chain, and every save
  * carries the chain's head, so the row always names the last audit row it knew of.
+ *
+ * Audits and saves run one at a time, in call order: concurrent deletions each check the lease and
+ * write an intent row before their Graph call, and two saves racing on one ETag would look to this
+ * worker as if another had taken the request over.
  */
 export class RequestProgress {
   private head: AuditHead | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private row: StoredRequest,
@@ -31,21 +36,31 @@ export class RequestProgress {
     return this.row;
   }
 
-  async audit(entry: NewAuditEntry): Promise<void> {
-    const written = await this.deps.audit.append(this.row.id, actorOf(this.row), targetOf(this.row), entry, this.head);
-    this.head = { seq: written.seq, hash: written.hash };
+  audit(entry: NewAuditEntry): Promise<void> {
+    return this.serial(async () => {
+      const written = await this.deps.audit.append(this.row.id, actorOf(this.row), targetOf(this.row), entry, this.head);
+      this.head = { seq: written.seq, hash: written.hash };
+    });
   }
 
   /** Writes the row with the given changes if nobody else changed it since; LeaseLostError otherwise. */
-  async save(changes: Partial<RequestRow>): Promise<StoredRequest> {
-    const { etag, ...current } = this.row;
-    const next: RequestRow = { ...current, ...changes, ...(this.head ? { auditSeq: this.head.seq, auditHash: this.head.hash } : {}) };
-    try {
-      this.row = await this.deps.store.update(next, etag);
-    } catch (error) {
-      if (error instanceof RequestConflictError) throw new LeaseLostError(this.row.id);
-      throw error;
-    }
-    return this.row;
+  save(changes: Partial<RequestRow>): Promise<StoredRequest> {
+    return this.serial(async () => {
+      const { etag, ...current } = this.row;
+      const next: RequestRow = { ...current, ...changes, ...(this.head ? { auditSeq: this.head.seq, auditHash: this.head.hash } : {}) };
+      try {
+        this.row = await this.deps.store.update(next, etag);
+      } catch (error) {
+        if (error instanceof RequestConflictError) throw new LeaseLostError(this.row.id);
+        throw error;
+      }
+      return this.row;
+    });
+  }
+
+  private serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 }

@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { openIntents, intentEntry, resolvedEntry, sentEntry, type WriteIntent } from '../audit/write-ahead';
+import { GraphNetworkError, type GraphRequest, type GraphTransport } from '../graph/http';
+import type { WriteHooks } from '../pacing/write-hooks';
+import type { RequestProgress } from './request-progress';
+import { leaseMs, type WorkerDependencies } from './worker-dependencies';
+
+/** A write must leave with at least this much of the lease left, or it renews first. */
+const LEASE_MARGIN_MS = 5000;
+
+/**
+ * The hooks a worker puts around each of its Graph writes:
+ * - waits for a write token are bounded by GRAPH_MAX_INLINE_WAIT_SECONDS and by what is left of the
+ *   lease (a longer one re-queues the reset: RetryLaterError);
+ * - before the write leaves, a conditional save of the row (its ETag) renews the lease: a worker whose
+ *   request was taken over meanwhile gets LeaseLostError and sends nothing;
+ * - then the intent is audited (method, path, the client-request-id sent), and after the answer, the
+ *   outcome (shared/audit/write-ahead.ts).
+ */
+export function writeGuard(progress: RequestProgress, deps: Pick<WorkerDependencies, 'settings'>): WriteHooks {
+  const intents = new WeakMap<GraphRequest, WriteIntent>();
+  return {
+    maxWaitMs() {
+      const leaseUntil = progress.current.leaseUntil ? Date.parse(progress.current.leaseUntil) : 0;
+      const leaseLeft = leaseUntil - Date.now() - LEASE_MARGIN_MS;
+      return Math.max(0, Math.min(deps.settings.GRAPH_MAX_INLINE_WAIT_SECONDS * 1000, leaseLeft));
+    },
+    async beforeWrite(request) {
+      // Throws LeaseLostError if anyone changed the row since this worker last wrote it.
+      await progress.save({ leaseUntil: new Date(Date.now() + leaseMs(deps)).toISOString() });
+      const intent: WriteIntent = { method: request.method, path: pathOf(request), clientRequestId: randomUUID() };
+      await progress.audit(intentEntry(intent, detailOf(request, intent)));
+      const sent: GraphRequest = { ...request, headers: { ...request.headers, 'client-request-id': intent.clientRequestId } };
+      intents.set(sent, intent);
+      return sent;
+    },
+    async afterWrite(request, outcome) {
+      const intent = intents.get(request);
+      if (!intent) return;
+      await progress.audit(
+        'response' in outcome
+          ? sentEntry(intent, { status: outcome.response.status, requestId: outcome.response.requestId })
+          : sentEntry(intent, { noAnswer: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) }),
+      );
+    },
+  };
+}
+
+/**
+ * On resume: writes whose intent was audited but whose outcome was not (the process died in between)
+ * are resolved with what Graph says now, before anything else is sent. A method deletion is checked
+ * by reading the method; other writes are recorded as unknown, and the steps after resume read Graph
+ * again (a pass that may exist is never created twice: see the engine's state).
+ */
+export async function resolveOpenIntents(progress: RequestProgress, deps: Pick<WorkerDependencies, 'audit' | 'graph'>): Promise<number> {
+  const open = openIntents(await deps.audit.list(progress.current.id));
+  for (const intent of open) {
+    await progress.audit(await resolve(intent, deps.graph));
+  }
+  return open.length;
+}
+
+const METHOD_PATH = /^\/(v1\.0|beta)(\/users\/[^/?]+\/authentication\/[A-Za-z]+Methods\/[^/?]+)$/;
+
+async function resolve(intent: WriteIntent, graph: GraphTransport) {
+  const unknown = (why: string) =>
+    resolvedEntry(intent, 'unknown', `the process stopped before Graph's answer to this write (client-request-id ${intent.clientRequestId}) was recorded; ${why}`);
+  const match = intent.method === 'DELETE' ? METHOD_PATH.exec(intent.path) : null;
+  if (!match) return unknown('the steps after resume read Graph again before acting');
+  try {
+    const response = await graph.send({ method: 'GET', version: match[1] as 'v1.0' | 'beta', path: match[2]! });
+    if (response.status === 404) {
+      return resolvedEntry(
+        intent,
+        'gone',
+        `the process stopped before Graph's answer was recorded; Graph now answers 404 for this method, so this write (client-request-id ${intent.clientRequestId}) or someone else removed it`,
+        response.requestId,
+      );
+    }
+    if (response.status === 200) {
+      return resolvedEntry(intent, 'still-registered', `the process stopped before Graph's answer was recorded; the method is still registered, so this write did not remove it and the run sends it again`, response.requestId);
+    }
+    return unknown(`reading the method now answered HTTP ${response.status}; the run reads Graph again before acting`);
+  } catch (error) {
+    if (!(error instanceof GraphNetworkError)) throw error;
+    return unknown(`reading the method now got no answer (${error.message}); the run reads Graph again before acting`);
+  }
+}
+
+function pathOf(request: GraphRequest): string {
+  return `/${request.version}${request.path.split('?')[0]}`;
+}
+
+/** What the intent row says beyond the path: for a $batch, the writes inside it. */
+function detailOf(request: GraphRequest, intent: WriteIntent): string {
+  const inner = (request.body as { requests?: unknown } | undefined)?.requests;
+  if (request.path.startsWith('/$batch') && Array.isArray(inner)) {
+    const listed = inner
+      .map((item) => {
+        const entry = (item ?? {}) as { method?: unknown; url?: unknown };
+        return typeof entry.method === 'string' && typeof entry.url === 'string' ? `${entry.method} ${entry.url.split('?')[0]}` : undefined;
+      })
+      .filter((text): text is string => text !== undefined);
+    return `client-request-id ${intent.clientRequestId}; ${listed.length} requests: ${listed.join(', ')}`;
+  }
+  return `client-request-id ${intent.clientRequestId}`;
+}
