@@ -7,7 +7,9 @@ import { invocationLog } from './invocation-log';
 
 export async function resetSweeperHandler(_timer: Timer, context: InvocationContext): Promise<void> {
   const report = await sweepStuckRequests(workerDependencies(getServices(), invocationLog(context)));
-  if (report.redriven.length > 0) context.log(JSON.stringify({ message: 'sweep', redriven: report.redriven.length }));
+  if (report.redriven.length > 0 || report.waiting.length > 0) {
+    context.log(JSON.stringify({ message: 'sweep', redriven: report.redriven.length, waitingInBacklog: report.waiting.length }));
+  }
 }
 
 export const resetSweeper: FunctionDefinition = {

@@ -6,6 +6,18 @@ export interface ResetQueueMessage {
   requestId: string;
 }
 
+/** The service returns at most 32 messages per peek. */
+export const PEEK_MAX = 32;
+
+export interface QueueBacklog {
+  /** Visible messages seen at the front, up to PEEK_MAX. */
+  visible: number;
+  /** PEEK_MAX were seen: there may be more behind them. */
+  full: boolean;
+  /** When the oldest message seen was sent. */
+  oldestSentAt?: Date;
+}
+
 export interface ResetQueueOptions {
   /** Give up on one send after this long. Default 5 s. */
   timeoutMs?: number;
@@ -38,6 +50,22 @@ export class ResetQueue {
       this.queueReady = undefined;
       throw error;
     }
+  }
+
+  /**
+   * What is waiting in the queue now: the visible messages at its front (at most PEEK_MAX, the
+   * service's limit) and when the oldest of them was sent. Messages being processed or sent with a
+   * delay are invisible and not counted. The sweeper uses it to tell a backlog from a lost message.
+   */
+  async waiting(): Promise<QueueBacklog> {
+    await this.ensureQueue();
+    const answer = await this.queue.peekMessages({ numberOfMessages: PEEK_MAX, abortSignal: AbortSignal.timeout(this.timeoutMs) });
+    const sent = answer.peekedMessageItems.map((item) => item.insertedOn.getTime()).filter((time) => Number.isFinite(time));
+    return {
+      visible: answer.peekedMessageItems.length,
+      full: answer.peekedMessageItems.length >= PEEK_MAX,
+      ...(sent.length > 0 ? { oldestSentAt: new Date(Math.min(...sent)) } : {}),
+    };
   }
 
   private ensureQueue(): Promise<void> {

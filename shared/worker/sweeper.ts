@@ -1,22 +1,37 @@
-import { FINAL_STATUSES } from '../requests/request-row';
+import { FINAL_STATUSES, type StoredRequest } from '../requests/request-row';
 import { RequestConflictError } from '../requests/request-store';
+import type { QueueBacklog } from '../requests/reset-queue';
 import { logFieldsOf } from './request-view';
 import type { WorkerDependencies } from './worker-dependencies';
 
 export interface SweepOptions {
-  /** An accepted request untouched for this long lost its message (the send failed, or the message expired). */
+  /** An accepted request untouched for this long, with no message waiting for it, lost its message. */
   acceptedGraceMs?: number;
   now?: Date;
 }
 
 export interface SweepReport {
   redriven: string[];
+  /** Stuck-looking requests left alone because the queue holds a backlog their message may be in. */
+  waiting: string[];
 }
 
 /**
+ * Clocks differ between the app and the storage service (which stamps insertion times): a message
+ * sent up to this long after its row's last write still counts as possibly that row's message.
+ */
+const CLOCK_SLACK_MS = 60_000;
+
+/**
  * Re-drives requests that would otherwise never end: `accepted` ones whose queue message was never
- * sent or got lost, and `running` ones whose worker died (its lease ran out). The row is touched
- * before the message is sent, so the next sweep does not send it again while the first is queued.
+ * sent or got lost, and `running` ones whose worker died (its lease ran out).
+ *
+ * A backlog is not a loss: the queue cannot be searched for one message, so its front is peeked. If
+ * a message sent no later than the row's last write (or its lease's end) is still waiting there, or
+ * the front is full (a backlog deeper than a peek shows), the row's own message may be queued behind
+ * it: the row is left alone and looked at again on a later sweep, once the backlog has moved on. Only
+ * a row with no message that could be its own is re-driven, and only that one is called lost.
+ * The row is touched before the message is sent, so the next sweep does not send it again.
  */
 export async function sweepStuckRequests(deps: Pick<WorkerDependencies, 'store' | 'queue' | 'log'>, options: SweepOptions = {}): Promise<SweepReport> {
   const now = options.now ?? new Date();
@@ -24,20 +39,46 @@ export async function sweepStuckRequests(deps: Pick<WorkerDependencies, 'store' 
   const accepted = await deps.store.listByStatus('accepted', { updatedBefore: new Date(now.getTime() - graceMs) });
   const running = await deps.store.listByStatus('running', { updatedBefore: now });
   const stuck = [...accepted, ...running].filter((row) => !row.leaseUntil || Date.parse(row.leaseUntil) <= now.getTime());
+  const report: SweepReport = { redriven: [], waiting: [] };
+  if (stuck.length === 0) return report;
 
-  const redriven: string[] = [];
+  const backlog = await deps.queue.waiting();
   for (const row of stuck) {
     if (FINAL_STATUSES.includes(row.status)) continue;
+    if (mayBeQueued(row, backlog)) {
+      report.waiting.push(row.id);
+      continue;
+    }
+    const reason =
+      row.status === 'running'
+        ? 'worker lease ran out with no message waiting for it; re-driven'
+        : 're-driven: no queue message for it was waiting (the message was lost or never sent)';
     try {
       const { etag, ...current } = row;
-      await deps.store.update({ ...current, statusReason: row.status === 'running' ? 'worker lease ran out; re-driven' : 're-driven: its queue message was lost' }, etag);
+      await deps.store.update({ ...current, statusReason: reason }, etag);
     } catch (error) {
       if (error instanceof RequestConflictError) continue; // a worker got to it meanwhile
       throw error;
     }
     await deps.queue.send(row.id);
-    redriven.push(row.id);
-    deps.log.warn('stuck request re-driven', logFieldsOf(row));
+    report.redriven.push(row.id);
+    deps.log.warn('stuck request re-driven', { ...logFieldsOf(row), reason });
   }
-  return { redriven };
+  if (report.waiting.length > 0) {
+    deps.log.info('requests waiting behind a queue backlog; not re-driven', {
+      waiting: report.waiting.length,
+      oldestWaitingMessage: backlog.oldestSentAt?.toISOString(),
+      frontFull: backlog.full,
+    });
+  }
+  return report;
+}
+
+/** Whether the row's message may still be waiting in the queue behind the visible front. */
+function mayBeQueued(row: StoredRequest, backlog: QueueBacklog): boolean {
+  if (backlog.full) return true;
+  if (!backlog.oldestSentAt) return false;
+  // The row's message was sent right after its last write, or becomes visible when its lease ends.
+  const since = Math.max(Date.parse(row.updatedAt), row.leaseUntil ? Date.parse(row.leaseUntil) : 0);
+  return backlog.oldestSentAt.getTime() <= since + CLOCK_SLACK_MS;
 }
