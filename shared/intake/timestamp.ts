@@ -22,7 +22,7 @@ export const MAX_TIMESTAMP_AHEAD_MS = 5 * 60 * 1000;
 
 export const FRESHNESS: Record<'jira' | 'jira-token' | 'servicenow' | 'generic' | 'unsigned', FreshnessRule> = {
   jira: { required: true, maxAgeMs: 60 * 60 * 1000, hint: 'Jira admin webhooks send it themselves' },
-  'jira-token': { required: false, maxAgeMs: 60 * 60 * 1000, hint: 'add "timestamp": {{now.asMillis}}' },
+  'jira-token': { required: false, maxAgeMs: 60 * 60 * 1000, hint: 'add "timestamp": "{{now}}" to the body of the rule' },
   servicenow: { required: true, maxAgeMs: 5 * 60 * 1000, hint: 'the Business Rule adds "timestamp": new GlideDateTime().getNumericValue()' },
   generic: { required: false, maxAgeMs: 5 * 60 * 1000, hint: 'or leave it out: webhook-timestamp is signed' },
   unsigned: { required: false, maxAgeMs: 60 * 60 * 1000, hint: 'epoch milliseconds' },
