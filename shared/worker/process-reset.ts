@@ -220,7 +220,7 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     const startsAt = issued?.startDateTime ? Date.parse(issued.startDateTime) : Date.now();
     const expiresAt = new Date(startsAt + (issued?.lifetimeInMinutes ?? 60) * 60_000);
     await deps.passes.keep(row.id, { value: pass, methodId: issued?.methodId, expiresAt });
-    await progress.audit({ action: 'pass-sealed', outcome: 'waiting', detail: `collect it once at POST /api/resets/${row.id}/temporary-access-pass before ${expiresAt.toISOString()}` });
+    await progress.audit({ action: 'pass-sealed', outcome: 'waiting', detail: `sealed until a member of the collector group reveals it once in the console (Reveal pass on this request's page), before ${expiresAt.toISOString()}` });
   }
 
   if (result.status === 'retry-later') {
