@@ -11,6 +11,8 @@ const DEV_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/
 export interface RunningAzurite {
   connectionString: string;
   ports: { blob: number; queue: number; table: number };
+  /** The Azurite process, for fault tests that freeze it (SIGSTOP) and let it go on (SIGCONT). */
+  pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -54,7 +56,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     `TableEndpoint=http://127.0.0.1:${table}/${DEV_ACCOUNT}`,
   ].join(';');
 
-  const running: RunningAzurite = { connectionString, ports: { blob, queue, table }, stop: () => stopChild(child) };
+  const running: RunningAzurite = { connectionString, ports: { blob, queue, table }, pid: child.pid, stop: () => stopChild(child) };
   try {
     await waitUntilReady(connectionString, child, options.readyTimeoutMs ?? 30_000, () => stderr);
   } catch (error) {

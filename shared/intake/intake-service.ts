@@ -164,6 +164,17 @@ async function store(
     created = result.request;
   } catch (error) {
     if (error instanceof IntakeRefusal) throw error;
+    if (error instanceof Error && error.name === 'StorageOutcomeUnknownError') {
+      // The insert may have landed (request-store.ts settleUnknownInsert): a 503 would say "not stored".
+      log.warn(`intake ${input.source}: ${ticket} outcome unknown, answering 504: ${error.message}`);
+      return errorAnswer(
+        504,
+        'storage_outcome_unknown',
+        'storage did not say whether the request was stored; send the same delivery again: if it was stored, the answer names it, otherwise it is stored then',
+        undefined,
+        { 'retry-after': '30' },
+      );
+    }
     log.warn(`intake ${input.source}: ${ticket} not stored, answering 503: ${error instanceof Error ? error.message : String(error)}`);
     return errorAnswer(
       503,

@@ -26,9 +26,26 @@ export class StorageUnavailableError extends Error {
   }
 }
 
+/**
+ * An insert was sent and storage never said whether it was carried out, even after trying again
+ * until the deadline: the row may exist. Not a "not stored": callers must not say that.
+ */
+export class StorageOutcomeUnknownError extends Error {
+  constructor(readonly requestId: string, cause: unknown) {
+    super(`table storage did not say whether request ${requestId} was stored: ${describe(cause)}`);
+    this.name = 'StorageOutcomeUnknownError';
+    this.cause = cause;
+  }
+}
+
 export interface RequestStoreOptions {
   /** Give up on one storage call after this long (the SDK's own retries included). Default 5 s. */
   timeoutMs?: number;
+  /**
+   * After an insert whose outcome is unknown, keep sending it again this long for a definite answer
+   * before giving up with StorageOutcomeUnknownError. Default 15 s.
+   */
+  settleMs?: number;
 }
 
 export interface CreateResult {
@@ -51,12 +68,14 @@ export interface ListOptions {
 export class RequestStore {
   private tableReady: Promise<void> | undefined;
   private readonly timeoutMs: number;
+  private readonly settleMs: number;
 
   constructor(
     private readonly table: TableClient,
     options: RequestStoreOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 5000;
+    this.settleMs = options.settleMs ?? 15_000;
   }
 
   /** Inserts the row unless one with its id exists; then returns the existing row instead. */
@@ -70,17 +89,47 @@ export class RequestStore {
       } catch (error) {
         if (isStatus(error, 409)) {
           const existing = await this.get(row.id);
-          if (existing) return { created: false, request: existing };
+          // The SDK's own retry of our insert also meets a 409: the row it finds is then ours.
+          if (existing) return { created: isSameInsert(existing, row), request: existing };
           continue; // removed between our insert and read: insert again
         }
         if (isTableMissing(error)) {
           this.tableReady = undefined;
           continue;
         }
+        if (outcomeUnknown(error)) return this.settleUnknownInsert(row, entity, error);
         throw new StorageUnavailableError('create', error);
       }
     }
     throw new StorageUnavailableError('create', new Error(`row ${row.id} kept appearing and disappearing`));
+  }
+
+  /**
+   * An insert whose outcome is unknown (it timed out or the connection dropped after it was sent)
+   * may still land, seconds later: answering "not stored" then would be a lie the sweeper turns into
+   * a reset. So the insert is sent again until storage gives a definite answer: it creates the row,
+   * or meets the row the first try wrote (409, the same insert) and the row is known stored. Only when
+   * storage stays silent until the deadline does this throw StorageOutcomeUnknownError, which the
+   * intake answers as an unknown outcome (504), never as "not stored".
+   */
+  private async settleUnknownInsert(row: RequestRow, entity: ReturnType<typeof toEntity>, first: unknown): Promise<CreateResult> {
+    const deadline = Date.now() + this.settleMs;
+    let last: unknown = first;
+    while (Date.now() < deadline) {
+      try {
+        const response = await this.table.createEntity(entity, { abortSignal: AbortSignal.timeout(Math.max(100, Math.min(this.timeoutMs, deadline - Date.now()))) });
+        return { created: true, request: { ...row, etag: response.etag ?? '' } };
+      } catch (error) {
+        last = error;
+        if (isStatus(error, 409)) {
+          const existing = await this.get(row.id).catch(() => undefined);
+          if (existing) return { created: isSameInsert(existing, row), request: existing };
+          continue;
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(250, Math.max(0, deadline - Date.now()))));
+    }
+    throw new StorageOutcomeUnknownError(row.id, last);
   }
 
   async get(id: string): Promise<StoredRequest | undefined> {
@@ -170,6 +219,21 @@ export class RequestStore {
 
 function isStatus(error: unknown, status: number): boolean {
   return error instanceof RestError && error.statusCode === status;
+}
+
+/** The row found is the one this insert wrote (a first try that landed), not another delivery's. */
+function isSameInsert(existing: RequestRow, row: RequestRow): boolean {
+  return existing.createdAt === row.createdAt && existing.idempotencyKey === row.idempotencyKey && existing.intakeMac === row.intakeMac;
+}
+
+/** Errors after which the insert may have been carried out: it timed out, the connection dropped, or storage failed inside. */
+function outcomeUnknown(error: unknown): boolean {
+  if (error instanceof RestError) {
+    if (error.statusCode !== undefined) return error.statusCode >= 500;
+    // Refused or unresolvable before anything was sent: the insert cannot have happened.
+    return !['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN'].includes(error.code ?? '');
+  }
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
 }
 
 function isTableMissing(error: unknown): boolean {
