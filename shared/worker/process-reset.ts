@@ -1,10 +1,12 @@
 import { resetStateSchema, runReset, type ResetResult, type ResetState } from '../graph';
+import { withWriteHooks } from '../pacing/write-hooks';
 import { FINAL_STATUSES, type RequestStatus, type StoredRequest } from '../requests/request-row';
 import { LeaseLostError, RequestProgress } from './request-progress';
 import { resetMessageSchema } from './reset-message';
 import { logFieldsOf } from './request-view';
 import { summariseResult } from './result-summary';
 import { leaseMs, type WorkerDependencies } from './worker-dependencies';
+import { resolveOpenIntents, writeGuard } from './write-guard';
 
 export interface Delivery {
   /** How often the queue has handed out this message, this time included. */
@@ -130,6 +132,9 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     outcome: 'running',
     detail: `attempt ${row.attempts}, delivery ${delivery.dequeueCount} of ${delivery.maxDequeueCount}`,
   });
+  // A write whose intent was audited but not its outcome (the last run died in between): settle it
+  // with what Graph says now, before this run sends anything.
+  if (row.attempts > 1) await resolveOpenIntents(progress, deps);
 
   const refusal = firstRun ? offlineRefusal(row, deps) : undefined;
   if (refusal) {
@@ -160,7 +165,8 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
   try {
     if (!row.dryRun && previous?.target) await holdUser(previous.target.objectId, !previous.snapshot);
     result = await runReset(
-      deps.graph,
+      // Every write: a bounded token wait, a lease check (ETag) and its intent audited before it leaves.
+      withWriteHooks(deps.graph, writeGuard(progress, deps)),
       {
         target: row.targetObjectId ? { objectId: row.targetObjectId } : { userPrincipalName: row.targetUpn },
         profile: row.profile,
