@@ -66,9 +66,9 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
   if (row.status === 'accepted' && leaseUntil > now + 5000) return 'deferred';
 
   const progress = new RequestProgress(row, deps);
+  if (!deps.integrity.verifyRow(row)) return refuseUnauthenticated(progress, deps);
   try {
     await progress.save({
-  if (!deps.integrity.verifyRow(row)) return refuseUnauthenticated(progress, deps);
       status: 'running',
       statusReason: undefined,
       attempts: row.attempts + 1,
@@ -90,8 +90,6 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
   }
 }
 
-/** A refusal that needs stored state; ends the request `rejected`. */
-class StatefulRefusal extends Error {
 /**
  * A row whose intake MAC does not verify was not written by the intake (someone with storage write
  * access, or a row changed since): nothing is done for it, not even a Graph read. It ends `rejected`
@@ -109,6 +107,8 @@ async function refuseUnauthenticated(progress: RequestProgress, deps: WorkerDepe
   }
 }
 
+/** A refusal that needs stored state; ends the request `rejected`. */
+class StatefulRefusal extends Error {
   constructor(readonly code: string, reason: string) {
     super(reason);
     this.name = 'StatefulRefusal';
