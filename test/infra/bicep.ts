@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
+import { runScript } from './run-script';
 
 /**
  * Runs infra/scripts/bicep.sh (the pinned Bicep CLI from NuGet: build, lint, and a `bicep snapshot` per
@@ -68,28 +69,6 @@ export type ParameterSets = Record<string, Record<string, string | boolean | num
 
 const bicepLiteral = (value: string | boolean | number) => (typeof value === 'string' ? `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'` : String(value));
 
-/**
- * Runs the script without blocking the test worker (the build takes tens of seconds on a busy machine,
- * and a blocked worker cannot answer the test runner).
- */
-function runScript(args: string[], timeoutMs: number): Promise<{ status: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('bash', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, output });
-    });
-  });
-}
-
 export async function compileInfra(parameterSets: ParameterSets): Promise<Compiled> {
   const dir = mkdtempSync(join(tmpdir(), 'infra-bicep-'));
   try {
@@ -103,15 +82,16 @@ export async function compileInfra(parameterSets: ParameterSets): Promise<Compil
       writeFileSync(file, lines.join('\n') + '\n');
       args.push('--snapshot', file);
     }
-    const run = await runScript(args, 270_000);
-    if (run.status !== 0) throw new Error(`infra/scripts/bicep.sh failed (exit ${run.status ?? 'killed'}):\n${run.output}`);
+    const run = await runScript(args, { timeoutMs: 270_000 });
+    const output = run.out + run.err;
+    if (run.status !== 0) throw new Error(`infra/scripts/bicep.sh failed (exit ${run.status ?? 'killed'}):\n${output}`);
     const template = templateSchema.parse(JSON.parse(readFileSync(join(out, 'main.json'), 'utf8')));
     const snapshots: Record<string, SnapshotResource[]> = {};
     for (const name of Object.keys(parameterSets)) {
       const snapshot = snapshotSchema.parse(JSON.parse(readFileSync(join(dir, `${name}.snapshot.json`), 'utf8')));
       snapshots[name] = snapshot.predictedResources;
     }
-    return { template, snapshots, output: run.output };
+    return { template, snapshots, output };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

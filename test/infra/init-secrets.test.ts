@@ -1,9 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadSettings } from '../../shared/config';
+import { runScript } from './run-script';
 
 /**
  * Runs infra/scripts/init-secrets.sh against a stand-in `az` that keeps a vault's secrets and firewall in
@@ -93,8 +93,7 @@ afterEach(() => {
 });
 
 function run(args: string[] = [], env: Record<string, string> = {}) {
-  const result = spawnSync('bash', [script, '--vault', 'kv-test', '--app', 'func-test', '--resource-group', 'rg-test', ...args], {
-    encoding: 'utf8',
+  return runScript([script, '--vault', 'kv-test', '--app', 'func-test', '--resource-group', 'rg-test', ...args], {
     env: {
       ...process.env,
       PATH: `${join(dir, 'bin')}:${process.env.PATH}`,
@@ -104,7 +103,6 @@ function run(args: string[] = [], env: Record<string, string> = {}) {
       ...env,
     },
   });
-  return { status: result.status, out: result.stdout, err: result.stderr };
 }
 
 const stored = () => readdirSync(join(dir, 'secrets')).sort();
@@ -113,8 +111,8 @@ const calls = () => readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter(
 const required = Object.values(appResources.keyVaultSecrets).filter((entry) => !entry.optional).map((entry) => entry.secretName).sort();
 
 describe('init-secrets.sh', () => {
-  it('creates every required secret, in a form the app accepts, and keeps them on a second run', () => {
-    const first = run();
+  it('creates every required secret, in a form the app accepts, and keeps them on a second run', async () => {
+    const first = await run();
     expect(first.status, first.err).toBe(0);
     expect(stored()).toEqual(required);
     expect(stored()).toContain('intake-mac-key');
@@ -135,24 +133,24 @@ describe('init-secrets.sh', () => {
     expect(() => loadSettings(env)).not.toThrow();
 
     const before = Object.fromEntries(stored().map((name) => [name, value(name)]));
-    const second = run();
+    const second = await run();
     expect(second.status, second.err).toBe(0);
     expect(second.out).not.toMatch(/^created /m);
     expect(second.out).not.toContain('restarted');
     expect(Object.fromEntries(stored().map((name) => [name, value(name)]))).toEqual(before);
   });
 
-  it('creates an optional secret only when asked, by --with or OPTIONAL_SECRETS', () => {
-    expect(run(['--with', 'WEBHOOK_SECRET_JIRA_AUTOMATION']).status).toBe(0);
+  it('creates an optional secret only when asked, by --with or OPTIONAL_SECRETS', async () => {
+    expect((await run(['--with', 'WEBHOOK_SECRET_JIRA_AUTOMATION'])).status).toBe(0);
     expect(stored()).toContain('webhook-secret-jira-automation');
     rmSync(join(dir, 'secrets', 'webhook-secret-jira-automation'));
-    expect(run([], { OPTIONAL_SECRETS: ' WEBHOOK_SECRET_JIRA_AUTOMATION ,' }).status).toBe(0);
+    expect((await run([], { OPTIONAL_SECRETS: ' WEBHOOK_SECRET_JIRA_AUTOMATION ,' })).status).toBe(0);
     expect(value('webhook-secret-jira-automation')).toMatch(/^[0-9a-f]{64}$/);
   });
 
-  it('refuses a name that is not an optional secret instead of skipping it', () => {
+  it('refuses a name that is not an optional secret instead of skipping it', async () => {
     for (const wrong of ['WEBHOOK_SECRET_JIRA_AUTOMATON', 'INTAKE_MAC_KEY']) {
-      const result = run(['--with', wrong]);
+      const result = await run(['--with', wrong]);
       expect(result.status).toBe(2);
       expect(result.err).toContain(`not an optional secret setting: ${wrong}`);
       expect(result.err).toContain('WEBHOOK_SECRET_JIRA_AUTOMATION');
@@ -160,9 +158,9 @@ describe('init-secrets.sh', () => {
     expect(stored()).toEqual([]);
   });
 
-  it('opens a private vault to its own address only, and closes it again', () => {
+  it('opens a private vault to its own address only, and closes it again', async () => {
     vault({ private: true });
-    const result = run();
+    const result = await run();
     expect(result.status, result.err).toBe(0);
     expect(stored()).toEqual(required);
     expect(result.out).toContain(`allowed ${address}/32`);
@@ -177,55 +175,54 @@ describe('init-secrets.sh', () => {
     expect(readFileSync(join(dir, 'rules'), 'utf8').trim()).toBe('');
   });
 
-  it('closes the vault when it fails half way', () => {
+  it('closes the vault when it fails half way', async () => {
     vault({ private: true });
     writeFileSync(join(dir, 'fail-set'), 'tap-sealing-key\n');
-    const result = run();
+    const result = await run();
     expect(result.status).not.toBe(0);
     expect(readFileSync(join(dir, 'public'), 'utf8').trim()).toBe('Disabled');
     expect(readFileSync(join(dir, 'rules'), 'utf8').trim()).toBe('');
   });
 
-  it('with --no-open leaves a private vault closed and fails, saying why', () => {
+  it('with --no-open leaves a private vault closed and fails, saying why', async () => {
     vault({ private: true });
-    const result = run(['--no-open']);
+    const result = await run(['--no-open']);
     expect(result.status).toBe(1);
     expect(result.err).toContain('--no-open');
     expect(stored()).toEqual([]);
     expect(calls().filter((line) => line.startsWith('keyvault update') || line.startsWith('keyvault network-rule'))).toEqual([]);
   });
 
-  it('--set stores a value from a file, replacing the old one, through the same opening', () => {
+  it('--set stores a value from a file, replacing the old one, through the same opening', async () => {
     vault({ private: true });
     const file = join(dir, 'value.txt');
     writeFileSync(file, 'a'.repeat(10) + 'given-by-an-admin-0123456789abcdef');
-    const result = run(['--set', 'WEBHOOK_SECRET_JIRA', file]);
+    const result = await run(['--set', 'WEBHOOK_SECRET_JIRA', file]);
     expect(result.status, result.err).toBe(0);
     expect(value('webhook-secret-jira')).toBe(readFileSync(file, 'utf8'));
     expect(result.out + result.err).not.toContain('given-by-an-admin');
     expect(readFileSync(join(dir, 'public'), 'utf8').trim()).toBe('Disabled');
-    expect(run(['--set', 'NOT_A_SECRET', file]).status).toBe(2);
+    expect((await run(['--set', 'NOT_A_SECRET', file])).status).toBe(2);
   });
 
-  it('a --set that Key Vault refuses fails with its error and still closes the vault', () => {
+  it('a --set that Key Vault refuses fails with its error and still closes the vault', async () => {
     vault({ private: true });
     writeFileSync(join(dir, 'fail-set'), 'webhook-secret-jira\n');
     const file = join(dir, 'value.txt');
     writeFileSync(file, 'given-by-an-admin-0123456789abcdef-0123456789');
-    const result = run(['--set', 'WEBHOOK_SECRET_JIRA', file]);
+    const result = await run(['--set', 'WEBHOOK_SECRET_JIRA', file]);
     expect(result.status).toBe(1);
     expect(result.err).toContain('(BadRequest) refused');
     expect(readFileSync(join(dir, 'public'), 'utf8').trim()).toBe('Disabled');
     expect(readFileSync(join(dir, 'rules'), 'utf8').trim()).toBe('');
   });
 
-  it('needs a vault name', () => {
-    const result = spawnSync('bash', [script], {
-      encoding: 'utf8',
+  it('needs a vault name', async () => {
+    const result = await runScript([script], {
       env: { ...process.env, PATH: `${join(dir, 'bin')}:${process.env.PATH}`, AZURE_KEY_VAULT_NAME: '' },
     });
     expect(result.status).toBe(2);
-    expect(result.stderr).toContain('--vault');
+    expect(result.err).toContain('--vault');
     expect(existsSync(join(dir, 'secrets', 'webhook-secret-jira'))).toBe(false);
   });
 });
