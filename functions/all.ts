@@ -10,6 +10,7 @@ import { resetPoison } from './reset-poison';
 import { resetStatus } from './reset-status';
 import { resetSweeper } from './reset-sweeper';
 import { resetWorker } from './reset-worker';
+import { ticketSweeper, ticketUpdates, ticketUpdatesPoison } from './ticket-updates';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and served by the local host. */
 export const functionDefinitions: readonly FunctionDefinition[] = [
@@ -23,6 +24,9 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   resetWorker,
   resetPoison,
   resetSweeper,
+  ticketUpdates,
+  ticketUpdatesPoison,
+  ticketSweeper,
   bulkSubmit,
   bulkStatus,
   bulkDispatcher,

@@ -115,6 +115,38 @@ param passCollectorGroupId string = ''
 @description('MACHINE_PASS_COLLECTION: keep the signed machine route that collects a pass. Off: passes go only to signed-in collectors.')
 param machinePassCollection bool = false
 
+// ---------- ticket write-back (README "Notes on the ticket") ----------
+
+@description('SERVICENOW_INSTANCE_URL: https origin of the ServiceNow instance work notes are written to. Empty: no ServiceNow write-back. Its secret (SERVICENOW_CLIENT_SECRET or SERVICENOW_PASSWORD) goes in Key Vault and is named in optionalSecrets.')
+param serviceNowInstanceUrl string = ''
+
+@description('SERVICENOW_CLIENT_ID: OAuth client id (System OAuth > Application Registry) for the client credentials grant. Empty: basic auth with SERVICENOW_USERNAME.')
+param serviceNowClientId string = ''
+
+@description('SERVICENOW_USERNAME: the integration user for basic auth (when no OAuth client is used).')
+param serviceNowUsername string = ''
+
+@description('JIRA_SITE_URL: https origin of the Jira Cloud site comments are written to (https://<site>.atlassian.net). Empty: no Jira write-back. JIRA_API_TOKEN goes in Key Vault and is named in optionalSecrets.')
+param jiraSiteUrl string = ''
+
+@description('JIRA_USER_EMAIL: e-mail address of the Atlassian account the API token belongs to.')
+param jiraUserEmail string = ''
+
+@description('FOLLOW_UP_HOURS: after a reset, watch the user\'s methods this long for a new registration.')
+@minValue(1)
+@maxValue(168)
+param followUpHours int = 72
+
+@description('FOLLOW_UP_INTERVAL_SECONDS: how often the follow-up looks at the user\'s methods.')
+@minValue(60)
+param followUpIntervalSeconds int = 900
+
+@description('NOTIFY_SENDER_UPN: mailbox the user and their manager are told from after a reset (needs Mail.Send, restricted to this mailbox; README). Empty: no mail.')
+param notifySenderUpn string = ''
+
+@description('CALLBACK_ALLOWED_HOSTS: comma-separated host names a generic caller\'s callbackUrl may name. Empty: callbacks are refused.')
+param callbackAllowedHosts string = ''
+
 // ---------- network ----------
 
 @description('Private networking: storage and Key Vault accept traffic only through private endpoints in a virtual network the app is integrated with (public network access disabled on both). infra/scripts/init-secrets.sh opens the vault to its own caller for the minutes it needs and closes it again. Off: both keep public endpoints, guarded by Entra ID and RBAC alone.')
@@ -278,6 +310,16 @@ var appSettings = {
   CONSOLE_READER_GROUP_ID: consoleReaderGroupId
   PASS_COLLECTOR_GROUP_ID: passCollectorGroupId
   MACHINE_PASS_COLLECTION: machinePassCollection ? 'true' : 'false'
+  // ticket write-back, follow-up and mail
+  SERVICENOW_INSTANCE_URL: serviceNowInstanceUrl
+  SERVICENOW_CLIENT_ID: serviceNowClientId
+  SERVICENOW_USERNAME: serviceNowUsername
+  JIRA_SITE_URL: jiraSiteUrl
+  JIRA_USER_EMAIL: jiraUserEmail
+  FOLLOW_UP_HOURS: string(followUpHours)
+  FOLLOW_UP_INTERVAL_SECONDS: string(followUpIntervalSeconds)
+  NOTIFY_SENDER_UPN: notifySenderUpn
+  CALLBACK_ALLOWED_HOSTS: callbackAllowedHosts
   // secrets
   WEBHOOK_SECRET_JIRA: keyVaultReference(vaultName, secrets.WEBHOOK_SECRET_JIRA.secretName)
   WEBHOOK_SECRET_JIRA_AUTOMATION: optionalKeyVaultReference(
@@ -289,6 +331,9 @@ var appSettings = {
   WEBHOOK_SECRET_GENERIC: keyVaultReference(vaultName, secrets.WEBHOOK_SECRET_GENERIC.secretName)
   TAP_SEALING_KEY: keyVaultReference(vaultName, secrets.TAP_SEALING_KEY.secretName)
   INTAKE_MAC_KEY: keyVaultReference(vaultName, secrets.INTAKE_MAC_KEY.secretName)
+  SERVICENOW_CLIENT_SECRET: optionalKeyVaultReference(vaultName, secrets.SERVICENOW_CLIENT_SECRET.secretName, contains(enabledOptionalSecrets, 'SERVICENOW_CLIENT_SECRET'))
+  SERVICENOW_PASSWORD: optionalKeyVaultReference(vaultName, secrets.SERVICENOW_PASSWORD.secretName, contains(enabledOptionalSecrets, 'SERVICENOW_PASSWORD'))
+  JIRA_API_TOKEN: optionalKeyVaultReference(vaultName, secrets.JIRA_API_TOKEN.secretName, contains(enabledOptionalSecrets, 'JIRA_API_TOKEN'))
 }
 
 module functionApp 'modules/function-app.bicep' = {

@@ -78,6 +78,31 @@ const webhookSecret = optionalSecret.superRefine((value, ctx) => {
   if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `has a key that ${problem} (${example})` });
 });
 
+/**
+ * The origin of a ticket system the app writes to, from settings only (never from a webhook body): https,
+ * or plain http to a loopback stand-in. Credentials go there, so nothing else is accepted.
+ */
+const ticketSiteUrl = (example: string) =>
+  z
+    .string()
+    .optional()
+    .superRefine((value, ctx) => {
+      if (value === undefined) return;
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        return void ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a URL such as ${example}` });
+      }
+      if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackUrl(value))) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be https (plain http only for a loopback stand-in), not ${value.slice(0, 200)}` });
+      }
+      if (url.username || url.password || url.search || url.hash) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be the site's origin only, such as ${example} (no credentials, query or fragment)` });
+      }
+    })
+    .transform((value) => (value === undefined ? undefined : value.replace(/\/+$/, '')));
+
 const guid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const settingsSchema = z
@@ -162,6 +187,28 @@ export const settingsSchema = z
     PASS_COLLECTOR_GROUP_ID: z.string().regex(guid, 'must be a group object id (GUID)').optional(),
     /** Keep the signed machine route POST /api/resets/{id}/temporary-access-pass; off: passes go only to signed-in collectors. */
     MACHINE_PASS_COLLECTION: flag(false),
+
+    /**
+     * Ticket write-back (shared/tickets). ServiceNow: the instance notes are written to with the Table API,
+     * as an OAuth client (client credentials) or a basic-auth integration user. Off while unset.
+     */
+    SERVICENOW_INSTANCE_URL: ticketSiteUrl('https://contoso.service-now.com'),
+    SERVICENOW_CLIENT_ID: z.string().trim().min(1).max(256).optional(),
+    SERVICENOW_CLIENT_SECRET: optionalSecret,
+    SERVICENOW_USERNAME: z.string().trim().min(1).max(256).optional(),
+    SERVICENOW_PASSWORD: optionalSecret,
+    /** Jira Cloud site comments are written to (REST v3), as JIRA_USER_EMAIL with its API token. Off while unset. */
+    JIRA_SITE_URL: ticketSiteUrl('https://contoso.atlassian.net'),
+    JIRA_USER_EMAIL: z.string().trim().email('must be the e-mail address of the Atlassian account the API token belongs to').optional(),
+    JIRA_API_TOKEN: optionalSecret,
+    /** After a reset, watch the user's methods this long for a new registration, then post a last note. */
+    FOLLOW_UP_HOURS: positiveInt(72).pipe(z.number().max(24 * 7, 'must be at most 168 hours (a week)')),
+    /** How often the follow-up looks at the user's methods (each look is one paced Graph read). */
+    FOLLOW_UP_INTERVAL_SECONDS: positiveInt(900),
+    /** Mailbox the user and their manager are told from after a reset (Graph sendMail, Mail.Send). Off while unset. */
+    NOTIFY_SENDER_UPN: z.string().trim().email('must be the UPN (e-mail address) of the mailbox mails are sent from').optional(),
+    /** Hosts a generic caller's callbackUrl may name (exact host names, https only); none: callbacks are refused. */
+    CALLBACK_ALLOWED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'each entry must be a host name such as hooks.contoso.com'))),
   })
   .superRefine((settings, ctx) => {
     const identityBased =
@@ -217,6 +264,33 @@ export const settingsSchema = z
         path: ['CONSOLE_AUTHORITY_HOST'],
         message: `"${settings.CONSOLE_AUTHORITY_HOST.slice(0, 200)}" is not a Microsoft Entra authority: use one of ${ENTRA_AUTHORITY_HOSTS.join(', ')} (whoever it names decides who may reveal passes), or a loopback stand-in such as http://127.0.0.1:7072`,
       });
+    }
+    if (settings.SERVICENOW_INSTANCE_URL) {
+      const oauth = settings.SERVICENOW_CLIENT_ID !== undefined || settings.SERVICENOW_CLIENT_SECRET !== undefined;
+      const basic = settings.SERVICENOW_USERNAME !== undefined || settings.SERVICENOW_PASSWORD !== undefined;
+      const missing = oauth
+        ? (['SERVICENOW_CLIENT_ID', 'SERVICENOW_CLIENT_SECRET'] as const).filter((name) => settings[name] === undefined)
+        : basic
+          ? (['SERVICENOW_USERNAME', 'SERVICENOW_PASSWORD'] as const).filter((name) => settings[name] === undefined)
+          : (['SERVICENOW_CLIENT_ID', 'SERVICENOW_CLIENT_SECRET'] as const);
+      for (const name of missing) {
+        ctx.addIssue({
+          code: z.ZodIssueCode.custom,
+          path: [name],
+          message: 'is not set: notes are written to SERVICENOW_INSTANCE_URL as an OAuth client (SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET) or an integration user (SERVICENOW_USERNAME and SERVICENOW_PASSWORD)',
+        });
+      }
+    }
+    if (settings.JIRA_SITE_URL) {
+      for (const name of ['JIRA_USER_EMAIL', 'JIRA_API_TOKEN'] as const) {
+        if (settings[name] === undefined) {
+          ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [name],
+            message: 'is not set: comments are written to JIRA_SITE_URL as JIRA_USER_EMAIL with its API token JIRA_API_TOKEN (id.atlassian.com, Security, API tokens)',
+          });
+        }
+      }
     }
     if (settings.LOCAL_DEMO_MODE && !isLoopbackUrl(settings.GRAPH_BASE_URL)) {
       ctx.addIssue({

@@ -94,6 +94,8 @@ export function statusView(row: StoredRequest, audit: AuditView): Record<string,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,
     completedAt: row.completedAt,
+    // What was posted to the ticket and mailed, and what failed (shared/tickets/outbox-state.ts).
+    ticketUpdates: redact(parseJson(row.ticketUpdates) ?? null),
     audit,
   };
 }

@@ -75,6 +75,11 @@ export const requestRowSchema = z.object({
   createdAt: isoTime,
   updatedAt: isoTime,
   completedAt: isoTime.optional(),
+
+  /** The outbox after the request ended: what was posted to the ticket and mailed, JSON (shared/tickets/outbox-state.ts). */
+  ticketUpdates: z.string().optional(),
+  /** When the outbox next has something to do for this request; unset when nothing is left (the ticket sweeper's filter). */
+  ticketDueAt: isoTime.optional(),
 });
 
 export type RequestRow = z.infer<typeof requestRowSchema>;

@@ -13,4 +13,7 @@ export const TABLES = {
 export const QUEUES = {
   resets: 'mfa-resets',
   resetsPoison: 'mfa-resets-poison',
+  /** The outbox: notes on the ticket, mails and the follow-up watch, after a request ends. */
+  ticketUpdates: 'ticket-updates',
+  ticketUpdatesPoison: 'ticket-updates-poison',
 } as const;

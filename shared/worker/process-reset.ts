@@ -292,12 +292,10 @@ async function finish(
   const completedAt = new Date();
   const summary = summariseResult(result);
   await progress.audit({ action: 'finish', outcome: changes.status, detail: changes.statusReason ?? summary.headline });
-  await progress.save({
-    ...changes,
-    result: JSON.stringify(summary),
-    leaseUntil: undefined,
-    completedAt: completedAt.toISOString(),
-  });
+  const final = { ...changes, result: JSON.stringify(summary), leaseUntil: undefined, completedAt: completedAt.toISOString() };
+  // The ticket outbox opens in the same write as the final status; the note itself never holds up Graph work.
+  await progress.save({ ...final, ...deps.tickets?.fieldsOnFinish({ ...progress.current, ...final }) });
+  await deps.tickets?.notify(progress.current);
   if (userKey) {
     if (changes.status === 'completed' || changes.status === 'partial') await deps.targets.recordReset(userKey, row.id, completedAt);
     await deps.targets.release(userKey, row.id);
@@ -319,7 +317,9 @@ async function handleCrash(progress: RequestProgress, delivery: Delivery, deps: 
     try {
       const reason = `failed on the last of ${delivery.maxDequeueCount} tries: ${cause}`;
       await progress.audit({ action: 'finish', outcome: 'failed', detail: reason });
-      await progress.save({ status: 'failed', statusReason: reason, leaseUntil: undefined, completedAt: new Date().toISOString() });
+      const final = { status: 'failed' as const, statusReason: reason, leaseUntil: undefined, completedAt: new Date().toISOString() };
+      await progress.save({ ...final, ...deps.tickets?.fieldsOnFinish({ ...progress.current, ...final }) });
+      await deps.tickets?.notify(progress.current);
       const objectId = progress.current.engineState ? parseState(progress.current.engineState).target?.objectId : undefined;
       if (objectId) await deps.targets.release(userKeyFor(objectId), progress.current.id).catch(() => undefined);
       deps.log.error('reset failed on its last try', { ...fields, cause });

@@ -6,6 +6,7 @@ import type { RequestIntegrity } from '../requests/request-integrity';
 import type { RequestStore } from '../requests/request-store';
 import type { ResetQueue } from '../requests/reset-queue';
 import type { PassHandover } from '../passes/pass-handover';
+import type { TicketHook } from '../tickets/open-outbox';
 import type { TargetGuard } from './target-guard';
 
 /** Everything the worker, the sweeper and the poison handler use; built by worker-services.ts. */
@@ -16,6 +17,8 @@ export interface WorkerDependencies {
   targets: TargetGuard;
   /** Where an issued Temporary Access Pass waits, sealed; undefined when TAP_SEALING_KEY is not set. */
   passes: PassHandover | undefined;
+  /** The ticket outbox opened when a request ends (shared/tickets); left out, nothing is posted. */
+  tickets?: TicketHook;
   graph: GraphTransport;
   /** Verifies the intake's MAC on every row before anything is done for it (INTAKE_MAC_KEY). */
   integrity: RequestIntegrity;

@@ -2,6 +2,7 @@ import type { Logger } from '../log';
 import { appGraph } from '../pacing/app-graph';
 import { requestStores } from '../request-stores';
 import type { Services } from '../services';
+import { ticketHookFor } from '../tickets/ticket-services';
 import type { WorkerDependencies } from './worker-dependencies';
 
 /** The worker's stores, queue and Graph client over the app's settings. */
@@ -11,6 +12,7 @@ export function workerDependencies(services: Services, log: Logger): WorkerDepen
     // Paced to GRAPH_WRITE_BUDGET_PER_SECOND, with throttling shared through table GraphPacing.
     graph: appGraph(services),
     settings: services.settings,
+    tickets: ticketHookFor(services, log),
     log,
   };
 }

@@ -1,0 +1,66 @@
+/**
+ * A note as the outbox composes it (a title and short lines), rendered for each system: plain text for
+ * a ServiceNow work note, Atlassian Document Format for a Jira comment, JSON for a generic callback.
+ */
+export interface Note {
+  title: string;
+  lines: string[];
+  /** Identifies the event; printed last so that a note whose answer was lost can be found again. */
+  marker: string;
+}
+
+export function noteText(note: Note): string {
+  return [note.title, ...note.lines.map((line) => `- ${line}`), `Ref: ${note.marker}`].join('\n');
+}
+
+type AdfText = { type: 'text'; text: string; marks?: { type: 'strong' | 'code' }[] };
+type AdfParagraph = { type: 'paragraph'; content: AdfText[] };
+type AdfBlock = AdfParagraph | { type: 'bulletList'; content: { type: 'listItem'; content: AdfParagraph[] }[] };
+export interface AdfDocument {
+  type: 'doc';
+  version: 1;
+  content: AdfBlock[];
+}
+
+/** ADF (developer.atlassian.com, Atlassian Document Format): a bold title, a bullet list, the reference in code. */
+export function noteAdf(note: Note): AdfDocument {
+  const paragraph = (text: string, mark?: 'strong' | 'code'): AdfParagraph => ({
+    type: 'paragraph',
+    content: [{ type: 'text', text, ...(mark ? { marks: [{ type: mark }] } : {}) }],
+  });
+  const content: AdfBlock[] = [paragraph(note.title, 'strong')];
+  if (note.lines.length > 0) {
+    content.push({ type: 'bulletList', content: note.lines.map((line) => ({ type: 'listItem', content: [paragraph(line)] })) });
+  }
+  content.push({ type: 'paragraph', content: [{ type: 'text', text: 'Ref: ' }, { type: 'text', text: note.marker, marks: [{ type: 'code' }] }] });
+  return { type: 'doc', version: 1, content };
+}
+
+/** All text in an ADF document, for checks and the stand-in's log. */
+export function adfText(doc: unknown): string {
+  const parts: string[] = [];
+  const walk = (node: unknown) => {
+    if (typeof node !== 'object' || node === null) return;
+    const { text, content } = node as { text?: unknown; content?: unknown };
+    if (typeof text === 'string') parts.push(text);
+    if (Array.isArray(content)) content.forEach(walk);
+  };
+  walk(doc);
+  return parts.join('\n');
+}
+
+/**
+ * Detail from outside this code (Graph's method descriptions, reasons) before it goes into a note or a
+ * mail: details are masked upstream already; anything still shaped like a phone number is masked here too.
+ */
+export function scrub(text: string): string {
+  return text
+    .replace(/\+?\d[\d ().-]{6,}\d/g, (run) => {
+      const digits = run.replace(/\D/g, '');
+      // Dates (8 digits) pass; phone numbers (9 or more digits, with or without a country code) do not.
+      if (digits.length < 9) return run;
+      let seen = 0;
+      return run.replace(/\d/g, (digit) => (++seen > digits.length - 2 ? digit : '*'));
+    })
+    .slice(0, 500);
+}

@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import type { RequestRow } from '../requests/request-row';
+import { scrub, type Note } from './note-format';
+import { markerOf, type EventRecord, type OutboxEvent } from './outbox-state';
+
+/**
+ * What a note says. Made from the request's stored result (masked method details, never a pass or a
+ * secret: the result holds none), so that the same event always gives the same text, however often
+ * it is retried.
+ */
+
+const methodSchema = z.object({ id: z.string(), kind: z.string(), detail: z.string(), outcome: z.string(), reason: z.string().optional() }).passthrough();
+export const resultSchema = z
+  .object({
+    status: z.string(),
+    headline: z.string().optional(),
+    reason: z.string().optional(),
+    code: z.string().optional(),
+    target: z.object({ objectId: z.string(), userPrincipalName: z.string() }).optional(),
+    methods: z.array(methodSchema).optional(),
+    revoke: z.object({ outcome: z.string(), error: z.string().optional() }).passthrough().optional(),
+    temporaryAccessPass: z
+      .object({ outcome: z.string(), methodId: z.string().optional(), lifetimeInMinutes: z.number().optional(), isUsableOnce: z.boolean().optional() })
+      .passthrough()
+      .optional(),
+    warnings: z.array(z.string()).optional(),
+  })
+  .passthrough();
+export type StoredResult = z.infer<typeof resultSchema>;
+
+export function storedResult(row: Pick<RequestRow, 'result'>): StoredResult | undefined {
+  if (!row.result) return undefined;
+  try {
+    const parsed = resultSchema.safeParse(JSON.parse(row.result));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const KIND_NAMES: Record<string, string> = {
+  phone: 'phone',
+  microsoftAuthenticator: 'Microsoft Authenticator',
+  softwareOath: 'software OATH token',
+  hardwareOath: 'hardware OATH token',
+  fido2: 'FIDO2 security key',
+  windowsHelloForBusiness: 'Windows Hello for Business',
+  email: 'email',
+  temporaryAccessPass: 'Temporary Access Pass',
+  platformCredential: 'platform credential',
+  externalAuthentication: 'external method',
+  password: 'password',
+};
+
+export function kindName(kind: string): string {
+  return KIND_NAMES[kind] ?? kind;
+}
+
+const describeMethod = (method: { kind: string; detail: string }) => {
+  const detail = scrub(method.detail);
+  const name = kindName(method.kind);
+  return detail && detail !== method.kind && detail !== name ? `${name} (${detail})` : name;
+};
+
+const OUTCOME_WORDS: Record<string, string> = {
+  completed: 'Completed: the user registers MFA again at next sign-in',
+  partial: 'PARTIAL: not everything asked for was done',
+  failed: 'FAILED: the reset did not finish',
+  rejected: 'REFUSED: nothing was changed',
+  planned: 'Dry run: nothing was changed',
+};
+
+/** What a person should do next after a refusal, by the guard's code. */
+const NEXT_STEPS: Record<string, string> = {
+  'privileged-target': 'Next step: route this ticket to a Privileged Authentication Administrator (identity team); this service never resets administrators.',
+  'break-glass': 'Next step: route this ticket to the identity team; emergency access accounts are never reset by this service.',
+  'break-glass-unresolved': 'Next step: the identity team must fix BREAK_GLASS_UPNS; no reset runs until every entry resolves.',
+  'protected-group': 'Next step: route this ticket to a Privileged Authentication Administrator; members of protected groups are reset by hand.',
+  guest: "Next step: a guest's MFA is reset in their home organisation; ask them to contact their own service desk.",
+  'approval-missing': 'Next step: have a second person approve the ticket, then send it again.',
+  'approval-by-target': 'Next step: the person being reset cannot approve their own reset; have someone else approve the ticket.',
+  'self-approval': 'Next step: the requester cannot approve their own request; have someone else approve the ticket.',
+  cooldown: 'Next step: a person must look at this ticket: repeated resets of one user can mean someone is impersonating them.',
+  'user-not-found': 'Next step: check the sign-in name (UPN) in the ticket and send it again.',
+  'domain-outside-tenant': "Next step: check the sign-in name: its domain is not one of this organisation's.",
+  'guard-unverifiable': 'Next step: send the ticket again later; if it keeps failing, the identity team must check the app\'s Graph permissions.',
+  unauthenticated_row: 'Next step: security must check who can write to the storage account.',
+  'pass-handover-unavailable': 'Next step: ask without a Temporary Access Pass, or have the service configured with TAP_SEALING_KEY.',
+};
+
+function refusalNextStep(code: string | undefined, reason: string | undefined): string {
+  if (code && NEXT_STEPS[code]) return NEXT_STEPS[code]!;
+  if (reason && /privileged|administrator/i.test(reason)) return NEXT_STEPS['privileged-target']!;
+  return 'Next step: read the reason above, fix what it names, and send the ticket again.';
+}
+
+function header(row: RequestRow, title: string): string {
+  return `MFA reset ${title} (request ${row.id})`;
+}
+
+function targetName(row: RequestRow, result: StoredResult | undefined): string {
+  return result?.target?.userPrincipalName ?? row.targetUpn ?? row.targetObjectId ?? 'the user';
+}
+
+/** Where a person sees the whole record: the operator console (searched by ticket) or the status API. */
+function detailsLine(row: RequestRow): string {
+  return `Full record and audit trail: the operator console (search ${row.ticketId}) or GET /api/resets/${row.id}`;
+}
+
+export function outcomeNote(row: RequestRow): Note {
+  const result = storedResult(row);
+  const status = row.status;
+  const lines: string[] = [];
+  lines.push(`Outcome: ${OUTCOME_WORDS[status] ?? status}.`);
+  lines.push(`User: ${targetName(row, result)}. Requested by ${row.requestedBy}${row.approvedBy ? `, approved by ${row.approvedBy}` : ''}.`);
+
+  if (status === 'rejected') {
+    lines.push(`Reason: ${scrub(result?.reason ?? row.statusReason ?? 'not recorded')}`);
+    lines.push(refusalNextStep(result?.code, result?.reason ?? row.statusReason));
+    lines.push(detailsLine(row));
+    return { title: header(row, 'refused'), lines, marker: markerOf(row.id, 'outcome') };
+  }
+
+  const methods = result?.methods ?? [];
+  const removed = methods.filter((method) => method.outcome === 'deleted' || method.outcome === 'already-gone');
+  const deactivated = methods.filter((method) => method.outcome === 'deactivated');
+  const planned = methods.filter((method) => method.outcome === 'planned');
+  const remaining = methods.filter((method) => method.outcome === 'remaining' || method.outcome === 'failed');
+  const kept = methods.filter((method) => method.outcome === 'kept' && method.kind !== 'password');
+
+  if (status === 'planned') {
+    lines.push(`Would remove: ${planned.length > 0 ? planned.map(describeMethod).join(', ') : 'nothing (no methods in scope)'}.`);
+  } else {
+    lines.push(`Methods removed: ${removed.length > 0 ? removed.map(describeMethod).join(', ') : 'none'}.`);
+    if (deactivated.length > 0) lines.push(`Hardware tokens deactivated (still assigned to the user): ${deactivated.map(describeMethod).join(', ')}.`);
+  }
+  if (remaining.length > 0) {
+    lines.push(`Still registered although in scope: ${remaining.map((method) => `${describeMethod(method)}${method.reason ? `: ${scrub(method.reason)}` : ''}`).join('; ')}.`);
+  }
+  if (kept.length > 0) lines.push(`Kept (outside the reset's scope): ${kept.map(describeMethod).join(', ')}.`);
+  if (status === 'partial' || status === 'failed') lines.push(`Why: ${scrub(result?.reason ?? row.statusReason ?? 'not recorded')}`);
+
+  if (status !== 'planned') {
+    if (!row.revokeSessions) lines.push('Sign-in sessions: not revoked (not asked for).');
+    else if (result?.revoke?.outcome === 'done') lines.push('Sign-in sessions: revoked; the user signs in again everywhere.');
+    else lines.push(`Sign-in sessions: NOT revoked${result?.revoke?.error ? ` (${scrub(result.revoke.error)})` : ''}.`);
+  }
+
+  const pass = result?.temporaryAccessPass;
+  if (row.temporaryAccessPass) {
+    if (pass?.outcome === 'created') {
+      lines.push(
+        `Temporary Access Pass: issued${pass.lifetimeInMinutes ? `, valid ${pass.lifetimeInMinutes} minutes` : ''}${pass.isUsableOnce ? ', usable once' : ''}. ` +
+          'An authorised agent reveals it once in the operator console (Reveal pass) and gives it to the user after checking who they are; it is never written here.',
+      );
+    } else {
+      lines.push(`Temporary Access Pass: NOT issued${pass?.outcome ? ` (${pass.outcome})` : ''}.`);
+    }
+  }
+  if (status === 'failed') lines.push('Next step: fix the cause named above and send the ticket again, or escalate to the identity team.');
+  if (status === 'partial') lines.push('Next step: the identity team removes what is still registered in the Entra admin center, or sends the ticket again once the cause is fixed.');
+  lines.push(detailsLine(row));
+  const titles: Record<string, string> = { completed: 'completed', partial: 'partly done', failed: 'failed', planned: 'dry run' };
+  return { title: header(row, titles[status] ?? status), lines, marker: markerOf(row.id, 'outcome') };
+}
+
+export function followUpNote(row: RequestRow, record: EventRecord): Note {
+  const facts = record.facts ?? {};
+  const lines: string[] = [];
+  if (facts.newMethod) lines.push(`The user registered a new sign-in method: ${scrub(facts.newMethod)}${facts.registeredAt ? ` at ${facts.registeredAt}` : ''}.`);
+  if (facts.passUsed) lines.push(`The Temporary Access Pass was used${facts.passUsed !== 'yes' ? ` (${facts.passUsed})` : ''}.`);
+  lines.push('If the user did not do this themselves, treat the account as compromised: reset again and contact security.');
+  return { title: header(row, 'follow-up: the user registered again'), lines, marker: markerOf(row.id, 'follow-up') };
+}
+
+export function followUpClosedNote(row: RequestRow, record: EventRecord): Note {
+  const hours = record.facts?.hours ?? '72';
+  return {
+    title: header(row, `follow-up: no new method within ${hours} hours`),
+    lines: [
+      `No new MFA method was registered within ${hours} hours of the reset, and the watch has ended.`,
+      'The user may still be unable to sign in: contact them; if someone else asked for this reset, contact security.',
+    ],
+    marker: markerOf(row.id, 'follow-up-closed'),
+  };
+}
+
+export function noteFor(event: OutboxEvent, row: RequestRow, record: EventRecord): Note {
+  if (event === 'follow-up') return followUpNote(row, record);
+  if (event === 'follow-up-closed') return followUpClosedNote(row, record);
+  return outcomeNote(row);
+}
