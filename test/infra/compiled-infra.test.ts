@@ -163,15 +163,22 @@ describe.skipIf(unavailable !== undefined)(`compiled infra${unavailable ? ` (ski
       expect(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toContain("'ClientId={0};Authorization=AAD'");
     });
 
-    it('plain values are the parameters\' defaults as strings', () => {
+    it('plain values are their parameters\' defaults, as strings', () => {
       const settings = appSettingsOf(defaults);
-      expect(settings).toMatchObject({
-        REQUIRE_APPROVAL: 'true',
-        RESET_COOLDOWN_MAX: '3',
-        RESET_COOLDOWN_MINUTES: '1440',
-        GRAPH_WRITE_BUDGET_PER_SECOND: '20',
-        RESET_LEASE_SECONDS: '120',
-      });
+      const params = compiled.template.parameters;
+      const wired: Record<string, string> = {
+        REQUIRE_APPROVAL: 'requireApproval',
+        RESET_COOLDOWN_MAX: 'resetCooldownMax',
+        RESET_COOLDOWN_MINUTES: 'resetCooldownMinutes',
+        GRAPH_WRITE_BUDGET_PER_SECOND: 'graphWriteBudgetPerSecond',
+        RESET_LEASE_SECONDS: 'resetLeaseSeconds',
+        BULK_RATE_PER_MINUTE: 'bulkRatePerMinute',
+        JIRA_TARGET_FIELD: 'jiraTargetField',
+      };
+      for (const [setting, param] of Object.entries(wired)) {
+        expect(params[param], param).toHaveProperty('defaultValue');
+        expect(settings[setting], setting).toBe(String(params[param]!.defaultValue));
+      }
       for (const [name, value] of Object.entries(settings)) expect(typeof value, name).toBe('string');
     });
   });
