@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { functionDefinitions } from '../functions/all';
 import { ConfigError, loadSettings } from '../shared/config';
 import { resetServices } from '../shared/services';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { applyDemoGuards } from './demo-guards';
+import { ListenError } from './local-host/http-server';
 import { startLocalHost } from './local-host/local-host';
-import { applyLocalSettingsFile, readLocalHostSettings } from './local-settings';
+import { applyLocalSettingsFile, LocalSettingsError, readLocalHostSettings } from './local-settings';
+import { defaultStateFile, removeStartState, writeStartState } from './start-state';
 import { startLocalGraph, type LocalGraph } from './local-graph';
 import { startLocalSignIn } from './local-idp/local-sign-in';
+import { startLocalTickets, type LocalTickets } from './local-tickets';
 import type { RunningLocalIdp } from './local-idp/idp';
 
 /**
@@ -16,25 +20,39 @@ import type { RunningLocalIdp } from './local-idp/idp';
  * elsewhere, the Graph simulator unless GRAPH_BASE_URL does, and the local host serving every function.
  */
 const SHUTDOWN_GRACE_MS = 15_000;
+/**
+ * One Ctrl-C reaches this process more than once: the terminal signals the whole process group, and
+ * npm (and tsx, when it wraps the process) forwards the same signal again. Within this window a repeat
+ * is that echo; a deliberate second Ctrl-C after it forces the stop.
+ */
+const REPEAT_SIGNAL_WINDOW_MS = 1_500;
+const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 async function main(): Promise<void> {
   const root = join(__dirname, '..');
   const env = process.env;
-  applyLocalSettingsFile(join(root, 'local.settings.json'), env);
+  // LOCAL_SETTINGS_FILE lets tests (and a second setup) use another file than the repository's.
+  const settingsFile = env.LOCAL_SETTINGS_FILE || join(root, 'local.settings.json');
+  // What the shell set on purpose, before the file adds to it: the file alone must not select real Graph.
+  const graphFromShell = Boolean(env.GRAPH_BASE_URL);
+  const fromFile = applyLocalSettingsFile(settingsFile, env);
   const local = readLocalHostSettings(env);
+  const stateFile = local.LOCAL_STATE_FILE ?? defaultStateFile(root);
 
   let azurite: RunningAzurite | undefined;
   let graph: LocalGraph | undefined;
   let idp: RunningLocalIdp | undefined;
+  let tickets: LocalTickets | undefined;
   let stopHost: (() => Promise<void>) | undefined;
-  let stopping = false;
+  let stopping: { signal: string; at: number } | undefined;
 
   const shutdown = async (signal: string) => {
     if (stopping) {
+      if (signal === stopping.signal && Date.now() - stopping.at < REPEAT_SIGNAL_WINDOW_MS) return;
       process.stdout.write(`\n${signal} again: stopping now.\n`);
-      process.exit(1);
+      process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
     }
-    stopping = true;
+    stopping = { signal, at: Date.now() };
     process.stdout.write(`\n${signal}: stopping (letting running invocations finish; ${SHUTDOWN_GRACE_MS / 1000} s at most)...\n`);
     // Invocations that cannot finish (storage gone, Graph hanging) must not keep the process alive.
     setTimeout(() => {
@@ -44,7 +62,9 @@ async function main(): Promise<void> {
     await stopHost?.();
     await graph?.stop();
     await idp?.stop();
+    await tickets?.stop();
     await azurite?.stop();
+    removeStartState(stateFile);
     process.stdout.write('stopped.\n');
     process.exit(0);
   };
@@ -64,9 +84,11 @@ async function main(): Promise<void> {
   const demoGuards = graph && !local.GRAPH_SIM_TENANT ? applyDemoGuards(env) : [];
   // People sign in to the console at a local stand-in for Entra ID, unless a real tenant is configured.
   if (graph) idp = await startLocalSignIn(env, graph.directory);
+  // Notes go to local ServiceNow and Jira stand-ins unless a real instance is configured.
+  tickets = await startLocalTickets(env, { demoTenant: Boolean(graph && !local.GRAPH_SIM_TENANT) });
   const secrets = ['WEBHOOK_SECRET_JIRA', 'WEBHOOK_SECRET_SERVICENOW', 'WEBHOOK_SECRET_GENERIC'];
   // Against the simulator with no secrets at all, a first run should still accept a copy-pasted request.
-  if (graph && env.LOCAL_DEMO_MODE === undefined && secrets.every((name) => !env[name])) env.LOCAL_DEMO_MODE = 'true';
+  if (graph && !env.LOCAL_DEMO_MODE && secrets.every((name) => !env[name])) env.LOCAL_DEMO_MODE = 'true';
   const demoMode = /^(true|1|yes)$/i.test(env.LOCAL_DEMO_MODE ?? '');
   // Passes issued against the simulator live as long as the in-memory storage does: a per-run key will do.
   if (graph && !env.TAP_SEALING_KEY) env.TAP_SEALING_KEY = randomBytes(32).toString('base64');
@@ -87,26 +109,58 @@ async function main(): Promise<void> {
   }
   resetServices();
 
-  const host = await startLocalHost({
-    definitions: functionDefinitions,
-    port: local.PORT,
-    hostJsonPath: join(root, 'host.json'),
-    functionKey: local.LOCAL_FUNCTION_KEY,
-    messageLeaseSeconds: local.LOCAL_QUEUE_LEASE_SECONDS,
-    env,
-  });
+  let host: Awaited<ReturnType<typeof startLocalHost>>;
+  try {
+    host = await startLocalHost({
+      definitions: functionDefinitions,
+      port: local.PORT,
+      hostJsonPath: join(root, 'host.json'),
+      functionKey: local.LOCAL_FUNCTION_KEY,
+      messageLeaseSeconds: local.LOCAL_QUEUE_LEASE_SECONDS,
+      env,
+    });
+  } catch (error) {
+    await graph?.stop();
+    await idp?.stop();
+    await azurite?.stop();
+    throw error;
+  }
   stopHost = host.stop;
+
+  const storageLine = azurite
+    ? `embedded Azurite, in memory, queue :${azurite.ports.queue} table :${azurite.ports.table}`
+    : 'AzureWebJobsStorage (external)';
+  const state = writeStartState(stateFile, {
+    pid: process.pid,
+    api: `${host.url}/api`,
+    storage: azurite
+      ? { kind: 'embedded-azurite', connectionString: azurite.connectionString, description: storageLine }
+      : { kind: 'external', description: storageLine },
+  });
+  if (state.written) process.on('exit', () => removeStartState(stateFile));
+  const realGraphFromFile = !graph && !graphFromShell && fromFile.includes('GRAPH_BASE_URL');
 
   const lines = [
     '',
     'entra-mfa-reset is running',
     `  API        ${host.url}/api   (health: ${host.url}/api/health)`,
     `  functions  ${functionDefinitions.map((d) => `${d.name} (${d.trigger})`).join(', ')}`,
-    `  storage    ${azurite ? `embedded Azurite, in memory, queue :${azurite.ports.queue} table :${azurite.ports.table}` : 'AzureWebJobsStorage (external)'}`,
+    `  settings   ${fromFile.length > 0 ? `${settingsFile} set ${fromFile.join(', ')} (variables already in the shell win)` : existsSync(settingsFile) ? `${settingsFile} read; the shell already set all of its values` : 'no local.settings.json: defaults and the shell environment only'}`,
+    `  storage    ${storageLine}`,
+    `  state      ${state.written ? `${stateFile} (npm run audit:verify checks this instance's storage)` : `not written: the npm start with pid ${state.heldBy} holds ${stateFile}, so audit:verify checks that one`}`,
     `  graph      ${graph ? graph.description : env.GRAPH_BASE_URL ?? 'https://graph.microsoft.com'}`,
+    ...(tickets?.lines ?? []),
     `  console    ${host.url}/api/console/   (sign-in: ${idp ? `local stand-in identity provider ${idp.url}, demo agent grady.archie@contoso.com` : env.CONSOLE_TENANT_ID ? `Entra ID tenant ${env.CONSOLE_TENANT_ID}` : 'off: CONSOLE_TENANT_ID and CONSOLE_CLIENT_ID unset'})`,
     ...(demoGuards.length > 0 ? [`  guards     ${demoGuards.join('  ')}`] : []),
     `  keys       ${local.LOCAL_FUNCTION_KEY ? 'function key required (LOCAL_FUNCTION_KEY)' : 'not enforced (as under Core Tools)'}`,
+    ...(realGraphFromFile
+      ? [
+          '',
+          `  !! REAL MICROSOFT GRAPH: GRAPH_BASE_URL=${env.GRAPH_BASE_URL} came from ${settingsFile}, so the simulator is NOT running.`,
+          '  !! Resets change real accounts of the tenant DefaultAzureCredential signs in to (docs/local-tenant.md).',
+          '  !! For the simulator, remove GRAPH_BASE_URL from local.settings.json (or leave it empty).',
+        ]
+      : []),
     ...(demoMode
       ? [
           '',
@@ -133,6 +187,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`npm start failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  // A setting or port problem is the user's to fix: one line says what and how. Anything else is a bug: the stack helps.
+  const known = error instanceof LocalSettingsError || error instanceof ListenError || error instanceof ConfigError;
+  process.stderr.write(`npm start failed: ${error instanceof Error ? (known ? error.message : error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

@@ -28,6 +28,14 @@ interface Route {
   methods: string[] | undefined;
 }
 
+/** The host could not listen (port taken, not allowed): a message for one line, no stack. */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ListenError';
+  }
+}
+
 export class LocalHttpServer {
   private readonly server: Server;
   private readonly routes: Route[];
@@ -48,7 +56,14 @@ export class LocalHttpServer {
 
   async listen(): Promise<string> {
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
+      this.server.once('error', (error: NodeJS.ErrnoException) => {
+        const port = this.options.port;
+        if (error.code === 'EADDRINUSE') {
+          reject(new ListenError(`port ${port} is in use (another npm start or func start?): stop that one, or choose another port, e.g. PORT=${port === 65535 ? 7072 : port + 1} npm start`));
+        } else if (error.code === 'EACCES') {
+          reject(new ListenError(`port ${port} needs privileges this user does not have: choose one above 1023, e.g. PORT=7071 npm start`));
+        } else reject(error);
+      });
       this.server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => resolve());
     });
     const address = this.server.address() as AddressInfo;
@@ -71,15 +86,15 @@ export class LocalHttpServer {
     try {
       const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
       const found = this.findRoute(url.pathname, req.method ?? 'GET');
-      if (!found) return send(res, { status: 404 });
+      if (!found) return send(res, this.notFound(url.pathname, req.method ?? 'GET'));
       const { route, params } = found;
 
       if (!this.authorised(route.fn.options, req, url)) {
-        return send(res, { status: 401 });
+        return send(res, errorBody(401, 'unauthorized', 'this route needs the function key, as ?code= or the x-functions-key header'));
       }
 
       const body = await readBody(req);
-      if (body === 'too large') return send(res, { status: 413 });
+      if (body === 'too large') return send(res, errorBody(413, 'payload_too_large', `the body is over ${MAX_BODY_BYTES} bytes`));
 
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
@@ -120,6 +135,20 @@ export class LocalHttpServer {
     }
   }
 
+  /**
+   * The Functions host answers an unknown route (or a method the route does not take) with a bare 404;
+   * every answer of this app is documented as `{"error": {...}}`, so the local host says what exists.
+   */
+  private notFound(pathname: string, method: string): HttpResponseInit {
+    const prefix = `/${ROUTE_PREFIX}`;
+    const path = pathname.toLowerCase().startsWith(`${prefix}/`) ? pathname.slice(prefix.length) : undefined;
+    const methods = path === undefined ? [] : this.routes.filter((route) => route.route.match(path)).flatMap((route) => route.methods ?? ['any method']);
+    const shown = `${method.toUpperCase()} ${pathname.slice(0, 200)}`;
+    return methods.length > 0
+      ? errorBody(404, 'not_found', `${shown}: this route takes ${[...new Set(methods)].join(', ')}`)
+      : errorBody(404, 'not_found', `no route ${shown}: the API is under /api (for example GET /api/health); see docs/api.md`);
+  }
+
   private findRoute(pathname: string, method: string): { route: Route; params: Record<string, string> } | undefined {
     const prefix = `/${ROUTE_PREFIX}`;
     if (pathname !== prefix && !pathname.toLowerCase().startsWith(`${prefix}/`)) return undefined;
@@ -158,6 +187,10 @@ async function readBody(req: IncomingMessage): Promise<Buffer | 'too large'> {
     chunks.push(buffer);
   }
   return Buffer.concat(chunks);
+}
+
+function errorBody(status: number, code: string, message: string): HttpResponseInit {
+  return { status, jsonBody: { error: { code, message } } };
 }
 
 async function send(res: ServerResponse, result: HttpResponseInit | HttpResponse): Promise<void> {

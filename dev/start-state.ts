@@ -1,0 +1,64 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * What a running `npm start` tells the local tools (audit:verify) about itself, so they check this
+ * instance's storage rather than whatever answers on Azurite's default ports. The embedded Azurite's
+ * connection string holds only the emulator's published development key; external storage is never
+ * written here (its connection string may hold a real account key).
+ */
+export const startStateSchema = z.object({
+  pid: z.number().int().positive(),
+  api: z.string().url(),
+  storage: z.discriminatedUnion('kind', [
+    z.object({ kind: z.literal('embedded-azurite'), connectionString: z.string().min(1), description: z.string() }),
+    z.object({ kind: z.literal('external'), description: z.string() }),
+  ]),
+});
+
+export type StartState = z.output<typeof startStateSchema>;
+
+export const defaultStateFile = (root: string) => join(root, '.npm-start.json');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The state of a live npm start, or undefined (no file, unreadable, or its process has ended). */
+export function readStartState(path: string): StartState | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    const state = startStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+    return alive(state.pid) ? state : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Writes the state unless another live npm start holds the file (then audit:verify keeps reading that
+ * one, and this one says so). Returns whether this process now owns the file.
+ */
+export function writeStartState(path: string, state: StartState): { written: true } | { written: false; heldBy: number } {
+  const other = readStartState(path);
+  if (other && other.pid !== state.pid) return { written: false, heldBy: other.pid };
+  writeFileSync(path, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+  return { written: true };
+}
+
+/** Removes the file if it is this process's; synchronous, so it also runs in an 'exit' handler. */
+export function removeStartState(path: string, pid = process.pid): void {
+  try {
+    const state = startStateSchema.parse(JSON.parse(readFileSync(path, 'utf8')));
+    if (state.pid === pid) rmSync(path, { force: true });
+  } catch {
+    // Nothing of ours to remove.
+  }
+}
