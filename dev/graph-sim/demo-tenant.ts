@@ -25,6 +25,7 @@ export const demoTenant: TenantFile = {
   users: [
     {
       userPrincipalName: 'adele.vance@contoso.com',
+      manager: 'nestor.wilke@contoso.com',
       displayName: 'Adele Vance',
       note: 'lost her phone: mobile + alternate mobile, Authenticator (default), software OATH, FIDO2 key, email',
       groups: ['All staff'],
@@ -40,6 +41,7 @@ export const demoTenant: TenantFile = {
     },
     {
       userPrincipalName: 'megan.bowen@contoso.com',
+      manager: 'nestor.wilke@contoso.com',
       displayName: 'Megan Bowen',
       note: 'SMS to her mobile is the default; office phone, hardware OATH token, Windows Hello',
       groups: ['All staff'],
@@ -136,6 +138,12 @@ export const demoTenant: TenantFile = {
       displayName: 'Pradeep Gupta',
       note: 'signs in but is in neither console group: sees nothing (403)',
       methods: [{ type: 'microsoftAuthenticator', displayName: 'iPhone 14' }],
+    },
+    {
+      userPrincipalName: 'it.notifications@contoso.com',
+      displayName: 'IT notifications',
+      note: 'the mailbox reset notices are sent from (NOTIFY_SENDER_UPN under npm start)',
+      methods: [],
     },
     {
       userPrincipalName: 'nestor.wilke@contoso.com',

@@ -65,6 +65,19 @@ export interface SimUser {
   methods: SimMethod[];
   note?: string;
   signInSessionsValidFromDateTime: string;
+  /** Object id of the user's manager (GET /users/{id}/manager). */
+  managerId?: string;
+}
+
+/** A mail sent through POST /users/{sender}/sendMail, kept for tests (the request log never holds bodies). */
+export interface SentMail {
+  from: string;
+  to: string[];
+  subject: string;
+  body: string;
+  headers: { name: string; value: string }[];
+  at: string;
+  requestId: string;
 }
 
 export interface SimGroup {
@@ -104,6 +117,13 @@ export class SimDirectory {
   readonly revocations: { userId: string; at: string; requestId: string }[] = [];
   /** Passes issued (never the secret). */
   readonly passesIssued: { userId: string; methodId: string; at: string; requestId: string }[] = [];
+  /** Mails sent with sendMail, in order. */
+  readonly mailsSent: SentMail[] = [];
+  /**
+   * Mailboxes the app may send from (an Exchange application access policy or RBAC for Applications
+   * scope); undefined: any mailbox, as Mail.Send without a restriction allows.
+   */
+  mailSendScope: string[] | undefined;
 
   constructor(file: ParsedTenantFile) {
     this.tenantId = file.tenantId ?? stableId('tenant', file.domains[0]!);
@@ -148,6 +168,12 @@ export class SimDirectory {
         signInSessionsValidFromDateTime: '2024-01-01T00:00:00Z',
       });
     }
+    file.users.forEach((user, index) => {
+      if (!user.manager) return;
+      const manager = this.findUser(user.manager);
+      if (!manager) throw new Error(`Graph simulator tenant: user "${user.userPrincipalName}" names unknown manager "${user.manager}"`);
+      this.users[index]!.managerId = manager.id;
+    });
     // Grants that exist when the tenant starts are in the advanced-query index already.
     file.users.forEach((user, index) => {
       const id = this.users[index]!.id;
@@ -266,6 +292,61 @@ export class SimDirectory {
     user.methods.push({ id, kind: 'temporaryAccessPass', odataType: ODATA_TYPES.temporaryAccessPass, props: { ...props, temporaryAccessPass: null } });
     this.passesIssued.push({ userId: user.id, methodId: id, at: now.toISOString(), requestId });
     return { status: 201, body: { '@odata.type': ODATA_TYPES.temporaryAccessPass, id, ...props, temporaryAccessPass: generatePass() } };
+  }
+
+  /** The user registers a method themselves (tests of the follow-up watch): it appears in their listings. */
+  registerMethod(key: string, method: TenantMethod, now: Date = new Date()): SimMethod {
+    const user = this.findUser(key);
+    if (!user) throw new Error(`no user ${key}`);
+    const made = toSimMethod(user.userPrincipalName, method, user.methods.length + 1000 + this.removals.length);
+    if (user.methods.some((m) => m.id === made.id)) made.id = stableId('method', user.userPrincipalName, made.kind, now.toISOString());
+    made.props = { ...made.props, createdDateTime: now.toISOString() };
+    user.methods.push(made);
+    return made;
+  }
+
+  /** The user signs in with their one-time Temporary Access Pass: Graph then reports it as used. */
+  useTemporaryAccessPass(key: string): boolean {
+    const pass = this.findUser(key)?.methods.find((m) => m.kind === 'temporaryAccessPass');
+    if (!pass) return false;
+    pass.props = { ...pass.props, isUsable: false, methodUsabilityReason: 'OneTimeUsed' };
+    return true;
+  }
+
+  /**
+   * POST /users/{sender}/sendMail (learn.microsoft.com/graph/api/user-sendmail): 202 with no body. The
+   * sender needs a mailbox (a member account); recipients and a subject are required; an application
+   * access policy that does not cover the sender answers 403 ErrorAccessDenied.
+   */
+  sendMail(sender: SimUser, body: unknown, requestId: string, now: Date): Outcome {
+    if (sender.userType !== 'Member' || !sender.accountEnabled) {
+      return graphError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
+    }
+    if (this.mailSendScope && !this.mailSendScope.some((allowed) => allowed.toLowerCase() === sender.userPrincipalName.toLowerCase() || allowed.toLowerCase() === sender.id)) {
+      return graphError(403, 'ErrorAccessDenied', 'Access to OData is disabled: the application access policy does not allow this mailbox.');
+    }
+    const message = (body as { message?: unknown } | undefined)?.message as Record<string, unknown> | undefined;
+    if (!message || typeof message !== 'object') return graphError(400, 'ErrorInvalidRequest', 'The message parameter is required.');
+    const recipients = Array.isArray(message.toRecipients) ? (message.toRecipients as unknown[]) : [];
+    const to = recipients
+      .map((r) => (r as { emailAddress?: { address?: unknown } } | null)?.emailAddress?.address)
+      .filter((a): a is string => typeof a === 'string' && /^[^@\s]+@[^@\s]+$/.test(a));
+    if (to.length === 0 || to.length !== recipients.length) return graphError(400, 'ErrorInvalidRecipients', 'At least one recipient is not valid.');
+    const content = (message.body as { content?: unknown } | undefined)?.content;
+    const headers = Array.isArray(message.internetMessageHeaders) ? (message.internetMessageHeaders as { name: string; value: string }[]) : [];
+    if (headers.some((h) => typeof h?.name !== 'string' || !/^x-/i.test(h.name))) {
+      return graphError(400, 'InvalidInternetMessageHeader', 'The internet message header name should start with \'x-\' or \'X-\'.');
+    }
+    this.mailsSent.push({
+      from: sender.userPrincipalName,
+      to,
+      subject: typeof message.subject === 'string' ? message.subject : '',
+      body: typeof content === 'string' ? content : '',
+      headers,
+      at: now.toISOString(),
+      requestId,
+    });
+    return { status: 202 };
   }
 
   revoke(user: SimUser, requestId: string, now: Date): Outcome {

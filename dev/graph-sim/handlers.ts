@@ -100,6 +100,17 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
   }
   const [first, second, third] = rest;
 
+  if (first === 'manager' && rest.length === 1) {
+    if (method !== 'GET') return graphError(405, 'Request_BadRequest', `${method} on manager is not simulated.`);
+    const manager = user.managerId ? dir.users.find((u) => u.id === user.managerId) : undefined;
+    if (!manager) return graphError(404, 'Request_ResourceNotFound', "Resource 'manager' does not exist or one of its queried reference-property objects are not present.");
+    return { status: 200, body: { '@odata.type': '#microsoft.graph.user', ...userJson(manager) } };
+  }
+
+  if (first === 'sendMail' && rest.length === 1) {
+    return method === 'POST' ? dir.sendMail(user, req.body, req.requestId, req.now) : graphError(405, 'BadRequest', 'Use POST.');
+  }
+
   if (first === 'revokeSignInSessions' && rest.length === 1) {
     return method === 'POST' ? dir.revoke(user, req.requestId, req.now) : graphError(405, 'BadRequest', 'Use POST.');
   }

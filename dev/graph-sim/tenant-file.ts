@@ -69,6 +69,8 @@ export const tenantUserSchema = z.object({
   methods: z.array(tenantMethodSchema).default([]),
   /** What this user demonstrates; shown by the simulator's CLI. */
   note: z.string().optional(),
+  /** The user's manager (UPN or object id of another user): GET /users/{id}/manager. */
+  manager: z.string().optional(),
 });
 export type TenantUser = z.infer<typeof tenantUserSchema>;
 

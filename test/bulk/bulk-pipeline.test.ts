@@ -58,7 +58,7 @@ describe('a 300-user job', () => {
 
   it('real run, with the app stopped mid-job and started again: every user is reset exactly once, as ordinary bulk requests', async () => {
     const body = job({ users: users(0, 300), ratePerMinute: 3000 });
-    const response = await postJson(pipeline.api, 'bulk', body);
+    const response = await postJson(pipeline.api, 'bulk', body, { webhookId: 'msg_bulk_real_run' });
     expect(response.status).toBe(202);
     const id = submittedJob(response).id;
     await eventually(async () => {
@@ -85,8 +85,8 @@ describe('a 300-user job', () => {
     const single = expectAnswer(await getJson(pipeline.api, `resets/${requestId}`), resetAnswerSchema.extend({ audit: z.object({ verified: z.boolean() }) }), 'a reset status');
     expect(single.audit.verified).toBe(true);
 
-    // The same job sent again is the same job: nothing is redone.
-    const again = await postJson(pipeline.api, 'bulk', body);
+    // The same job sent again (the same webhook-id, re-signed) is the same job: nothing is redone.
+    const again = await postJson(pipeline.api, 'bulk', body, { webhookId: 'msg_bulk_real_run' });
     expect(again.status).toBe(200);
     expect(submittedJob(again).id).toBe(id);
 
