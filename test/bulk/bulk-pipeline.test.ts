@@ -25,7 +25,7 @@ const users = (from: number, count: number) => Array.from({ length: count }, (_,
 const job = (extra: Record<string, unknown>) => ({ ticket: { system: 'servicenow', id: 'CHG0042001' }, requestedBy: 'soc@contoso.com', reason: 'incident 42', ...extra });
 
 type Status = JobAnswer;
-async function follow(id: string, seen: Status[] = [], timeoutMs = 90_000): Promise<Status> {
+async function follow(id: string, seen: Status[] = [], timeoutMs = 200_000): Promise<Status> {
   return eventually(async () => {
     const body = jobOf(await getJson(pipeline.api, `bulk/${id}`, { limit: '1000' }));
     seen.push(body);
@@ -54,7 +54,7 @@ describe('a 300-user job', () => {
     expect(seen.some((status) => (status.counts.pending ?? 0) > 0 && status.totals.finished > 0 && status.totals.percent < 100)).toBe(true);
     expect(writesIn(pipeline) - writesBefore).toBe(0);
     expect(pipeline.sim.tenant.removals).toHaveLength(0);
-  }, 120_000);
+  }, 240_000);
 
   it('real run, with the app stopped mid-job and started again: every user is reset exactly once, as ordinary bulk requests', async () => {
     const body = job({ users: users(0, 300), ratePerMinute: 3000 });
@@ -96,5 +96,5 @@ describe('a 300-user job', () => {
     expect(lines).toHaveLength(301);
     expect(lines[1]).toMatch(/^1,bulk0000@contoso\.com,completed,[0-9a-f-]{36},,,\d{4}-/);
     expect(pipeline.sim.tenant.removals).toHaveLength(600);
-  }, 150_000);
+  }, 300_000);
 });
