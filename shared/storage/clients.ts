@@ -13,7 +13,18 @@ export interface StorageClients {
   description: string;
 }
 
-export function createStorageClients(settings: Settings): StorageClients {
+/** Only the storage settings: audit:verify builds clients without the intake's keys. */
+export type StorageSettings = Pick<
+  Settings,
+  | 'AzureWebJobsStorage'
+  | 'AzureWebJobsStorage__accountName'
+  | 'AzureWebJobsStorage__tableServiceUri'
+  | 'AzureWebJobsStorage__queueServiceUri'
+  | 'AzureWebJobsStorage__clientId'
+  | 'AZURE_CLIENT_ID'
+>;
+
+export function createStorageClients(settings: StorageSettings): StorageClients {
   const connectionString = settings.AzureWebJobsStorage;
   if (connectionString) return fromConnectionString(connectionString);
 
