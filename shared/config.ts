@@ -319,9 +319,30 @@ export function loadSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   for (const name of settingNames) known[name] = env[name] === '' ? undefined : env[name];
   const parsed = settingsSchema.safeParse(known);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || 'settings'} ${issue.message}`));
+    throw new ConfigError(parsed.error.issues.map((issue) => describeIssue(issue, known)));
   }
   return parsed.data;
+}
+
+/** Settings whose values never appear in a message (they are, or may hold, secrets: storage URIs may carry a SAS). */
+const SECRET_SETTING = /SECRET|KEY|TOKEN|PASSWORD|^AzureWebJobsStorage/i;
+
+/**
+ * One problem as the operator can act on it: the setting, what is wrong, the value given (never for a
+ * secret) and an example, and none of zod's type names ("Invalid enum value", "received string").
+ */
+function describeIssue(issue: z.ZodIssue, given: Record<string, string | undefined>): string {
+  const name = String(issue.path[0] ?? '');
+  const value = given[name];
+  const shown = value === undefined || SECRET_SETTING.test(name) ? undefined : `"${value.slice(0, 200)}"`;
+  const withValue = (message: string) => (shown && !message.includes(shown) ? `${message}, got ${shown}` : message);
+  const label = issue.path.join('.') || 'settings';
+  if (issue.code === z.ZodIssueCode.invalid_enum_value) {
+    const options = issue.options.filter((option) => option !== '').map((option) => `"${String(option)}"`);
+    return `${label} ${withValue(`must be one of ${options.join(', ')}`)} (for example: ${name}=${String(issue.options[0])})`;
+  }
+  if (issue.code === z.ZodIssueCode.invalid_type) return `${label} ${withValue('must be text')}`;
+  return `${label} ${withValue(issue.message)}`;
 }
 
 /** Entra ID authority hosts of the public and national clouds (login.microsoftonline.com and its peers). */
