@@ -21,6 +21,9 @@ const text = (max: number) =>
     .max(max, `must be at most ${max} characters`)
     .refine((value) => !CONTROL.test(value), 'must not contain control characters (such as line breaks or tabs)');
 
+const TICKET_SHAPE = 'must be a ticket id such as "SR-1" or {"system": "servicenow", "id": "INC0012345", "url": "https://..."}';
+const TARGET_SHAPE = 'must be an object: {"userPrincipalName": "adele.vance@contoso.com"} or {"objectId": "<the user\'s object id, a GUID>"}';
+
 export const ticketSchema = z
   .object({
     /** Which ticket system the request comes from: `jira`, `servicenow`, or any other name. */
@@ -33,14 +36,31 @@ export const ticketSchema = z
       .max(2048)
       .refine((value) => /^https?:\/\/[^\s]+$/i.test(value), 'must be an http(s) URL')
       .optional(),
-  })
+  }, { invalid_type_error: TICKET_SHAPE, required_error: TICKET_SHAPE })
   .strict();
+
+const ticketIdSchema = text(128);
+
+/**
+ * `ticket` as bulk jobs and schedules take it too: a plain id (system "manual") or the object. Chosen by
+ * the value's type rather than as a union, so that the problems named are those of the form that was sent.
+ */
+export const ticketFieldSchema = z.unknown().transform((value, ctx): string | z.output<typeof ticketSchema> => {
+  const parsed = typeof value === 'string' ? ticketIdSchema.safeParse(value) : ticketSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) {
+    if (issue.code === z.ZodIssueCode.unrecognized_keys) {
+      for (const key of issue.keys) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...issue.path, key], message: 'is not a known field' });
+    } else ctx.addIssue({ code: z.ZodIssueCode.custom, path: issue.path, message: issue.message });
+  }
+  return z.NEVER;
+});
 
 export const targetSchema = z
   .object({
     userPrincipalName: z.string().trim().min(1, 'must not be empty').max(256, 'must be at most 256 characters').optional(),
     objectId: z.string().trim().regex(GUID, 'must be an object id (GUID)').optional(),
-  })
+  }, { invalid_type_error: TARGET_SHAPE, required_error: TARGET_SHAPE })
   .strict()
   .superRefine((target, ctx) => {
     const given = [target.userPrincipalName, target.objectId].filter((value) => value !== undefined).length;
@@ -65,7 +85,7 @@ export const temporaryAccessPassSchema = z
 
 export const canonicalRequestSchema = z
   .object({
-    ticket: ticketSchema,
+    ticket: ticketFieldSchema,
     target: targetSchema,
     requestedBy: requesterSchema,
     approvedBy: text(256).optional(),
@@ -117,7 +137,7 @@ export function normalizeRequest(request: CanonicalRequest): NormalizedRequest {
       : { userPrincipalName: request.target.userPrincipalName! };
   const requestedBy = typeof request.requestedBy === 'string' ? { name: request.requestedBy } : request.requestedBy;
   return {
-    ticket: request.ticket,
+    ticket: typeof request.ticket === 'string' ? { system: 'manual', id: request.ticket } : request.ticket,
     target,
     requestedBy,
     approvedBy: request.approvedBy,
