@@ -1,3 +1,4 @@
+import { clipAtWord } from '../clip-text';
 import type { Settings } from '../config';
 import type { GraphTransport } from '../graph';
 import type { Logger } from '../log';
@@ -238,7 +239,7 @@ async function advance(
 function finishedFields(row: StoredRequest): Partial<BulkItem> {
   return {
     status: row.status as BulkItem['status'],
-    reason: row.status === 'completed' || row.status === 'planned' ? undefined : row.statusReason?.slice(0, 500),
+    reason: row.status === 'completed' || row.status === 'planned' ? undefined : row.statusReason === undefined ? undefined : clipAtWord(row.statusReason, 500),
     finishedAt: row.completedAt ?? row.updatedAt,
   };
 }
