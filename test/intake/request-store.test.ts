@@ -38,7 +38,9 @@ function row(key: string, overrides: Partial<RequestRow> = {}): RequestRow {
     },
     new Date('2026-11-20T10:00:00Z'),
   );
-  return { ...base, ...overrides };
+  // As the intake stores it: MAC'd over what it asks for, so a different request never passes for the same insert.
+  const next = { ...base, ...overrides };
+  return { ...next, intakeMac: integrity.rowMac(next) };
 }
 
 describe('RequestStore', () => {
