@@ -5,6 +5,7 @@ import { SingleBar } from 'cli-progress';
 import { acceptedAnswerSchema, bulkAcceptedAnswerSchema, jobAnswerSchema, resetAnswerSchema, type JobAnswer, type ResetAnswer } from './answers';
 import { ApiError, expectAnswer, getJson, getText, postBulkCsv, postJson, type ApiTarget } from './client';
 import { formatTable } from './table';
+import { clipAtWord } from '../../shared/clip-text';
 
 export interface CliIo {
   out(text: string): void;
@@ -144,13 +145,36 @@ export function buildProgram(io: CliIo): Command {
       });
       const accepted = expectAnswer(answer, acceptedAnswerSchema, 'the reset request');
       io.out(`${answer.status === 200 ? 'Already requested' : 'Accepted'}: ${accepted.id}\n`);
-      if (options.wait === false) return;
+      if (options.wait === false) return void io.out(`  follow it with: status ${accepted.id} --follow\n`);
       const started = Date.now();
       const final = await poll(io, async () => {
         const body = expectAnswer(await getJson(api, `resets/${accepted.id}`), resetAnswerSchema, 'the reset status');
         return FINAL_REQUEST.includes(body.status) ? body : undefined;
       });
       printReset(final, io, Date.now() - started);
+      if (final.status !== 'completed' && final.status !== 'planned') process.exitCode = 1;
+    });
+
+  program
+    .command('status')
+    .description('show one reset request by id; with --follow, wait until it ends')
+    .argument('<id>', 'the request id (from the answer to POST /api/resets, or the console)')
+    .option('-f, --follow', 'poll until the request ends, printing each change of status')
+    .action(async (id: string, options: { follow?: boolean }) => {
+      const api = target();
+      const started = Date.now();
+      const read = async () => expectAnswer(await getJson(api, `resets/${encodeURIComponent(id)}`), resetAnswerSchema, 'the reset status');
+      let last = '';
+      const final = options.follow
+        ? await poll(io, async () => {
+            const body = await read();
+            if (body.status !== last && !FINAL_REQUEST.includes(body.status)) io.out(`  ${body.status}${body.statusReason ? ` (${body.statusReason})` : ''}\n`);
+            last = body.status;
+            return FINAL_REQUEST.includes(body.status) ? body : undefined;
+          })
+        : await read();
+      printReset(final, io, Date.now() - started, options.follow === true);
+      // A script can tell a finished, successful reset from anything else.
       if (final.status !== 'completed' && final.status !== 'planned') process.exitCode = 1;
     });
 
@@ -242,8 +266,8 @@ function printJob(job: JobAnswer, io: CliIo, everyone = false): void {
   io.out(`\nEvery user's outcome as CSV: ${job.exportUrl} (or: bulk status ${job.id} --csv)\n`);
 }
 
-function printReset(request: ResetAnswer, io: CliIo, elapsedMs: number): void {
-  io.out(`\n${request.target.userPrincipalName ?? request.target.objectId}: ${request.status}${request.statusReason ? ` (${request.statusReason})` : ''} after ${(elapsedMs / 1000).toFixed(1)} s\n`);
+function printReset(request: ResetAnswer, io: CliIo, elapsedMs: number, waited = true): void {
+  io.out(`\n${request.target.userPrincipalName ?? request.target.objectId}: ${request.status}${request.statusReason ? ` (${request.statusReason})` : ''}${waited ? ` after ${(elapsedMs / 1000).toFixed(1)} s` : ''}\n`);
   const methods = request.result?.methods ?? [];
   if (methods.length > 0) {
     io.out(`${formatTable(['method', 'detail', 'outcome'], methods.map((method) => [method.kind, method.detail, method.outcome + (method.isDefault ? ' (default)' : '')]))}\n`);
@@ -251,9 +275,7 @@ function printReset(request: ResetAnswer, io: CliIo, elapsedMs: number): void {
   if (request.result?.revoke) io.out(`  sessions revoked: ${request.result.revoke.outcome}\n`);
 }
 
-function clip(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
-}
+const clip = clipAtWord;
 
 function positiveInt(value: string): number {
   const parsed = Number(value);
