@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FunctionDefinition } from '../../functions/definition';
 import { startLocalHost, type RunningLocalHost } from '../../dev/local-host/local-host';
+import { LocalHttpServer } from '../../dev/local-host/http-server';
 import { recordingLog } from '../support/quiet-log';
 
 const hostJsonPath = join(__dirname, '..', '..', 'host.json');
@@ -77,6 +78,27 @@ describe('local HTTP host', () => {
     expect((await fetch(`${host.url}/things/1`)).status).toBe(404);
     expect((await fetch(`${host.url}/api/nothing`)).status).toBe(404);
     expect((await fetch(`${host.url}/api/open`, { method: 'DELETE' })).status).toBe(404);
+  });
+
+  it('answers those 404s (and 401) with the documented {"error": {code, message}} body, saying what exists', async () => {
+    const body = async (response: Response) => {
+      expect(response.headers.get('content-type')).toMatch(/application\/json/);
+      return (await response.json()) as { error: { code: string; message: string } };
+    };
+    const unknown = await body(await fetch(`${host.url}/api/nothing`));
+    expect(unknown.error.code).toBe('not_found');
+    expect(unknown.error.message).toMatch(/no route GET \/api\/nothing/);
+    expect((await body(await fetch(`${host.url}/outside`))).error.code).toBe('not_found');
+    const method = await body(await fetch(`${host.url}/api/open`, { method: 'DELETE' }));
+    expect(method.error.message).toMatch(/DELETE \/api\/open: this route takes GET/);
+    const unauthorised = await body(await fetch(`${keyed.url}/api/things/1`));
+    expect(unauthorised.error).toEqual({ code: 'unauthorized', message: expect.stringContaining('x-functions-key') });
+  });
+
+  it('turns a port in use into one line that says what to do', async () => {
+    const taken = Number(new URL(host.url).port);
+    const second = new LocalHttpServer([], { port: taken, log: recordingLog() });
+    await expect(second.listen()).rejects.toThrow(new RegExp(`^port ${taken} is in use .*PORT=${taken + 1} npm start$`));
   });
 
   it('answers a bare 500 when a handler throws, without the error text', async () => {
