@@ -32,6 +32,8 @@ export interface SimLogEntry {
   fault?: InjectedFault;
   /** For requests inside a $batch: the request-id of the envelope. */
   batch?: string;
+  /** The client-request-id the caller sent, as Graph's own logs keep it. */
+  clientRequestId?: string;
 }
 
 export interface RunningGraphSimulator {
@@ -71,7 +73,8 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
     const requestId = randomUUID();
     const parsed = new URL(url.startsWith('/') ? url : `/${url}`, 'http://sim');
     const write = isWrite(method, parsed.pathname);
-    const common = { method, version, url: `${parsed.pathname}${parsed.search}`, requestId, write, ...(batch ? { batch } : {}) };
+    const clientRequestId = headers['client-request-id'];
+    const common = { method, version, url: `${parsed.pathname}${parsed.search}`, requestId, write, ...(batch ? { batch } : {}), ...(clientRequestId ? { clientRequestId } : {}) };
 
     const fault = faults.pick(write);
     if (fault === 'rate503' || fault === 'rate429') {

@@ -1,0 +1,161 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TenantFile } from '../../dev/graph-sim';
+import { functionDefinitions } from '../../functions/all';
+import type { GraphRequest, GraphTransport } from '../../shared/graph/http';
+import { silentLogger } from '../../shared/log';
+import { pacedGraph } from '../../shared/pacing/paced-graph';
+import type { HookableTransport, WriteHooks } from '../../shared/pacing/write-hooks';
+import { writeCount } from '../../shared/pacing/write-kind';
+import { getServices } from '../../shared/services';
+import { processResetMessage, type Delivery } from '../../shared/worker/process-reset';
+import type { WorkerDependencies } from '../../shared/worker/worker-dependencies';
+import { workerDependencies } from '../../shared/worker/worker-services';
+import { startSystem, type RunningSystem } from '../support/system';
+
+const tenant: TenantFile = {
+  domains: ['contoso.com'],
+  users: Array.from({ length: 8 }, (_, index) => ({
+    userPrincipalName: `storm${index}@contoso.com`,
+    defaultMethod: 'push' as const,
+    methods: [
+      { type: 'phone' as const, phoneType: 'mobile' as const, phoneNumber: `+1 42555511${String(index).padStart(2, '0')}` },
+      { type: 'microsoftAuthenticator' as const, displayName: `Phone ${index}` },
+      { type: 'softwareOath' as const },
+    ],
+  })),
+};
+
+const LEASE_SECONDS = 10;
+const INLINE_WAIT_SECONDS = 2;
+
+let system: RunningSystem;
+beforeAll(async () => {
+  system = await startSystem({
+    graph: { tenant },
+    definitions: functionDefinitions.filter((d) => d.trigger === 'http'),
+    settings: { RESET_LEASE_SECONDS: String(LEASE_SECONDS), GRAPH_MAX_INLINE_WAIT_SECONDS: String(INLINE_WAIT_SECONDS) },
+  });
+});
+afterAll(async () => {
+  await system?.stop();
+});
+
+const first: Delivery = { dequeueCount: 1, maxDequeueCount: 5 };
+const deps = (overrides: Partial<WorkerDependencies> = {}): WorkerDependencies => ({
+  ...workerDependencies(getServices(), silentLogger),
+  engine: { retry: { baseDelayMs: 10 } },
+  ...overrides,
+});
+
+async function submit(user: number): Promise<string> {
+  const answer = await system.post('generic', {
+    ticket: { system: 'generic', id: `STORM-${user}-${Math.random().toString(36).slice(2, 8)}` },
+    target: { userPrincipalName: `storm${user}@contoso.com` },
+    requestedBy: 'agent@contoso.com',
+  });
+  expect(answer.status).toBe(202);
+  return answer.body.id;
+}
+
+const userId = (user: number) => system.graph.tenant.findUser(`storm${user}@contoso.com`)!.id;
+const deletesFor = (user: number) => system.graph.requestLog.filter((entry) => entry.method === 'DELETE' && entry.url.includes(userId(user)));
+
+/** Makes the request look as if its lease ran out (the Retry-After passed, or its worker stalled). */
+async function expireLease(id: string): Promise<void> {
+  const store = getServices().storage.table('ResetRequests');
+  const row = await store.getEntity<Record<string, unknown>>(id.slice(0, 2).toLowerCase(), id);
+  await store.updateEntity({ partitionKey: row.partitionKey, rowKey: row.rowKey, leaseUntil: new Date(Date.now() - 1000).toISOString() }, 'Merge');
+}
+
+describe('a storm of 429 with Retry-After 150 s', () => {
+  it('holds no invocation: each re-queues with the delay instead of sleeping in the token wait, and the rest run once it passes', async () => {
+    const ids = await Promise.all([0, 1, 2, 3].map(submit));
+    system.graph.resetLog();
+    system.graph.setFaults({ rate429: 1, retryAfterSeconds: 150, appliesTo: 'writes' });
+    const worker = deps();
+    const started = Date.now();
+    const outcomes = await Promise.all(ids.map((id) => processResetMessage({ requestId: id }, first, worker)));
+    const elapsed = Date.now() - started;
+    system.graph.setFaults({});
+
+    expect(outcomes).toEqual(['retry-later', 'retry-later', 'retry-later', 'retry-later']);
+    // Correctness, not speed: no invocation outlived its lease (before the fix they slept 150 s).
+    expect(elapsed).toBeLessThan(LEASE_SECONDS * 1000);
+    for (const id of ids) {
+      const status = await system.status(id);
+      expect(status.status).toBe('accepted');
+      expect(status.statusReason).toMatch(/resumes at/);
+      const row = await getServices().storage.table('ResetRequests').getEntity<{ leaseUntil: string }>(id.slice(0, 2).toLowerCase(), id);
+      // Re-queued for when Graph said: about 150 s on.
+      expect(Date.parse(row.leaseUntil) - Date.now()).toBeGreaterThan(100_000);
+    }
+    // After the first 429 the shared budget is paused: the other writes were not even sent.
+    const writes = system.graph.requestLog.filter((entry) => entry.write);
+    expect(writes.length).toBeLessThanOrEqual(4);
+    expect(writes.every((entry) => entry.status === 429)).toBe(true);
+
+    // 150 s later (the lease moved forward here), another instance with its own budget finishes them.
+    const later = deps({ graph: pacedGraph(getServices().graph, { writesPerSecond: 50, maxWaitMs: INLINE_WAIT_SECONDS * 1000 }) });
+    for (const id of ids) await expireLease(id);
+    const resumed = await Promise.all(ids.map((id) => processResetMessage({ requestId: id }, first, later)));
+    expect(resumed).toEqual(['completed', 'completed', 'completed', 'completed']);
+    for (const user of [0, 1, 2, 3]) {
+      const done = deletesFor(user).filter((entry) => entry.status === 204).map((entry) => entry.url);
+      expect(new Set(done).size).toBe(3);
+      expect(done).toHaveLength(3);
+    }
+  }, 60_000);
+
+  it('a worker whose lease was taken over while it stalled before a write sends nothing (simulator log)', async () => {
+    const id = await submit(5);
+    system.graph.resetLog();
+    const sentByStale: GraphRequest[] = [];
+    let stalled = false;
+    let release!: () => void;
+    const stallOver = new Promise<void>((resolve) => (release = resolve));
+    // The stale worker's transport: its first write stalls after its token and before its lease check,
+    // as an invocation held in a long wait did, long enough for the lease to run out.
+    const base = pacedGraph(getServices().graph, { writesPerSecond: 50 });
+    const stale: HookableTransport = {
+      origin: base.origin,
+      send: (request) => base.send(request),
+      withHooks(hooks: WriteHooks): GraphTransport {
+        const inner = base.withHooks({
+          ...hooks,
+          beforeWrite: async (request) => {
+            if (!stalled) {
+              stalled = true;
+              await stallOver;
+            }
+            return hooks.beforeWrite(request);
+          },
+        });
+        return {
+          origin: base.origin,
+          async send(request) {
+            const response = await inner.send(request);
+            if (writeCount(request) > 0) sentByStale.push(request);
+            return response;
+          },
+        };
+      },
+    };
+    const staleRun = processResetMessage({ requestId: id }, first, deps({ graph: stale }));
+    while (!stalled) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // Its lease runs out; another worker takes the request over and finishes it.
+    await expireLease(id);
+    const other = deps({ graph: pacedGraph(getServices().graph, { writesPerSecond: 50 }) });
+    expect(await processResetMessage({ requestId: id }, { dequeueCount: 2, maxDequeueCount: 5 }, other)).toBe('completed');
+    release();
+    expect(await staleRun).toBe('lost-race');
+
+    expect(sentByStale).toEqual([]);
+    // One DELETE per method, all answered 204: nobody met a 404 left by a second worker's write.
+    const deletes = deletesFor(5);
+    expect(deletes.map((entry) => entry.status)).toEqual([204, 204, 204]);
+    const status = await system.status(id);
+    expect(status.status).toBe('completed');
+    expect(status.audit?.verified).toBe(true);
+  }, 60_000);
+});
