@@ -56,7 +56,15 @@ export const jiraAdapter: Adapter = ({ body, headers, settings, auth, signedAt }
   }
 
   const field = settings.JIRA_TARGET_FIELD;
-  const upn = targetFromField(own(issue.fields, field));
+  const raw = own(issue.fields, field);
+  // A user picker arrives as {accountId, displayName, ...}: Jira Cloud leaves the e-mail out for privacy.
+  if (isRecord(raw) && own(raw, 'accountId') !== undefined && own(raw, 'value') === undefined) {
+    throw fieldError(
+      at(`fields.${field}`),
+      `is a Jira user picker: Jira Cloud does not send e-mail addresses for user picker fields (only accountId and displayName), so the user to reset cannot be read from it. Make ${field} (JIRA_TARGET_FIELD) a short text field holding the user's sign-in name (UPN), or a select list of them`,
+    );
+  }
+  const upn = targetFromField(raw);
   if (upn === undefined) {
     throw fieldError(
       at(`fields.${field}`),

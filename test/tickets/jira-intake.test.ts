@@ -1,0 +1,47 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jiraWebhook } from '../intake/fixtures';
+import { eventually } from '../support/eventually';
+import { startTicketSystem, ticketStatus, type TicketSystem } from './support';
+
+let t: TicketSystem;
+beforeAll(async () => {
+  t = await startTicketSystem();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+describe('Jira as the write-back sees it', () => {
+  it('a user-picker target answers 400 saying Jira Cloud sends no e-mail for it and which field type to use', async () => {
+    const picker = { self: 'https://contoso-it.atlassian.net/rest/api/2/user?accountId=712020:aa', accountId: '712020:aa11bb22', displayName: 'Adele Vance', active: true, accountType: 'atlassian' };
+    const answer = await t.system.post('jira', jiraWebhook({ key: 'ITSM-700', target: picker }));
+    expect(answer.status).toBe(400);
+    const text = JSON.stringify(answer.body);
+    expect(text).toContain('user picker');
+    expect(text).toContain('does not send e-mail addresses');
+    expect(text).toMatch(/short text field/);
+    expect(text).not.toContain('is empty or missing');
+  });
+
+  it("the issue-updated event Jira sends for the app's own comment does not reset the user again", async () => {
+    t.jira.addIssue('ITSM-701');
+    const first = await t.system.post('jira', jiraWebhook({ key: 'ITSM-701', target: 'pradeep.gupta@contoso.com' }));
+    expect(first.status).toBe(202);
+    await t.system.waitFor(first.body.id, ['completed', 'partial', 'failed', 'rejected']);
+    await eventually(async () => ((await ticketStatus(t.system, first.body.id)).ticketUpdates?.events.outcome?.state === 'posted' ? true : undefined), 20_000);
+    const writes = () => t.system.graph.requestLog.filter((entry) => entry.write).length;
+    const before = writes();
+
+    // Jira fires jira:issue_updated (issue_commented) for the comment the write-back account just added.
+    const echo = jiraWebhook({ key: 'ITSM-701', target: 'pradeep.gupta@contoso.com', event: 'jira:issue_updated' }) as Record<string, unknown>;
+    echo.issue_event_type_name = 'issue_commented';
+    echo.user = { accountId: '557058:mfa-reset-bot', displayName: 'MFA reset bot', accountType: 'app' };
+    echo.comment = { id: t.jira.comments('ITSM-701')[0]!.id, author: echo.user };
+    const again = await t.system.post('jira', echo);
+    expect([200, 202, 422]).toContain(again.status);
+    if (again.status !== 422) expect(again.body.id).toBe(first.body.id);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(writes()).toBe(before);
+    expect(t.jira.comments('ITSM-701')).toHaveLength(1);
+  });
+});
