@@ -54,7 +54,7 @@ export const resetAnswerSchema = z
   .object({
     id: z.string(),
     status: z.string(),
-    statusReason: z.string().optional(),
+    statusReason: z.string().nullish(),
     target: z.object({ userPrincipalName: z.string().optional(), objectId: z.string().optional() }),
     completedAt: z.string().optional(),
     result: z
@@ -63,7 +63,8 @@ export const resetAnswerSchema = z
         revoke: z.object({ outcome: z.string() }).passthrough().optional(),
       })
       .passthrough()
-      .optional(),
+      // A request refused before any Graph work answers result: null.
+      .nullish(),
   })
   .passthrough();
 
