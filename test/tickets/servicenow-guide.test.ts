@@ -6,11 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM_SECRETS, startSystem, type RunningSystem } from '../support/system';
 
 /**
- * The README's Business Rule, run as written against stand-ins for the Glide APIs it calls. generateMac
+ * The Business Rule of docs/servicenow.md, run as written against stand-ins for the Glide APIs it calls. generateMac
  * is given the charset the guide has to assume the worst of (Latin-1): the escaped body must still verify.
  */
-const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('## Connect ServiceNow'));
+const guide = readFileSync(join(__dirname, '..', '..', 'docs', 'servicenow.md'), 'utf8');
+const section = guide.slice(guide.indexOf('# Connect ServiceNow'));
 const script = /```javascript\n([\s\S]*?)```/.exec(section)![1]!;
 
 let system: RunningSystem;
@@ -125,7 +125,7 @@ function runRule(execute: (sent: Sent) => { status: number; body: string }) {
   return { sent, notes };
 }
 
-describe("the README's ServiceNow Business Rule", () => {
+describe("the ServiceNow guide's Business Rule", () => {
   it('reads the target from the e-mail, escapes non-ASCII before signing, and its request is accepted', async () => {
     const { sent, notes } = runRule(() => ({ status: 202, body: JSON.stringify({ id: 'x', status: 'accepted' }) }));
     expect(sent.body).toMatch(/^[\x20-\x7e]*$/);
