@@ -1,4 +1,5 @@
 import type { InvocationContext } from '@azure/functions';
+import { appHostQueueSettings } from '../shared/host-json';
 import { getServices } from '../shared/services';
 import { QUEUES } from '../shared/storage/names';
 import { markPoisoned } from '../shared/worker/poisoned';
@@ -7,7 +8,12 @@ import type { FunctionDefinition } from './definition';
 import { invocationLog } from './invocation-log';
 
 export async function resetPoisonHandler(message: unknown, context: InvocationContext): Promise<void> {
-  await markPoisoned(message, workerDependencies(getServices(), invocationLog(context)));
+  // Any body is taken and the last try never throws, so nothing moves on to mfa-resets-poison-poison.
+  const dequeueCount = Number(context.triggerMetadata?.dequeueCount ?? 1);
+  await markPoisoned(message, workerDependencies(getServices(), invocationLog(context)), {
+    dequeueCount,
+    maxDequeueCount: appHostQueueSettings().maxDequeueCount,
+  });
 }
 
 export const resetPoison: FunctionDefinition = {

@@ -13,6 +13,7 @@ export interface QueueFunction {
 // A host that dies leaves its messages invisible until the lease runs out, as in Azure.
 const DEFAULT_LEASE_SECONDS = 60;
 const MIN_POLL_INTERVAL_MS = 100;
+const PARKED_SECONDS = 3600;
 
 /**
  * Polls one queue with the Functions queue extension's semantics: Base64 bodies (JSON becomes an object),
@@ -34,9 +35,14 @@ export class QueuePoller {
     private readonly leaseSeconds = DEFAULT_LEASE_SECONDS,
   ) {}
 
+  /** A poison queue's own poller: nothing moves on from it, and no `<queue>-poison-poison` is made. */
+  private get isPoisonQueue(): boolean {
+    return this.queue.name.endsWith('-poison');
+  }
+
   async start(): Promise<void> {
     await this.queue.createIfNotExists();
-    await this.poison.createIfNotExists();
+    if (!this.isPoisonQueue) await this.poison.createIfNotExists();
     this.running = true;
     this.loop = this.pollLoop();
   }
@@ -86,11 +92,13 @@ export class QueuePoller {
         await this.moveToPoison(message, lease, 'dequeue count already over maxDequeueCount');
         return;
       }
-      const payload = decodeBody(message.messageText);
-      if (payload === undefined) {
+      const decoded = decodeBody(message.messageText);
+      if (decoded === undefined && !this.isPoisonQueue) {
         await this.moveToPoison(message, lease, 'body is not Base64');
         return;
       }
+      // What reached a poison queue unreadable is handed over as its raw text: the handler takes any body.
+      const payload = decoded ?? message.messageText;
       const invocationId = randomUUID();
       const context = new InvocationContext({
         invocationId,
@@ -134,6 +142,13 @@ export class QueuePoller {
   }
 
   private async moveToPoison(message: DequeuedMessageItem, lease: Lease, why: string): Promise<void> {
+    if (this.isPoisonQueue) {
+      // Where the host would make `<queue>-poison-poison`, which nothing reads: the message stays
+      // here, out of sight for an hour, and the log says so. (The poison handler does not fail.)
+      await this.queue.updateMessage(message.messageId, lease.popReceipt, undefined, PARKED_SECONDS);
+      this.log.error(`${this.fn.name}: message ${message.messageId} on ${this.queue.name} kept back for ${PARKED_SECONDS} s (${why}); nothing moves on from a poison queue`);
+      return;
+    }
     await this.poison.sendMessage(message.messageText);
     await this.queue.deleteMessage(message.messageId, lease.popReceipt);
     this.log.error(`${this.fn.name}: message ${message.messageId} moved to ${this.poison.name} (${why})`);

@@ -1,19 +1,46 @@
-import { FINAL_STATUSES } from '../requests/request-row';
+import { FINAL_STATUSES, isRequestId } from '../requests/request-row';
 import { RequestProgress } from './request-progress';
 import { resetMessageSchema } from './reset-message';
-import { logFieldsOf } from './request-view';
+import { actorOf, logFieldsOf, targetOf } from './request-view';
 import type { WorkerDependencies } from './worker-dependencies';
+
+export type PoisonOutcome = 'marked' | 'already-finished' | 'unknown' | 'parked' | 'left-for-sweeper';
+
+export interface PoisonDelivery {
+  dequeueCount: number;
+  maxDequeueCount: number;
+}
+
+const ID_IN_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
 /**
  * A message that failed every try lands on mfa-resets-poison: its request ends `failed`, with the
  * last recorded cause, and the audit says so. Nothing is retried from here.
+ *
+ * This handler takes any body and never leaves a message for `mfa-resets-poison-poison`, which nothing
+ * reads: a body that is not `{requestId}` is parked (logged, and audited on the request it names if
+ * an id can be found in it, without changing that request: whoever can write to the queue must not be
+ * able to fail someone's reset). When storage fails, the queue retries; on the last try the request
+ * is left as it is, for the sweeper, and the handler ends without throwing.
  */
-export async function markPoisoned(message: unknown, deps: Pick<WorkerDependencies, 'store' | 'audit' | 'log' | 'tickets'>): Promise<'marked' | 'already-finished' | 'unknown'> {
-  const parsed = resetMessageSchema.safeParse(message);
-  if (!parsed.success) {
-    deps.log.error('poison message is not {requestId}; nothing to mark');
-    return 'unknown';
+export async function markPoisoned(
+  message: unknown,
+  deps: Pick<WorkerDependencies, 'store' | 'audit' | 'log' | 'tickets'>,
+  delivery: PoisonDelivery = { dequeueCount: 1, maxDequeueCount: 1 },
+): Promise<PoisonOutcome> {
+  try {
+    return await mark(message, deps);
+  } catch (error) {
+    const cause = error instanceof Error ? error.message : String(error);
+    if (delivery.dequeueCount < delivery.maxDequeueCount) throw error;
+    deps.log.error('poison message could not be recorded; the request is left for the sweeper', { cause, dequeueCount: delivery.dequeueCount });
+    return 'left-for-sweeper';
   }
+}
+
+async function mark(message: unknown, deps: Pick<WorkerDependencies, 'store' | 'audit' | 'log' | 'tickets'>): Promise<PoisonOutcome> {
+  const parsed = resetMessageSchema.safeParse(message);
+  if (!parsed.success) return park(message, deps);
   const row = await deps.store.get(parsed.data.requestId);
   if (!row) {
     deps.log.error('poison message names no stored request', { requestId: parsed.data.requestId });
@@ -28,4 +55,33 @@ export async function markPoisoned(message: unknown, deps: Pick<WorkerDependenci
   await deps.tickets?.notify(progress.current);
   deps.log.error('reset failed: message poisoned', { ...logFieldsOf(row), reason });
   return 'marked';
+}
+
+/** An unreadable message: logged by shape only (its content is whatever someone wrote), audited where it names a request. */
+async function park(message: unknown, deps: Pick<WorkerDependencies, 'store' | 'audit' | 'log'>): Promise<PoisonOutcome> {
+  const text = typeof message === 'string' ? message : safeJson(message);
+  const found = ID_IN_TEXT.exec(text)?.[0];
+  const requestId = found && isRequestId(found) ? found : undefined;
+  const row = requestId ? await deps.store.get(requestId) : undefined;
+  deps.log.error('poison message is not {requestId}; parked', {
+    type: typeof message === 'string' ? 'text' : typeof message,
+    length: text.length,
+    ...(row ? { requestId: row.id } : {}),
+  });
+  if (row) {
+    await deps.audit.append(row.id, actorOf(row), targetOf(row), {
+      action: 'poison-parked',
+      outcome: 'ignored',
+      detail: `an unreadable message naming this request reached the poison queue and was set aside (${text.length} characters); the request itself was not changed`,
+    });
+  }
+  return 'parked';
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
