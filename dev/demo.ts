@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { healthAnswerSchema } from './cli/answers';
 import { ApiError, expectAnswer, getJson } from './cli/client';
 import { buildProgram } from './cli/program';
+import { followTicketNote } from './demo-ticket-note';
 import { applyLocalSettingsFile } from './local-settings';
 
 /**
@@ -30,9 +31,10 @@ async function main(): Promise<void> {
     `POST ${url}/api/resets  ${secret ? 'signed as Standard Webhooks with WEBHOOK_SECRET_GENERIC (webhook-id, webhook-timestamp, webhook-signature)' : 'unsigned (accepted only with LOCAL_DEMO_MODE=true)'}\n` +
       `  ticket ${ticket}, target ${user}, requested by demo@contoso.com, approved by lead@contoso.com, profile portal, revoke sessions\n`,
   );
-  const program = buildProgram({ out: (text) => process.stdout.write(text), err: (text) => process.stderr.write(text), env: process.env, tty: false, pollMs: 200 });
+  let printed = '';
+  const program = buildProgram({ out: (text) => { printed += text; process.stdout.write(text); }, err: (text) => process.stderr.write(text), env: process.env, tty: false, pollMs: 200 });
   try {
-    await program.parseAsync(['node', 'demo', '--url', url, ...(secret ? ['--secret', secret] : []), 'reset', user, '--ticket', ticket, '--ticket-system', 'demo', '--requested-by', 'demo@contoso.com', '--approved-by', 'lead@contoso.com']);
+    await program.parseAsync(['node', 'demo', '--url', url, ...(secret ? ['--secret', secret] : []), 'reset', user, '--ticket', ticket, '--ticket-system', 'jira', '--requested-by', 'demo@contoso.com', '--approved-by', 'lead@contoso.com']);
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       process.stderr.write(
@@ -42,6 +44,12 @@ async function main(): Promise<void> {
       return;
     }
     throw error;
+  }
+  // The outcome note on the ticket (the Jira stand-in under npm start) and the mails, once posted.
+  const requestId = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(printed)?.[0];
+  if (requestId) {
+    process.stdout.write(`\nticket ${ticket}: notes and mails\n`);
+    await followTicketNote(url, requestId, (text) => process.stdout.write(text));
   }
 }
 
