@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadSettings } from '../../shared/config';
+import { scrub } from '../../shared/tickets/note-format';
+import { outcomeNote } from '../../shared/tickets/note-text';
+import { newRegistration } from '../../shared/tickets/follow-up';
+import { TEST_SECRETS } from '../support/signing';
+import type { RequestRow } from '../../shared/requests/request-row';
+
+const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INTAKE_MAC_KEY: TEST_SECRETS.intakeMacKey };
+const problems = (env: Record<string, string>) => {
+  try {
+    loadSettings({ ...base, ...env });
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+};
+
+describe('write-back settings', () => {
+  it('take ticket systems only over https (http only for loopback stand-ins), and refuse credentials in the URL', () => {
+    expect(problems({ JIRA_SITE_URL: 'http://contoso.atlassian.net', JIRA_USER_EMAIL: 'bot@contoso.com', JIRA_API_TOKEN: 'x' }).join()).toMatch(/JIRA_SITE_URL must be https/);
+    expect(problems({ JIRA_SITE_URL: 'http://127.0.0.1:9000', JIRA_USER_EMAIL: 'bot@contoso.com', JIRA_API_TOKEN: 'x' })).toEqual([]);
+    expect(problems({ SERVICENOW_INSTANCE_URL: 'https://admin:pw@contoso.service-now.com', SERVICENOW_USERNAME: 'u', SERVICENOW_PASSWORD: 'p' }).join()).toMatch(/origin only/);
+  });
+
+  it('name what is missing for the chosen authentication', () => {
+    expect(problems({ SERVICENOW_INSTANCE_URL: 'https://contoso.service-now.com', SERVICENOW_CLIENT_ID: 'abc' }).join()).toMatch(/SERVICENOW_CLIENT_SECRET is not set/);
+    expect(problems({ SERVICENOW_INSTANCE_URL: 'https://contoso.service-now.com', SERVICENOW_USERNAME: 'svc' }).join()).toMatch(/SERVICENOW_PASSWORD is not set/);
+    expect(problems({ JIRA_SITE_URL: 'https://contoso.atlassian.net' }).join()).toMatch(/JIRA_USER_EMAIL is not set.*JIRA_API_TOKEN is not set/s);
+    const secretShown = problems({ SERVICENOW_INSTANCE_URL: 'https://contoso.service-now.com', SERVICENOW_CLIENT_SECRET: 'do-not-print-me' }).join();
+    expect(secretShown).toMatch(/SERVICENOW_CLIENT_ID is not set/);
+    expect(secretShown).not.toContain('do-not-print-me');
+  });
+});
+
+describe('note text', () => {
+  it('masks anything shaped like a phone number that reaches it, and leaves dates alone', () => {
+    expect(scrub('call +1 425 555 0101 or 4255550102')).toBe('call +* *** *** **01 or ********02');
+    expect(scrub('resumes at 2026-12-02T15:00:00Z')).toBe('resumes at 2026-12-02T15:00:00Z');
+  });
+
+  it('says what a failed reset leaves and what to do next', () => {
+    const row = {
+      id: '8c1e0c2a-1111-8222-9333-444455556666',
+      status: 'failed',
+      ticketId: 'ITSM-9',
+      ticketSystem: 'jira',
+      requestedBy: 'Mia Agent',
+      revokeSessions: true,
+      result: JSON.stringify({ status: 'failed', reason: 'Graph did not answer', methods: [{ id: 'm1', kind: 'phone', detail: 'mobile +1 425*****01', outcome: 'remaining' }] }),
+    } as unknown as RequestRow;
+    const note = outcomeNote(row);
+    expect(note.title).toContain('failed');
+    expect(note.lines.join('\n')).toMatch(/Still registered although in scope: phone \(mobile \+1 425\*\*\*\*\*01\)/);
+    expect(note.lines.join('\n')).toMatch(/Sign-in sessions: NOT revoked/);
+    expect(note.lines.join('\n')).toMatch(/Next step/);
+  });
+});
+
+describe('follow-up detection', () => {
+  const watch = { baseline: ['pw', 'fido'], passMethodId: 'tap1' };
+  it('sees a method that was not there after the reset, not the password or the pass', () => {
+    expect(
+      newRegistration(
+        [
+          { '@odata.type': '#microsoft.graph.passwordAuthenticationMethod', id: 'pw' },
+          { '@odata.type': '#microsoft.graph.fido2AuthenticationMethod', id: 'fido' },
+          { '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethod', id: 'tap1', isUsable: true, methodUsabilityReason: 'EnabledByPolicy' },
+        ],
+        watch,
+      ),
+    ).toBeUndefined();
+    const found = newRegistration(
+      [
+        { '@odata.type': '#microsoft.graph.phoneAuthenticationMethod', id: '3179e48a-750b-4051-897c-87b9720928f7', phoneType: 'mobile', phoneNumber: '+1 4255550199', createdDateTime: '2026-12-02T10:00:00Z' },
+        { '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethod', id: 'tap1', isUsable: false, methodUsabilityReason: 'OneTimeUsed' },
+      ],
+      watch,
+    );
+    expect(found).toEqual({ newMethod: 'phone (mobile +1 425*****99)', registeredAt: '2026-12-02T10:00:00Z', passUsed: 'yes' });
+  });
+});
