@@ -98,6 +98,19 @@ export async function postBulkCsv(
   });
 }
 
+/**
+ * Any method on a signed route (the schedules): a JSON body when given, else an empty one; either way
+ * the exact bytes are signed with Standard Webhooks (webhook-timestamp bounds its age).
+ */
+export async function signedCall(target: ApiTarget, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: Record<string, unknown>): Promise<ApiAnswer> {
+  const raw = body === undefined ? '' : JSON.stringify(body);
+  return call(endpoint(target, path), {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...keyHeader(target), ...signedDelivery(target, raw) },
+    ...(body === undefined ? {} : { body: raw }),
+  });
+}
+
 export function getJson(target: ApiTarget, path: string, query: Record<string, string | undefined> = {}): Promise<ApiAnswer> {
   return call(endpoint(target, path, query), { method: 'GET', headers: keyHeader(target) });
 }

@@ -1,5 +1,6 @@
 import { COLLECTIONS, graphError, methodJson, type Outcome, type SimDirectory, type SimUser } from './directory';
 import { handleRbacRoute } from './rbac-handlers';
+import { handleScheduleRoute } from './schedule-handlers';
 
 export interface SimRequest {
   method: string;
@@ -72,6 +73,8 @@ export function handle(dir: SimDirectory, req: SimRequest): Outcome {
   const method = req.method.toUpperCase();
   const rbac = handleRbacRoute(dir, s, method, req);
   if (rbac) return rbac;
+  const scheduled = handleScheduleRoute(dir, s, method, req);
+  if (scheduled) return scheduled;
 
   if (s[0] === 'users' && s.length === 1 && method === 'GET') {
     return { status: 200, body: page(dir.users.map(userJson), req) };

@@ -7,7 +7,7 @@ import type { RequestIntegrity } from '../requests/request-integrity';
 import { signItems, signJob } from './bulk-integrity';
 import { csvSigningPayload, MAX_BULK_BODY_BYTES, parseBulkCsv, parseBulkJson, readCsvOptions, type ParsedBulk } from './bulk-request';
 import { itemsFor } from './bulk-items';
-import { countItems, type BulkJob } from './bulk-rows';
+import { countItems, type BulkItem, type BulkJob } from './bulk-rows';
 import type { BulkStore } from './bulk-store';
 
 export interface BulkSubmitInput {
@@ -78,8 +78,7 @@ export async function receiveBulkJob(input: BulkSubmitInput, deps: BulkSubmitDep
     const existing = await deps.store.getJob(id);
     if (existing) return repeat(existing);
 
-    const items = parsed.kind === 'group' ? [] : signItems(itemsFor(id, parsed.rows, deps.settings.TENANT_DOMAINS), deps.integrity);
-    const job = signJob({ ...newJob(id, parsed, items, deps.settings, now), submissionDigest }, deps.integrity);
+    const { job, items } = buildBulkJob(id, parsed, deps.settings, deps.integrity, now, { submissionDigest });
     await deps.store.putItems(items);
     const { created, job: stored } = await deps.store.createJob(job);
     if (!created) return repeat(stored);
@@ -94,6 +93,23 @@ export async function receiveBulkJob(input: BulkSubmitInput, deps: BulkSubmitDep
     deps.log?.warn(`bulk submit: unexpected ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     return errorAnswer(500, 'internal_error', 'the job could not be processed');
   }
+}
+
+/**
+ * The job and items a parsed bulk request becomes, each MAC'd as the dispatcher demands: the one
+ * builder behind `POST /api/bulk` and the runs of schedules (shared/schedules).
+ */
+export function buildBulkJob(
+  id: string,
+  parsed: ParsedBulk,
+  settings: Settings,
+  integrity: RequestIntegrity,
+  now: Date,
+  extra: { submissionDigest?: string } = {},
+): { job: BulkJob; items: BulkItem[] } {
+  const items = parsed.kind === 'group' ? [] : signItems(itemsFor(id, parsed.rows, settings.TENANT_DOMAINS), integrity);
+  const job = signJob({ ...newJob(id, parsed, items, settings, now), ...extra }, integrity);
+  return { job, items };
 }
 
 function newJob(id: string, parsed: ParsedBulk, items: ReturnType<typeof itemsFor>, settings: Settings, now: Date): BulkJob {

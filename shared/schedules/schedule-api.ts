@@ -1,0 +1,199 @@
+import type { Settings } from '../config';
+import { namedInApproval } from '../approvals/identity';
+import { schemaError } from '../intake/adapter';
+import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../intake/answer';
+import { authenticate, type HeaderLookup } from '../intake/signature';
+import { checkSignedTimestamp, FRESHNESS } from '../intake/timestamp';
+import { checkSchedule, nextRunTime, nextRunTimes, ScheduleSyntaxError } from './cron';
+import { actionSchema, createScheduleSchema, patchScheduleSchema, type CreateSchedule } from './schedule-request';
+import { scheduleMacText, type Schedule, type ScheduleRun, type StoredSchedule } from './schedule-rows';
+import { ScheduleConflictError } from './schedule-store';
+import { scheduleIsAuthentic, startRun, type ScheduleDependencies } from './schedule-runs';
+
+/** A schedule body is small; larger is refused while streaming (functions/http-body.ts). */
+export const MAX_SCHEDULE_BODY_BYTES = 16 * 1024;
+
+export interface ScheduleCall {
+  method: string;
+  /** The schedule id from the route, if any; `action` is `run` for POST …/{id}/run. */
+  id?: string;
+  action?: string;
+  /** The body exactly as received (empty for GET): what the Standard Webhooks signature covers. */
+  body: Uint8Array;
+  headers: HeaderLookup;
+}
+
+const ID = /^[A-Za-z0-9_-]{16,64}$/;
+
+/**
+ * Every `/api/schedules` route. Each is a generic signed route (Standard Webhooks, 5 minutes): a
+ * listing names who may be reset and when, so it is not for anonymous callers either.
+ */
+export async function handleScheduleCall(call: ScheduleCall, deps: ScheduleDependencies): Promise<HttpAnswer> {
+  const now = (deps.now ?? (() => new Date()))();
+  try {
+    const auth = authenticate('generic', call.body, call.headers, deps.settings, now);
+    if (auth.mode === 'demo-unsigned') deps.log.warn('!!! LOCAL DEMO MODE: accepted an UNSIGNED schedule call because WEBHOOK_SECRET_GENERIC is not set !!!');
+    const method = call.method.toUpperCase();
+    const json = call.body.byteLength > 0 ? parseJson(call.body) : undefined;
+    if (json !== undefined) checkSignedTimestamp(json.timestamp, now, auth.mode === 'demo-unsigned' ? FRESHNESS.unsigned : FRESHNESS.generic);
+
+    if (!call.id) {
+      if (method === 'POST') return await create(json, auth.mode === 'standard-webhooks' || auth.mode === 'demo-unsigned' ? auth.webhookId : undefined, deps, now);
+      if (method === 'GET') return jsonAnswer(200, { value: (await deps.schedules.list()).map((schedule) => view(schedule, now)) }, { 'cache-control': 'no-store' });
+      return errorAnswer(405, 'method_not_allowed', `${method} is not supported on /api/schedules`);
+    }
+    if (!ID.test(call.id)) return errorAnswer(404, 'not_found', 'no schedule has that id');
+    const schedule = await deps.schedules.get(call.id);
+    if (!schedule) return errorAnswer(404, 'not_found', `no schedule has the id ${call.id}`);
+
+    if (call.action === 'run' && method === 'POST') {
+      const parsed = actionSchema.safeParse(json ?? {});
+      if (!parsed.success) throw schemaError(parsed.error.issues);
+      const outcome = await startRun(schedule, 'manual', now, deps);
+      if (!outcome.started) {
+        return errorAnswer(outcome.code === 'unauthenticated_row' ? 422 : 409, outcome.code, outcome.message);
+      }
+      return jsonAnswer(202, { runId: outcome.run.id, bulkJobId: outcome.run.bulkJobId ?? null, status: outcome.run.status, ...(outcome.run.reason ? { reason: outcome.run.reason } : {}) });
+    }
+    if (call.action !== undefined) return errorAnswer(404, 'not_found', `no route /api/schedules/{id}/${call.action.slice(0, 32)}`);
+    if (method === 'GET') {
+      const runs = await deps.schedules.listRuns(schedule.id);
+      return jsonAnswer(200, { ...view(schedule, now, 5), runs: runs.map(runView) }, { 'cache-control': 'no-store' });
+    }
+    if (method === 'PATCH') return await patch(schedule, json, deps, now);
+    if (method === 'DELETE') {
+      await deps.schedules.delete(schedule);
+      deps.log.info('schedule deleted', { scheduleId: schedule.id });
+      return jsonAnswer(200, { id: schedule.id, deleted: true });
+    }
+    return errorAnswer(405, 'method_not_allowed', `${method} is not supported on /api/schedules/{id}`);
+  } catch (error) {
+    if (error instanceof IntakeRefusal) return error.toAnswer();
+    if (error instanceof ScheduleConflictError) return errorAnswer(409, 'conflict', 'the schedule was changed at the same time; read it again and retry');
+    if (error instanceof Error && error.name === 'StorageUnavailableError') {
+      deps.log.warn(`schedules: ${error.message}`);
+      return errorAnswer(503, 'storage_unavailable', 'schedules cannot be read or written right now; try again later', undefined, { 'retry-after': '30' });
+    }
+    deps.log.warn(`schedules: unexpected ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    return errorAnswer(500, 'internal_error', 'the schedule call could not be processed');
+  }
+}
+
+async function create(json: Record<string, unknown> | undefined, webhookId: string | undefined, deps: ScheduleDependencies, now: Date): Promise<HttpAnswer> {
+  const parsed = createScheduleSchema.safeParse(json ?? {});
+  if (!parsed.success) throw schemaError(parsed.error.issues);
+  const body = parsed.data;
+  checkCron(body.schedule, body.timeZone);
+  checkApproval(body.requestedBy, body.approvedBy, deps.settings);
+  // The signed webhook-id makes a repeat of the same delivery answer the same schedule.
+  const id = deps.integrity.requestId(webhookId ? `schedule|delivery|${webhookId}` : `schedule|demo|${now.getTime()}|${Math.random()}`);
+  const schedule = sign(definitionOf(id, body, now), deps);
+  const { created, schedule: stored } = await deps.schedules.create(schedule);
+  if (!created) return jsonAnswer(200, { id: stored.id }, { 'x-idempotent-replay': 'true' });
+  deps.log.info('schedule created', { scheduleId: id, source: schedule.sourceKind, enabled: schedule.enabled, dryRun: schedule.dryRun });
+  return jsonAnswer(201, { id, nextRunAt: schedule.nextRunAt ?? null });
+}
+
+async function patch(schedule: StoredSchedule, json: Record<string, unknown> | undefined, deps: ScheduleDependencies, now: Date): Promise<HttpAnswer> {
+  if (!scheduleIsAuthentic(schedule, deps.integrity)) throw refused('unauthenticated_row', 'this schedule was not written by the service (its MAC does not verify); delete it and create it again');
+  const parsed = patchScheduleSchema.safeParse(json ?? {});
+  if (!parsed.success) throw schemaError(parsed.error.issues);
+  const { timestamp: _t, ticket, requestedBy, ...change } = parsed.data;
+  const next: StoredSchedule = { ...schedule };
+  for (const [name, value] of Object.entries(change)) if (value !== undefined) (next as unknown as Record<string, unknown>)[name] = value;
+  if (requestedBy !== undefined) Object.assign(next, requesterFields(requestedBy));
+  if (ticket !== undefined) Object.assign(next, ticketFields(ticket));
+  if (next.removeFromGroupAfterReset && next.sourceKind !== 'group') throw refused('invalid_request', 'only a group source can remove users from its group');
+  checkCron(next.schedule, next.timeZone);
+  checkApproval(next.requestedById ? { name: next.requestedBy, id: next.requestedById } : next.requestedBy, next.approvedBy, deps.settings);
+  // A change of when, or a resume, counts from now: a paused schedule does not catch up its pause.
+  if (change.schedule !== undefined || change.timeZone !== undefined || (change.enabled === true && !schedule.enabled)) {
+    next.nextRunAt = nextRunTime(next.schedule, next.timeZone, now)?.toISOString();
+  }
+  const stored = await deps.schedules.update(sign(next, deps), now);
+  deps.log.info('schedule changed', { scheduleId: schedule.id, fields: Object.keys(parsed.data).filter((name) => name !== 'timestamp').join(',') });
+  return jsonAnswer(200, view(stored, now));
+}
+
+function definitionOf(id: string, body: CreateSchedule, now: Date): Schedule {
+  const time = now.toISOString();
+  return {
+    id,
+    name: body.name,
+    schedule: body.schedule.trim().split(/\s+/).join(' '),
+    timeZone: body.timeZone,
+    ...('groupId' in body.source ? { sourceKind: 'group' as const, groupId: body.source.groupId } : { sourceKind: 'riskyUsers' as const, minimumRiskLevel: body.source.riskyUsers.minimumRiskLevel }),
+    profile: body.profile,
+    revokeSessions: body.revokeSessions,
+    removeFromGroupAfterReset: body.removeFromGroupAfterReset,
+    ...requesterFields(body.requestedBy),
+    approvedBy: body.approvedBy,
+    ...(body.ticket !== undefined ? ticketFields(body.ticket) : {}),
+    enabled: body.enabled,
+    dryRun: body.dryRun,
+    maxUsersPerRun: body.maxUsersPerRun,
+    nextRunAt: nextRunTime(body.schedule, body.timeZone, now)?.toISOString(),
+    createdAt: time,
+    updatedAt: time,
+  };
+}
+
+function requesterFields(requestedBy: CreateSchedule['requestedBy']): Pick<Schedule, 'requestedBy' | 'requestedById'> {
+  return typeof requestedBy === 'string' ? { requestedBy, requestedById: undefined } : { requestedBy: requestedBy.name, requestedById: requestedBy.id };
+}
+
+function ticketFields(ticket: NonNullable<CreateSchedule['ticket']>): Pick<Schedule, 'ticketSystem' | 'ticketId' | 'ticketUrl'> {
+  return typeof ticket === 'string' ? { ticketSystem: 'schedule', ticketId: ticket, ticketUrl: undefined } : { ticketSystem: ticket.system, ticketId: ticket.id, ticketUrl: ticket.url };
+}
+
+const sign = <T extends Schedule>(schedule: T, deps: ScheduleDependencies): T => ({ ...schedule, mac: deps.integrity.mac('schedule', scheduleMacText(schedule)) });
+
+function checkCron(expression: string, timeZone: string): void {
+  try {
+    checkSchedule(expression, timeZone);
+  } catch (error) {
+    if (error instanceof ScheduleSyntaxError) throw refused('invalid_schedule', error.message);
+    throw error;
+  }
+}
+
+/**
+ * The approval a schedule records on every request it makes: required with REQUIRE_APPROVAL, and
+ * never from the requester (the worker also refuses an approver who is the user being reset).
+ */
+function checkApproval(requestedBy: CreateSchedule['requestedBy'], approvedBy: string | undefined, settings: Settings): void {
+  if (approvedBy === undefined) {
+    if (settings.REQUIRE_APPROVAL) throw refused('approval_required', 'approval is required for resets (REQUIRE_APPROVAL): the schedule names no approver (approvedBy)');
+    return;
+  }
+  const requester = typeof requestedBy === 'string' ? [requestedBy] : [requestedBy.name, requestedBy.id ?? ''];
+  const said = requester.map((value) => value.trim().toLowerCase()).filter((value) => value !== '');
+  const named = namedInApproval(approvedBy);
+  if ([...named.ids, ...named.names].some((value) => said.includes(value))) {
+    throw refused('self_approval', `${approvedBy} both asks for and approves this schedule; an approval must come from a second person`);
+  }
+}
+
+function view(schedule: StoredSchedule, now: Date, upcoming = 1) {
+  const { etag: _etag, mac: _mac, ...rest } = schedule;
+  const next = schedule.enabled ? nextRunTimes(schedule.schedule, schedule.timeZone, now, upcoming).map((date) => date.toISOString()) : [];
+  return {
+    ...rest,
+    source: schedule.sourceKind === 'group' ? { groupId: schedule.groupId } : { riskyUsers: { minimumRiskLevel: schedule.minimumRiskLevel } },
+    nextRunTimes: next,
+  };
+}
+
+const runView = (run: ScheduleRun) => run;
+
+function parseJson(bytes: Uint8Array): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+  } catch {
+    throw new IntakeRefusal(400, 'invalid_json', 'the body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new IntakeRefusal(400, 'invalid_request', 'the body must be a JSON object');
+  return value as Record<string, unknown>;
+}

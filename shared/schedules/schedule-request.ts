@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { MAX_BULK_USERS } from '../bulk/bulk-request';
+import { RESET_PROFILES } from '../method-names';
+import { requesterSchema, ticketSchema } from '../requests/canonical-request';
+
+/** The bodies of `POST /api/schedules` and `PATCH /api/schedules/{id}`. */
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+
+export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
+export type RiskLevel = (typeof RISK_LEVELS)[number];
+export const DEFAULT_MAX_USERS_PER_RUN = 100;
+
+export const scheduleSourceSchema = z.union([
+  z.object({ groupId: z.string().trim().regex(GUID, 'must be a group object id (GUID)').transform((id) => id.toLowerCase()) }).strict(),
+  z.object({ riskyUsers: z.object({ minimumRiskLevel: z.enum(RISK_LEVELS) }).strict() }).strict(),
+]);
+export type ScheduleSource = z.output<typeof scheduleSourceSchema>;
+
+const definitionFields = {
+  name: text(128),
+  /** Six-field NCRONTAB, seconds first; checked with cron.ts after parsing. */
+  schedule: text(128),
+  timeZone: text(64).default('UTC'),
+  source: scheduleSourceSchema,
+  profile: z.enum(RESET_PROFILES).default('portal'),
+  revokeSessions: z.boolean().default(true),
+  /** Only with a group source: each user whose reset completed leaves the group. */
+  removeFromGroupAfterReset: z.boolean().default(false),
+  requestedBy: requesterSchema,
+  approvedBy: text(256).optional(),
+  ticket: z.union([text(128), ticketSchema]).optional(),
+  enabled: z.boolean().default(true),
+  dryRun: z.boolean().default(false),
+  /** A run that finds more users than this resets nobody (a group edited by mistake). */
+  maxUsersPerRun: z.number().int().min(1).max(MAX_BULK_USERS).default(DEFAULT_MAX_USERS_PER_RUN),
+};
+
+export const createScheduleSchema = z
+  .object({ ...definitionFields, timestamp: z.unknown().optional() })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.removeFromGroupAfterReset && !('groupId' in body.source)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['removeFromGroupAfterReset'], message: 'only a group source can remove users from its group' });
+    }
+  });
+export type CreateSchedule = z.output<typeof createScheduleSchema>;
+
+/** A change: any field but the source (a new source is a new schedule). */
+export const patchScheduleSchema = z
+  .object({
+    name: definitionFields.name.optional(),
+    schedule: definitionFields.schedule.optional(),
+    timeZone: text(64).optional(),
+    profile: z.enum(RESET_PROFILES).optional(),
+    revokeSessions: z.boolean().optional(),
+    removeFromGroupAfterReset: z.boolean().optional(),
+    requestedBy: requesterSchema.optional(),
+    approvedBy: text(256).optional(),
+    ticket: z.union([text(128), ticketSchema]).optional(),
+    enabled: z.boolean().optional(),
+    dryRun: z.boolean().optional(),
+    maxUsersPerRun: z.number().int().min(1).max(MAX_BULK_USERS).optional(),
+    timestamp: z.unknown().optional(),
+  })
+  .strict();
+export type PatchSchedule = z.output<typeof patchScheduleSchema>;
+
+/** `POST /api/schedules/{id}/run` and `DELETE`: a signed body naming who asks. */
+export const actionSchema = z.object({ requestedBy: requesterSchema.optional(), timestamp: z.unknown().optional() }).strict();

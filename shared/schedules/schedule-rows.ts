@@ -1,0 +1,139 @@
+import type { ResetProfile } from '../method-names';
+import type { RiskLevel } from './schedule-request';
+
+/**
+ * Table ResetSchedules: one row per schedule (PartitionKey `schedule`, RowKey its id). Table
+ * ScheduleRuns: one row per run (PartitionKey the schedule id, RowKey the run id, which sorts by
+ * time). Table ScheduleTargets: the users a run resolved (PartitionKey the run id), so that its end
+ * knows their object ids. Table ScheduleMarks: when this schedule last reset a user (PartitionKey the
+ * schedule id, RowKey the user's object id), for the risky-users rule.
+ */
+
+export interface Schedule {
+  id: string;
+  name: string;
+  schedule: string;
+  timeZone: string;
+  sourceKind: 'group' | 'riskyUsers';
+  groupId?: string;
+  minimumRiskLevel?: RiskLevel;
+  profile: ResetProfile;
+  revokeSessions: boolean;
+  removeFromGroupAfterReset: boolean;
+  requestedBy: string;
+  requestedById?: string;
+  approvedBy?: string;
+  ticketSystem?: string;
+  ticketId?: string;
+  ticketUrl?: string;
+  enabled: boolean;
+  dryRun: boolean;
+  maxUsersPerRun: number;
+  /** The next slot the timer releases; missed slots collapse into one run. */
+  nextRunAt?: string;
+  lastRunAt?: string;
+  /** The run that is still going, if any: a slot due meanwhile is skipped. */
+  activeRunId?: string;
+  createdAt: string;
+  updatedAt: string;
+  /** MAC over the definition (INTAKE_MAC_KEY): a row written straight into storage never runs. */
+  mac?: string;
+}
+export type StoredSchedule = Schedule & { etag: string };
+
+export const RUN_STATUSES = ['running', 'completed', 'failed', 'refused', 'skipped'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export interface ScheduleRun {
+  scheduleId: string;
+  id: string;
+  /** The slot this run is for (the timer), or when it was asked for (run now). */
+  slot: string;
+  trigger: 'timer' | 'manual' | 'catch-up';
+  status: RunStatus;
+  reason?: string;
+  bulkJobId?: string;
+  /** Users found, users handed to the bulk job, users left out because they were reset already. */
+  found: number;
+  planned: number;
+  alreadyReset: number;
+  counts?: { completed: number; partial: number; failed: number; rejected: number; planned: number; invalid: number };
+  removedFromGroup?: number;
+  removalFailures?: number;
+  dryRun: boolean;
+  startedAt: string;
+  finishedAt?: string;
+}
+
+export interface ScheduleTarget {
+  runId: string;
+  index: number;
+  userId: string;
+  userPrincipalName: string;
+}
+
+type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string };
+
+function strip(entity: Record<string, unknown>): Record<string, unknown> {
+  const { partitionKey: _pk, rowKey: _rk, etag: _etag, timestamp: _ts, ...rest } = entity;
+  for (const key of Object.keys(rest)) if (key.startsWith('odata')) delete rest[key];
+  return rest;
+}
+
+export function scheduleToEntity(schedule: Schedule): Entity {
+  const entity: Entity = { partitionKey: 'schedule', rowKey: schedule.id };
+  for (const [name, value] of Object.entries(schedule)) if (value !== undefined && name !== 'id' && name !== 'etag') entity[name] = value;
+  return entity;
+}
+
+export function scheduleFromEntity(entity: Record<string, unknown>): StoredSchedule {
+  return { ...(strip(entity) as Omit<Schedule, 'id'>), id: String(entity.rowKey), etag: String(entity.etag ?? '') };
+}
+
+export function runToEntity(run: ScheduleRun): Entity {
+  const entity: Entity = { partitionKey: run.scheduleId, rowKey: run.id };
+  for (const [name, value] of Object.entries(run)) {
+    if (value === undefined || name === 'scheduleId' || name === 'id') continue;
+    entity[name] = name === 'counts' ? JSON.stringify(value) : value;
+  }
+  return entity;
+}
+
+export function runFromEntity(entity: Record<string, unknown>): ScheduleRun {
+  const { counts, ...rest } = strip(entity);
+  return {
+    ...(rest as Omit<ScheduleRun, 'scheduleId' | 'id' | 'counts'>),
+    scheduleId: String(entity.partitionKey),
+    id: String(entity.rowKey),
+    ...(typeof counts === 'string' ? { counts: JSON.parse(counts) as ScheduleRun['counts'] } : {}),
+  };
+}
+
+/** Run ids sort by time: the slot in milliseconds, zero-padded, then the trigger. */
+export function runIdFor(slot: Date, trigger: ScheduleRun['trigger'], nonce = ''): string {
+  return `${String(slot.getTime()).padStart(15, '0')}-${trigger}${nonce ? `-${nonce}` : ''}`;
+}
+
+/** The fields the schedule's MAC covers: everything that decides whom it resets and how. */
+const MAC_FIELDS = [
+  'id',
+  'sourceKind',
+  'groupId',
+  'minimumRiskLevel',
+  'profile',
+  'revokeSessions',
+  'removeFromGroupAfterReset',
+  'requestedBy',
+  'requestedById',
+  'approvedBy',
+  'ticketSystem',
+  'ticketId',
+  'ticketUrl',
+  'dryRun',
+  'maxUsersPerRun',
+  'createdAt',
+] as const satisfies readonly (keyof Schedule)[];
+
+export function scheduleMacText(schedule: Schedule): string {
+  return JSON.stringify(MAC_FIELDS.map((name) => [name, schedule[name] ?? null]));
+}

@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+import type { Settings } from '../config';
+import { buildBulkJob } from '../bulk/bulk-submit';
+import { bulkRequestSchema, type ParsedBulk } from '../bulk/bulk-request';
+import type { BulkStore } from '../bulk/bulk-store';
+import type { GraphTransport } from '../graph/http';
+import type { Logger } from '../log';
+import type { RequestIntegrity } from '../requests/request-integrity';
+import { groupMembers, removeFromGroup, riskyUsers, type FoundUser } from './graph-sources';
+import { runIdFor, scheduleMacText, type ScheduleRun, type ScheduleTarget, type StoredSchedule } from './schedule-rows';
+import { ScheduleConflictError, type ScheduleStore } from './schedule-store';
+
+export interface ScheduleDependencies {
+  settings: Settings;
+  schedules: ScheduleStore;
+  bulk: BulkStore;
+  integrity: RequestIntegrity;
+  graph: GraphTransport;
+  log: Logger;
+  /** Tells the schedule's ticket (a refused run); logs only when no ticket channel is wired. */
+  notify?: (schedule: StoredSchedule, message: string) => Promise<void>;
+  now?: () => Date;
+}
+
+export const scheduleIsAuthentic = (schedule: StoredSchedule, integrity: RequestIntegrity) => integrity.verifyMac('schedule', scheduleMacText(schedule), schedule.mac);
+
+/** The bulk job id of a run: an HMAC of schedule and run, so nobody can guess it or make it collide. */
+export const bulkJobIdFor = (scheduleId: string, runId: string, integrity: RequestIntegrity) => integrity.requestId(`schedule|${scheduleId}|run|${runId}`);
+
+export type RunOutcome = { started: true; run: ScheduleRun } | { started: false; run?: ScheduleRun; code: 'run_in_progress' | 'conflict' | 'unauthenticated_row'; message: string };
+
+/**
+ * Starts one run of a schedule: never while another run of it is still going (a timer slot due then
+ * is recorded as skipped), resolves its users at run time, refuses a run of more than maxUsersPerRun
+ * users (resetting nobody), and hands the rest to an ordinary bulk job built exactly as
+ * `POST /api/bulk` builds one, so the dispatcher paces, guards and audits it like any other.
+ */
+export async function startRun(
+  schedule: StoredSchedule,
+  trigger: ScheduleRun['trigger'],
+  slot: Date,
+  deps: ScheduleDependencies,
+  advanceTo?: Date,
+): Promise<RunOutcome> {
+  const now = (deps.now ?? (() => new Date()))();
+  const runId = runIdFor(slot, trigger, trigger === 'manual' ? randomBytes(4).toString('hex') : '');
+  const base: ScheduleRun = { scheduleId: schedule.id, id: runId, slot: slot.toISOString(), trigger, status: 'running', found: 0, planned: 0, alreadyReset: 0, dryRun: schedule.dryRun, startedAt: now.toISOString() };
+  const advanced = advanceTo ? { nextRunAt: advanceTo.toISOString() } : {};
+
+  if (!scheduleIsAuthentic(schedule, deps.integrity)) {
+    deps.log.warn('schedule refused: its MAC does not verify', { scheduleId: schedule.id });
+    const run: ScheduleRun = { ...base, status: 'failed', reason: 'unauthenticated_row: this schedule was not written by the service (its MAC does not verify); nobody was reset', finishedAt: now.toISOString() };
+    await deps.schedules.update({ ...schedule, ...advanced }, now).catch(() => undefined);
+    await deps.schedules.putRun(run);
+    return { started: false, run, code: 'unauthenticated_row', message: run.reason! };
+  }
+
+  let current = schedule;
+  if (current.activeRunId) current = await settleActiveRun(current, deps);
+  if (current.activeRunId) {
+    const message = `run ${current.activeRunId} is still going; runs of a schedule never overlap`;
+    if (trigger === 'manual') return { started: false, code: 'run_in_progress', message };
+    const run: ScheduleRun = { ...base, status: 'skipped', reason: `${message}, so the run due at ${slot.toISOString()} was skipped`, finishedAt: now.toISOString() };
+    await deps.schedules.update({ ...current, ...advanced }, now); // a conflict throws: the other instance decides
+    await deps.schedules.putRun(run);
+    deps.log.info('schedule run skipped: the previous run is still going', { scheduleId: schedule.id, activeRunId: current.activeRunId });
+    return { started: false, run, code: 'run_in_progress', message };
+  }
+
+  // Claim the run on the schedule row (ETag): a second timer instance that read the same row loses.
+  try {
+    current = await deps.schedules.update({ ...current, ...advanced, activeRunId: runId, lastRunAt: now.toISOString() }, now);
+  } catch (error) {
+    if (error instanceof ScheduleConflictError) return { started: false, code: 'conflict', message: 'the schedule changed while the run was starting; try again' };
+    throw error;
+  }
+  const bulkJobId = bulkJobIdFor(schedule.id, runId, deps.integrity);
+  await deps.schedules.putRun({ ...base, bulkJobId });
+
+  const end = async (run: ScheduleRun): Promise<RunOutcome> => {
+    await deps.schedules.putRun(run);
+    await clearActive(schedule.id, runId, deps, now);
+    return { started: true, run };
+  };
+
+  let found: FoundUser[];
+  try {
+    found = current.sourceKind === 'group' ? await groupMembers(deps.graph, current.groupId ?? '') : await riskyUsers(deps.graph, current.minimumRiskLevel ?? 'high');
+  } catch (error) {
+    const reason = `the users could not be listed, so nobody was reset: ${error instanceof Error ? error.message.slice(0, 300) : String(error)}`;
+    deps.log.warn('schedule run failed: source unreadable', { scheduleId: schedule.id, runId, reason });
+    return end({ ...base, status: 'failed', reason, finishedAt: now.toISOString() });
+  }
+
+  // Risky users: not again by this schedule unless their risk changed after it last reset them. A
+  // failed read of the marks throws (the run does not go ahead) rather than reset everyone again.
+  let targets = found;
+  if (current.sourceKind === 'riskyUsers') {
+    const marks = await deps.schedules.marks(schedule.id);
+    targets = found.filter((user) => {
+      const resetAt = marks.get(user.id);
+      if (resetAt === undefined) return true;
+      return user.riskLastUpdatedDateTime !== undefined && Date.parse(user.riskLastUpdatedDateTime) > Date.parse(resetAt);
+    });
+  }
+  targets.sort((a, b) => (a.userPrincipalName ?? `~${a.id}`).toLowerCase().localeCompare((b.userPrincipalName ?? `~${b.id}`).toLowerCase()));
+  const counted = { ...base, bulkJobId: undefined, found: found.length, planned: targets.length, alreadyReset: found.length - targets.length };
+
+  if (targets.length > current.maxUsersPerRun) {
+    const reason = `max_users_exceeded: this run found ${targets.length} users to reset, more than the schedule's maxUsersPerRun of ${current.maxUsersPerRun}, so it reset nobody. Check the ${current.sourceKind === 'group' ? `group ${current.groupId}` : 'risky users'} (edited by mistake?) or raise maxUsersPerRun.`;
+    deps.log.warn('schedule run refused: more users than maxUsersPerRun', { scheduleId: schedule.id, runId, users: targets.length, max: current.maxUsersPerRun });
+    await tellTicket(current, `Schedule "${current.name}" run ${runId}: ${reason}`, deps);
+    return end({ ...counted, status: 'refused', reason, finishedAt: now.toISOString() });
+  }
+  if (targets.length === 0) {
+    return end({ ...counted, status: 'completed', reason: found.length === 0 ? 'nothing to do: the source lists no users' : 'nothing to do: every user found was reset by this schedule already', finishedAt: now.toISOString() });
+  }
+
+  const parsedRequest = bulkRequestSchema.safeParse({
+    ticket: current.ticketId ? { system: current.ticketSystem ?? 'schedule', id: current.ticketId, ...(current.ticketUrl ? { url: current.ticketUrl } : {}) } : { system: 'schedule', id: `schedule-${schedule.id}` },
+    requestedBy: current.requestedById ? { name: current.requestedBy, id: current.requestedById } : current.requestedBy,
+    ...(current.approvedBy ? { approvedBy: current.approvedBy } : {}),
+    reason: `schedule "${current.name}" (${schedule.id}) run ${runId}`,
+    users: targets.map((user) => user.userPrincipalName ?? ''),
+    profile: current.profile,
+    revokeSessions: current.revokeSessions,
+    dryRun: current.dryRun,
+  });
+  if (!parsedRequest.success) {
+    const reason = `the run's bulk job could not be made: ${parsedRequest.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ').slice(0, 300)}`;
+    return end({ ...counted, status: 'failed', reason, finishedAt: now.toISOString() });
+  }
+  const parsed: ParsedBulk = { request: parsedRequest.data, kind: 'users', rows: targets.map((user, index) => ({ row: index + 1, value: user.userPrincipalName ?? '' })) };
+  const { job, items } = buildBulkJob(bulkJobId, parsed, deps.settings, deps.integrity, now);
+  const runTargets: ScheduleTarget[] = targets.map((user, index) => ({ runId, index, userId: user.id, userPrincipalName: user.userPrincipalName ?? '' }));
+  await deps.schedules.putTargets(runTargets);
+  await deps.bulk.putItems(items);
+  await deps.bulk.createJob(job);
+  const run: ScheduleRun = { ...counted, bulkJobId };
+  await deps.schedules.putRun(run);
+  deps.log.info('schedule run started', { scheduleId: schedule.id, runId, bulkJobId, users: targets.length, dryRun: current.dryRun });
+  return { started: true, run };
+}
+
+/**
+ * Ends the schedule's active run once its bulk job has ended: counts, then (group source with
+ * removeFromGroupAfterReset) each user whose reset ended `completed` leaves the group, and (risky
+ * users) each is marked reset by this schedule. Returns the schedule, without activeRunId if ended.
+ */
+export async function settleActiveRun(schedule: StoredSchedule, deps: ScheduleDependencies): Promise<StoredSchedule> {
+  const now = (deps.now ?? (() => new Date()))();
+  const runId = schedule.activeRunId;
+  if (!runId) return schedule;
+  const run = await deps.schedules.getRun(schedule.id, runId);
+  if (!run || run.status !== 'running') return clearActive(schedule.id, runId, deps, now);
+  const job = run.bulkJobId ? await deps.bulk.getJob(run.bulkJobId) : undefined;
+  if (!job) {
+    // A run whose job never got written (the process stopped between claim and job): after a while, failed.
+    if (now.getTime() - Date.parse(run.startedAt) < 10 * 60_000) return schedule;
+    await deps.schedules.putRun({ ...run, status: 'failed', reason: 'interrupted before its bulk job was stored; nobody was reset by it', finishedAt: now.toISOString() });
+    return clearActive(schedule.id, runId, deps, now);
+  }
+  if (job.status !== 'completed' && job.status !== 'failed') return schedule;
+
+  const items = await deps.bulk.listItems(job.id);
+  const targets = await deps.schedules.listTargets(runId);
+  const idOf = new Map(targets.map((target) => [target.userPrincipalName.toLowerCase(), target.userId]));
+  const completed = items.filter((item) => item.status === 'completed' && idOf.has(item.userPrincipalName.toLowerCase()));
+  let removed = 0;
+  let removalFailures = 0;
+  if (!run.dryRun && schedule.sourceKind === 'group' && schedule.removeFromGroupAfterReset && schedule.groupId) {
+    for (const item of completed) {
+      const outcome = await removeFromGroup(deps.graph, schedule.groupId, idOf.get(item.userPrincipalName.toLowerCase())!).catch(() => 'failed' as const);
+      if (outcome === 'removed') removed += 1;
+      else if (outcome === 'failed') removalFailures += 1;
+    }
+  }
+  if (!run.dryRun && schedule.sourceKind === 'riskyUsers' && completed.length > 0) {
+    await deps.schedules.putMarks(
+      schedule.id,
+      completed.map((item) => ({ userId: idOf.get(item.userPrincipalName.toLowerCase())!, resetAt: item.finishedAt ?? now.toISOString(), runId })),
+    );
+  }
+  const { pending: _pending, ...counts } = job.counts;
+  await deps.schedules.putRun({
+    ...run,
+    status: job.status === 'failed' ? 'failed' : 'completed',
+    ...(job.status === 'failed' ? { reason: job.statusReason ?? 'the bulk job failed' } : {}),
+    counts,
+    ...(schedule.removeFromGroupAfterReset ? { removedFromGroup: removed, removalFailures } : {}),
+    finishedAt: now.toISOString(),
+  });
+  deps.log.info('schedule run ended', { scheduleId: schedule.id, runId, bulkJobId: job.id, completed: counts.completed, removed });
+  return clearActive(schedule.id, runId, deps, now);
+}
+
+/** Clears activeRunId if it is still this run (re-read and retried on conflict). */
+async function clearActive(scheduleId: string, runId: string, deps: ScheduleDependencies, now: Date): Promise<StoredSchedule> {
+  for (let attempt = 0; ; attempt += 1) {
+    const fresh = await deps.schedules.get(scheduleId);
+    if (!fresh) throw new ScheduleConflictError(scheduleId);
+    if (fresh.activeRunId !== runId) return fresh;
+    try {
+      return await deps.schedules.update({ ...fresh, activeRunId: undefined }, now);
+    } catch (error) {
+      if (!(error instanceof ScheduleConflictError) || attempt >= 4) throw error;
+    }
+  }
+}
+
+async function tellTicket(schedule: StoredSchedule, message: string, deps: ScheduleDependencies): Promise<void> {
+  if (!deps.notify) {
+    deps.log.warn('schedule: no ticket channel for this message; it is on the run', { scheduleId: schedule.id });
+    return;
+  }
+  try {
+    await deps.notify(schedule, message);
+  } catch (error) {
+    deps.log.warn('schedule: the ticket could not be told; the reason is on the run', { scheduleId: schedule.id, cause: error instanceof Error ? error.message : String(error) });
+  }
+}

@@ -1,0 +1,26 @@
+import { bulkStore } from '../bulk/bulk-services';
+import type { Logger } from '../log';
+import { appGraph } from '../pacing/app-graph';
+import { requestStores } from '../request-stores';
+import type { Services } from '../services';
+import { TABLES } from '../storage/names';
+import { ScheduleStore } from './schedule-store';
+import type { ScheduleDependencies } from './schedule-runs';
+
+const built = new WeakMap<Services, ScheduleStore>();
+
+export function scheduleStore(services: Services): ScheduleStore {
+  let store = built.get(services);
+  if (!store) {
+    const table = (name: string) => services.storage.table(name);
+    store = new ScheduleStore(table(TABLES.schedules), table(TABLES.scheduleRuns), table(TABLES.scheduleTargets), table(TABLES.scheduleMarks));
+    built.set(services, store);
+  }
+  return store;
+}
+
+/** The schedule routes and timer: their tables, the bulk tables, the intake MAC key and the paced Graph client. */
+export function scheduleServices(services: Services, log: Logger): ScheduleDependencies {
+  const { integrity } = requestStores(services);
+  return { settings: services.settings, schedules: scheduleStore(services), bulk: bulkStore(services), integrity, graph: appGraph(services), log };
+}
