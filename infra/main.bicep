@@ -89,7 +89,7 @@ param bulkRatePerMinute int = 600
 
 @description('GRAPH_WRITE_BUDGET_PER_SECOND: directory writes per second the whole app sends to Graph (all instances together; bulk jobs and single resets share it).')
 @minValue(1)
-param graphWriteBudgetPerSecond int = 20
+param graphWriteBudgetPerSecond int = 15
 
 @description('RESET_LEASE_SECONDS: how long a worker holds a request without writing progress before another may take it over (a crashed worker\'s requests resume after this).')
 @minValue(10)

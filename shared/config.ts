@@ -170,8 +170,12 @@ export const settingsSchema = z
     RESET_LEASE_SECONDS: positiveInt(120).pipe(z.number().min(10, 'must be at least 10 seconds')),
     /** Default pace of bulk remediation, in users released per minute. */
     BULK_RATE_PER_MINUTE: positiveInt(600),
-    /** Directory writes per second the whole app sends to Graph (every instance together). */
-    GRAPH_WRITE_BUDGET_PER_SECOND: positiveInt(20),
+    /**
+     * Directory writes per second the whole app sends to Graph (every instance together). Graph's
+     * identity limit is 3,000 writes per 150 s per app and tenant (20/s); 15 leaves headroom for
+     * other apps' writes and for retries.
+     */
+    GRAPH_WRITE_BUDGET_PER_SECOND: positiveInt(15),
 
     /**
      * Operator console (people sign in with Entra ID). The tenant people sign in to and the console's

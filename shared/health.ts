@@ -13,6 +13,8 @@ export interface HealthReport {
     reachable: boolean;
     /** Why the probe failed: no answer, no token, or a refusal such as a missing permission. */
     error?: string;
+    /** Application permissions whose probe read Graph refused. */
+    missingPermissions?: string[];
   };
 }
 
@@ -58,18 +60,40 @@ export async function checkHealth(services: Services): Promise<HealthReport> {
 }
 
 /**
- * One cheap read the app's Graph roles allow (User.Read.All): it proves the token, the permission and
- * the network at once, without touching anyone's methods.
+ * One cheap read per permission family the reset needs, side by side: a refusal names the missing
+ * application permission instead of a bare 403. Reads only: nobody's methods change, and a write
+ * permission (UserAuthenticationMethod.ReadWrite.All) can only be proven by the first reset itself.
  */
-async function probeGraph(services: Services): Promise<{ reachable: boolean; error?: string }> {
-  try {
-    const response = await withTimeout(
-      services.graph.send({ method: 'GET', version: 'v1.0', path: '/users?$top=1&$select=id' }),
-      PROBE_TIMEOUT_MS,
-    );
-    if (response.status >= 200 && response.status < 300) return { reachable: true };
+const PERMISSION_PROBES = [
+  { permission: 'User.Read.All', path: () => '/users?$top=1&$select=id' },
+  { permission: 'UserAuthenticationMethod.ReadWrite.All (or .Read.All)', path: (userId: string) => `/users/${userId}/authentication/methods` },
+  { permission: 'RoleManagement.Read.Directory', path: () => '/roleManagement/directory/roleAssignments?$top=1' },
+  { permission: 'GroupMember.Read.All', path: (userId: string) => `/users/${userId}/transitiveMemberOf?$top=1` },
+  { permission: 'Policy.Read.AuthenticationMethod', path: () => '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass' },
+] as const;
+
+async function probeGraph(services: Services): Promise<{ reachable: boolean; error?: string; missingPermissions?: string[] }> {
+  const get = (path: string) => withTimeout(services.graph.send({ method: 'GET', version: 'v1.0', path }), PROBE_TIMEOUT_MS);
+  const explain = (response: { status: number; body: unknown }) => {
     const code = (response.body as { error?: { code?: unknown } } | undefined)?.error?.code;
-    return { reachable: false, error: `HTTP ${response.status}${typeof code === 'string' ? ` ${code}` : ''}` };
+    return `HTTP ${response.status}${typeof code === 'string' ? ` ${code}` : ''}`;
+  };
+  try {
+    const first = await get(PERMISSION_PROBES[0].path());
+    if (first.status < 200 || first.status > 299) {
+      return { reachable: false, error: `${explain(first)}${first.status === 403 ? ` (missing ${PERMISSION_PROBES[0].permission}?)` : ''}` };
+    }
+    const userId = (first.body as { value?: { id?: unknown }[] } | undefined)?.value?.[0]?.id;
+    if (typeof userId !== 'string') return { reachable: true };
+    const answers = await Promise.all(PERMISSION_PROBES.slice(1).map(async (probe) => ({ probe, response: await get(probe.path(encodeURIComponent(userId))) })));
+    const missing = answers.filter((a) => a.response.status === 401 || a.response.status === 403).map((a) => a.probe.permission);
+    const failing = answers.filter((a) => a.response.status >= 500).map((a) => `${a.probe.permission}: ${explain(a.response)}`);
+    if (missing.length === 0 && failing.length === 0) return { reachable: true };
+    return {
+      reachable: false,
+      ...(missing.length ? { missingPermissions: missing } : {}),
+      error: [missing.length ? `Graph refused reads that need ${missing.join(', ')}: grant them (infra/grant-graph-permissions)` : '', ...failing].filter(Boolean).join('; '),
+    };
   } catch (error) {
     return { reachable: false, error: describeError(error) };
   }

@@ -3,6 +3,9 @@ import type { MethodKind } from '../../shared/method-names';
 import { SimRbac } from './rbac';
 import { stableId, type ParsedTenantFile, type TenantMethod } from './tenant-file';
 
+type TapPolicy = ParsedTenantFile['temporaryAccessPassPolicy'];
+type SimRules = ParsedTenantFile['rules'];
+
 /**
  * The simulated directory: users, their methods, groups and roles, and the rules Graph enforces on
  * them. Handlers call into this; tests read it to check what really changed.
@@ -51,6 +54,11 @@ export interface SimMethod {
   odataType: string;
   /** Graph's properties of the method, as listed. */
   props: Record<string, unknown>;
+  /**
+   * Hardware OATH only: the token as the tenant's inventory holds it (serial, model, status). Graph
+   * keeps these on the method's `device` relationship, shown with `$expand=device`, not on the method.
+   */
+  device?: Record<string, unknown>;
   undeletable?: 'refuse' | 'sticky';
 }
 
@@ -101,13 +109,23 @@ export interface Removal {
 
 export type Outcome = { status: number; body?: unknown };
 
+/**
+ * Graph's error shape: `{error: {code, message, innerError: {date, request-id, client-request-id}}}`
+ * (learn.microsoft.com/graph/errors). The server adds innerError to every error body it sends.
+ */
 export const graphError = (status: number, code: string, message: string): Outcome => ({ status, body: { error: { code, message } } });
+
+/** A preference Graph can hold in userPreferredMethodForSecondaryAuthentication (signInPreferences). */
+const PREFERENCES = new Set(['push', 'oath', 'voiceMobile', 'voiceAlternateMobile', 'voiceOffice', 'sms']);
 
 export class SimDirectory {
   readonly tenantId: string;
   readonly displayName: string;
   readonly domains: string[];
   readonly signInPreferencesEnabled: boolean;
+  readonly hardwareOathReadable: boolean;
+  readonly tapPolicy: TapPolicy;
+  readonly rules: SimRules;
   readonly users: SimUser[] = [];
   readonly groups: SimGroup[] = [];
   /** Role definitions, assignments and eligibilities (roleManagement/directory). */
@@ -117,6 +135,8 @@ export class SimDirectory {
   readonly revocations: { userId: string; at: string; requestId: string }[] = [];
   /** Passes issued (never the secret). */
   readonly passesIssued: { userId: string; methodId: string; at: string; requestId: string }[] = [];
+  /** Hardware OATH tokens deactivated (still assigned to the user), in order. */
+  readonly deactivations: { userId: string; methodId: string; at: string; requestId: string }[] = [];
   /** Mails sent with sendMail, in order. */
   readonly mailsSent: SentMail[] = [];
   /**
@@ -124,12 +144,17 @@ export class SimDirectory {
    * scope); undefined: any mailbox, as Mail.Send without a restriction allows.
    */
   mailSendScope: string[] | undefined;
+  /** Default-method changes made through PATCH signInPreferences. */
+  readonly preferenceChanges: { userId: string; from: string; to: string; at: string; requestId: string }[] = [];
 
   constructor(file: ParsedTenantFile) {
     this.tenantId = file.tenantId ?? stableId('tenant', file.domains[0]!);
     this.displayName = file.displayName;
     this.domains = file.domains;
     this.signInPreferencesEnabled = file.signInPreferences;
+    this.hardwareOathReadable = file.hardwareOathMethods;
+    this.tapPolicy = file.temporaryAccessPassPolicy;
+    this.rules = file.rules;
     this.rbac = new SimRbac(file);
     for (const group of file.groups) {
       if (!group.isAssignableToRole && (group.roles.length > 0 || group.eligibleRoles.length > 0)) {
@@ -236,7 +261,8 @@ export class SimDirectory {
   /**
    * DELETE /users/{id}/authentication/{collection}/{methodId}, with Graph's rules: typed collections
    * only, never the password, the alternate mobile before the mobile, and the default method only
-   * when no other method that could be default remains.
+   * when it is the last method (rules.defaultMethod). On a hardware OATH token, DELETE unassigns it:
+   * the token goes back to the tenant's inventory, where an admin must assign it again.
    */
   deleteMethod(user: SimUser, collection: string, methodId: string, version: string, requestId: string, now: Date): Outcome {
     const kind = COLLECTIONS[collection];
@@ -268,27 +294,102 @@ export class SimDirectory {
 
   private isBlockedAsDefault(user: SimUser, method: SimMethod): boolean {
     if (!matchesPreference(method, user.defaultMethod)) return false;
-    // Another method of the same default kind keeps the preference valid.
+    // Another method of the same default kind keeps the preference valid (our reading: Graph does not
+    // document two Authenticator apps, but refusing the first of two would make neither deletable).
     if (user.methods.some((m) => m !== method && matchesPreference(m, user.defaultMethod))) return false;
+    if (this.rules.defaultMethod === 'last-only') {
+      // Graph's rule: "Cannot delete default method with other methods configured" — any method but the
+      // password counts, FIDO2, Windows Hello, email and a pass included. A deactivated hardware token
+      // stays assigned but cannot sign in; we let it not count (a guess: Graph does not say, and the
+      // engine is right either way, since it reads Graph's refusal rather than predicting it).
+      return user.methods.some((m) => m !== method && m.kind !== 'password' && !(m.kind === 'hardwareOath' && m.device?.status !== 'activated'));
+    }
     const others = user.methods.filter((m) => m !== method && DEFAULT_CAPABLE.has(m.kind));
     // The mobile cannot go while this alternate mobile exists, so it does not count against it.
     const blockingOthers = others.filter((m) => !(method.props.phoneType === 'alternateMobile' && m.props.phoneType === 'mobile'));
     return blockingOthers.length > 0;
   }
 
-  /** POST temporaryAccessPassMethods: returns the pass once; it is not kept anywhere. */
+  /** POST beta hardwareOathMethods/{id}/deactivate → 204: the token stays assigned but no longer signs in. */
+  deactivateHardwareOath(user: SimUser, methodId: string, requestId: string, now: Date): Outcome {
+    const method = user.methods.find((m) => m.kind === 'hardwareOath' && m.id.toLowerCase() === methodId.toLowerCase());
+    if (!method) return graphError(404, 'itemNotFound', `The hardwareOathMethods item ${methodId} was not found for this user.`);
+    if (method.undeletable === 'refuse') {
+      return graphError(403, 'accessDenied', 'This authentication method is managed by another system and cannot be changed by this caller.');
+    }
+    if (method.undeletable !== 'sticky') method.device = { ...method.device, status: 'assigned' };
+    this.deactivations.push({ userId: user.id, methodId: method.id, at: now.toISOString(), requestId });
+    return { status: 204 };
+  }
+
+  /**
+   * PATCH beta signInPreferences → 204. Only the documented properties are accepted; a preference the
+   * user has no method for is refused (the 400 and its wording are a guess: Graph does not document it).
+   */
+  updateSignInPreferences(user: SimUser, body: unknown, requestId: string, now: Date): Outcome {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return graphError(400, 'badRequest', 'The request body must be a JSON object.');
+    const input = body as Record<string, unknown>;
+    const unknown = Object.keys(input).filter((key) => key !== 'userPreferredMethodForSecondaryAuthentication' && key !== 'isSystemPreferredAuthenticationMethodEnabled' && key !== '@odata.type');
+    if (unknown.length > 0) return graphError(400, 'badRequest', `Invalid property '${unknown[0]}' for signInPreferences.`);
+    if (input.isSystemPreferredAuthenticationMethodEnabled !== undefined && typeof input.isSystemPreferredAuthenticationMethodEnabled !== 'boolean') {
+      return graphError(400, 'badRequest', 'isSystemPreferredAuthenticationMethodEnabled must be a boolean.');
+    }
+    const preference = input.userPreferredMethodForSecondaryAuthentication;
+    if (preference !== undefined) {
+      if (typeof preference !== 'string' || !PREFERENCES.has(preference)) {
+        return graphError(400, 'badRequest', `Requested value '${String(preference)}' is not a valid userDefaultAuthenticationMethodType.`);
+      }
+      if (!user.methods.some((m) => matchesPreference(m, preference))) {
+        return graphError(400, 'badRequest', `The user has no registered method for the default method '${preference}'.`);
+      }
+      this.preferenceChanges.push({ userId: user.id, from: user.defaultMethod, to: preference, at: now.toISOString(), requestId });
+      user.defaultMethod = preference;
+    }
+    return { status: 204 };
+  }
+
+  /** Whether the tenant's Temporary Access Pass policy targets the user (include minus exclude, groups followed). */
+  tapPolicyTargets(user: SimUser): boolean {
+    const groups = new Set(this.transitiveGroupIds(user));
+    const inGroup = (ref: string) => {
+      const found = this.groups.find((g) => g.id === ref.toLowerCase() || g.displayName.toLowerCase() === ref.toLowerCase());
+      return found !== undefined && groups.has(found.id);
+    };
+    const included = this.tapPolicy.includeTargets.some((ref) => ref === 'all_users' || inGroup(ref));
+    return included && !this.tapPolicy.excludeTargets.some(inGroup);
+  }
+
+  /**
+   * POST temporaryAccessPassMethods: returns the pass once; it is not kept anywhere. The tenant's
+   * policy bounds the lifetime, may force one-time use and names who may get a pass; an existing pass
+   * is replaced, as Graph does. Graph documents the policy, not the wording of its refusals: the 400s
+   * below are guesses at code and message.
+   */
   createTemporaryAccessPass(user: SimUser, body: unknown, requestId: string, now: Date): Outcome {
     const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-    const lifetime = input.lifetimeInMinutes ?? 60;
-    if (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < 10 || lifetime > 43200) {
-      return graphError(400, 'badRequest', 'lifetimeInMinutes must be between 10 and 43200 minutes.');
+    const policy = this.tapPolicy;
+    if (policy.state !== 'enabled') {
+      return graphError(400, 'badRequest', 'Temporary Access Pass is not enabled in the authentication methods policy of this tenant.');
     }
-    if (user.methods.some((m) => m.kind === 'temporaryAccessPass')) {
-      return graphError(400, 'badRequest', 'The user already has a Temporary Access Pass. Delete it before creating a new one.');
+    if (!this.tapPolicyTargets(user)) {
+      return graphError(400, 'badRequest', 'The user is not within the scope of the Temporary Access Pass policy of this tenant.');
     }
+    const lifetime = input.lifetimeInMinutes ?? policy.defaultLifetimeInMinutes;
+    if (typeof lifetime !== 'number' || !Number.isInteger(lifetime) || lifetime < policy.minimumLifetimeInMinutes || lifetime > policy.maximumLifetimeInMinutes) {
+      return graphError(
+        400,
+        'badRequest',
+        `lifetimeInMinutes must be between ${policy.minimumLifetimeInMinutes} and ${policy.maximumLifetimeInMinutes} minutes (the tenant's Temporary Access Pass policy).`,
+      );
+    }
+    if (policy.isUsableOnce && input.isUsableOnce === false) {
+      return graphError(400, 'badRequest', "The tenant's Temporary Access Pass policy allows one-time passes only (isUsableOnce must be true).");
+    }
+    // One pass per user: a new one replaces the old.
+    user.methods = user.methods.filter((m) => m.kind !== 'temporaryAccessPass');
     const id = stableId('tap', user.id, requestId);
     const startDateTime = typeof input.startDateTime === 'string' ? input.startDateTime : now.toISOString();
-    const props = { isUsableOnce: input.isUsableOnce === true, lifetimeInMinutes: lifetime, startDateTime, createdDateTime: now.toISOString(), isUsable: true, methodUsabilityReason: 'EnabledByPolicy' };
+    const props = { isUsableOnce: policy.isUsableOnce || input.isUsableOnce === true, lifetimeInMinutes: lifetime, startDateTime, createdDateTime: now.toISOString(), isUsable: true, methodUsabilityReason: 'EnabledByPolicy' };
     user.methods.push({ id, kind: 'temporaryAccessPass', odataType: ODATA_TYPES.temporaryAccessPass, props: { ...props, temporaryAccessPass: null } });
     this.passesIssued.push({ userId: user.id, methodId: id, at: now.toISOString(), requestId });
     return { status: 201, body: { '@odata.type': ODATA_TYPES.temporaryAccessPass, id, ...props, temporaryAccessPass: generatePass() } };
@@ -356,8 +457,12 @@ export class SimDirectory {
   }
 }
 
-export function methodJson(method: SimMethod): Record<string, unknown> {
-  return { '@odata.type': method.odataType, id: method.id, ...method.props };
+/** A method as Graph lists it; a hardware token's `device` only with `$expand=device`. */
+export function methodJson(method: SimMethod, options: { expandDevice?: boolean; user?: SimUser } = {}): Record<string, unknown> {
+  const device = options.expandDevice && method.device
+    ? { device: { ...method.device, ...(options.user ? { assignedTo: { id: options.user.id, displayName: options.user.displayName } } : {}) } }
+    : {};
+  return { '@odata.type': method.odataType, id: method.id, ...method.props, ...device };
 }
 
 // Deliberately the simulator's own reading of Graph's rule, not the engine's (shared/graph/plan.ts):
@@ -406,8 +511,21 @@ function toSimMethod(upn: string, method: TenantMethod, index: number): SimMetho
       return base('microsoftAuthenticator', { displayName: method.displayName ?? 'Phone', deviceTag: method.deviceTag ?? 'SoftwareTokenActivated', phoneAppVersion: '6.2401.0119', ...created });
     case 'softwareOath':
       return base('softwareOath', { secretKey: null });
-    case 'hardwareOath':
-      return base('hardwareOath', { displayName: method.displayName ?? 'Hardware token', serialNumber: method.serialNumber ?? '000000', manufacturer: method.manufacturer ?? 'Unknown', status: 'activated' });
+    case 'hardwareOath': {
+      const made = base('hardwareOath', { ...created });
+      made.device = {
+        id: made.id,
+        displayName: method.displayName ?? 'Hardware token',
+        serialNumber: method.serialNumber ?? '000000',
+        manufacturer: method.manufacturer ?? 'Unknown',
+        model: method.model ?? 'OATH TOTP token',
+        secretKey: null,
+        timeIntervalInSeconds: 30,
+        status: 'activated',
+        hashFunction: 'hmacsha1',
+      };
+      return made;
+    }
     case 'fido2':
       return base('fido2', { displayName: method.displayName ?? 'Security key', model: method.model ?? method.displayName ?? 'Security key', aaGuid: 'cb69481e-8ff7-4039-93ec-0a2729a154a8', ...created });
     case 'windowsHelloForBusiness':

@@ -76,6 +76,10 @@ export function handle(dir: SimDirectory, req: SimRequest): Outcome {
   const scheduled = handleScheduleRoute(dir, s, method, req);
   if (scheduled) return scheduled;
 
+  if (s[0] === 'policies' && s[1] === 'authenticationMethodsPolicy' && s[2] === 'authenticationMethodConfigurations' && s[3]?.toLowerCase() === 'temporaryaccesspass' && s.length === 4) {
+    if (method !== 'GET') return graphError(405, 'BadRequest', `${method} on the Temporary Access Pass policy is not simulated.`);
+    return temporaryAccessPassPolicy(dir);
+  }
   if (s[0] === 'users' && s.length === 1 && method === 'GET') {
     return { status: 200, body: page(dir.users.map(userJson), req) };
   }
@@ -89,8 +93,17 @@ export function handle(dir: SimDirectory, req: SimRequest): Outcome {
     if (!group) return graphError(404, 'Request_ResourceNotFound', `Resource '${s[1]}' does not exist or one of its queried reference-property objects are not present.`);
     if (s.length === 2 && method === 'GET') return { status: 200, body: { id: group.id, displayName: group.displayName } };
     if (s[2] === 'transitiveMembers' && method === 'GET' && (s.length === 3 || s[3] === 'microsoft.graph.user')) {
+      const cast = s.length === 4;
+      const advanced = req.headers['consistencylevel']?.toLowerCase() === 'eventual' && req.query.get('$count') === 'true';
+      // "To filter the results on the OData type ... you must use the advanced query parameters: the
+      // ConsistencyLevel header set to eventual and the $count=true query string" (group-list-transitivemembers).
+      // The code is the one Graph documents for unsupported casts; the message is ours.
+      if (cast && !advanced) {
+        return graphError(400, 'Request_UnsupportedQuery', 'An OData cast on transitiveMembers is an advanced query: send ConsistencyLevel: eventual and $count=true.');
+      }
       const users = dir.transitiveUserMembers(group.id).map((u) => ({ '@odata.type': '#microsoft.graph.user', ...userJson(u) }));
-      return { status: 200, body: page(users, req) };
+      const body = page(users, req);
+      return { status: 200, body: advanced ? { '@odata.count': users.length, ...body } : body };
     }
     return notFoundSegment(s[2] ?? s[1]!);
   }
@@ -149,7 +162,8 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
   if (second === 'signInPreferences' && rest.length === 2) {
     if (req.version !== 'beta') return notFoundSegment('signInPreferences');
     if (!dir.signInPreferencesEnabled) return graphError(403, 'accessDenied', 'Request Authorization failed (the app lacks UserAuthenticationMethod.Read.All for sign-in preferences).');
-    if (method !== 'GET') return graphError(405, 'BadRequest', 'Only GET is simulated for signInPreferences.');
+    if (method === 'PATCH') return dir.updateSignInPreferences(user, req.body, req.requestId, req.now);
+    if (method !== 'GET') return graphError(405, 'BadRequest', 'signInPreferences takes GET and PATCH.');
     return {
       status: 200,
       body: {
@@ -165,7 +179,7 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
     // hardware OATH tokens only show up in beta listings.
     const visible = user.methods.filter((m) => req.version === 'beta' || m.kind !== 'hardwareOath');
     if (rest.length === 2) {
-      return method === 'GET' ? { status: 200, body: { value: visible.map(methodJson) } } : graphError(405, 'BadRequest', `${method} is not allowed on the methods collection.`);
+      return method === 'GET' ? { status: 200, body: { value: visible.map((m) => methodJson(m)) } } : graphError(405, 'BadRequest', `${method} is not allowed on the methods collection.`);
     }
     if (rest.length === 3) {
       // The generic collection is read-only: deletes go through the typed collections.
@@ -177,9 +191,17 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
 
   const kind = second ? COLLECTIONS[second] : undefined;
   if (!kind || (kind === 'hardwareOath' && req.version !== 'beta')) return notFoundSegment(second ?? 'authentication');
+  if (kind === 'hardwareOath' && !dir.hardwareOathReadable) {
+    return graphError(403, 'accessDenied', 'Request Authorization failed (the app lacks UserAuthenticationMethod.Read.All for hardware OATH tokens).');
+  }
+  const expandDevice = kind === 'hardwareOath' && (req.query.get('$expand') ?? '').split(',').some((part) => part.trim().split('(')[0] === 'device');
+
+  if (kind === 'hardwareOath' && rest.length === 4 && rest[3] === 'deactivate') {
+    return method === 'POST' ? dir.deactivateHardwareOath(user, third!, req.requestId, req.now) : graphError(405, 'BadRequest', 'Use POST.');
+  }
 
   if (rest.length === 2) {
-    if (method === 'GET') return { status: 200, body: { value: user.methods.filter((m) => m.kind === kind).map(methodJson) } };
+    if (method === 'GET') return { status: 200, body: { value: user.methods.filter((m) => m.kind === kind).map((m) => methodJson(m, { expandDevice, user })) } };
     if (method === 'POST' && kind === 'temporaryAccessPass') return dir.createTemporaryAccessPass(user, req.body, req.requestId, req.now);
     return graphError(405, 'BadRequest', `${method} on ${second} is not simulated.`);
   }
@@ -187,9 +209,37 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
     if (method === 'DELETE') return dir.deleteMethod(user, second!, third!, req.version, req.requestId, req.now);
     if (method === 'GET') {
       const found = user.methods.find((m) => m.kind === kind && m.id.toLowerCase() === third!.toLowerCase());
-      return found ? { status: 200, body: methodJson(found) } : graphError(404, 'itemNotFound', `The ${second} item ${third} was not found.`);
+      return found ? { status: 200, body: methodJson(found, { expandDevice, user }) } : graphError(404, 'itemNotFound', `The ${second} item ${third} was not found.`);
     }
     return graphError(405, 'BadRequest', `${method} on ${second}/{id} is not simulated.`);
   }
   return notFoundSegment(rest[3] ?? second!);
+}
+
+/** GET authenticationMethodConfigurations/TemporaryAccessPass, shaped as Graph documents it. */
+function temporaryAccessPassPolicy(dir: SimDirectory): Outcome {
+  const policy = dir.tapPolicy;
+  if (!policy.readable) {
+    return graphError(403, 'accessDenied', 'Request Authorization failed (the app lacks Policy.Read.AuthenticationMethod).');
+  }
+  const target = (ref: string) => {
+    if (ref === 'all_users') return { targetType: 'group', id: 'all_users', isRegistrationRequired: false };
+    const group = dir.groups.find((g) => g.id === ref.toLowerCase() || g.displayName.toLowerCase() === ref.toLowerCase());
+    return { targetType: 'group', id: group?.id ?? ref, isRegistrationRequired: false };
+  };
+  return {
+    status: 200,
+    body: {
+      '@odata.type': '#microsoft.graph.temporaryAccessPassAuthenticationMethodConfiguration',
+      id: 'TemporaryAccessPass',
+      state: policy.state,
+      defaultLifetimeInMinutes: policy.defaultLifetimeInMinutes,
+      defaultLength: 8,
+      minimumLifetimeInMinutes: policy.minimumLifetimeInMinutes,
+      maximumLifetimeInMinutes: policy.maximumLifetimeInMinutes,
+      isUsableOnce: policy.isUsableOnce,
+      includeTargets: policy.includeTargets.map(target),
+      excludeTargets: policy.excludeTargets.map((ref) => ({ targetType: 'group', id: target(ref).id })),
+    },
+  };
 }

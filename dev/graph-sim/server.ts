@@ -163,7 +163,8 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
       const headers: Record<string, string> = { 'request-id': result.requestId };
       if (result.retryAfter) headers['Retry-After'] = result.retryAfter;
       if (result.outcome.body !== undefined) headers['Content-Type'] = 'application/json';
-      return { id, status: result.outcome.status, headers, ...(result.outcome.body !== undefined ? { body: result.outcome.body } : {}) };
+      const innerBody = withInnerError(result.outcome.body, result.requestId, innerHeaders['client-request-id'] ?? result.requestId);
+      return { id, status: result.outcome.status, headers, ...(innerBody !== undefined ? { body: innerBody } : {}) };
     });
     return { status: 200, body: { responses } };
   };
@@ -230,8 +231,16 @@ function send(res: ServerResponse, requestId: string, outcome: Outcome, requestH
     res.writeHead(outcome.status, headers).end();
     return;
   }
-  const text = JSON.stringify(outcome.body);
+  const text = JSON.stringify(withInnerError(outcome.body, requestId, headers['client-request-id']!));
   headers['Content-Type'] = 'application/json';
   headers['Content-Length'] = String(Buffer.byteLength(text));
   res.writeHead(outcome.status, headers).end(text);
+}
+
+/** Graph's error bodies carry innerError with the date and both request ids (learn.microsoft.com/graph/errors). */
+function withInnerError(body: unknown, requestId: string, clientRequestId: string): unknown {
+  if (typeof body !== 'object' || body === null || !('error' in body)) return body;
+  const error = (body as { error: Record<string, unknown> }).error;
+  if (typeof error !== 'object' || error === null || 'innerError' in error) return body;
+  return { ...body, error: { ...error, innerError: { date: new Date().toISOString().replace(/\.\d{3}Z$/, ''), 'request-id': requestId, 'client-request-id': clientRequestId } } };
 }

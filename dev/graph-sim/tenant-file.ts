@@ -88,12 +88,48 @@ export const tenantGroupSchema = z.object({
   owners: z.array(z.string()).default([]),
 });
 
+/**
+ * The tenant's Temporary Access Pass policy (authenticationMethodConfigurations/TemporaryAccessPass).
+ * Defaults are Entra's: enabled, 60–480 minutes, 60 by default, reusable passes allowed, all users.
+ */
+export const tapPolicySchema = z
+  .object({
+    state: z.enum(['enabled', 'disabled']).default('enabled'),
+    minimumLifetimeInMinutes: z.number().int().min(10).max(43200).default(60),
+    maximumLifetimeInMinutes: z.number().int().min(10).max(43200).default(480),
+    defaultLifetimeInMinutes: z.number().int().min(10).max(43200).default(60),
+    isUsableOnce: z.boolean().default(false),
+    /** Group ids or display names whose members may get a pass; `all_users` for everyone. */
+    includeTargets: z.array(z.string()).default(['all_users']),
+    excludeTargets: z.array(z.string()).default([]),
+    /** When false, reading the policy answers 403, as for an app without Policy.Read.AuthenticationMethod. */
+    readable: z.boolean().default(true),
+  })
+  .default({});
+
+/**
+ * How strictly the simulator applies rules where Graph's documentation is stricter than what tests
+ * once relied on. `last-only` is Graph's documented rule for the default method (Microsoft's own reset
+ * script: it "can only be deleted when it is the only (last) auth method"); `lenient` is the older,
+ * kinder reading (the default may go once no other phone/Authenticator/OATH remains), kept only so a
+ * test can show the difference.
+ */
+export const simRulesSchema = z
+  .object({
+    defaultMethod: z.enum(['last-only', 'lenient']).default('last-only'),
+  })
+  .default({});
+
 export const tenantFileSchema = z.object({
   tenantId: guid.optional(),
   displayName: z.string().default('Simulated tenant'),
   domains: z.array(z.string().min(3)).min(1),
   /** When false, beta signInPreferences answers 403, as for an app without that permission. */
   signInPreferences: z.boolean().default(true),
+  /** When false, beta hardwareOathMethods answers 403, as for an app without the beta permission. */
+  hardwareOathMethods: z.boolean().default(true),
+  temporaryAccessPassPolicy: tapPolicySchema,
+  rules: simRulesSchema,
   groups: z.array(tenantGroupSchema).default([]),
   /** Administrative units that role assignments can be scoped to. */
   administrativeUnits: z.array(z.object({ id: guid.optional(), displayName: z.string().min(1) })).default([]),

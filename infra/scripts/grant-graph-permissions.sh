@@ -17,7 +17,8 @@
 # --dry-run       only print what would be granted.
 #
 # Always granted as well: User.Read.All (resolve users), User.RevokeSessions.All (revoke sign-in sessions),
-# GroupMember.Read.All (protected groups), RoleManagement.Read.Directory (privileged role holders).
+# GroupMember.Read.All (protected groups), RoleManagement.Read.Directory (privileged role holders),
+# Policy.Read.AuthenticationMethod (the tenant's Temporary Access Pass policy: lifetime bounds, one-time use).
 #
 # Who can run it: a Privileged Role Administrator or Global Administrator, signed in with `az login`.
 # Granting application roles of Microsoft Graph is reserved to them; Application Administrator and
@@ -49,7 +50,7 @@ if ! printf '%s' "$principal" | grep -Eiq '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-
   exit 2
 fi
 
-roles=(User.Read.All User.RevokeSessions.All GroupMember.Read.All RoleManagement.Read.Directory)
+roles=(User.Read.All User.RevokeSessions.All GroupMember.Read.All RoleManagement.Read.Directory Policy.Read.AuthenticationMethod)
 portal_methods=(
   UserAuthenticationMethod.Read.All
   UserAuthMethod-Phone.ReadWrite.All

@@ -20,7 +20,8 @@ export interface GraphClientOptions {
 
 export type GraphClient = GraphTransport;
 
-const DEFAULT_TIMEOUT_MS = 30_000;
+/** Authentication-method calls may take up to 60 s at Graph; aborting sooner makes needless ambiguous outcomes. */
+const DEFAULT_TIMEOUT_MS = 65_000;
 
 /**
  * A Graph transport on @microsoft/microsoft-graph-client. The SDK's default chain is replaced by

@@ -8,6 +8,7 @@ import { planReset } from './plan';
 import { defaultRetryPolicy, RetryLaterError, type RetryPolicy } from './retry';
 import { resolveTarget } from './resolve-target';
 import { issueTemporaryAccessPass, revokeSessions, temporaryAccessPassRequestSchema } from './sessions';
+import { fitToPolicy, readTapPolicy } from './tap-policy';
 import { listMethods, takeSnapshot } from './snapshot';
 import { newState, resetStateSchema, type Plan, type ResetState, type ResolvedTarget, type Snapshot, type SnapshotMethod, type StepEvent } from './state';
 
@@ -18,6 +19,12 @@ export interface ResetInput {
   methods?: MethodKind[];
   revokeSessions: boolean;
   temporaryAccessPass?: { lifetimeInMinutes?: number; isUsableOnce?: boolean };
+  /**
+   * Hardware OATH tokens: `deactivate` (the default, as the admin center's "Require re-register")
+   * keeps the token assigned to the user; `unassign` deletes the method, returning the token to the
+   * tenant's inventory, where an admin must assign it again.
+   */
+  hardwareOathAction?: 'deactivate' | 'unassign';
   dryRun: boolean;
 }
 
@@ -37,7 +44,7 @@ export interface ResetOptions {
   onStep?: (state: ResetState, event: StepEvent) => Promise<void>;
 }
 
-export type MethodOutcomeKind = 'deleted' | 'already-gone' | 'failed' | 'remaining' | 'kept' | 'planned';
+export type MethodOutcomeKind = 'deleted' | 'deactivated' | 'already-gone' | 'failed' | 'remaining' | 'kept' | 'planned';
 
 export interface MethodOutcome {
   id: string;
@@ -114,6 +121,7 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
       reason: `temporaryAccessPass.lifetimeInMinutes must be a whole number from 10 to 43200 (${tap.error.issues[0]?.message}).`,
     });
   }
+  const wantsPass = input.temporaryAccessPass !== undefined;
 
   try {
     if (!state.target && !state.guards) {
@@ -130,54 +138,90 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
       return finish({ status: 'rejected', code: state.guards.code ?? 'rejected', reason: state.guards.reason ?? 'refused by a guard' });
     }
     const target = state.target!;
+    const hardwareOath = inScope('hardwareOath', input.profile, input.methods);
 
+    // The guards' reads, the snapshot and the pass policy depend only on the object id: one round trip.
+    // Nothing is written before the guards pass; a guard that cannot read fails closed whatever the
+    // other reads answered, and a refused user's snapshot is dropped, never stored.
+    const [guarded, snapshot, tapPolicy] = await Promise.allSettled([
+      state.guards ? Promise.resolve(undefined) : checkGuards(ctx, target, options.guards),
+      state.snapshot ? Promise.resolve(state.snapshot) : takeSnapshot(ctx, target.objectId, { hardwareOath }),
+      wantsPass && !state.tapPolicy && !input.dryRun ? readTapPolicy(ctx) : Promise.resolve(state.tapPolicy),
+    ]);
+    if (guarded.status === 'rejected') throw guarded.reason;
     if (!state.guards) {
-      const guard = await checkGuards(ctx, target, options.guards);
+      const guard = guarded.value!;
       state.guards = guard.ok ? { outcome: 'passed' } : { outcome: 'rejected', code: guard.code, reason: guard.reason };
       await ctx.record({ step: 'guards', outcome: state.guards.outcome, detail: guard.ok ? undefined : guard.reason });
       if (!guard.ok) return finish({ status: 'rejected', code: guard.code, reason: guard.reason });
     }
+    if (snapshot.status === 'rejected') throw snapshot.reason;
+    if (tapPolicy.status === 'rejected') throw tapPolicy.reason;
 
-    const hardwareOath = inScope('hardwareOath', input.profile, input.methods);
     if (!state.snapshot) {
-      state.snapshot = await takeSnapshot(ctx, target.objectId, { hardwareOath });
+      state.snapshot = snapshot.value;
       await ctx.record({ step: 'snapshot', outcome: 'taken', detail: `${state.snapshot.methods.length} methods; default ${state.snapshot.defaultMethod.preference ?? 'unknown'}` });
     }
+    if (wantsPass && !state.tapPolicy && tapPolicy.value) {
+      state.tapPolicy = tapPolicy.value;
+      await ctx.record({ step: 'policy', outcome: state.tapPolicy.source, detail: state.tapPolicy.note ?? describePolicy(state.tapPolicy) });
+    }
+    if (wantsPass && state.tapPolicy?.source === 'policy' && state.tapPolicy.state === 'disabled' && state.passes === 0) {
+      // Removing the methods and then failing to issue the pass would lock the user out: refuse first.
+      return finish({
+        status: 'rejected',
+        code: 'temporary-access-pass-disabled',
+        reason: 'The tenant\'s Temporary Access Pass policy is disabled, so the requested pass cannot be issued and nothing was changed. Enable Temporary Access Pass in Entra ID (Authentication methods > Policies), or send the request without a pass.',
+      });
+    }
+    const pass = fitToPolicy(tap.data, state.tapPolicy);
 
-    const planInput = { profile: input.profile, methods: input.methods, replaceTemporaryAccessPass: input.temporaryAccessPass !== undefined };
+    const planInput = {
+      profile: input.profile,
+      methods: input.methods,
+      replaceTemporaryAccessPass: wantsPass,
+      hardwareOathAction: input.hardwareOathAction ?? 'deactivate',
+    };
     if (!state.plan) {
       state.plan = planReset(state.snapshot, planInput);
-      await ctx.record({ step: 'plan', outcome: 'planned', detail: `${state.plan.deletions.length} to delete, ${state.plan.kept.length} kept` });
+      await ctx.record({ step: 'plan', outcome: 'planned', detail: `${state.plan.deletions.length} to remove, ${state.plan.kept.length} kept` });
     }
     if (input.dryRun) return finish({ status: 'planned' });
 
     const execution = { concurrency: options.concurrency ?? 4, useBatch: options.useBatch ?? false };
     if (state.passes === 0) {
-      await executeDeletions(ctx, target.objectId, state.plan.deletions, execution);
+      await executeDeletions(ctx, target.objectId, state.plan.deletions, execution, state.plan.defaultChange);
       state.passes = 1;
     }
+    const revokeNeeded = () => input.revokeSessions && state.revoke?.outcome !== 'done';
     if (!state.verify || (state.verify.remaining.length > 0 && state.verify.pass < 2)) {
-      await verify(ctx, target.objectId, state.snapshot, planInput, hardwareOath);
+      // Verifying and revoking are independent: side by side. Should a second pass remove something,
+      // the sessions are revoked again after it, so no sign-in made meanwhile with it survives.
+      const revokedWithVerify = revokeNeeded();
+      await Promise.all([verify(ctx, target.objectId, state.snapshot, planInput, hardwareOath), revokedWithVerify ? revokeSessions(ctx, target.objectId) : Promise.resolve()]);
       if (state.verify!.remaining.length > 0 && state.passes < 2) {
         const again = state.plan.deletions.filter((d) => state.verify!.remaining.includes(d.id));
         for (const deletion of again) {
           const progress = state.deletions[deletion.id];
           if (progress) progress.outcome = 'pending';
         }
-        await executeDeletions(ctx, target.objectId, again, execution);
+        await executeDeletions(ctx, target.objectId, again, execution, state.plan.defaultChange);
         state.passes = 2;
+        const removedInSecondPass = again.some((d) => ['deleted', 'deactivated'].includes(state.deletions[d.id]?.outcome ?? ''));
         await verify(ctx, target.objectId, state.snapshot, planInput, hardwareOath);
+        // Sessions opened meanwhile with a method this pass removed are revoked too.
+        if (input.revokeSessions && revokedWithVerify && removedInSecondPass) await revokeSessions(ctx, target.objectId);
       }
     }
 
-    if (input.revokeSessions && state.revoke?.outcome !== 'done') await revokeSessions(ctx, target.objectId);
+    if (revokeNeeded()) await revokeSessions(ctx, target.objectId);
 
-    if (tap.data.lifetimeInMinutes !== undefined || input.temporaryAccessPass) {
+    if (wantsPass) {
       const previousTap = state.temporaryAccessPass;
       // A pass that may exist (`unknown`) or was created is never created again; a transient refusal is retried.
       if (!previousTap || (previousTap.outcome === 'failed' && previousTap.transient === true)) {
         const existing = state.snapshot.methods.filter((m) => m.kind === 'temporaryAccessPass').map((m) => m.id);
-        secret = await issueTemporaryAccessPass(ctx, target.objectId, tap.data, existing);
+        secret = await issueTemporaryAccessPass(ctx, target.objectId, pass.request, existing, pass.adjusted);
       }
     }
 
@@ -196,11 +240,28 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
   }
 }
 
-/** Lists again; whatever in scope is still there (planned, or registered since the snapshot) remains. */
+function describePolicy(policy: NonNullable<ResetState['tapPolicy']>): string {
+  return `Temporary Access Pass policy ${policy.state ?? 'state unknown'}, ${policy.minimumLifetimeInMinutes ?? '?'}–${policy.maximumLifetimeInMinutes ?? '?'} minutes${policy.isUsableOnce ? ', one-time use only' : ''}`;
+}
+
+/**
+ * Lists again; whatever in scope is still there (planned, or registered since the snapshot) remains.
+ * A deactivated hardware token is still listed (it stays assigned): it remains only while its device
+ * still says `activated`. When the hardware tokens cannot be read, none of them counts as handled.
+ */
 async function verify(ctx: StepContext, objectId: string, snapshot: Snapshot, planInput: Parameters<typeof planReset>[1], hardwareOath: boolean): Promise<void> {
   const state = ctx.state;
-  const now = await listMethods(ctx, objectId, { hardwareOath });
-  const stillPlanned = state.plan!.deletions.filter((d) => now.some((m) => m.id === d.id)).map((d) => d.id);
+  const listing = await listMethods(ctx, objectId, { hardwareOath });
+  const now = listing.methods;
+  const hardwareUnreadable = listing.hardwareOath.source === 'unavailable';
+  const stillPlanned = state.plan!.deletions
+    .filter((d) => {
+      if (d.kind === 'hardwareOath' && hardwareUnreadable) return true;
+      const listed = now.find((m) => m.id === d.id);
+      if (!listed) return false;
+      return d.action !== 'deactivate' || listed.deviceStatus === undefined || listed.deviceStatus === 'activated';
+    })
+    .map((d) => d.id);
   // A method registered meanwhile is in scope too: plan it with the same rules and add it.
   const newcomers = now.filter((m) => !snapshot.methods.some((s) => s.id === m.id));
   if (newcomers.length > 0) {
@@ -212,28 +273,48 @@ async function verify(ctx: StepContext, objectId: string, snapshot: Snapshot, pl
       stillPlanned.push(deletion.id);
     }
   }
+  if (hardwareUnreadable && state.snapshot!.hardwareOath.source !== 'unavailable') state.snapshot!.hardwareOath = listing.hardwareOath;
   state.verify = { at: ctx.now().toISOString(), remaining: stillPlanned, pass: state.passes };
   await ctx.record({ step: 'verify', outcome: stillPlanned.length === 0 ? 'clean' : 'remaining', detail: stillPlanned.length ? `${stillPlanned.length} still registered` : undefined });
 }
+
+const DEFAULT_ADVICE =
+  'Graph deletes a default method only when it is the last one, and FIDO2 keys, Windows Hello, email and passes cannot become the default. To finish: use "Require re-register multifactor authentication" for this user in the Entra admin center, send the request again with profile "all" (which also removes the methods that stay), or have the user pick another default at https://mysignins.microsoft.com/security-info.';
 
 function conclude(state: ResetState, input: ResetInput): ResetConclusion {
   const plan = state.plan!;
   const remaining = plan.deletions.filter((d) => state.verify?.remaining.includes(d.id));
   const unknownInScope = input.profile === 'all' && !(input.methods && input.methods.length) ? plan.unknownTypes : [];
-  if (remaining.length > 0 || unknownInScope.length > 0) {
+  const hardwareUnread = state.snapshot?.hardwareOath.source === 'unavailable' ? state.snapshot.hardwareOath.note : undefined;
+  if (remaining.length > 0 || unknownInScope.length > 0 || hardwareUnread) {
     const parts = remaining.map((d) => {
       const error = state.deletions[d.id]?.error;
-      return `${d.detail} (${d.kind}, id ${d.id})${error ? `: ${error}` : ''}`;
+      const blocked = d.isDefault && plan.defaultBlocked?.methodIds.includes(d.id);
+      const stays = blocked ? ` while ${plan.defaultBlocked!.staying.join(', ')} stay` : '';
+      const label = d.isDefault ? `${d.detail} (${d.kind}, the user's default method, id ${d.id})` : `${d.detail} (${d.kind}, id ${d.id})`;
+      return `${label}${error ? `: ${error}${stays}` : ''}`;
     });
     if (unknownInScope.length) parts.push(`methods of unknown type ${unknownInScope.join(', ')} could not be removed`);
-    return { status: 'partial', reason: `Still registered after ${state.passes} pass(es): ${parts.join('; ')}. The user may still be asked for these; remove them in the admin center or retry.` };
+    const lead = remaining.length > 0 || unknownInScope.length > 0 ? `Still registered after ${state.passes} pass(es): ${parts.join('; ')}.` : '';
+    const defaultLeft = remaining.some((d) => d.isDefault && state.deletions[d.id]?.error);
+    const hardware = hardwareUnread ? ` Hardware OATH tokens are in scope but ${hardwareUnread}.` : '';
+    const advice = defaultLeft ? ` ${DEFAULT_ADVICE}` : remaining.length > 0 ? ' The user may still be asked for these; remove them in the admin center or retry.' : '';
+    return { status: 'partial', reason: `${lead}${hardware}${advice}`.trim() };
+  }
+  const tap = state.temporaryAccessPass;
+  const passTransient = tap?.outcome === 'failed' && tap.transient === true;
+  if (input.temporaryAccessPass && tap && tap.outcome !== 'created' && !passTransient) {
+    const revoked = input.revokeSessions && state.revoke?.outcome !== 'done' ? ` Sign-in sessions were not revoked either (${state.revoke?.error ?? 'not attempted'}).` : '';
+    return {
+      status: 'partial',
+      reason: `All methods in scope were removed, but no Temporary Access Pass was issued (${tap.error ?? tap.outcome}). The user may be unable to sign in to register again: issue a pass in the Entra admin center once the cause is fixed.${revoked}`,
+    };
   }
   const problems: string[] = [];
   if (input.revokeSessions && state.revoke?.outcome !== 'done') problems.push(`sign-in sessions were not revoked (${state.revoke?.error ?? 'not attempted'})`);
-  const tap = state.temporaryAccessPass;
-  if (input.temporaryAccessPass && tap && tap.outcome !== 'created') problems.push(`no Temporary Access Pass was issued (${tap.error ?? tap.outcome})`);
+  if (input.temporaryAccessPass && tap && tap.outcome !== 'created') problems.push(`no Temporary Access Pass was issued yet (${tap.error ?? tap.outcome})`);
   if (problems.length > 0) {
-    const transient = (input.revokeSessions && state.revoke?.transient === true) || tap?.outcome === 'failed' && tap.transient === true;
+    const transient = (input.revokeSessions && state.revoke?.transient === true) || passTransient;
     return { status: 'failed', reason: `All methods in scope were removed, but ${problems.join(' and ')}.`, transient };
   }
   return { status: 'completed' };
@@ -256,18 +337,22 @@ function report(state: ResetState, input: ResetInput, secret: string | undefined
       methods.push({ ...base, outcome: input.dryRun ? 'planned' : 'remaining', reason: input.dryRun ? 'would be deleted (dry run)' : 'not yet deleted' });
     } else if (state.verify?.remaining.includes(method.id)) {
       methods.push({ ...base, outcome: progress?.outcome === 'failed' ? 'failed' : 'remaining', reason: progress?.error ?? 'still registered after deletion' });
-    } else if (progress?.outcome === 'deleted') {
-      methods.push({ ...base, outcome: 'deleted' });
+    } else if (progress?.outcome === 'deleted' || progress?.outcome === 'deactivated') {
+      methods.push({ ...base, outcome: progress.outcome });
     } else if (progress?.outcome === 'failed' && !state.verify) {
       methods.push({ ...base, outcome: 'failed', reason: progress.error });
     } else {
       methods.push({ ...base, outcome: 'already-gone' });
     }
   }
-  const writes = new Set(['delete', 'revoke', 'temporaryAccessPass']);
+  const writes = new Set(['delete', 'defaultMethod', 'revoke', 'temporaryAccessPass']);
   const warnings: string[] = [];
   if (plan?.unknownTypes.length) warnings.push(`Unknown method types kept: ${plan.unknownTypes.join(', ')}`);
   if (state.snapshot?.defaultMethod.source === 'unavailable') warnings.push(state.snapshot.defaultMethod.note ?? 'default method unknown');
+  if (state.snapshot?.hardwareOath.source === 'unavailable') warnings.push(state.snapshot.hardwareOath.note ?? 'hardware OATH tokens could not be read');
+  if (state.tapPolicy?.source === 'unavailable' && state.tapPolicy.note) warnings.push(state.tapPolicy.note);
+  if (state.temporaryAccessPass?.adjusted) warnings.push(`Temporary Access Pass: ${state.temporaryAccessPass.adjusted}`);
+  if (plan?.defaultChange && state.defaultChange?.outcome === 'done') warnings.push(`Default method changed from ${plan.defaultChange.from} to ${plan.defaultChange.to} (${plan.defaultChange.detail}) before it was removed: ${plan.defaultChange.why}`);
   return {
     ...(state.target ? { target: state.target } : {}),
     ...(state.snapshot ? { snapshot: state.snapshot } : {}),

@@ -2,7 +2,7 @@ import type { StepContext } from './context';
 import { GraphNetworkError, type GraphResponse } from './http';
 import { backoffSeconds, pause, RETRYABLE_STATUSES, RetryLaterError } from './retry';
 import { batchResponseSchema, graphErrorText } from './schemas';
-import type { DeletionProgress, PlannedDeletion } from './state';
+import type { DeletionProgress, Plan, PlannedDeletion } from './state';
 
 export interface ExecuteOptions {
   /** Deletions one reset sends at once. */
@@ -13,7 +13,7 @@ export interface ExecuteOptions {
 
 export const MAX_BATCH = 20;
 
-const FINISHED = new Set<DeletionProgress['outcome']>(['deleted', 'already-gone']);
+const FINISHED = new Set<DeletionProgress['outcome']>(['deleted', 'deactivated', 'already-gone']);
 
 /** Graph's refusal to delete the default method while others remain (a 400 badRequest). */
 export function isDefaultRefusal(status: number, body: unknown): boolean {
@@ -25,8 +25,15 @@ export function isDefaultRefusal(status: number, body: unknown): boolean {
  * per the state) is never sent again. A default-method refusal is retried once after everything else.
  * Throws RetryLaterError when Graph asks for a longer pause; progress so far is in the state.
  */
-export async function executeDeletions(ctx: StepContext, objectId: string, deletions: PlannedDeletion[], options: ExecuteOptions): Promise<void> {
+export async function executeDeletions(
+  ctx: StepContext,
+  objectId: string,
+  deletions: PlannedDeletion[],
+  options: ExecuteOptions,
+  defaultChange?: Plan['defaultChange'],
+): Promise<void> {
   const todo = deletions.filter((d) => !FINISHED.has(ctx.state.deletions[d.id]?.outcome ?? 'pending'));
+  if (defaultChange && todo.length > 0 && ctx.state.defaultChange?.outcome !== 'done') await changeDefault(ctx, objectId, defaultChange);
   const waves = [...new Set(todo.map((d) => d.wave))].sort((a, b) => a - b);
   for (const wave of waves) {
     await runWave(ctx, objectId, todo.filter((d) => d.wave === wave), options);
@@ -51,8 +58,47 @@ async function runWave(ctx: StepContext, objectId: string, wave: PlannedDeletion
   await pool(wave, Math.max(1, options.concurrency), (deletion) => deleteOne(ctx, objectId, deletion, finalTry));
 }
 
-function deletePath(objectId: string, deletion: PlannedDeletion): string {
-  return `/users/${objectId}/authentication/${deletion.collection}/${encodeURIComponent(deletion.id)}`;
+/** DELETE on the typed collection, or for a hardware token the beta `deactivate` action (it stays assigned). */
+function removal(objectId: string, deletion: PlannedDeletion): { method: 'DELETE' | 'POST'; path: string } {
+  const path = `/users/${objectId}/authentication/${deletion.collection}/${encodeURIComponent(deletion.id)}`;
+  return deletion.action === 'deactivate' ? { method: 'POST', path: `${path}/deactivate` } : { method: 'DELETE', path };
+}
+
+/**
+ * Moves the default method before the deletions (beta PATCH signInPreferences → 204). A PATCH is
+ * safe to repeat. A refusal is recorded and the deletions go on: the default then stays, and the
+ * result says so.
+ */
+async function changeDefault(ctx: StepContext, objectId: string, change: NonNullable<Plan['defaultChange']>): Promise<void> {
+  const at = () => ctx.now().toISOString();
+  let response: GraphResponse;
+  try {
+    response = await ctx.call({
+      method: 'PATCH',
+      version: 'beta',
+      path: `/users/${objectId}/authentication/signInPreferences`,
+      body: { userPreferredMethodForSecondaryAuthentication: change.to },
+    });
+  } catch (error) {
+    if (!(error instanceof GraphNetworkError)) throw error;
+    ctx.state.defaultChange = { outcome: 'failed', at: at(), to: change.to, error: `no answer from Graph: ${error.message}` };
+    await ctx.record({ step: 'defaultMethod', outcome: 'failed', detail: ctx.state.defaultChange.error });
+    return;
+  }
+  const ok = response.status >= 200 && response.status < 300;
+  ctx.state.defaultChange = {
+    outcome: ok ? 'done' : 'failed',
+    at: at(),
+    to: change.to,
+    ...(response.requestId ? { requestId: response.requestId } : {}),
+    ...(ok ? {} : { error: graphErrorText(response.body) ?? `HTTP ${response.status}` }),
+  };
+  await ctx.record({
+    step: 'defaultMethod',
+    outcome: ctx.state.defaultChange.outcome,
+    requestId: response.requestId,
+    detail: ok ? `default ${change.from} → ${change.to} (${change.detail}): ${change.why}` : `default not changed to ${change.to}: ${ctx.state.defaultChange.error}`,
+  });
 }
 
 function progressOf(ctx: StepContext, id: string): DeletionProgress {
@@ -68,7 +114,7 @@ async function deleteOne(ctx: StepContext, objectId: string, deletion: PlannedDe
   progress.attempts += 1;
   let response: GraphResponse;
   try {
-    response = await ctx.call({ method: 'DELETE', version: deletion.version, path: deletePath(objectId, deletion) });
+    response = await ctx.call({ ...removal(objectId, deletion), version: deletion.version });
   } catch (error) {
     if (error instanceof GraphNetworkError) {
       return settle(ctx, deletion, progress, 'failed', undefined, `no answer from Graph: ${error.message}`);
@@ -87,7 +133,7 @@ async function settleFromStatus(
   body: unknown,
   finalTry: boolean,
 ): Promise<void> {
-  if (status === 204 || status === 200) return settle(ctx, deletion, progress, 'deleted', requestId);
+  if (status === 204 || status === 200) return settle(ctx, deletion, progress, deletion.action === 'deactivate' ? 'deactivated' : 'deleted', requestId);
   // Gone already: removed by the user, another run, or a lost answer to our own earlier DELETE.
   if (status === 404) return settle(ctx, deletion, progress, 'already-gone', requestId);
   if (isDefaultRefusal(status, body)) {
@@ -98,7 +144,7 @@ async function settleFromStatus(
       progress,
       'failed',
       requestId,
-      `Graph refuses to delete the user's default method while other methods remain (${graphErrorText(body) ?? status}). Include the remaining methods in the reset, or have the user change the default method.`,
+      `Graph deletes the user's default method only when it is their last method (${graphErrorText(body) ?? status})`,
     );
   }
   return settle(ctx, deletion, progress, 'failed', requestId, graphErrorText(body) ?? `HTTP ${status}`);
@@ -140,7 +186,7 @@ async function deleteInBatch(ctx: StepContext, objectId: string, chunk: PlannedD
         method: 'POST',
         version: pending[0]!.version,
         path: '/$batch',
-        body: { requests: [...byId].map(([id, d]) => ({ id, method: 'DELETE', url: deletePath(objectId, d) })) },
+        body: { requests: [...byId].map(([id, d]) => ({ id, method: removal(objectId, d).method, url: removal(objectId, d).path })) },
       });
     } catch (error) {
       if (!(error instanceof GraphNetworkError)) throw error;

@@ -38,7 +38,9 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
     return {
       ok: false,
       code: 'guest',
-      reason: `${target.userPrincipalName} is a guest. Guests register MFA in their home tenant: ask them to reset it there, or reset the guest's MFA state under External Identities in this tenant.`,
+      // A guest's methods for this tenant are registered in this tenant (when it requires MFA and does
+      // not trust the home tenant's), so an admin here could reset them; refusing guests is our policy.
+      reason: `${target.userPrincipalName} is a guest, and this service does not reset guests. If the guest's MFA for this tenant needs a reset, an administrator can use "Require re-register multifactor authentication" on the guest's user in the Entra admin center; if the guest signs in with MFA from their home organisation, they reset it there.`,
     };
   }
 

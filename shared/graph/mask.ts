@@ -44,7 +44,8 @@ export function describeMethod(kind: string, raw: Record<string, unknown>): stri
     case 'fido2':
       return [...new Set([text(raw.displayName), text(raw.model)].filter(Boolean))].join(', ') || 'security key';
     case 'hardwareOath':
-      return [text(raw.displayName), text(raw.manufacturer), text(raw.serialNumber) ? `serial …${String(raw.serialNumber).slice(-4)}` : undefined]
+      // Graph keeps these on the token's device (hardwareOathMethods?$expand=device).
+      return [text(raw.displayName), [text(raw.manufacturer), text(raw.model)].filter(Boolean).join(' ') || undefined, text(raw.serialNumber) ? `serial …${String(raw.serialNumber).slice(-4)}` : undefined]
         .filter(Boolean)
         .join(', ') || 'hardware token';
     case 'temporaryAccessPass':

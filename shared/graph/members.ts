@@ -13,7 +13,7 @@ export interface GroupUserMember {
 
 /**
  * Every user in a group, nested groups included, for bulk remediation. Graph pages this list
- * (100 by default, up to 999 with $top); every page is read.
+ * (100 by default, up to 999 with $top); every page is read, each with the advanced-query header.
  */
 export async function listGroupUserMembers(
   graph: GraphTransport,
@@ -27,7 +27,11 @@ export async function listGroupUserMembers(
     caller,
     {
       version: 'v1.0',
-      path: `/groups/${strictEncode(groupId)}/transitiveMembers/microsoft.graph.user?$select=id,userPrincipalName,displayName,userType&$top=${top}`,
+      path: `/groups/${strictEncode(groupId)}/transitiveMembers/microsoft.graph.user?$count=true&$select=id,userPrincipalName,displayName,userType&$top=${top}`,
+      // The OData cast is an advanced query: Graph requires ConsistencyLevel: eventual and $count=true
+      // (learn.microsoft.com/graph/api/group-list-transitivemembers). It reads an index that may lag a
+      // moment behind membership changes, which a bulk job started after an incident can accept.
+      headers: { ConsistencyLevel: 'eventual' },
     },
     directoryObjectSchema,
     `Listing the members of group ${groupId}`,

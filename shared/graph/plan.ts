@@ -5,8 +5,28 @@ import type { Plan, PlannedDeletion, Snapshot, SnapshotMethod } from './state';
 export interface PlanInput {
   profile: ResetProfile;
   methods?: readonly MethodKind[];
-  /** A new pass is being issued: a user holds one Temporary Access Pass at a time, so the old one goes. */
+  /**
+   * A new pass is being issued. Graph replaces an existing pass itself, but the old one is deleted
+   * first anyway: left in place it would count as a method that stays, and keep the default method.
+   */
   replaceTemporaryAccessPass?: boolean;
+  /** Hardware OATH tokens are deactivated (they stay assigned) unless the request asks to unassign them. */
+  hardwareOathAction?: 'deactivate' | 'unassign';
+}
+
+/** The signInPreferences value that makes a method the default, for the kinds that can be one. */
+export function preferenceFor(method: Pick<SnapshotMethod, 'kind' | 'phoneType'>): string | undefined {
+  switch (method.kind) {
+    case 'microsoftAuthenticator':
+      return 'push';
+    case 'softwareOath':
+    case 'hardwareOath':
+      return 'oath';
+    case 'phone':
+      return method.phoneType === 'mobile' ? 'voiceMobile' : method.phoneType === 'alternateMobile' ? 'voiceAlternateMobile' : method.phoneType === 'office' ? 'voiceOffice' : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** Which listed methods a `userPreferredMethodForSecondaryAuthentication` value points at. */
@@ -61,12 +81,18 @@ export function planReset(snapshot: Snapshot, input: PlanInput): Plan {
       kept.push({ id: method.id, kind: method.kind, detail: method.detail, why: `${type.label} is outside ${scopeName}` });
       continue;
     }
+    const deactivate = method.kind === 'hardwareOath' && input.hardwareOathAction !== 'unassign';
+    if (deactivate && method.deviceStatus !== undefined && method.deviceStatus !== 'activated') {
+      kept.push({ id: method.id, kind: method.kind, detail: method.detail, why: `already not active (${method.deviceStatus}): nothing to deactivate` });
+      continue;
+    }
     const isDefault = snapshot.defaultMethod.source === 'signInPreferences' && matchesDefault(method, snapshot.defaultMethod.preference);
     deletions.push({
       id: method.id,
       kind: method.kind,
       collection: type.collection,
       version: type.deleteVersion,
+      action: deactivate ? 'deactivate' : 'delete',
       detail: method.detail,
       wave: baseWave(method, isDefault),
       isDefault,
@@ -79,6 +105,8 @@ export function planReset(snapshot: Snapshot, input: PlanInput): Plan {
   const mobile = deletions.find((d) => d.kind === 'phone' && phoneOf(snapshot, d.id) === 'mobile');
   if (alternate && mobile && mobile.wave <= alternate.wave) mobile.wave = alternate.wave + 1;
 
+  const strategy = defaultStrategy(snapshot, deletions, kept, alternate, mobile);
+
   const waves = [...new Set(deletions.map((d) => d.wave))].sort((a, b) => a - b);
   for (const deletion of deletions) deletion.wave = waves.indexOf(deletion.wave);
   deletions.sort((a, b) => a.wave - b.wave);
@@ -89,6 +117,67 @@ export function planReset(snapshot: Snapshot, input: PlanInput): Plan {
     deletions,
     kept,
     unknownTypes: [...unknownTypes],
+    ...strategy,
+  };
+}
+
+/**
+ * Graph deletes the default method only when it is the user's last method (Microsoft's reset script:
+ * it "can only be deleted when it is the only (last) auth method"). Whatever stays after the reset
+ * (kept methods, deactivated hardware tokens, unknown types) therefore keeps the default in place,
+ * unless the default is first moved to a method that stays and can be a default. signInPreferences
+ * has values for Authenticator, OATH and phones only, so FIDO2, Windows Hello, email or a pass can
+ * never take the default over: with only those staying, the default cannot go, and the plan says so.
+ */
+function defaultStrategy(
+  snapshot: Snapshot,
+  deletions: PlannedDeletion[],
+  kept: Plan['kept'],
+  alternate: PlannedDeletion | undefined,
+  mobile: PlannedDeletion | undefined,
+): Pick<Plan, 'defaultChange' | 'defaultBlocked'> {
+  const defaults = deletions.filter((d) => d.isDefault);
+  const from = snapshot.defaultMethod.preference;
+  if (defaults.length === 0 || from === undefined) return {};
+  // A deactivated hardware token stays assigned but cannot sign in: counted as gone (see the simulator's
+  // reading of the rule). Were Graph to count it, the delete is refused and the result says so.
+  const staying = kept.filter((k) => k.kind !== 'password');
+  const byId = new Map(snapshot.methods.map((m) => [m.id, m]));
+  const candidate = kept
+    .map((k) => byId.get(k.id))
+    .find((m): m is SnapshotMethod => m !== undefined && preferenceFor(m) !== undefined && (m.kind !== 'hardwareOath' || m.deviceStatus === 'activated'));
+  if (staying.length > 0 && candidate) {
+    for (const d of defaults) d.isDefault = false;
+    return {
+      defaultChange: {
+        from,
+        to: preferenceFor(candidate)!,
+        methodId: candidate.id,
+        detail: candidate.detail,
+        why: `the default (${from}) can only be deleted as the user's last method, and ${candidate.detail} stays`,
+      },
+    };
+  }
+  let blockedDefaults = defaults;
+  let change: Plan['defaultChange'];
+  // The alternate mobile is the default but must go before the mobile, which cannot go while the
+  // alternate exists: move the default to the mobile first, which then goes last.
+  if (alternate && mobile && alternate.isDefault) {
+    alternate.isDefault = false;
+    alternate.wave = Math.min(alternate.wave, mobile.wave - 1);
+    mobile.isDefault = true;
+    mobile.wave = Math.max(mobile.wave, ...deletions.map((d) => d.wave)) + 1;
+    change = { from, to: 'voiceMobile', methodId: mobile.id, detail: mobile.detail, why: 'the alternate mobile phone is the default and must go before the mobile phone' };
+    blockedDefaults = [mobile];
+  }
+  if (staying.length === 0) return change ? { defaultChange: change } : {};
+  return {
+    ...(change ? { defaultChange: change } : {}),
+    defaultBlocked: {
+      methodIds: blockedDefaults.map((d) => d.id),
+      detail: blockedDefaults.map((d) => d.detail).join(', '),
+      staying: staying.map((s) => s.detail),
+    },
   };
 }
 

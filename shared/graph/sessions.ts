@@ -40,6 +40,7 @@ export const TAP_LIFETIME = { min: 10, max: 43200 } as const;
 
 /**
  * Creates a Temporary Access Pass and returns its secret, which Graph shows in this one answer only.
+ * Graph replaces a pass the user already holds.
  * The secret goes back to the caller in memory and nowhere else. The create call is never replayed
  * blindly: after a lost answer or a 503 the user's passes are listed first, and a pass that appeared
  * meanwhile is reported as `unknown` (it exists, its secret is lost) instead of creating a second one.
@@ -49,7 +50,10 @@ export async function issueTemporaryAccessPass(
   objectId: string,
   request: TemporaryAccessPassRequest,
   existingPassIds: readonly string[],
+  /** What the tenant's policy changed in the request, kept with the outcome so the result says it. */
+  adjusted?: string,
 ): Promise<string | undefined> {
+  const note = adjusted ? { adjusted } : {};
   const at = () => ctx.now().toISOString();
   const body = {
     ...(request.lifetimeInMinutes !== undefined ? { lifetimeInMinutes: request.lifetimeInMinutes } : {}),
@@ -70,7 +74,7 @@ export async function issueTemporaryAccessPass(
     if (response && (response.status === 201 || response.status === 200)) {
       const parsed = temporaryAccessPassCreatedSchema.safeParse(response.body);
       if (!parsed.success) {
-        ctx.state.temporaryAccessPass = { outcome: 'unknown', at: at(), requestId: response.requestId, error: 'Graph created a pass but its answer was not understood' };
+        ctx.state.temporaryAccessPass = { outcome: 'unknown', at: at(), requestId: response.requestId, error: 'Graph created a pass but its answer was not understood', ...note };
         await ctx.record({ step: 'temporaryAccessPass', outcome: 'unknown', requestId: response.requestId, detail: ctx.state.temporaryAccessPass.error });
         return undefined;
       }
@@ -83,6 +87,7 @@ export async function issueTemporaryAccessPass(
         ...(created.lifetimeInMinutes != null ? { lifetimeInMinutes: created.lifetimeInMinutes } : {}),
         ...(created.isUsableOnce != null ? { isUsableOnce: created.isUsableOnce } : {}),
         ...(created.startDateTime ? { startDateTime: created.startDateTime } : {}),
+        ...note,
       };
       await ctx.record({ step: 'temporaryAccessPass', outcome: 'created', requestId: response.requestId, methodId: created.id });
       return created.temporaryAccessPass;
@@ -96,13 +101,14 @@ export async function issueTemporaryAccessPass(
         ...(response?.requestId ? { requestId: response.requestId } : {}),
         error,
         transient: response !== undefined && (response.status >= 500 || response.status === 429),
+        ...note,
       };
       await ctx.record({ step: 'temporaryAccessPass', outcome: ctx.state.temporaryAccessPass.outcome, requestId: response?.requestId, detail: error });
       return undefined;
     }
     if (await passAppeared(ctx, objectId, existingPassIds)) {
       const error = 'the create call got no clear answer and a pass now exists: its secret cannot be shown again. Delete it and issue a new one.';
-      ctx.state.temporaryAccessPass = { outcome: 'unknown', at: at(), error };
+      ctx.state.temporaryAccessPass = { outcome: 'unknown', at: at(), error, ...note };
       await ctx.record({ step: 'temporaryAccessPass', outcome: 'unknown', detail: error });
       return undefined;
     }

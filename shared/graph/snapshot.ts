@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { classify, phoneTypeOf } from './catalogue';
 import { GraphCallError, type StepContext } from './context';
 import { describeMethod } from './mask';
@@ -5,19 +6,25 @@ import { readAllPages } from './paging';
 import { authenticationMethodSchema, signInPreferencesSchema } from './schemas';
 import type { Snapshot, SnapshotMethod } from './state';
 
+export interface MethodListing {
+  methods: SnapshotMethod[];
+  hardwareOath: Snapshot['hardwareOath'];
+}
+
 /**
  * The user's registered methods, masked. v1.0 `/authentication/methods` lists every type it knows;
- * hardware OATH tokens live in a beta-only collection, so that one is read too when asked for. A
- * refused beta read (403/404) is tolerated: the token, if any, then simply is not in the snapshot.
+ * hardware OATH tokens live in a beta-only collection, so that one is read too when in scope, with
+ * `$expand=device`: serial, model and status are on the token's device, not on the method. A refused
+ * beta read (403/404) is not "no tokens": the listing says `unavailable`, and the reset cannot end
+ * `completed` while tokens in scope may be left.
  */
-export async function listMethods(ctx: StepContext, objectId: string, options: { hardwareOath: boolean }): Promise<SnapshotMethod[]> {
+export async function listMethods(ctx: StepContext, objectId: string, options: { hardwareOath: boolean }): Promise<MethodListing> {
   // Independent reads: one round trip instead of two.
   const [listed, hardware] = await Promise.all([
     readAllPages(ctx, { version: 'v1.0', path: `/users/${objectId}/authentication/methods` }, authenticationMethodSchema, 'Listing the authentication methods'),
-    options.hardwareOath ? readHardwareOath(ctx, objectId) : Promise.resolve([]),
+    options.hardwareOath ? readHardwareOath(ctx, objectId) : Promise.resolve({ tokens: [], state: { source: 'not-read' as const } }),
   ]);
-  for (const method of hardware) if (!listed.some((known) => known.id === method.id)) listed.push(method);
-  return listed.map((raw) => {
+  const methods: SnapshotMethod[] = listed.map((raw) => {
     const classified = classify(raw['@odata.type']);
     const phoneType = classified.kind === 'phone' ? phoneTypeOf(raw.id, raw.phoneType) : undefined;
     return {
@@ -28,25 +35,62 @@ export async function listMethods(ctx: StepContext, objectId: string, options: {
       ...(phoneType ? { phoneType } : {}),
     };
   });
+  for (const token of hardware.tokens) {
+    if (methods.some((known) => known.id === token.id)) continue;
+    const device = token.device ?? undefined;
+    methods.push({
+      id: token.id,
+      kind: 'hardwareOath',
+      odataType: token['@odata.type'],
+      detail: describeMethod('hardwareOath', { ...(device ?? {}), id: token.id }),
+      ...(device?.status ? { deviceStatus: device.status } : {}),
+    });
+  }
+  return { methods, hardwareOath: hardware.state };
 }
+
+const hardwareDeviceSchema = z
+  .object({
+    displayName: z.string().nullish(),
+    serialNumber: z.string().nullish(),
+    manufacturer: z.string().nullish(),
+    model: z.string().nullish(),
+    status: z.string().nullish(),
+  })
+  .passthrough();
 
 const hardwareOathSchema = authenticationMethodSchema.extend({
   '@odata.type': authenticationMethodSchema.shape['@odata.type'].default('#microsoft.graph.hardwareOathAuthenticationMethod'),
+  device: hardwareDeviceSchema.nullish(),
 });
 
-/** The beta collection; refused (403/404, e.g. without the beta permission) means no token is seen. */
-async function readHardwareOath(ctx: StepContext, objectId: string) {
+/** The beta collection with each token's device; refused (403/404) is reported, never read as "none". */
+async function readHardwareOath(ctx: StepContext, objectId: string): Promise<{ tokens: z.output<typeof hardwareOathSchema>[]; state: Snapshot['hardwareOath'] }> {
   try {
-    return await readAllPages(ctx, { version: 'beta', path: `/users/${objectId}/authentication/hardwareOathMethods` }, hardwareOathSchema, 'Listing hardware OATH tokens');
+    const tokens = await readAllPages(
+      ctx,
+      { version: 'beta', path: `/users/${objectId}/authentication/hardwareOathMethods?$expand=device` },
+      hardwareOathSchema,
+      'Listing hardware OATH tokens',
+    );
+    return { tokens, state: { source: 'listed' } };
   } catch (error) {
-    if (error instanceof GraphCallError && (error.status === 403 || error.status === 404)) return [];
+    if (error instanceof GraphCallError && (error.status === 403 || error.status === 404)) {
+      return {
+        tokens: [],
+        state: {
+          source: 'unavailable',
+          note: `hardware OATH tokens could not be read (${error.message}); grant UserAuthenticationMethod.Read.All for beta hardwareOathMethods, or check the tokens in the admin center`,
+        },
+      };
+    }
     throw error;
   }
 }
 
 export async function takeSnapshot(ctx: StepContext, objectId: string, options: { hardwareOath: boolean }): Promise<Snapshot> {
-  const [methods, defaultMethod] = await Promise.all([listMethods(ctx, objectId, options), readDefaultMethod(ctx, objectId)]);
-  return { takenAt: ctx.now().toISOString(), methods, defaultMethod };
+  const [listing, defaultMethod] = await Promise.all([listMethods(ctx, objectId, options), readDefaultMethod(ctx, objectId)]);
+  return { takenAt: ctx.now().toISOString(), methods: listing.methods, defaultMethod, hardwareOath: listing.hardwareOath };
 }
 
 /** The default MFA method, from beta signInPreferences; the plan falls back to retry-after-others without it. */

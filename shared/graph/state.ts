@@ -24,6 +24,8 @@ export const snapshotMethodSchema = z.object({
   /** Masked description: "mobile +1 555*****12", "Pixel 8", "a***@contoso.com". */
   detail: z.string(),
   phoneType: z.enum(['mobile', 'alternateMobile', 'office']).optional(),
+  /** Hardware OATH: the token's `device.status` (available, assigned, activated, failedActivation). */
+  deviceStatus: z.string().optional(),
 });
 export type SnapshotMethod = z.infer<typeof snapshotMethodSchema>;
 
@@ -36,6 +38,13 @@ export const snapshotSchema = z.object({
     source: z.enum(['signInPreferences', 'unavailable']),
     note: z.string().optional(),
   }),
+  /**
+   * Hardware OATH tokens live in a beta-only collection with its own permission. `unavailable`: the
+   * read was refused, so tokens may exist that the snapshot does not show; `not-read`: out of scope.
+   */
+  hardwareOath: z
+    .object({ source: z.enum(['listed', 'unavailable', 'not-read']), note: z.string().optional() })
+    .default({ source: 'not-read' }),
 });
 export type Snapshot = z.infer<typeof snapshotSchema>;
 
@@ -44,6 +53,8 @@ export const plannedDeletionSchema = z.object({
   kind: z.enum(METHOD_KINDS),
   collection: z.string(),
   version: z.enum(['v1.0', 'beta']),
+  /** `deactivate`: hardware OATH tokens are deactivated and stay assigned, as the admin center does. */
+  action: z.enum(['delete', 'deactivate']).default('delete'),
   detail: z.string(),
   /** Deletions in the same wave may run at once; waves run in order. */
   wave: z.number().int(),
@@ -66,11 +77,20 @@ export const planSchema = z.object({
   kept: z.array(keptMethodSchema),
   /** Listed methods of types this engine does not know; reported, never silently dropped. */
   unknownTypes: z.array(z.string()),
+  /**
+   * Graph deletes the default method only when it is the last one. When methods stay after the reset,
+   * the default is first moved (beta PATCH signInPreferences) to a method that stays and can be a
+   * default; or, with both mobile phones going and the alternate the default, to the mobile so that
+   * the alternate may go first.
+   */
+  defaultChange: z.object({ from: z.string(), to: z.string(), methodId: z.string(), detail: z.string(), why: z.string() }).optional(),
+  /** The default cannot be moved to a method that stays: Graph will refuse to delete it while these stay. */
+  defaultBlocked: z.object({ methodIds: z.array(z.string()), detail: z.string(), staying: z.array(z.string()) }).optional(),
 });
 export type Plan = z.infer<typeof planSchema>;
 
 export const deletionProgressSchema = z.object({
-  outcome: z.enum(['pending', 'deleted', 'already-gone', 'failed', 'deferred']),
+  outcome: z.enum(['pending', 'deleted', 'deactivated', 'already-gone', 'failed', 'deferred']),
   attempts: z.number().int(),
   requestIds: z.array(z.string()),
   error: z.string().optional(),
@@ -78,7 +98,7 @@ export const deletionProgressSchema = z.object({
 export type DeletionProgress = z.infer<typeof deletionProgressSchema>;
 
 export const stepEventSchema = z.object({
-  step: z.enum(['resolve', 'guards', 'snapshot', 'plan', 'delete', 'verify', 'revoke', 'temporaryAccessPass']),
+  step: z.enum(['resolve', 'guards', 'snapshot', 'policy', 'plan', 'defaultMethod', 'delete', 'verify', 'revoke', 'temporaryAccessPass']),
   at: z.string(),
   outcome: z.string(),
   methodId: z.string().optional(),
@@ -97,6 +117,22 @@ export const resetStateSchema = z.object({
     .optional(),
   snapshot: snapshotSchema.optional(),
   plan: planSchema.optional(),
+  /** The tenant's Temporary Access Pass policy as read before anything changed (only when a pass is asked for). */
+  tapPolicy: z
+    .object({
+      source: z.enum(['policy', 'unavailable']),
+      state: z.string().optional(),
+      minimumLifetimeInMinutes: z.number().optional(),
+      maximumLifetimeInMinutes: z.number().optional(),
+      defaultLifetimeInMinutes: z.number().optional(),
+      isUsableOnce: z.boolean().optional(),
+      note: z.string().optional(),
+    })
+    .optional(),
+  /** The PATCH that moved the default method, when the plan needed one. */
+  defaultChange: z
+    .object({ outcome: z.enum(['done', 'failed']), at: z.string(), to: z.string(), requestId: z.string().optional(), error: z.string().optional() })
+    .optional(),
   deletions: z.record(z.string(), deletionProgressSchema).default({}),
   /** Delete passes run: the plan's, then at most one more for what verification still found. */
   passes: z.number().int().default(0),
@@ -118,6 +154,8 @@ export const resetStateSchema = z.object({
       startDateTime: z.string().optional(),
       error: z.string().optional(),
       transient: z.boolean().optional(),
+      /** What the tenant's policy changed in the request (lifetime clamped, one-time use forced). */
+      adjusted: z.string().optional(),
     })
     .optional(),
   events: z.array(stepEventSchema).default([]),

@@ -195,7 +195,7 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
           });
           await progress.save({ engineState: JSON.stringify(state), leaseUntil: new Date(Date.now() + leaseMs(deps)).toISOString() });
           if (row.dryRun || !state.target) return;
-          if (!counted && userKey && event.step === 'delete' && event.outcome === 'deleted') {
+          if (!counted && userKey && event.step === 'delete' && (event.outcome === 'deleted' || event.outcome === 'deactivated')) {
             await deps.targets.recordReset(userKey, row.id, new Date());
             counted = true;
           }

@@ -36,6 +36,8 @@ beforeAll(async () => {
     target: { userPrincipalName: 'adele.vance@contoso.com' },
     requestedBy: 'lisa.taylor@contoso.com',
     reason: 'lost her phone',
+    // `all`: under `portal` her FIDO2 key and email stay, and Graph then keeps the default Authenticator.
+    profile: 'all',
     temporaryAccessPass: { lifetimeInMinutes: 60, isUsableOnce: true },
   });
   expect(answer.status).toBe(202);

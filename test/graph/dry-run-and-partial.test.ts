@@ -50,11 +50,12 @@ describe('partial: what cannot be deleted is named, never reported done', () => 
     expect(phone.outcome).toBe('failed');
     // Tried in the first pass and once more after verification.
     expect(phone.requestIds).toHaveLength(2);
-    // Authenticator is the default, and Graph keeps a default while another method remains: named too.
+    // Authenticator is the default, and Graph deletes a default only as the last method: named too.
     const authenticator = result.methods.find((m) => m.kind === 'microsoftAuthenticator')!;
     expect(authenticator.outcome).toBe('failed');
     expect(authenticator.isDefault).toBe(true);
-    expect(authenticator.reason).toMatch(/default method while other methods remain/);
+    expect(authenticator.reason).toMatch(/default method only when it is their last method/);
+    expect(result.reason).toMatch(/Require re-register multifactor authentication/);
     expect(result.reason).toContain('Pixel 7');
     expect(sim.tenant.methodsOf('diego.siciliani@contoso.com').map((m) => m.kind).sort()).toEqual(['microsoftAuthenticator', 'password', 'phone']);
   });
@@ -79,7 +80,9 @@ describe('partial: what cannot be deleted is named, never reported done', () => 
     expect(all.status).toBe('partial');
     expect(all.status === 'partial' && all.reason).toContain('qrCodePinAuthenticationMethod');
     expect(all.methods.find((m) => m.kind === 'unknown')?.outcome).toBe('kept');
-    expect(sim.tenant.methodsOf('lee.gu@contoso.com').map((m) => m.kind).sort()).toEqual(['other', 'password']);
+    // The unknown method stays, so Graph keeps the default mobile phone too, and the result names it.
+    expect(all.status === 'partial' && all.reason).toMatch(/mobile \+44[^(]*\(phone, the user's default method/);
+    expect(sim.tenant.methodsOf('lee.gu@contoso.com').map((m) => m.kind).sort()).toEqual(['other', 'password', 'phone']);
   });
 
   it('a user without MFA methods completes with nothing to do', async () => {

@@ -53,7 +53,7 @@ describe('resuming from the persisted state', () => {
         if (!(error instanceof Crash)) throw error;
       }
     }
-    expect(steps.slice(0, 4)).toEqual(['resolve', 'guards', 'snapshot', 'plan']);
+    expect(steps.slice(0, 5)).toEqual(['resolve', 'guards', 'snapshot', 'policy', 'plan']);
     expect(steps).toContain('revoke');
     expect(steps.filter((s) => s === 'revoke')).toHaveLength(1);
     expect(steps.filter((s) => s === 'temporaryAccessPass')).toHaveLength(1);
@@ -63,7 +63,10 @@ describe('resuming from the persisted state', () => {
     const deletes = sim.requestLog.filter((e) => e.method === 'DELETE' && e.url.includes(user.id));
     expect(deletes.map((e) => e.status)).toEqual(deletes.map(() => 204));
     expect(new Set(deletes.map((e) => e.url)).size).toBe(deletes.length);
-    expect(sim.tenant.revocations.filter((r) => r.userId === user.id)).toHaveLength(1);
+    // The revoke runs side by side with the verification: a worker dying while both are in flight
+    // sends the revoke again, which is harmless (it is idempotent). Deletions and passes never repeat.
+    expect(sim.tenant.revocations.filter((r) => r.userId === user.id).length).toBeGreaterThanOrEqual(1);
+    expect(sim.tenant.revocations.filter((r) => r.userId === user.id).length).toBeLessThanOrEqual(2);
     expect(sim.tenant.passesIssued.filter((p) => p.userId === user.id)).toHaveLength(1);
     // The old pass was replaced (one pass per user), the portal profile's other out-of-scope methods stay.
     expect(user.methods.map((m) => m.kind).sort()).toEqual(['password', 'temporaryAccessPass']);
@@ -71,6 +74,9 @@ describe('resuming from the persisted state', () => {
     // The run that created the pass crashed before returning: its secret is gone, never in the state.
     expect(secret).toBeUndefined();
     expect(saved?.temporaryAccessPass?.outcome).toBe('created');
+    // 30 minutes is below the tenant policy's 60-minute minimum: raised, and said so.
+    expect(saved?.temporaryAccessPass?.lifetimeInMinutes).toBe(60);
+    expect(saved?.temporaryAccessPass?.adjusted).toMatch(/lifetime 30 minutes raised to 60/);
   });
 });
 
@@ -120,15 +126,16 @@ describe('revoke and Temporary Access Pass', () => {
       },
     );
     sim.setFaults({});
-    expect(result.status).toBe('failed');
-    if (result.status !== 'failed') return;
+    // Methods gone, no usable pass: something asked for was not done.
+    expect(result.status).toBe('partial');
+    if (result.status !== 'partial') return;
     expect(result.reason).toMatch(/no Temporary Access Pass was issued/);
     expect(result.temporaryAccessPass?.outcome).toBe('unknown');
     expect(result.oneTimeSecrets).toBeUndefined();
     expect(sim.tenant.passesIssued.filter((p) => p.userId === user.id)).toHaveLength(1);
     // Resuming does not create another.
     const again = await reset(sim, { target: { userPrincipalName: upn }, profile: 'all', revokeSessions: true, temporaryAccessPass: {} }, { state: result.state });
-    expect(again.status).toBe('failed');
+    expect(again.status).toBe('partial');
     expect(sim.tenant.passesIssued.filter((p) => p.userId === user.id)).toHaveLength(1);
   });
 });

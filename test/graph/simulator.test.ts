@@ -96,16 +96,21 @@ describe('Graph simulator: Graph rules', () => {
     expect(check.body?.value).toEqual([DEMO_PROTECTED_GROUP_ID]);
   });
 
-  it('creates a Temporary Access Pass within 10–43200 minutes, shown once', async () => {
+  it("creates a Temporary Access Pass within the tenant policy's 60–480 minutes, shown once, replacing an existing one", async () => {
     const nestor = h.sim.tenant.findUser('nestor.wilke@contoso.com')!;
     const path = `/v1.0/users/${nestor.id}/authentication/temporaryAccessPassMethods`;
-    expect((await call('POST', path, { lifetimeInMinutes: 5 })).status).toBe(400);
+    expect((await call('POST', path, { lifetimeInMinutes: 30 })).status).toBe(400);
+    expect((await call('POST', path, { lifetimeInMinutes: 600 })).status).toBe(400);
     const created = await call('POST', path, { lifetimeInMinutes: 60, isUsableOnce: true });
     expect(created.status).toBe(201);
     expect(created.body?.temporaryAccessPass).toEqual(expect.any(String));
     const listed = await call('GET', path);
     expect(listed.body?.value[0].temporaryAccessPass).toBeNull();
-    expect((await call('POST', path, { lifetimeInMinutes: 60 })).status).toBe(400);
+    // Graph replaces the pass a user holds: still one, the new one.
+    const second = await call('POST', path, { lifetimeInMinutes: 120 });
+    expect(second.status).toBe(201);
+    const after = await call('GET', path);
+    expect(after.body?.value.map((p: { id: string }) => p.id)).toEqual([second.body?.id]);
   });
 
   it('revokes sign-in sessions', async () => {

@@ -74,6 +74,7 @@ describe('catalogue and plan', () => {
         const snapshot: Snapshot = {
           takenAt: '2024-01-01T00:00:00Z',
           defaultMethod: { source: 'signInPreferences', preference },
+          hardwareOath: { source: 'listed' },
           methods: present.map((entry, index) => {
             const [kind, phoneType] = entry.split(':') as [string, 'mobile' | 'alternateMobile' | 'office' | undefined];
             return { id: phoneType ?? `m${index}`, kind: kind as 'phone', odataType: 'x', detail: entry, ...(phoneType ? { phoneType } : {}) };

@@ -15,8 +15,8 @@ describe('GET /api/health', () => {
     const before = system.graph.requestLog.length;
     const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${system.host.url}/api/health`)));
     for (const answer of answers) expect(await answer.json()).toEqual({ status: 'ok' });
-    // twenty hits, at most one Graph read: a flood cannot spend the Graph budget
-    expect(system.graph.requestLog.length - before).toBeLessThanOrEqual(1);
+    // twenty hits, at most one probe (one read per permission family): a flood cannot spend the Graph budget
+    expect(system.graph.requestLog.length - before).toBeLessThanOrEqual(5);
   });
 
   it('reports storage and Graph reachable, which Graph, and the version behind a key (health/details)', async () => {

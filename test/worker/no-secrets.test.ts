@@ -23,6 +23,8 @@ describe('secrets stay out of logs, audit and tables', () => {
       ticket: { system: 'generic', id: 'SR-TAP' },
       target: { userPrincipalName: 'adele.vance@contoso.com' },
       requestedBy: 'agent@contoso.com',
+      // `all`: under `portal` her FIDO2 key and email stay, and Graph then keeps the default Authenticator.
+      profile: 'all',
       temporaryAccessPass: { lifetimeInMinutes: 60, isUsableOnce: true },
     });
     expect(answer.status).toBe(202);

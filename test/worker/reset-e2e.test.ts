@@ -14,16 +14,18 @@ afterAll(async () => {
 const methodKinds = (upn: string) => system.graph.tenant.methodsOf(upn).map((method) => method.kind).sort();
 const writesFor = (objectId: string) => system.graph.requestLog.filter((entry) => entry.write && entry.url.includes(objectId));
 
-describe('webhook to completed reset (local host, Azurite, Graph simulator)', () => {
-  it('a signed Jira webhook ends completed with the portal methods gone and the rest kept', async () => {
+describe('webhook to finished reset (local host, Azurite, Graph simulator)', () => {
+  it('a signed Jira webhook removes the portal methods and keeps the rest; Graph keeps the default Authenticator while FIDO2 and email stay: partial, naming it', async () => {
     const answer = await system.post('jira', jiraWebhook({ key: 'ITSM-101', target: 'adele.vance@contoso.com' }), {
       'x-atlassian-webhook-identifier': 'delivery-101',
     });
     expect(answer.status).toBe(202);
     const done = await system.waitFor(answer.body.id, ['completed', 'partial', 'failed', 'rejected']);
-    expect(done.status).toBe('completed');
-    // Phones, Authenticator and software OATH go; the FIDO2 key and the email method stay (portal profile).
-    expect(methodKinds('adele.vance@contoso.com')).toEqual(['email', 'fido2', 'password']);
+    // Phones and software OATH go; the FIDO2 key and the email method stay (portal profile), and Graph
+    // deletes a default only as the last method: the Authenticator stays, and the status says so.
+    expect(done.status).toBe('partial');
+    expect(done.statusReason).toMatch(/Pixel 8[^(]*\(microsoftAuthenticator, the user's default method/);
+    expect(methodKinds('adele.vance@contoso.com')).toEqual(['email', 'fido2', 'microsoftAuthenticator', 'password']);
     const user = system.graph.tenant.findUser('adele.vance@contoso.com')!;
     expect(system.graph.tenant.revocations.filter((revocation) => revocation.userId === user.id)).toHaveLength(1);
 
@@ -39,12 +41,21 @@ describe('webhook to completed reset (local host, Azurite, Graph simulator)', ()
   });
 
   it('a signed ServiceNow webhook ends completed with the right methods gone', async () => {
-    const answer = await system.post('servicenow', serviceNowRecord({ number: 'RITM0020001', u_target_upn: 'megan.bowen@contoso.com' }));
+    const answer = await system.post('servicenow', serviceNowRecord({ number: 'RITM0020001', u_target_upn: 'grady.archie@contoso.com' }));
     expect(answer.status).toBe(202);
     const done = await system.waitFor(answer.body.id, ['completed', 'partial', 'failed', 'rejected']);
     expect(done.status).toBe('completed');
-    // Mobile, office phone and the hardware token go; Windows Hello stays.
-    expect(methodKinds('megan.bowen@contoso.com')).toEqual(['password', 'windowsHelloForBusiness']);
+    // The Authenticator (the default, and the last method) goes; nothing stays but the password.
+    expect(methodKinds('grady.archie@contoso.com')).toEqual(['password']);
+  });
+
+  it('a hardware token is deactivated, not unassigned; the default mobile stays while Windows Hello does: partial, naming it', async () => {
+    const answer = await system.post('servicenow', serviceNowRecord({ number: 'RITM0020002', u_target_upn: 'megan.bowen@contoso.com' }));
+    const done = await system.waitFor(answer.body.id, ['completed', 'partial', 'failed', 'rejected']);
+    expect(done.status).toBe('partial');
+    expect(done.statusReason).toMatch(/mobile[^(]*\(phone, the user's default method/);
+    expect(methodKinds('megan.bowen@contoso.com')).toEqual(['hardwareOath', 'password', 'phone', 'windowsHelloForBusiness']);
+    expect(system.graph.tenant.methodsOf('megan.bowen@contoso.com').find((m) => m.kind === 'hardwareOath')?.device?.status).toBe('assigned');
   });
 
   it('a refused target ends rejected with zero Graph writes', async () => {
