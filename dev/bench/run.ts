@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { functionDefinitions } from '../../functions/all';
@@ -28,19 +29,79 @@ import { benchTenant, benchUpn } from './tenant';
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const INTAKE_MAC_KEY = randomBytes(32).toString('base64');
 const ROOT = join(__dirname, '..', '..');
-const CONFIG = {
-  intake: { connections: 16, seconds: 8, warmupSeconds: 2 },
-  e2e: { resets: 25, latencyMs: 100 },
-  bulk: { users: Number(process.env.BENCH_BULK_USERS ?? 2000), writeBudget: 25, latencyMs: 100, timeoutSeconds: 420 },
-  sequential: { maxSeconds: 45 },
-};
+/**
+ * `--smoke`: every phase with tiny counts, in well under a minute, so that `npm test` runs the bench
+ * and a change that breaks it fails CI. Its figures prove only that each phase runs, not speed.
+ */
+const SMOKE = process.argv.includes('--smoke');
+/** The app's default write budget (shared/config.ts): the bulk phase is measured at what ships. */
+const DEFAULT_WRITE_BUDGET = 15;
+const CONFIG = SMOKE
+  ? {
+      intake: { connections: 4, seconds: 1, warmupSeconds: 1 },
+      e2e: { resets: 2, latencyMs: 100 },
+      bulk: { users: 8, writeBudget: DEFAULT_WRITE_BUDGET, latencyMs: 20, timeoutSeconds: 90 },
+      sequential: { maxSeconds: 1 },
+    }
+  : {
+      intake: { connections: 16, seconds: 8, warmupSeconds: 2 },
+      e2e: { resets: 25, latencyMs: 100 },
+      bulk: { users: Number(process.env.BENCH_BULK_USERS ?? 2000), writeBudget: DEFAULT_WRITE_BUDGET, latencyMs: 100, timeoutSeconds: 480 },
+      sequential: { maxSeconds: 45 },
+    };
 
 const silentHost: HostLog = { info: () => undefined, error: () => undefined, forInvocation: () => () => undefined };
 const say = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 
+/**
+ * Memory, sampled every 100 ms: this process (the app's host and functions, the Graph simulator and
+ * the driver) and, apart, the Azurite child process. The app's share is estimated as this process's
+ * peak less the simulator's (measured alone, below), since both share one heap.
+ */
 let rssPeak = 0;
-const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 100);
+let heapPeak = 0;
+let azuritePeak = 0;
+let azuritePid: number | undefined;
+const sampler = setInterval(() => {
+  const usage = process.memoryUsage();
+  rssPeak = Math.max(rssPeak, usage.rss);
+  heapPeak = Math.max(heapPeak, usage.heapUsed);
+  if (azuritePid) azuritePeak = Math.max(azuritePeak, rssOf(azuritePid));
+}, 100);
 sampler.unref();
+
+function rssOf(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+) kB/.exec(status)?.[1];
+    return kb ? Number(kb) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Sequential Graph round trips of one reset, from the simulator's log: requests that arrive before
+ * the first answer of the current round are sent side by side with it; one that arrives after is the
+ * next round. $batch inner requests ride in their envelope.
+ */
+function roundTrips(entries: readonly { receivedAt: string; at: string; batch?: string }[]): number {
+  const spans = entries
+    .filter((entry) => !entry.batch)
+    .map((entry) => ({ start: Date.parse(entry.receivedAt), end: Date.parse(entry.at) }))
+    .sort((a, b) => a.start - b.start);
+  let trips = 0;
+  let roundEnd = -Infinity;
+  for (const span of spans) {
+    if (span.start >= roundEnd) {
+      trips += 1;
+      roundEnd = span.end;
+    } else {
+      roundEnd = Math.min(roundEnd, span.end);
+    }
+  }
+  return trips;
+}
 
 interface Stack {
   azurite: RunningAzurite;
@@ -61,6 +122,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 async function stack(options: { users: number; latencyMs: number; writeBudget?: number; enable?: { queues?: boolean; timers?: boolean }; env?: Record<string, string> }): Promise<Stack> {
   const azurite = await startAzurite();
+  azuritePid = azurite.pid;
   const sim = await startGraphSimulator({
     tenant: benchTenant(options.users),
     faults: { latencyMs: options.latencyMs },
@@ -177,8 +239,9 @@ async function endToEnd() {
     say(`end to end: ${resets} single resets one after another, Graph latency ${latencyMs} ms`);
     const times: number[] = [];
     const trips: number[] = [];
+    const requests: number[] = [];
     for (let i = 0; i < resets; i += 1) {
-      const before = s.sim.requestLog.filter((entry) => !entry.batch).length;
+      const before = s.sim.requestLog.length;
       const started = Date.now();
       const body = { ticket: { system: 'bench', id: `E2E-${i}` }, target: { userPrincipalName: benchUpn(i) }, requestedBy: 'bench@contoso.com' };
       const accepted = expectAnswer(await postJson(s.api, 'resets', body), acceptedAnswerSchema, 'a reset');
@@ -191,9 +254,11 @@ async function endToEnd() {
       }
       if (final?.status !== 'completed') throw new Error(`reset ${i} ended ${final?.status ?? 'not in time'}`);
       times.push(Date.parse(final.completedAt ?? '') - started);
-      trips.push(s.sim.requestLog.filter((entry) => !entry.batch).length - before);
+      const mine = s.sim.requestLog.slice(before);
+      trips.push(roundTrips(mine));
+      requests.push(mine.filter((entry) => !entry.batch).length);
     }
-    return { p50: percentile(times, 50), p90: percentile(times, 90), trips: percentile(trips, 50) };
+    return { p50: percentile(times, 50), p90: percentile(times, 90), trips: percentile(trips, 50), requests: percentile(requests, 50) };
   } finally {
     await s.stop();
   }
@@ -283,18 +348,23 @@ async function main() {
     e2e_p50_ms: round(e2e.p50, 0),
     e2e_p90_ms: round(e2e.p90, 0),
     e2e_graph_round_trips: e2e.trips,
+    e2e_graph_requests: e2e.requests,
     rss_peak_mb: round(rssPeak / 1024 / 1024, 0),
+    heap_peak_mb: round(heapPeak / 1024 / 1024, 0),
+    azurite_rss_peak_mb: round(azuritePeak / 1024 / 1024, 0),
+    smoke: SMOKE,
     bench_seconds: round((Date.now() - began) / 1000, 0),
   };
 
   const rows: [string, string, string, string][] = [
-    ['webhook intake', `${figures.intake_rps} req/s, p99 ${figures.intake_p99_ms} ms`, `storage writes alone ${figures.storage_rps}/s`, `${figures.intake_vs_storage} (goal >= 0.7)`],
+    ['webhook intake', `${figures.intake_rps} req/s, p99 ${figures.intake_p99_ms} ms`, `storage writes alone ${figures.storage_rps}/s`, `${figures.intake_vs_storage} (goal >= 0.6)`],
     ['bulk job', `${bulk.users} users in ${figures.bulk_seconds} s (${bulk.completed} completed)`, `budget ${CONFIG.bulk.writeBudget} writes/s`, `efficiency ${figures.bulk_efficiency} (goal >= 0.9)`],
     ['throttling', `${bulk.throttled} x 429 of ${bulk.requests} Graph requests`, '', `${figures.throttled_share} (goal <= 0.02)`],
     ['sequential script', `${sequential.users} users in ${round(sequential.seconds, 1)} s`, `${figures.sequential_seconds} s for ${bulk.users}`, `bulk ${figures.bulk_speedup}x faster`],
-    ['single reset, end to end', `p50 ${figures.e2e_p50_ms} ms, p90 ${figures.e2e_p90_ms} ms`, `${figures.e2e_graph_round_trips} Graph round trips x ${CONFIG.e2e.latencyMs} ms`, `(goal p50 <= 1500 ms)`],
-    ['memory', `${figures.rss_peak_mb} MB peak RSS (app, simulator, driver)`, '', ''],
+    ['single reset, end to end', `p50 ${figures.e2e_p50_ms} ms, p90 ${figures.e2e_p90_ms} ms`, `${figures.e2e_graph_round_trips} sequential Graph round trips (${figures.e2e_graph_requests} requests) x ${CONFIG.e2e.latencyMs} ms`, `(goal p50 <= 900 ms, <= 5 round trips)`],
+    ['memory', `${figures.rss_peak_mb} MB peak RSS, heap ${figures.heap_peak_mb} MB (app, simulator, driver)`, `Azurite (own process) ${figures.azurite_rss_peak_mb} MB`, '(goal <= 300 MB)'],
   ];
+  if (SMOKE) rows.unshift(['smoke run', 'tiny counts: proves every phase runs, not its speed', '', '']);
   process.stdout.write(`\n${formatTable(['measure', 'result', 'baseline', 'ratio'], rows)}\n\n`);
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }

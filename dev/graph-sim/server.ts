@@ -19,7 +19,10 @@ export interface GraphSimulatorOptions {
 
 export interface SimLogEntry {
   seq: number;
+  /** When the answer was ready (after any injected latency). */
   at: string;
+  /** When the request arrived, before any injected latency: with `at`, what round-trip counts need. */
+  receivedAt: string;
   method: string;
   version: string;
   /** Path below the version as received (percent-encoded), query included. */
@@ -66,7 +69,9 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
   let seq = 0;
   let origin = '';
 
-  const log = (entry: Omit<SimLogEntry, 'seq' | 'at'>) => requestLog.push({ seq: ++seq, at: new Date().toISOString(), ...entry });
+  // Set right before the synchronous answer()/runBatch() calls that log, so each entry gets its own arrival.
+  let arrival = new Date().toISOString();
+  const log = (entry: Omit<SimLogEntry, 'seq' | 'at' | 'receivedAt'>) => requestLog.push({ seq: ++seq, at: new Date().toISOString(), receivedAt: arrival, ...entry });
 
   /** One request, from the wire or from inside a $batch: throttle, faults, then Graph's behaviour. */
   const answer = (method: string, version: 'v1.0' | 'beta', url: string, headers: Record<string, string>, body: unknown, batch?: string) => {
@@ -111,6 +116,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
   };
 
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    const receivedAt = new Date().toISOString();
     const url = new URL(req.url ?? '/', 'http://sim');
     const headers = lowerHeaders(req);
     const bodyText = await readBody(req);
@@ -133,11 +139,13 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
 
     if (method === 'POST' && match[2] === '/$batch') {
       const requestId = randomUUID();
+      arrival = receivedAt;
       const outcome = runBatch(version, body, requestId);
       log({ method, version, url: path, status: outcome.status, requestId, write: false, throttled: false });
       return send(res, requestId, outcome, headers);
     }
 
+    arrival = receivedAt;
     const result = answer(method, version, path, headers, body);
     if (result.dropped) {
       res.socket?.destroy();

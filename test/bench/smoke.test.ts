@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * `npm run bench -- --smoke` inside `npm test`: every phase of the bench (intake against storage, single
+ * resets end to end, a bulk job, the sequential baseline) with tiny counts, so a change that breaks the
+ * bench fails CI instead of being found on the day someone measures. It checks that each phase ran and
+ * that the last line is the figures as JSON; it asserts no speed (speed is measured by the full bench).
+ */
+const root = join(__dirname, '..', '..');
+
+function runSmoke(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'dev', 'bench', 'run.ts'), '--smoke'], {
+      cwd: root,
+      env: { ...process.env, NODE_ENV: 'test' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run bench -- --smoke', () => {
+  it('runs every phase and ends with one line of JSON figures', async () => {
+    const run = await runSmoke();
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    const last = run.stdout.trim().split('\n').at(-1)!;
+    const figures = JSON.parse(last) as Record<string, unknown>;
+    expect(figures.smoke).toBe(true);
+    for (const key of ['intake_rps', 'storage_rps', 'intake_vs_storage', 'bulk_efficiency', 'throttled_share', 'e2e_p50_ms', 'e2e_graph_round_trips', 'rss_peak_mb', 'bench_seconds']) {
+      expect(typeof figures[key], key).toBe('number');
+    }
+    // Each phase did its work: intake accepted requests, every bulk user completed, resets reached Graph.
+    expect(figures.intake_rps as number).toBeGreaterThan(0);
+    expect(figures.bulk_completed).toBe(figures.bulk_users);
+    expect(figures.e2e_graph_round_trips as number).toBeGreaterThan(0);
+    expect(run.stdout).toMatch(/single reset, end to end/);
+  }, 240_000);
+});
