@@ -24,7 +24,7 @@ const azurite = useAzurite();
 let sim: RunningGraphSimulator;
 let deps: ScheduleDependencies;
 let clock = new Date('2025-03-01T00:30:00Z');
-const quiet = structuredLogger({ log: () => undefined, warn: () => undefined });
+const quiet = structuredLogger({ log: () => undefined, warn: () => undefined, error: () => undefined });
 
 beforeAll(async () => {
   sim = await startGraphSimulator({ tenant: bulkTenant(4, { groupFrom: 0, groupSize: 2 }) });

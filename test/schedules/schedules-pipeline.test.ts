@@ -18,7 +18,7 @@ import { bulkTenant, GROUP_ID, jobOf, removalsByUser, startPipeline, upnOf, type
  */
 const azurite = useAzurite();
 let pipeline: Pipeline;
-const quiet = structuredLogger({ log: () => undefined, warn: () => undefined });
+const quiet = structuredLogger({ log: () => undefined, warn: () => undefined, error: () => undefined });
 
 // Users 0-3 are direct members of the group; 5 is high risk, 6 medium.
 const tenant = bulkTenant(8, { groupFrom: 0, groupSize: 0 });
