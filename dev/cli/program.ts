@@ -4,6 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { acceptedAnswerSchema, bulkAcceptedAnswerSchema, jobAnswerSchema, resetAnswerSchema, type JobAnswer, type ResetAnswer } from './answers';
 import { ApiError, expectAnswer, getJson, getText, postBulkCsv, postJson, type ApiTarget } from './client';
+import { addScheduleCommands } from './schedule-commands';
 import { formatTable } from './table';
 import { clipAtWord } from '../../shared/clip-text';
 
@@ -39,6 +40,8 @@ export function buildProgram(io: CliIo): Command {
     return { url: options.url, secret: options.secret || io.env.WEBHOOK_SECRET_GENERIC, functionKey: options.key };
   };
   const defaultRequester = () => io.env.ENTRA_MFA_RESET_REQUESTED_BY ?? safeUser();
+
+  addScheduleCommands(program, target, io, defaultRequester);
 
   const bulk = program.command('bulk').description('bulk remediation jobs');
   bulk

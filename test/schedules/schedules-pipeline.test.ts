@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ApiError, getJson, signedCall, type ApiAnswer } from '../../dev/cli/client';
+import { buildProgram } from '../../dev/cli/program';
 import { memberRemovals, setUserRisk } from '../../dev/graph-sim/schedule-handlers';
 import { structuredLogger } from '../../shared/log';
 import { bulkStore } from '../../shared/bulk/bulk-services';
@@ -10,7 +11,7 @@ import { scheduleServices } from '../../shared/schedules/schedule-services';
 import { getServices } from '../../shared/services';
 import { useAzurite } from '../support/azurite';
 import { eventually } from '../support/eventually';
-import { bulkTenant, GROUP_ID, jobOf, removalsByUser, startPipeline, upnOf, type Pipeline } from '../bulk/support';
+import { bulkTenant, GROUP_ID, SECRET, jobOf, removalsByUser, startPipeline, upnOf, type Pipeline } from '../bulk/support';
 
 /**
  * Schedules through the whole app: signed routes, a run becoming a bulk job that the dispatcher,
@@ -142,5 +143,25 @@ describe('safety', () => {
     const id = await create({ name: 'Listed', source: { groupId: GROUP_ID }, enabled: false });
     const list = z.object({ value: z.array(z.object({ id: z.string(), nextRunTimes: z.array(z.string()) }).passthrough()) }).parse(body(await signedCall(pipeline.api, 'GET', 'schedules'), 200));
     expect(list.value.find((schedule) => schedule.id === id)).toMatchObject({ enabled: false, nextRunTimes: [] });
+  });
+
+  it('the CLI creates, lists, pauses, resumes and deletes a schedule', async () => {
+    const out: string[] = [];
+    const cli = (...args: string[]) =>
+      buildProgram({ out: (text) => out.push(text), err: (text) => out.push(text), env: {}, tty: false }).parseAsync(['node', 'cli', '--url', pipeline.api.url, '--secret', SECRET, ...args]);
+    await cli('schedule', 'create', '--name', 'Nightly', '--schedule', '0 0 2 * * *', '--time-zone', 'Europe/Amsterdam', '--group', GROUP_ID, '--approved-by', 'lead@contoso.com', '--requested-by', 'soc@contoso.com');
+    const id = z.object({ id: z.string() }).parse(JSON.parse(out.join(''))).id;
+    out.length = 0;
+    await cli('schedule', 'pause', id);
+    expect(JSON.parse(out.join(''))).toMatchObject({ id, enabled: false, nextRunTimes: [] });
+    out.length = 0;
+    await cli('schedule', 'resume', id);
+    expect(JSON.parse(out.join(''))).toMatchObject({ id, enabled: true, timeZone: 'Europe/Amsterdam' });
+    out.length = 0;
+    await cli('schedule', 'list');
+    expect(out.join('')).toMatch(new RegExp(`${id}  enabled  0 0 2 \\* \\* \\* \\(Europe/Amsterdam\\)`));
+    out.length = 0;
+    await cli('schedule', 'delete', id);
+    expect((await settled(signedCall(pipeline.api, 'GET', `schedules/${id}`))).status).toBe(404);
   });
 });
