@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionDefinitions } from '../../functions/all';
+import { signItems, signJob } from '../../shared/bulk/bulk-integrity';
 import { itemsFor } from '../../shared/bulk/bulk-items';
+import { requestIntegrity } from '../../shared/requests/request-integrity';
 import { countItems, type BulkJob } from '../../shared/bulk/bulk-rows';
 import { bulkServices, bulkStore } from '../../shared/bulk/bulk-services';
 import { dispatchBulkJobs } from '../../shared/bulk/dispatcher';
@@ -147,8 +149,10 @@ describe('the console in headless Chromium', () => {
       createdAt: now,
       updatedAt: now,
     };
-    await store.putItems(items);
-    await store.createJob(job);
+    // Written as the intake writes them (MAC'd under INTAKE_MAC_KEY): the dispatcher refuses anything else.
+    const integrity = requestIntegrity(getServices().settings);
+    await store.putItems(signItems(items, integrity));
+    await store.createJob(signJob(job, integrity));
 
     const page = await signedIn(AGENT);
     await page.getByRole('link', { name: 'Bulk jobs' }).click();
