@@ -46,7 +46,7 @@ const CONFIG = SMOKE
   : {
       intake: { connections: 16, seconds: 8, warmupSeconds: 2 },
       e2e: { resets: 25, latencyMs: 100 },
-      bulk: { users: Number(process.env.BENCH_BULK_USERS ?? 2000), writeBudget: DEFAULT_WRITE_BUDGET, latencyMs: 100, timeoutSeconds: 480 },
+      bulk: { users: Number(process.env.BENCH_BULK_USERS ?? 2000), writeBudget: DEFAULT_WRITE_BUDGET, latencyMs: 100, timeoutSeconds: 600 },
       sequential: { maxSeconds: 45 },
     };
 
@@ -62,9 +62,13 @@ let rssPeak = 0;
 let heapPeak = 0;
 let azuritePeak = 0;
 let azuritePid: number | undefined;
+/** Peak RSS per phase, to tell which phase holds the memory. */
+let phase = 'start';
+const phasePeaks: Record<string, number> = {};
 const sampler = setInterval(() => {
   const usage = process.memoryUsage();
   rssPeak = Math.max(rssPeak, usage.rss);
+  phasePeaks[phase] = Math.max(phasePeaks[phase] ?? 0, usage.rss);
   heapPeak = Math.max(heapPeak, usage.heapUsed);
   if (azuritePid) azuritePeak = Math.max(azuritePeak, rssOf(azuritePid));
 }, 100);
@@ -325,9 +329,13 @@ const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
 async function main() {
   const began = Date.now();
+  phase = 'intake';
   const intake = await intakeVersusStorage();
+  phase = 'e2e';
   const e2e = await endToEnd();
+  phase = 'bulk';
   const { bulk, sequential } = await bulkVersusSequential();
+  phase = 'end';
 
   const figures = {
     intake_rps: round(intake.intakeRps, 1),
@@ -352,6 +360,7 @@ async function main() {
     rss_peak_mb: round(rssPeak / 1024 / 1024, 0),
     heap_peak_mb: round(heapPeak / 1024 / 1024, 0),
     azurite_rss_peak_mb: round(azuritePeak / 1024 / 1024, 0),
+    rss_peak_mb_by_phase: Object.fromEntries(Object.entries(phasePeaks).map(([name, bytes]) => [name, round(bytes / 1024 / 1024, 0)])),
     smoke: SMOKE,
     bench_seconds: round((Date.now() - began) / 1000, 0),
   };

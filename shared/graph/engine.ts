@@ -124,6 +124,9 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
   const wantsPass = input.temporaryAccessPass !== undefined;
 
   try {
+    // Persisting the resolved target (and whatever the caller does then, such as taking the user's lock)
+    // runs side by side with the reads below; it must have succeeded before anything is written.
+    let resolveRecorded: Promise<void> = Promise.resolve();
     if (!state.target && !state.guards) {
       const resolved = await resolveTarget(ctx, input.target);
       if (!resolved.ok) {
@@ -132,7 +135,7 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
         return finish({ status: 'rejected', code: resolved.code, reason: resolved.reason });
       }
       state.target = resolved.target;
-      await ctx.record({ step: 'resolve', outcome: 'resolved', detail: `${resolved.target.userPrincipalName} (${resolved.target.objectId})` });
+      resolveRecorded = ctx.record({ step: 'resolve', outcome: 'resolved', detail: `${resolved.target.userPrincipalName} (${resolved.target.objectId})` });
     }
     if (state.guards?.outcome === 'rejected') {
       return finish({ status: 'rejected', code: state.guards.code ?? 'rejected', reason: state.guards.reason ?? 'refused by a guard' });
@@ -143,11 +146,13 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
     // The guards' reads, the snapshot and the pass policy depend only on the object id: one round trip.
     // Nothing is written before the guards pass; a guard that cannot read fails closed whatever the
     // other reads answered, and a refused user's snapshot is dropped, never stored.
-    const [guarded, snapshot, tapPolicy] = await Promise.allSettled([
+    const [recorded, guarded, snapshot, tapPolicy] = await Promise.allSettled([
+      resolveRecorded,
       state.guards ? Promise.resolve(undefined) : checkGuards(ctx, target, options.guards),
       state.snapshot ? Promise.resolve(state.snapshot) : takeSnapshot(ctx, target.objectId, { hardwareOath }),
       wantsPass && !state.tapPolicy && !input.dryRun ? readTapPolicy(ctx) : Promise.resolve(state.tapPolicy),
     ]);
+    if (recorded.status === 'rejected') throw recorded.reason;
     if (guarded.status === 'rejected') throw guarded.reason;
     if (!state.guards) {
       const guard = guarded.value!;
