@@ -10,6 +10,7 @@ import { resetPoison } from './reset-poison';
 import { resetStatus } from './reset-status';
 import { resetSweeper } from './reset-sweeper';
 import { resetWorker } from './reset-worker';
+import { scheduleFunctions } from './schedules';
 import { ticketSweeper, ticketUpdates, ticketUpdatesPoison } from './ticket-updates';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and served by the local host. */
@@ -31,4 +32,5 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   bulkStatus,
   bulkDispatcher,
   ...consoleFunctions,
+  ...scheduleFunctions,
 ];

@@ -8,6 +8,11 @@ export const TABLES = {
   targets: 'ResetTargets',
   passes: 'PassHandover',
   intakeIndex: 'ResetIntakeIndex',
+  /** Recurring remediation (shared/schedules): definitions, runs, the users a run resolved, who a schedule last reset. */
+  schedules: 'ResetSchedules',
+  scheduleRuns: 'ScheduleRuns',
+  scheduleTargets: 'ScheduleTargets',
+  scheduleMarks: 'ScheduleMarks',
 } as const;
 
 export const QUEUES = {
