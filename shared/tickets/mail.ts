@@ -32,7 +32,8 @@ export function mailFor(recipient: Recipient, row: RequestRow, user: Person, at:
     .filter((method) => ['deleted', 'already-gone', 'deactivated'].includes(method.outcome))
     .map((method) => kindName(method.kind));
   const what = removed.length > 0 ? [...new Set(removed)].join(', ') : 'your registered sign-in methods';
-  const name = user.displayName ?? user.userPrincipalName ?? 'the user';
+  // Directory text is the only part not written here: masked like method details, in case it holds a number.
+  const name = scrub(user.displayName ?? user.userPrincipalName ?? 'the user');
   const ticket = `${row.ticketSystem} ticket ${row.ticketId}`;
   const sessions = row.revokeSessions && result?.revoke?.outcome === 'done';
   if (recipient === 'user') {
@@ -89,7 +90,7 @@ export async function sendMail(graph: GraphTransport, sender: string, to: string
     body: {
       message: {
         subject: message.subject,
-        body: { contentType: 'Text', content: scrubMail(message.text) },
+        body: { contentType: 'Text', content: message.text },
         toRecipients: [{ emailAddress: { address: to } }],
         // Lets a mail rule or a person see which request a mail belongs to (custom headers start with x-).
         internetMessageHeaders: [{ name: 'x-entra-mfa-reset', value: marker }],
@@ -99,14 +100,6 @@ export async function sendMail(graph: GraphTransport, sender: string, to: string
   });
   if (answer.kind !== 'ok') return answer;
   return { kind: 'ok', status: answer.status, body: undefined };
-}
-
-/** The mail's lines, each scrubbed of anything shaped like a phone number. */
-function scrubMail(text: string): string {
-  return text
-    .split('\n')
-    .map((line) => (line.length > 0 ? scrub(line) : line))
-    .join('\n');
 }
 
 async function graphCall(graph: GraphTransport, request: Parameters<GraphTransport['send']>[0]): Promise<CallOutcome<unknown>> {

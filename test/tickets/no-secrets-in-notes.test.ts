@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Integration tests on a shared two-core machine: waits are generous, the assertions are not.
+vi.setConfig({ testTimeout: 150_000 });
 import { functionDefinitions } from '../../functions/all';
 import type { GraphTransport } from '../../shared/graph';
 import { structuredLogger } from '../../shared/log';

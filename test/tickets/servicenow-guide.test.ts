@@ -2,7 +2,10 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+// Integration tests on a shared two-core machine: waits are generous, the assertions are not.
+vi.setConfig({ testTimeout: 150_000 });
 import { SYSTEM_SECRETS, startSystem, type RunningSystem } from '../support/system';
 
 /**

@@ -3,6 +3,7 @@ import { ConfigError, loadSettings } from '../../shared/config';
 import { scrub } from '../../shared/tickets/note-format';
 import { outcomeNote } from '../../shared/tickets/note-text';
 import { newRegistration } from '../../shared/tickets/follow-up';
+import { mailFor } from '../../shared/tickets/mail';
 import { TEST_SECRETS } from '../support/signing';
 import type { RequestRow } from '../../shared/requests/request-row';
 
@@ -55,6 +56,16 @@ describe('note text', () => {
     expect(note.lines.join('\n')).toMatch(/Still registered although in scope: phone \(mobile \+1 425\*\*\*\*\*01\)/);
     expect(note.lines.join('\n')).toMatch(/Sign-in sessions: NOT revoked/);
     expect(note.lines.join('\n')).toMatch(/Next step/);
+  });
+});
+
+describe('mail text', () => {
+  it('keeps a request id full of digits intact and masks a number in directory text', () => {
+    const row = { id: '81111111-1111-8222-9333-444455556666', ticketSystem: 'servicenow', ticketId: 'RITM0010001', revokeSessions: true, result: JSON.stringify({ status: 'completed', methods: [{ id: 'm', kind: 'phone', detail: 'x', outcome: 'deleted' }] }) } as unknown as RequestRow;
+    const mail = mailFor('manager', row, { displayName: 'Desk phone 4255550199', userPrincipalName: 'a@contoso.com' }, '2026-12-02T10:00:00Z');
+    expect(mail.text).toContain('Reference: request 81111111-1111-8222-9333-444455556666');
+    expect(mail.text).not.toContain('4255550199');
+    expect(mail.text).toContain('Removed: phone.');
   });
 });
 
