@@ -151,7 +151,7 @@ async function store(
       'ticket',
       ticketLineage(adapted.source, adapted.request.ticket.system, adapted.request.ticket.id, targetKey(adapted.request.target)),
     );
-    const claim = await claimTicket(lineageKey, id, deps);
+    const claim = await claimTicket(lineageKey, id, deps, now);
     if (claim.outcome === 'live') {
       await remember(deps, replayKey, claim.request.id, now, auth, input.source, log);
       return repeat(claim.request, 'is a new delivery for the live');
@@ -204,22 +204,33 @@ const RETRYABLE: readonly RequestStatus[] = ['failed', 'planned'];
 type TicketClaim = { outcome: 'new'; previous?: StoredRequest } | { outcome: 'live'; request: StoredRequest };
 
 /**
- * Points the ticket's lineage at `id` unless its latest request is still live or finished otherwise.
- * A lineage entry naming a request that was never stored (its insert failed after the claim) is free.
+ * How long a lineage claim whose request row is not (yet) there counts as another delivery's insert in
+ * flight. Older than that, the insert failed after the claim and the ticket is free again.
  */
-async function claimTicket(key: string, id: string, deps: IntakeDependencies): Promise<TicketClaim> {
-  for (let attempt = 0; attempt < 5; attempt += 1) {
+const CLAIM_IN_FLIGHT_MS = 30_000;
+
+/**
+ * Points the ticket's lineage at `id` unless its latest request is still live or finished otherwise.
+ * Two deliveries for one ticket racing each other: the second sees the first's fresh claim without a row
+ * yet, waits briefly for it, and otherwise answers 503 (not stored) rather than starting a second reset.
+ */
+async function claimTicket(key: string, id: string, deps: IntakeDependencies, now: Date): Promise<TicketClaim> {
+  for (let attempt = 0; attempt < 6; attempt += 1) {
     const latest = await deps.index.latestOfTicket(key);
     if (!latest) {
-      if (await deps.index.pointTicketAt(key, id, undefined)) return { outcome: 'new' };
+      if (await deps.index.pointTicketAt(key, id, undefined, now)) return { outcome: 'new' };
       continue;
     }
     if (latest.requestId === id) return { outcome: 'new' };
     const request = await deps.store.get(latest.requestId);
     if (request && !RETRYABLE.includes(request.status)) return { outcome: 'live', request };
-    if (await deps.index.pointTicketAt(key, id, latest.etag)) return { outcome: 'new', previous: request };
+    if (!request && now.getTime() - latest.claimedAt < CLAIM_IN_FLIGHT_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      continue;
+    }
+    if (await deps.index.pointTicketAt(key, id, latest.etag, now)) return { outcome: 'new', previous: request };
   }
-  throw new Error('the ticket lineage kept changing under concurrent deliveries');
+  throw new Error('another delivery for this ticket and target is being stored at the same moment');
 }
 
 function compareRepeat(existing: StoredRequest, candidate: RequestRow, repeat: (row: StoredRequest, why: string) => HttpAnswer): HttpAnswer {

@@ -53,20 +53,22 @@ export class IntakeIndex {
   }
 
   /** The ticket lineage entry: the latest request id for one ticket and target, with its ETag. */
-  async latestOfTicket(key: string): Promise<{ requestId: string; etag: string } | undefined> {
+  async latestOfTicket(key: string): Promise<{ requestId: string; etag: string; claimedAt: number } | undefined> {
     const entity = await this.read('ticket', key);
     if (!entity || typeof entity.requestId !== 'string') return undefined;
-    return { requestId: entity.requestId, etag: String(entity.etag ?? '') };
+    const claimedAt = typeof entity.claimedAt === 'string' ? Date.parse(entity.claimedAt) : 0;
+    return { requestId: entity.requestId, etag: String(entity.etag ?? ''), claimedAt: Number.isNaN(claimedAt) ? 0 : claimedAt };
   }
 
   /**
    * Points the ticket at a new request: inserts when `etag` is undefined, else replaces only if the
    * entry is unchanged. false: someone else changed it first (read it again).
    */
-  async pointTicketAt(key: string, requestId: string, etag: string | undefined): Promise<boolean> {
+  async pointTicketAt(key: string, requestId: string, etag: string | undefined, now: Date = new Date()): Promise<boolean> {
+    const values = { requestId, claimedAt: now.toISOString() };
     try {
-      if (etag === undefined) await this.write('ticket', key, { requestId }, 'insert');
-      else await this.write('ticket', key, { requestId }, 'replace', etag);
+      if (etag === undefined) await this.write('ticket', key, values, 'insert');
+      else await this.write('ticket', key, values, 'replace', etag);
       return true;
     } catch (error) {
       if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)) return false;

@@ -154,6 +154,22 @@ describe('Jira and ServiceNow', () => {
   }, 150_000);
 });
 
+describe('racing deliveries', () => {
+  it('two fresh deliveries for one ticket and target at the same moment make one request, never two', async () => {
+    const now = Date.now();
+    const answers = await Promise.all(
+      [0, 1, 2].map((offset) => system.post('servicenow', serviceNowRecord({ number: 'RITM0050020', u_target_upn: 'alex.wilber_fabrikam.com#EXT#@contoso.com', timestamp: now + offset, approval: 'approved' }))),
+    );
+    const accepted = answers.filter((answer) => answer.status === 202);
+    expect(accepted).toHaveLength(1);
+    // The others answer with that request, or say they were not stored (and may be sent again).
+    for (const answer of answers.filter((answer) => answer.status !== 202)) {
+      expect([200, 503]).toContain(answer.status);
+      if (answer.status === 200) expect(answer.body.id).toBe(accepted[0]!.body.id);
+    }
+  });
+});
+
 describe('pass collection', () => {
   it('a collection replayed against the same or another request is refused, and the pass stays sealed', async () => {
     const issue = async (id: string, upn: string) => {
