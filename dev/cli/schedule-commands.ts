@@ -17,6 +17,7 @@ interface CreateOptions {
   ticket?: string;
   ticketSystem: string;
   profile?: string;
+  methods?: string;
   dryRun?: boolean;
   disabled?: boolean;
   maxUsers?: string;
@@ -40,7 +41,8 @@ export function addScheduleCommands(program: Command, target: () => ApiTarget, i
     .option('--approved-by <who>', 'who approved the schedule (a second person)')
     .option('--ticket <id>', 'the change or ticket the schedule belongs to')
     .option('--ticket-system <system>', 'servicenow, jira or another name', 'schedule')
-    .option('--profile <profile>', 'portal (default), all or phishingResistant')
+    .option('--profile <profile>', 'portal (default) or all')
+    .option('--methods <kinds>', 'reset only these methods, comma-separated (phone,microsoftAuthenticator,...), as a reset request\'s methods')
     .option('--dry-run', 'plan and report only')
     .option('--disabled', 'create it paused')
     .option('--max-users <n>', 'refuse a run of more users than this (default 100)')
@@ -56,6 +58,7 @@ export function addScheduleCommands(program: Command, target: () => ApiTarget, i
         ...(options.approvedBy ? { approvedBy: options.approvedBy } : {}),
         ...(options.ticket ? { ticket: { system: options.ticketSystem, id: options.ticket } } : {}),
         ...(options.profile ? { profile: options.profile } : {}),
+        ...(options.methods ? { methods: options.methods.split(',').map((kind) => kind.trim()).filter((kind) => kind !== '') } : {}),
         dryRun: options.dryRun === true,
         enabled: options.disabled !== true,
         ...(options.maxUsers ? { maxUsersPerRun: Number(options.maxUsers) } : {}),

@@ -25,8 +25,11 @@ const JOB_FIELDS = [
   'createdAt',
 ] as const satisfies readonly (keyof BulkJob)[];
 
+/** `methods` is covered when the job names any: jobs signed before it existed still verify, and adding or removing it breaks the MAC. */
 function jobText(job: BulkJob): string {
-  return JSON.stringify(JOB_FIELDS.map((name) => [name, job[name] ?? null]));
+  const fields: [string, unknown][] = JOB_FIELDS.map((name) => [name, job[name] ?? null]);
+  if (job.methods !== undefined) fields.push(['methods', job.methods]);
+  return JSON.stringify(fields);
 }
 
 function itemText(item: Pick<BulkItem, 'jobId' | 'index' | 'userPrincipalName'>): string {

@@ -54,6 +54,7 @@ export function requestRowFor(job: BulkJob, item: BulkItem, now: Date, integrity
       approvedBy: job.approvedBy,
       reason: job.reason,
       profile: job.profile,
+      ...(job.methods ? { methods: job.methods } : {}),
       revokeSessions: job.revokeSessions,
       dryRun: job.dryRun,
     },

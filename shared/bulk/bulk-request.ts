@@ -1,7 +1,7 @@
 import { parse as parseCsvText } from 'csv-parse';
 import { z } from 'zod';
 import { RESET_PROFILES } from '../method-names';
-import { requesterSchema, ticketSchema } from '../requests/canonical-request';
+import { canonicalRequestSchema, requesterSchema, ticketSchema } from '../requests/canonical-request';
 import { badRequest, IntakeRefusal } from '../intake/answer';
 import { schemaError } from '../intake/adapter';
 
@@ -28,6 +28,8 @@ export const bulkRequestSchema = z
     users: z.array(z.string().max(1024, 'must be at most 1024 characters')).min(1, 'must name at least one user').max(MAX_BULK_USERS, `must name at most ${MAX_BULK_USERS} users`).optional(),
     groupId: z.string().trim().regex(GUID, 'must be a group object id (GUID)').optional(),
     profile: z.enum(RESET_PROFILES).default('portal'),
+    /** Which methods to reset, exactly as in a single reset request (the profile when left out). */
+    methods: canonicalRequestSchema.shape.methods,
     revokeSessions: z.boolean().default(true),
     dryRun: z.boolean().default(false),
     /** Users released per minute; at most BULK_RATE_PER_MINUTE, which is also the default. */

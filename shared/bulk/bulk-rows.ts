@@ -1,4 +1,5 @@
-import type { ResetProfile } from '../method-names';
+import { z } from 'zod';
+import { METHOD_KINDS, type MethodKind, type ResetProfile } from '../method-names';
 import type { RequestStatus } from '../requests/request-row';
 
 /**
@@ -33,6 +34,8 @@ export interface BulkJob {
   approvedBy?: string;
   reason?: string;
   profile: ResetProfile;
+  /** Which methods each request resets, when named (else the profile decides). */
+  methods?: MethodKind[];
   revokeSessions: boolean;
   dryRun: boolean;
   /** Users released per minute at most (the job's own pace, capped by BULK_RATE_PER_MINUTE). */
@@ -101,16 +104,31 @@ export function jobToEntity(job: BulkJob): Entity {
   const entity: Entity = { partitionKey: 'job', rowKey: job.id };
   for (const [name, value] of Object.entries(job)) {
     if (value === undefined || name === 'id' || name === 'etag') continue;
-    entity[name] = name === 'counts' ? JSON.stringify(value) : value;
+    entity[name] = name === 'counts' || name === 'methods' ? JSON.stringify(value) : value;
   }
   return entity;
 }
 
+const storedMethods = z.array(z.enum(METHOD_KINDS));
+
+/** `methods` as stored (JSON); one that does not parse is dropped, and then the job's MAC fails. */
+function methodsFrom(value: unknown): MethodKind[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const parsed = storedMethods.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function jobFromEntity(entity: Record<string, unknown>): StoredJob {
-  const { partitionKey: _pk, rowKey, etag, timestamp: _ts, counts, ...rest } = entity;
+  const { partitionKey: _pk, rowKey, etag, timestamp: _ts, counts, methods, ...rest } = entity;
   for (const key of Object.keys(rest)) if (key.startsWith('odata')) delete rest[key];
+  const named = methodsFrom(methods);
   return {
-    ...(rest as Omit<BulkJob, 'id' | 'counts'>),
+    ...(rest as Omit<BulkJob, 'id' | 'counts' | 'methods'>),
+    ...(named ? { methods: named } : {}),
     id: String(rowKey),
     counts: { ...emptyCounts(), ...(typeof counts === 'string' ? (JSON.parse(counts) as Partial<JobCounts>) : {}) },
     etag: String(etag ?? ''),

@@ -69,7 +69,7 @@ export function jobView(job: StoredJob, items: BulkItem[], page: { offset: numbe
     requestedBy: job.requestedBy,
     ...(job.approvedBy ? { approvedBy: job.approvedBy } : {}),
     ...(job.reason ? { reason: job.reason } : {}),
-    options: { profile: job.profile, revokeSessions: job.revokeSessions, dryRun: job.dryRun, ratePerMinute: job.ratePerMinute, ...(job.notBefore ? { notBefore: job.notBefore } : {}) },
+    options: { profile: job.profile, ...(job.methods ? { methods: job.methods } : {}), revokeSessions: job.revokeSessions, dryRun: job.dryRun, ratePerMinute: job.ratePerMinute, ...(job.notBefore ? { notBefore: job.notBefore } : {}) },
     totals: {
       rows: job.rows,
       valid: job.valid,

@@ -132,6 +132,7 @@ function newJob(id: string, parsed: ParsedBulk, items: ReturnType<typeof itemsFo
     approvedBy: request.approvedBy,
     reason: request.reason === '' ? undefined : request.reason,
     profile: request.profile,
+    ...(request.methods ? { methods: request.methods } : {}),
     revokeSessions: request.revokeSessions,
     dryRun: request.dryRun,
     ratePerMinute: Math.min(request.ratePerMinute ?? settings.BULK_RATE_PER_MINUTE, settings.BULK_RATE_PER_MINUTE),

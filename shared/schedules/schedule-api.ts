@@ -99,9 +99,11 @@ async function patch(schedule: StoredSchedule, json: Record<string, unknown> | u
   if (!scheduleIsAuthentic(schedule, deps.integrity)) throw refused('unauthenticated_row', 'this schedule was not written by the service (its MAC does not verify); delete it and create it again');
   const parsed = patchScheduleSchema.safeParse(json ?? {});
   if (!parsed.success) throw schemaError(parsed.error.issues);
-  const { timestamp: _t, ticket, requestedBy, ...change } = parsed.data;
+  const { timestamp: _t, ticket, requestedBy, methods, ...change } = parsed.data;
   const next: StoredSchedule = { ...schedule };
   for (const [name, value] of Object.entries(change)) if (value !== undefined) (next as unknown as Record<string, unknown>)[name] = value;
+  if (methods === null) delete next.methods;
+  else if (methods !== undefined) next.methods = methods;
   if (requestedBy !== undefined) Object.assign(next, requesterFields(requestedBy));
   if (ticket !== undefined) Object.assign(next, ticketFields(ticket));
   if (next.removeFromGroupAfterReset && next.sourceKind !== 'group') throw refused('invalid_request', 'only a group source can remove users from its group');
@@ -125,6 +127,7 @@ function definitionOf(id: string, body: CreateSchedule, now: Date): Schedule {
     timeZone: body.timeZone,
     ...('groupId' in body.source ? { sourceKind: 'group' as const, groupId: body.source.groupId } : { sourceKind: 'riskyUsers' as const, minimumRiskLevel: body.source.riskyUsers.minimumRiskLevel }),
     profile: body.profile,
+    ...(body.methods ? { methods: body.methods } : {}),
     revokeSessions: body.revokeSessions,
     removeFromGroupAfterReset: body.removeFromGroupAfterReset,
     ...requesterFields(body.requestedBy),

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_BULK_USERS } from '../bulk/bulk-request';
 import { RESET_PROFILES } from '../method-names';
-import { requesterSchema, ticketSchema } from '../requests/canonical-request';
+import { canonicalRequestSchema, requesterSchema, ticketSchema } from '../requests/canonical-request';
 
 /** The bodies of `POST /api/schedules` and `PATCH /api/schedules/{id}`. */
 
@@ -18,6 +18,9 @@ export const scheduleSourceSchema = z.union([
 ]);
 export type ScheduleSource = z.output<typeof scheduleSourceSchema>;
 
+/** Which methods each request of a run resets: the same field, with the same checks, as a reset request's. */
+export const methodsSchema = canonicalRequestSchema.shape.methods;
+
 const definitionFields = {
   name: text(128),
   /** Six-field NCRONTAB, seconds first; checked with cron.ts after parsing. */
@@ -25,6 +28,7 @@ const definitionFields = {
   timeZone: text(64).default('UTC'),
   source: scheduleSourceSchema,
   profile: z.enum(RESET_PROFILES).default('portal'),
+  methods: methodsSchema,
   revokeSessions: z.boolean().default(true),
   /** Only with a group source: each user whose reset completed leaves the group. */
   removeFromGroupAfterReset: z.boolean().default(false),
@@ -54,6 +58,8 @@ export const patchScheduleSchema = z
     schedule: definitionFields.schedule.optional(),
     timeZone: text(64).optional(),
     profile: z.enum(RESET_PROFILES).optional(),
+    /** `null` goes back to the profile. */
+    methods: methodsSchema.unwrap().nullable().optional(),
     revokeSessions: z.boolean().optional(),
     removeFromGroupAfterReset: z.boolean().optional(),
     requestedBy: requesterSchema.optional(),

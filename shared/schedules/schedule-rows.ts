@@ -1,4 +1,5 @@
-import type { ResetProfile } from '../method-names';
+import { z } from 'zod';
+import { METHOD_KINDS, type MethodKind, type ResetProfile } from '../method-names';
 import type { RiskLevel } from './schedule-request';
 
 /**
@@ -18,6 +19,8 @@ export interface Schedule {
   groupId?: string;
   minimumRiskLevel?: RiskLevel;
   profile: ResetProfile;
+  /** Which methods every request of a run resets, when named (else the profile decides). */
+  methods?: MethodKind[];
   revokeSessions: boolean;
   removeFromGroupAfterReset: boolean;
   requestedBy: string;
@@ -82,12 +85,30 @@ function strip(entity: Record<string, unknown>): Record<string, unknown> {
 
 export function scheduleToEntity(schedule: Schedule): Entity {
   const entity: Entity = { partitionKey: 'schedule', rowKey: schedule.id };
-  for (const [name, value] of Object.entries(schedule)) if (value !== undefined && name !== 'id' && name !== 'etag') entity[name] = value;
+  for (const [name, value] of Object.entries(schedule)) {
+    if (value === undefined || name === 'id' || name === 'etag') continue;
+    entity[name] = name === 'methods' ? JSON.stringify(value) : value;
+  }
   return entity;
 }
 
+const storedMethods = z.array(z.enum(METHOD_KINDS));
+
+/** `methods` as stored (JSON); one that does not parse is dropped, and then the schedule's MAC fails. */
+function methodsFrom(value: unknown): MethodKind[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const parsed = storedMethods.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function scheduleFromEntity(entity: Record<string, unknown>): StoredSchedule {
-  return { ...(strip(entity) as Omit<Schedule, 'id'>), id: String(entity.rowKey), etag: String(entity.etag ?? '') };
+  const { methods, ...rest } = strip(entity);
+  const named = methodsFrom(methods);
+  return { ...(rest as Omit<Schedule, 'id' | 'methods'>), ...(named ? { methods: named } : {}), id: String(entity.rowKey), etag: String(entity.etag ?? '') };
 }
 
 export function runToEntity(run: ScheduleRun): Entity {
@@ -134,6 +155,9 @@ const MAC_FIELDS = [
   'createdAt',
 ] as const satisfies readonly (keyof Schedule)[];
 
+/** `methods` is covered when the schedule names any: adding or removing it in storage breaks the MAC. */
 export function scheduleMacText(schedule: Schedule): string {
-  return JSON.stringify(MAC_FIELDS.map((name) => [name, schedule[name] ?? null]));
+  const fields: [string, unknown][] = MAC_FIELDS.map((name) => [name, schedule[name] ?? null]);
+  if (schedule.methods !== undefined) fields.push(['methods', schedule.methods]);
+  return JSON.stringify(fields);
 }

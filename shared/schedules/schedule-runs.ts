@@ -123,6 +123,7 @@ export async function startRun(
     reason: `schedule "${current.name}" (${schedule.id}) run ${runId}`,
     users: targets.map((user) => user.userPrincipalName ?? ''),
     profile: current.profile,
+    ...(current.methods ? { methods: current.methods } : {}),
     revokeSessions: current.revokeSessions,
     dryRun: current.dryRun,
   });

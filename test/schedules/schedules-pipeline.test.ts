@@ -21,9 +21,12 @@ const azurite = useAzurite();
 let pipeline: Pipeline;
 const quiet = structuredLogger({ log: () => undefined, warn: () => undefined, error: () => undefined });
 
-// Users 0-3 are direct members of the group; 5 is high risk, 6 medium.
+// Users 0-3 are direct members of the group; 4 of the phones-only group; 5 is high risk, 6 medium.
+const PHONES_GROUP_ID = '5a3b2d8c-3f4e-4a71-8c1d-2e3f4a5b6c7d';
 const tenant = bulkTenant(8, { groupFrom: 0, groupSize: 0 });
 for (const index of [0, 1, 2, 3]) tenant.users[index]!.groups = ['Incident 42 users'];
+tenant.groups!.push({ id: PHONES_GROUP_ID, displayName: 'Phones to re-register' });
+tenant.users[4]!.groups = ['Phones to re-register'];
 
 beforeAll(async () => {
   pipeline = await startPipeline(azurite.connectionString, { tenant });
@@ -113,6 +116,42 @@ describe('a risky-users schedule', () => {
     const third = await runToEnd(id);
     expect(third.run).toMatchObject({ status: 'completed', planned: 1, counts: expect.objectContaining({ completed: 1 }) });
   }, 120_000);
+});
+
+describe('a schedule that names methods', () => {
+  it('applies them to every request of the run: only the phone is removed, the Authenticator stays', async () => {
+    const id = await create({ name: 'Phones only', source: { groupId: PHONES_GROUP_ID }, methods: ['phone'] });
+    const shown = showSchema.parse(body(await signedCall(pipeline.api, 'GET', `schedules/${id}`), 200));
+    expect(shown.methods).toEqual(['phone']);
+    const { started, run } = await runToEnd(id);
+    expect(run).toMatchObject({ status: 'completed', planned: 1, counts: expect.objectContaining({ completed: 1 }) });
+    const removed = pipeline.sim.tenant.removals.filter((removal) => removal.userPrincipalName === upnOf(4));
+    expect(removed.map((removal) => removal.kind)).toEqual(['phone']);
+    expect(pipeline.sim.tenant.methodsOf(upnOf(4)).map((method) => method.kind).sort()).toEqual(['microsoftAuthenticator', 'password']);
+
+    const services = getServices();
+    const job = await bulkStore(services).getJob(started.bulkJobId!);
+    expect(job?.methods).toEqual(['phone']);
+    for (const item of await bulkStore(services).listItems(started.bulkJobId!)) {
+      expect((await requestStores(services).store.get(item.requestId!))?.methods).toEqual(['phone']);
+    }
+    const status = z.object({ options: z.object({ methods: z.array(z.string()) }).passthrough() }).passthrough().parse(body(await getJson(pipeline.api, `bulk/${started.bulkJobId}`), 200));
+    expect(status.options.methods).toEqual(['phone']);
+
+    // Changed back to the profile with null.
+    const patched = body(await signedCall(pipeline.api, 'PATCH', `schedules/${id}`, { methods: null }), 200) as Record<string, unknown>;
+    expect(patched.methods).toBeUndefined();
+  }, 120_000);
+
+  it('refuses methods a reset request would refuse: unknown, repeated or none', async () => {
+    for (const methods of [['sms'], ['phone', 'phone'], [], 'phone']) {
+      const answer = await settled(signedCall(pipeline.api, 'POST', 'schedules', { ...base, name: 'x', source: { groupId: PHONES_GROUP_ID }, methods }));
+      expect(answer.status, JSON.stringify(methods)).toBe(400);
+      expect(JSON.stringify(answer.body)).toContain('methods');
+    }
+    const id = await create({ name: 'Patched', source: { groupId: PHONES_GROUP_ID }, enabled: false });
+    expect((await settled(signedCall(pipeline.api, 'PATCH', `schedules/${id}`, { methods: ['password'] }))).status).toBe(400);
+  });
 });
 
 describe('safety', () => {
