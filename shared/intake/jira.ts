@@ -16,6 +16,9 @@ import { idempotencyKeys } from './request-id';
 /** Events that may ask for a reset; any other event (deletes, comments, ...) is refused. */
 export const JIRA_EVENTS = ['jira:issue_created', 'jira:issue_updated'] as const;
 
+/** issue_event_type_name of the "issue updated" deliveries Jira sends for comments. */
+const COMMENT_EVENT_TYPES: readonly string[] = ['issue_commented', 'issue_comment_edited', 'issue_comment_deleted'];
+
 const ISSUE_KEY = /^[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*$/;
 
 const userSchema = z
@@ -52,6 +55,16 @@ export const jiraAdapter: Adapter = ({ body, headers, settings, auth, signedAt }
     throw refused(
       'unsupported_event',
       `Jira event "${webhookEvent}" does not ask for a reset: subscribe the webhook to issue created (or updated) events only`,
+    );
+  }
+  // Jira sends "issue updated" (issue_commented) for every comment, the app's own outcome note included.
+  // After a failed request that delivery would start a new attempt, whose note would start another:
+  // a comment never asks for a reset, whoever wrote it (the type is part of the signed body).
+  const eventType = own(body, 'issue_event_type_name');
+  if (typeof eventType === 'string' && COMMENT_EVENT_TYPES.includes(eventType)) {
+    throw refused(
+      'unsupported_event',
+      `Jira event type "${eventType}" is a comment and does not ask for a reset (the MFA reset service's own notes are comments): nothing was started`,
     );
   }
 
