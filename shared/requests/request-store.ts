@@ -88,8 +88,14 @@ export class RequestStore {
         return { created: true, request: { ...row, etag: response.etag ?? '' } };
       } catch (error) {
         if (isStatus(error, 409)) {
-          const existing = await this.get(row.id);
-          // The SDK's own retry of our insert also meets a 409: the row it finds is then ours.
+          // A row with this id exists (it may be ours: the SDK's own retry of an insert that landed
+          // meets a 409 too). If it cannot be read now, "not stored" may be a lie: settle it instead.
+          let existing: StoredRequest | undefined;
+          try {
+            existing = await this.get(row.id);
+          } catch (readError) {
+            return this.settleUnknownInsert(row, entity, readError);
+          }
           if (existing) return { created: isSameInsert(existing, row), request: existing };
           continue; // removed between our insert and read: insert again
         }

@@ -134,4 +134,95 @@ describe('an insert into frozen storage', () => {
     const ours = answers.filter((answer) => stored.has(answer.ticket));
     expect(ours.every((answer) => answer.status !== 503)).toBe(true);
   }, 60_000);
+  it('a 409 whose row cannot be read back is settled, not answered "not stored": the row may be this insert\'s own', async () => {
+    const client = table();
+    const store = new RequestStore(client, { timeoutMs: 1500, settleMs: 5000 });
+    const request = row();
+    // The first try landed (as when the SDK retried it): this insert meets its own row.
+    await store.create(request);
+    const read = client.getEntity.bind(client);
+    let failures = 0;
+    client.getEntity = (async (...args: Parameters<typeof read>) => {
+      if (failures === 0) {
+        failures += 1;
+        const timeout = new Error('The operation was aborted.');
+        timeout.name = 'AbortError';
+        throw timeout;
+      }
+      return read(...args);
+    }) as typeof read;
+    try {
+      const result = await store.create(request);
+      expect(result.created).toBe(true);
+      expect(result.request.id).toBe(request.id);
+    } finally {
+      client.getEntity = read;
+    }
+    expect(failures).toBe(1);
+  }, 30_000);
+
+  it('many inserts in flight when storage freezes for 10 s, more requests arriving meanwhile: every 503 has no row, every stored one was answered 202 or 504', async () => {
+    // As in the incident: several inserts reach storage's sockets, then storage stops answering.
+    const client = getServices().storage.table(TABLES.requests);
+    const insert = client.createEntity.bind(client);
+    const IN_FLIGHT = 6;
+    let arrived = 0;
+    let frozen: Promise<void> | undefined;
+    let go!: () => void;
+    const allThere = new Promise<void>((resolve) => (go = resolve));
+    const fallback = setTimeout(() => go(), 5000);
+    client.createEntity = (async (...args: Parameters<typeof insert>) => {
+      arrived += 1;
+      if (arrived === IN_FLIGHT) go();
+      await allThere;
+      if (!frozen) {
+        freeze();
+        frozen = sleep(10_000).then(thaw);
+      }
+      return insert(...args);
+    }) as typeof insert;
+    const answers: { ticket: string; status: number; code?: string }[] = [];
+    const post = async (label: string) => {
+      const ticket = `${label}-${randomUUID().slice(0, 8)}`;
+      const answer = await system.post('generic', {
+        ticket: { system: 'generic', id: ticket },
+        target: { userPrincipalName: 'adele.vance@contoso.com' },
+        requestedBy: 'agent@contoso.com',
+      });
+      answers.push({ ticket, status: answer.status, code: (answer.body as { error?: { code?: string } }).error?.code });
+    };
+    try {
+      const inFlight = Array.from({ length: IN_FLIGHT }, (_, index) => post(`INFLIGHT-${index}`));
+      await allThere;
+      await sleep(300);
+      // Arriving while storage is frozen: their reads time out before any insert is sent.
+      const late = Array.from({ length: 4 }, async (_, index) => {
+        await sleep(index * 300);
+        await post(`LATE-${index}`);
+      });
+      await Promise.all([...inFlight, ...late]);
+    } finally {
+      clearTimeout(fallback);
+      client.createEntity = insert;
+      await frozen;
+    }
+    await sleep(2000);
+    const stored = await ticketsStored();
+    expect(answers).toHaveLength(IN_FLIGHT + 4);
+    for (const answer of answers) {
+      expect([202, 503, 504], `${answer.ticket} ${answer.status}`).toContain(answer.status);
+      if (answer.status === 503) {
+        expect(stored.has(answer.ticket), `${answer.ticket} answered 503 "not stored"`).toBe(false);
+        expect(answer.code).toBe('storage_unavailable');
+      }
+      if (answer.status === 202) expect(stored.has(answer.ticket), `${answer.ticket} answered 202`).toBe(true);
+      if (answer.status === 504) expect(answer.code).toBe('storage_outcome_unknown');
+    }
+    // Every insert that met the freeze was carried out when storage went on, and none was called "not stored".
+    const inFlightAnswers = answers.filter((answer) => answer.ticket.startsWith('INFLIGHT-'));
+    expect(inFlightAnswers.filter((answer) => stored.has(answer.ticket)).length).toBeGreaterThan(0);
+    expect(inFlightAnswers.filter((answer) => answer.status === 503)).toEqual([]);
+    // The check is not vacuous: requests that met the freeze before their insert were refused, and not stored.
+    expect(answers.filter((answer) => answer.status === 503).length).toBeGreaterThan(0);
+  }, 90_000);
 });
