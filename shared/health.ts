@@ -1,4 +1,6 @@
 import { isLoopbackUrl } from './config';
+import { graphCloudOf } from './graph-clouds';
+import { MAIL_SEND_NEED, missingFromRoles, PERMISSION_NEEDS } from './graph/permission-needs';
 import type { Services } from './services';
 import { appVersion } from './version';
 
@@ -9,6 +11,8 @@ export interface HealthReport {
   graph: {
     origin: string;
     kind: 'Microsoft Graph' | 'local simulator' | 'custom endpoint';
+    /** Which Microsoft cloud, for Microsoft Graph: global, US Government L4 or L5, China. */
+    cloud?: string;
     auth: string;
     reachable: boolean;
     /** Why the probe failed: no answer, no token, or a refusal such as a missing permission. */
@@ -45,8 +49,9 @@ export async function checkHealth(services: Services): Promise<HealthReport> {
 
   const graphProbe = await probeGraph(services);
   const origin = settings.GRAPH_BASE_URL;
+  const cloud = graphCloudOf(origin);
   const kind =
-    new URL(origin).hostname === 'graph.microsoft.com'
+    cloud !== undefined
       ? 'Microsoft Graph'
       : isLoopbackUrl(origin)
         ? 'local simulator'
@@ -55,14 +60,15 @@ export async function checkHealth(services: Services): Promise<HealthReport> {
     status: storageProbe.reachable && graphProbe.reachable ? 'ok' : 'degraded',
     version: appVersion,
     storage: storageProbe,
-    graph: { origin, kind, auth: settings.GRAPH_AUTH === 'none' ? 'none (loopback only)' : 'DefaultAzureCredential', ...graphProbe },
+    graph: { origin, kind, ...(cloud ? { cloud: cloud.name } : {}), auth: settings.GRAPH_AUTH === 'none' ? 'none (loopback only)' : 'DefaultAzureCredential', ...graphProbe },
   };
 }
 
 /**
  * One cheap read per permission family the reset needs, side by side: a refusal names the missing
- * application permission instead of a bare 403. Reads only: nobody's methods change, and a write
- * permission (UserAuthenticationMethod.ReadWrite.All) can only be proven by the first reset itself.
+ * application permission instead of a bare 403 (Graph's own refusal never names it). Reads only:
+ * nobody's methods change. Write permissions no read can prove, so where the app has a token
+ * (GRAPH_AUTH=default) its `roles` claim is checked against every need as well.
  */
 const PERMISSION_PROBES = [
   { permission: 'User.Read.All', path: () => '/users?$top=1&$select=id' },
@@ -72,27 +78,59 @@ const PERMISSION_PROBES = [
   { permission: 'Policy.Read.AuthenticationMethod', path: () => '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass' },
 ] as const;
 
-async function probeGraph(services: Services): Promise<{ reachable: boolean; error?: string; missingPermissions?: string[] }> {
+type GraphProbe = { reachable: boolean; error?: string; missingPermissions?: string[] };
+
+async function probeGraph(services: Services): Promise<GraphProbe> {
+  const [reads, roles] = await Promise.all([probeReads(services), probeRoles(services)]);
+  const missing = [...new Set([...(reads.missingPermissions ?? []), ...(roles.missing ?? [])])];
+  const errors = [reads.error, roles.error].filter((e): e is string => e !== undefined);
+  if (reads.reachable && missing.length === 0 && errors.length === 0) return { reachable: true };
+  return { reachable: false, ...(missing.length ? { missingPermissions: missing } : {}), ...(errors.length ? { error: errors.join('; ') } : {}) };
+}
+
+/** The token's app roles against every need; nothing to say without a token (the simulator). */
+async function probeRoles(services: Services): Promise<{ missing?: string[]; error?: string }> {
+  if (!services.graph.appRoles) return {};
+  let roles: string[];
+  try {
+    roles = await withTimeout(services.graph.appRoles(), PROBE_TIMEOUT_MS);
+  } catch (error) {
+    return { error: `no Graph token: ${describeError(error)}` };
+  }
+  const needs = services.settings.NOTIFY_SENDER_UPN ? [...PERMISSION_NEEDS, MAIL_SEND_NEED] : PERMISSION_NEEDS;
+  const missing = missingFromRoles(roles, needs);
+  if (missing.length === 0) return {};
+  return {
+    missing: missing.map((m) => m.grant),
+    error: `the app's token lacks ${missing.map((m) => `${m.grant} (${m.for})`).join(', ')}: grant them (infra/scripts/grant-graph-permissions.sh)`,
+  };
+}
+
+async function probeReads(services: Services): Promise<GraphProbe> {
   const get = (path: string) => withTimeout(services.graph.send({ method: 'GET', version: 'v1.0', path }), PROBE_TIMEOUT_MS);
   const explain = (response: { status: number; body: unknown }) => {
     const code = (response.body as { error?: { code?: unknown } } | undefined)?.error?.code;
     return `HTTP ${response.status}${typeof code === 'string' ? ` ${code}` : ''}`;
   };
+  const refused = (status: number) => status === 401 || status === 403;
   try {
     const first = await get(PERMISSION_PROBES[0].path());
     if (first.status < 200 || first.status > 299) {
-      return { reachable: false, error: `${explain(first)}${first.status === 403 ? ` (missing ${PERMISSION_PROBES[0].permission}?)` : ''}` };
+      const permission = PERMISSION_PROBES[0].permission;
+      return refused(first.status)
+        ? { reachable: false, missingPermissions: [permission], error: `Graph refused reads that need ${permission} (${explain(first)}): grant it (infra/scripts/grant-graph-permissions.sh)` }
+        : { reachable: false, error: explain(first) };
     }
     const userId = (first.body as { value?: { id?: unknown }[] } | undefined)?.value?.[0]?.id;
     if (typeof userId !== 'string') return { reachable: true };
     const answers = await Promise.all(PERMISSION_PROBES.slice(1).map(async (probe) => ({ probe, response: await get(probe.path(encodeURIComponent(userId))) })));
-    const missing = answers.filter((a) => a.response.status === 401 || a.response.status === 403).map((a) => a.probe.permission);
+    const missing = answers.filter((a) => refused(a.response.status)).map((a) => a.probe.permission);
     const failing = answers.filter((a) => a.response.status >= 500).map((a) => `${a.probe.permission}: ${explain(a.response)}`);
     if (missing.length === 0 && failing.length === 0) return { reachable: true };
     return {
       reachable: false,
       ...(missing.length ? { missingPermissions: missing } : {}),
-      error: [missing.length ? `Graph refused reads that need ${missing.join(', ')}: grant them (infra/grant-graph-permissions)` : '', ...failing].filter(Boolean).join('; '),
+      error: [missing.length ? `Graph refused reads that need ${missing.join(', ')}: grant them (infra/scripts/grant-graph-permissions.sh)` : '', ...failing].filter(Boolean).join('; '),
     };
   } catch (error) {
     return { reachable: false, error: describeError(error) };

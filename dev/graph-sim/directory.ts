@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { MethodKind } from '../../shared/method-names';
+import type { AppPermission } from './permissions';
 import { SimRbac } from './rbac';
 import { stableId, type ParsedTenantFile, type TenantMethod } from './tenant-file';
 
@@ -126,6 +127,8 @@ export class SimDirectory {
   readonly hardwareOathReadable: boolean;
   readonly tapPolicy: TapPolicy;
   readonly rules: SimRules;
+  /** Application permissions the app lacks; tests may change it while the simulator runs. */
+  readonly withheldPermissions: Set<AppPermission>;
   readonly users: SimUser[] = [];
   readonly groups: SimGroup[] = [];
   /** Role definitions, assignments and eligibilities (roleManagement/directory). */
@@ -155,6 +158,7 @@ export class SimDirectory {
     this.hardwareOathReadable = file.hardwareOathMethods;
     this.tapPolicy = file.temporaryAccessPassPolicy;
     this.rules = file.rules;
+    this.withheldPermissions = new Set(file.withheldPermissions);
     this.rbac = new SimRbac(file);
     for (const group of file.groups) {
       if (!group.isAssignableToRole && (group.roles.length > 0 || group.eligibleRoles.length > 0)) {

@@ -1,4 +1,5 @@
 import { COLLECTIONS, graphError, methodJson, type Outcome, type SimDirectory, type SimUser } from './directory';
+import { permissionRefusal } from './permissions';
 import { handleRbacRoute } from './rbac-handlers';
 import { handleScheduleRoute } from './schedule-handlers';
 
@@ -71,6 +72,9 @@ function page<T>(items: T[], req: SimRequest, defaultTop = 100): { value: T[]; '
 export function handle(dir: SimDirectory, req: SimRequest): Outcome {
   const s = segmentsOf(req.path);
   const method = req.method.toUpperCase();
+  // Graph authorizes before it looks anything up.
+  const refused = permissionRefusal(method, s, dir.withheldPermissions);
+  if (refused) return refused;
   const rbac = handleRbacRoute(dir, s, method, req);
   if (rbac) return rbac;
   const scheduled = handleScheduleRoute(dir, s, method, req);
@@ -161,7 +165,8 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
 
   if (second === 'signInPreferences' && rest.length === 2) {
     if (req.version !== 'beta') return notFoundSegment('signInPreferences');
-    if (!dir.signInPreferencesEnabled) return graphError(403, 'accessDenied', 'Request Authorization failed (the app lacks UserAuthenticationMethod.Read.All for sign-in preferences).');
+    // Graph's refusal never names the permission it wanted (see permissions.ts).
+    if (!dir.signInPreferencesEnabled) return graphError(403, 'accessDenied', 'Request Authorization failed');
     if (method === 'PATCH') return dir.updateSignInPreferences(user, req.body, req.requestId, req.now);
     if (method !== 'GET') return graphError(405, 'BadRequest', 'signInPreferences takes GET and PATCH.');
     return {
@@ -192,7 +197,7 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
   const kind = second ? COLLECTIONS[second] : undefined;
   if (!kind || (kind === 'hardwareOath' && req.version !== 'beta')) return notFoundSegment(second ?? 'authentication');
   if (kind === 'hardwareOath' && !dir.hardwareOathReadable) {
-    return graphError(403, 'accessDenied', 'Request Authorization failed (the app lacks UserAuthenticationMethod.Read.All for hardware OATH tokens).');
+    return graphError(403, 'accessDenied', 'Request Authorization failed');
   }
   const expandDevice = kind === 'hardwareOath' && (req.query.get('$expand') ?? '').split(',').some((part) => part.trim().split('(')[0] === 'device');
 
@@ -220,7 +225,8 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
 function temporaryAccessPassPolicy(dir: SimDirectory): Outcome {
   const policy = dir.tapPolicy;
   if (!policy.readable) {
-    return graphError(403, 'accessDenied', 'Request Authorization failed (the app lacks Policy.Read.AuthenticationMethod).');
+    // The wording is a guess (as for every policy refusal: see permissions.ts).
+    return graphError(403, 'accessDenied', 'Request Authorization failed');
   }
   const target = (ref: string) => {
     if (ref === 'all_users') return { targetType: 'group', id: 'all_users', isRegistrationRequired: false };

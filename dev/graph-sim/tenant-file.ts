@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { METHOD_KINDS } from '../../shared/method-names';
+import { APP_PERMISSIONS } from './permissions';
 
 /**
  * The simulator's tenant file (GRAPH_SIM_TENANT). Ids are optional: missing ones are derived from the
@@ -130,6 +131,11 @@ export const tenantFileSchema = z.object({
   hardwareOathMethods: z.boolean().default(true),
   temporaryAccessPassPolicy: tapPolicySchema,
   rules: simRulesSchema,
+  /**
+   * Application permissions the app lacks in this tenant: every route that needs one answers Graph's 403
+   * (dev/graph-sim/permissions.ts). Empty: the app holds all the grant script asks for.
+   */
+  withheldPermissions: z.array(z.enum(APP_PERMISSIONS)).default([]),
   groups: z.array(tenantGroupSchema).default([]),
   /** Administrative units that role assignments can be scoped to. */
   administrativeUnits: z.array(z.object({ id: guid.optional(), displayName: z.string().min(1) })).default([]),

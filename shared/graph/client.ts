@@ -1,6 +1,8 @@
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import { AuthenticationHandler, Client, HTTPMessageHandler, ResponseType, type Middleware } from '@microsoft/microsoft-graph-client';
 import { TokenCredentialAuthenticationProvider } from '@microsoft/microsoft-graph-client/authProviders/azureTokenCredentials';
+import { decodeJwt } from 'jose';
+import { z } from 'zod';
 import { isLoopbackUrl } from '../config';
 import { graphCloudOf, graphScopeOf } from '../graph-clouds';
 import { GraphNetworkError, parseRetryAfter, type GraphRequest, type GraphResponse, type GraphTransport } from './http';
@@ -18,7 +20,16 @@ export interface GraphClientOptions {
   timeoutMs?: number;
 }
 
-export type GraphClient = GraphTransport;
+export type GraphClient = GraphTransport & {
+  /**
+   * The application permissions (app roles) in the token this client sends, read from its `roles`
+   * claim; undefined without a token (GRAPH_AUTH=none, the simulator). For the health probe only: it
+   * proves write permissions that no harmless read can.
+   */
+  appRoles?(): Promise<string[]>;
+};
+
+const rolesClaim = z.object({ roles: z.array(z.string()).optional() }).passthrough();
 
 /** Authentication-method calls may take up to 60 s at Graph; aborting sooner makes needless ambiguous outcomes. */
 const DEFAULT_TIMEOUT_MS = 65_000;
@@ -37,6 +48,7 @@ export function createGraphClient(settings: GraphClientSettings, options: GraphC
 
   const http = new HTTPMessageHandler();
   const middleware: Middleware[] = [];
+  let appRoles: (() => Promise<string[]>) | undefined;
   if (settings.GRAPH_AUTH === 'default') {
     // The token goes only to a Microsoft Graph host, and its scope and authority follow that host's cloud.
     const cloud = graphCloudOf(origin);
@@ -47,7 +59,15 @@ export function createGraphClient(settings: GraphClientSettings, options: GraphC
         authorityHost: cloud.authorityHost,
         ...(settings.AZURE_CLIENT_ID ? { managedIdentityClientId: settings.AZURE_CLIENT_ID } : {}),
       });
-    middleware.push(new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes: [graphScopeOf(cloud)] })));
+    const scopes = [graphScopeOf(cloud)];
+    middleware.push(new AuthenticationHandler(new TokenCredentialAuthenticationProvider(credential, { scopes })));
+    appRoles = async () => {
+      // The same (cached) token the requests carry. Its signature is Graph's to check; reading our own
+      // token's claims to report on ourselves needs no verification, and the token itself goes nowhere.
+      const token = await credential.getToken(scopes);
+      if (!token) throw new Error('no token for Microsoft Graph');
+      return rolesClaim.parse(decodeJwt(token.token)).roles ?? [];
+    };
   }
   middleware.push(http);
 
@@ -61,6 +81,7 @@ export function createGraphClient(settings: GraphClientSettings, options: GraphC
 
   return {
     origin,
+    ...(appRoles ? { appRoles } : {}),
     async send(request: GraphRequest): Promise<GraphResponse> {
       let call = client
         .api(request.path)

@@ -29,6 +29,25 @@ describe('GET /api/health', () => {
     expect(body.graph).toMatchObject({ origin: system.graph.url, kind: 'local simulator', reachable: true });
   });
 
+  it('names each application permission Graph refused (Graph itself never names it)', async () => {
+    system.graph.tenant.withheldPermissions.add('RoleManagement.Read.Directory');
+    system.graph.tenant.withheldPermissions.add('Policy.Read.AuthenticationMethod');
+    try {
+      const response = await fetch(`${system.host.url}/api/health/details`);
+      expect(response.status).toBe(503);
+      const body = (await response.json()) as Record<string, any>;
+      expect(body.graph.reachable).toBe(false);
+      expect(body.graph.missingPermissions.sort()).toEqual(['Policy.Read.AuthenticationMethod', 'RoleManagement.Read.Directory']);
+      expect(body.graph.error).toMatch(/RoleManagement\.Read\.Directory.*grant-graph-permissions/);
+      // Without User.Read.All nothing else can be probed: that one is named alone.
+      system.graph.tenant.withheldPermissions.add('User.Read.All');
+      const none = (await (await fetch(`${system.host.url}/api/health/details`)).json()) as Record<string, any>;
+      expect(none.graph.missingPermissions).toEqual(['User.Read.All']);
+    } finally {
+      system.graph.tenant.withheldPermissions.clear();
+    }
+  });
+
   it('answers 503 degraded, naming Graph, when Graph refuses', async () => {
     system.graph.setFaults({ rate503: 1 });
     try {
