@@ -66,6 +66,14 @@ delete shipped.bin;
 writeFileSync(join(out, 'package.json'), `${JSON.stringify(shipped, null, 2)}\n`);
 
 console.log('package-app: loading the entry module with production dependencies only');
-run(process.execPath, ['-e', `require(${JSON.stringify(join(out, manifest.main))})`], out);
+// Outside the Functions host @azure/functions warns once per function that it is "in test mode"; that is
+// expected here, so the probe counts those registrations and prints one line instead of one per function.
+const probe = [
+  'let registered = 0; const warn = console.warn;',
+  'console.warn = (...args) => { const text = String(args[0]); if (/Skipping call to register function/.test(text)) registered++; else if (!/Switching "@azure\\/functions" package to test mode/.test(text)) warn(...args); };',
+  `require(${JSON.stringify(join(out, manifest.main))});`,
+  "console.log(`package-app: the entry module loads and registers ${registered} functions`);",
+].join('\n');
+run(process.execPath, ['-e', probe], out);
 
 console.log(`package-app: ready in ${out}`);
