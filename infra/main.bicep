@@ -44,7 +44,7 @@ param maximumInstanceCount int = 40
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
-// ---------- application settings a deployer chooses (see README "Configuration") ----------
+// ---------- application settings a deployer chooses (see docs/configuration.md) ----------
 
 @description('GRAPH_BASE_URL: origin of Microsoft Graph. Change only for national clouds (for example https://graph.microsoft.us).')
 param graphBaseUrl string = 'https://graph.microsoft.com'
@@ -95,9 +95,9 @@ param graphWriteBudgetPerSecond int = 15
 @minValue(10)
 param resetLeaseSeconds int = 120
 
-// ---------- operator console (README "Operator console") ----------
+// ---------- operator console (docs/console.md) ----------
 
-@description('CONSOLE_CLIENT_ID: application (client) id of the console\'s app registration (README gives the az commands). Empty: the console stays off.')
+@description('CONSOLE_CLIENT_ID: application (client) id of the console\'s app registration (docs/console.md gives the az commands). Empty: the console stays off.')
 param consoleClientId string = ''
 
 @description('CONSOLE_TENANT_ID: the tenant people sign in to. Empty: this deployment\'s tenant.')
@@ -115,7 +115,7 @@ param passCollectorGroupId string = ''
 @description('MACHINE_PASS_COLLECTION: keep the signed machine route that collects a pass. Off: passes go only to signed-in collectors.')
 param machinePassCollection bool = false
 
-// ---------- ticket write-back (README "Notes on the ticket") ----------
+// ---------- ticket write-back (docs/notes-on-the-ticket.md) ----------
 
 @description('SERVICENOW_INSTANCE_URL: https origin of the ServiceNow instance work notes are written to. Empty: no ServiceNow write-back. Its secret (SERVICENOW_CLIENT_SECRET or SERVICENOW_PASSWORD) goes in Key Vault and is named in optionalSecrets.')
 param serviceNowInstanceUrl string = ''
@@ -141,7 +141,7 @@ param followUpHours int = 72
 @minValue(60)
 param followUpIntervalSeconds int = 900
 
-@description('NOTIFY_SENDER_UPN: mailbox the user and their manager are told from after a reset (needs Mail.Send, restricted to this mailbox; README). Empty: no mail.')
+@description('NOTIFY_SENDER_UPN: mailbox the user and their manager are told from after a reset (needs Mail.Send, restricted to this mailbox; docs/notes-on-the-ticket.md). Empty: no mail.')
 param notifySenderUpn string = ''
 
 @description('CALLBACK_ALLOWED_HOSTS: comma-separated host names a generic caller\'s callbackUrl may name. Empty: callbacks are refused.')

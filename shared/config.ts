@@ -130,7 +130,7 @@ export const settingsSchema = z
     WEBHOOK_SECRET_JIRA: textSecret,
     /**
      * Jira Automation "Send web request": a static token sent in X-Automation-Webhook-Token. Off unless
-     * set; weaker than the HMAC (it covers no body bytes), see README.
+     * set; weaker than the HMAC (it covers no body bytes), see docs/signing.md.
      */
     WEBHOOK_SECRET_JIRA_AUTOMATION: textSecret,
     /** ServiceNow Business Rule: X-ServiceNow-Signature HMAC secret (text, at least 32 random bytes). */

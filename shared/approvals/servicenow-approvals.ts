@@ -2,7 +2,7 @@ import { person, type Person } from './identity';
 import type { ApprovalRecord } from './decision';
 
 /**
- * ServiceNow's own approval record, as the Business Rule in the README sends it: the task's `approval`
+ * ServiceNow's own approval record, as the Business Rule in docs/servicenow.md sends it: the task's `approval`
  * field, and one entry per row of sysapproval_approver for the task (`sysapproval` = the task):
  *
  *   "approvals": [{ "sys_id": "…", "state": "approved", "approver": { "value": "<sys_user sys_id>",

@@ -89,7 +89,7 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
       return {
         ok: false,
         code: 'guard-unverifiable',
-        reason: `Could not check whether ${target.userPrincipalName} may be reset, so nothing was changed: ${error.message}. Grant the app the Graph permissions the README lists (RoleManagement.Read.Directory, GroupMember.Read.All, User.Read.All) and send the request again.`,
+        reason: `Could not check whether ${target.userPrincipalName} may be reset, so nothing was changed: ${error.message}. Grant the app the Graph permissions docs/deploy.md lists in step 2 (RoleManagement.Read.Directory, GroupMember.Read.All, User.Read.All) and send the request again.`,
       };
     }
     throw error;

@@ -8,7 +8,7 @@ import { idempotencyKeys } from './request-id';
  * ServiceNow: a record shaped as the Table API returns it, sent by a Business Rule or a Flow. Values
  * are strings; reference fields come as a raw sys_id, `{ value, link }` or `{ value, display_value }`.
  * Accepted bare or wrapped as `{ result: {...} }`; the Business Rule may add top-level `table`,
- * `instance_url` and `timestamp` (see README "Connect ServiceNow").
+ * `instance_url` and `timestamp` (see docs/servicenow.md).
  *
  * The target UPN is read from SERVICENOW_TARGET_FIELD (a dot path into the body, like
  * `variables.target_upn`). Reference fields cannot be dot-walked here: the Business Rule must put the

@@ -12,7 +12,7 @@ import type { CallOutcome } from './ticket-http';
  * Telling the people affected (the help-desk attack: a caller impersonating the user gets a reset; the
  * real user and their manager are the ones who notice). From the NOTIFY_SENDER_UPN mailbox with Graph
  * `POST /users/{sender}/sendMail` (202 Accepted, application permission Mail.Send, restricted to that one
- * mailbox with Exchange RBAC for Applications or an application access policy: README). The manager
+ * mailbox with Exchange RBAC for Applications or an application access policy: docs/notes-on-the-ticket.md). The manager
  * comes from `GET /users/{id}/manager` (404 when none is set). Never a pass, never a full phone number.
  */
 

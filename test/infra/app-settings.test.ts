@@ -25,7 +25,7 @@ describe('local.settings.example.json', () => {
 
   it('lists every schema setting (the identity-based storage alternatives may stand in for each other)', () => {
     // The example uses the connection-string form for Azurite; the AzureWebJobsStorage__* names are the
-    // identity-based alternative to it and are documented in the README's configuration table.
+    // identity-based alternative to it and are documented in docs/configuration.md.
     const alternatives = (name: string) => name.startsWith('AzureWebJobsStorage__');
     const missing = schemaSettings.filter((name) => !listed.includes(name) && !alternatives(name));
     expect(missing).toEqual([]);

@@ -102,7 +102,7 @@ export function serviceNowRecord(overrides: Record<string, unknown> = {}) {
     assignment_group: { link: `${SN}/api/now/table/sys_user_group/8a5055c9c61122780043563ef53438e3`, value: '8a5055c9c61122780043563ef53438e3' },
     cat_item: { link: `${SN}/api/now/table/sc_cat_item/04b7e94b4f7b4200086eeed18110c7fd`, value: '04b7e94b4f7b4200086eeed18110c7fd' },
     u_target_upn: 'adele.vance@contoso.com',
-    // The task's sysapproval_approver rows, as the Business Rule in the README adds them.
+    // The task's sysapproval_approver rows, as the Business Rule in docs/servicenow.md adds them.
     approvals: [{ sys_id: 'a1b2c3d4e5f60718293a4b5c6d7e8f90', state: 'approved', approver: { value: '5137153cc611227c000bbd1bd8cd2005', display_value: 'Fred Luddy' }, approver_email: 'fred.luddy@contoso.com' }],
     sys_created_on: '2026-11-20 08:02:11',
     sys_created_by: 'beth.anglin',

@@ -1,9 +1,12 @@
+import { randomUUID } from 'node:crypto';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../shared/log';
+import { functionDefinitions } from '../../functions/all';
+import { silentLogger, structuredLogger, type Logger } from '../../shared/log';
 import { getServices } from '../../shared/services';
 import { encodeQueueMessage } from '../../shared/storage/clients';
 import { QUEUES } from '../../shared/storage/names';
+import { decodeBody, drainPoisonQueue } from '../../shared/worker/poison-drain';
 import { markPoisoned } from '../../shared/worker/poisoned';
 import { resetMessageSchema } from '../../shared/worker/reset-message';
 import { workerDependencies } from '../../shared/worker/worker-services';
@@ -18,7 +21,17 @@ afterAll(async () => {
   await system?.stop();
 });
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+function recording(): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const push = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+  return Object.assign(structuredLogger({ log: push, warn: push, error: push }), { lines });
+}
+
+async function queueNames(service: QueueServiceClient): Promise<string[]> {
+  const names: string[] = [];
+  for await (const queue of service.listQueues()) names.push(queue.name);
+  return names;
+}
 
 describe('poison handling', () => {
   it('checks request ids in messages as ids, before any storage call', () => {
@@ -27,7 +40,24 @@ describe('poison handling', () => {
     expect(resetMessageSchema.safeParse({ requestId: '0f8fad5b-d9cb-469f-a165-70867728950e' }).success).toBe(true);
   });
 
-  it('parks unreadable messages with a log (and an audit row on the request they name), and no *-poison-poison queue is ever made', async () => {
+  it('has no queue trigger on mfa-resets-poison: the Functions queue extension moves a body it cannot decode to <queue>-poison, so a trigger there would make mfa-resets-poison-poison', () => {
+    const triggers = functionDefinitions.flatMap((d) => (d.trigger === 'storageQueue' ? [d.options.queueName] : []));
+    expect(triggers).toContain(QUEUES.resets);
+    expect(triggers).not.toContain(QUEUES.resetsPoison);
+    const drain = functionDefinitions.find((d) => d.name === 'resetPoison');
+    expect(drain?.trigger).toBe('timer');
+  });
+
+  it('reads any body as the trigger would have handed it over, and the raw text when it is not Base64', () => {
+    expect(decodeBody(encodeQueueMessage({ requestId: 'x' }))).toEqual({ requestId: 'x' });
+    expect(decodeBody(Buffer.from('plain words').toString('base64'))).toBe('plain words');
+    expect(decodeBody('this is not base64 {')).toBe('this is not base64 {');
+    expect(decodeBody('{"requestId":"0f8fad5b-d9cb-469f-a165-70867728950e"}')).toBe('{"requestId":"0f8fad5b-d9cb-469f-a165-70867728950e"}');
+    expect(decodeBody(Buffer.from([0xff, 0xfe, 0x00]).toString('base64'))).toBe(Buffer.from([0xff, 0xfe, 0x00]).toString('base64'));
+    expect(decodeBody('')).toBe('');
+  });
+
+  it('parks unreadable messages with a log (and an audit row on the request they name), deletes them, and no *-poison-poison queue is ever made', async () => {
     const service = QueueServiceClient.fromConnectionString(system.azurite.connectionString);
     const resets = service.getQueueClient(QUEUES.resets);
     const poison = service.getQueueClient(QUEUES.resetsPoison);
@@ -46,35 +76,82 @@ describe('poison handling', () => {
     await resets.sendMessage('this is not base64 {');
     await resets.sendMessage(JSON.stringify({ requestId: id }));
     await resets.sendMessage(encodeQueueMessage({ requestId: 'a/b#c?d' }));
+    // And what the Azure host itself puts on the poison queue for a body it could not decode: the raw text.
+    await poison.createIfNotExists();
+    await poison.sendMessage(`<not base64 at all> ${id}`);
 
-    // Both unreadable ones pass through mfa-resets-poison and are taken from there.
-    await eventually(async () => {
-      const [main, parked] = await Promise.all([resets.getProperties(), poison.getProperties()]);
-      return main.approximateMessagesCount === 0 && parked.approximateMessagesCount === 0 ? true : undefined;
-    }, 30_000, 200);
-    await eventually(() => (system.log.lines.filter((line) => /poison message is not \{requestId\}; parked/.test(line)).length >= 2 ? true : undefined), 10_000);
-    await sleep(500);
+    // The worker's queue is emptied: the unreadable ones moved to mfa-resets-poison, the bad id dropped.
+    await eventually(async () => ((await resets.getProperties()).approximateMessagesCount === 0 ? true : undefined), 30_000, 200);
+    await eventually(async () => ((await poison.getProperties()).approximateMessagesCount === 3 ? true : undefined), 10_000, 200);
 
-    const names: string[] = [];
-    for await (const queue of service.listQueues()) names.push(queue.name);
-    expect(names.filter((name) => name.endsWith('-poison-poison'))).toEqual([]);
+    const log = recording();
+    const report = await drainPoisonQueue(poison, workerDependencies(getServices(), log), { maxDequeueCount: 5 });
+    expect(report).toEqual({ handled: { parked: 3 }, retried: 0 });
+    expect((await poison.getProperties()).approximateMessagesCount).toBe(0);
+    expect(log.lines.filter((line) => /poison message is not \{requestId\}; parked/.test(line))).toHaveLength(3);
+    // A second run finds nothing.
+    expect(await drainPoisonQueue(poison, workerDependencies(getServices(), silentLogger), { maxDequeueCount: 5 })).toEqual({ handled: {}, retried: 0 });
 
-    // The request the unreadable message named was not changed; its audit says a message was set aside.
+    expect((await queueNames(service)).filter((name) => name.endsWith('-poison-poison'))).toEqual([]);
+
+    // The request the unreadable messages named was not changed; its audit says messages were set aside.
     const status = await system.status(id);
     expect(status.status).toBe('planned');
-    expect(status.audit?.entries.map((entry) => entry.action)).toContain('poison-parked');
-    // The bad id was dropped as malformed, never sent to storage (no storage error for it).
-    const lines = system.log.lines.join('\n');
-    expect(lines).toMatch(/reset message is not \{requestId\}; dropped/);
-    expect(lines).not.toMatch(/a\/b#c\?d/);
-    expect(lines).not.toMatch(/table storage unavailable/);
+    expect(status.audit?.entries.filter((entry) => entry.action === 'poison-parked')).toHaveLength(2);
+    expect(status.audit?.verified).toBe(true);
+    // Nothing of the bodies reached the log, and the bad id was dropped as malformed, never sent to storage.
+    expect(log.lines.join('\n')).not.toMatch(/not base64/);
+    const hostLines = system.log.lines.join('\n');
+    expect(hostLines).toMatch(/reset message is not \{requestId\}; dropped/);
+    expect(hostLines).not.toMatch(/a\/b#c\?d/);
+    expect(hostLines).not.toMatch(/table storage unavailable/);
   }, 60_000);
 
-  it('does not throw on the last try when storage fails, so the message goes nowhere further; earlier tries let the queue retry', async () => {
+  it('marks a readable poisoned request failed; with storage down it leaves the message for the next run, and on the last try deletes it and leaves the request for the sweeper', async () => {
+    const service = QueueServiceClient.fromConnectionString(system.azurite.connectionString);
+    const poison = service.getQueueClient(QUEUES.resetsPoison);
+    const answer = await system.post('generic', {
+      ticket: { system: 'generic', id: 'SR-POISON-2' },
+      target: { userPrincipalName: 'megan.bowen@contoso.com' },
+      requestedBy: 'agent@contoso.com',
+      dryRun: true,
+    });
+    const id = answer.body.id;
+    await system.waitFor(id, ['planned']);
+
     const deps = workerDependencies(getServices(), silentLogger);
     const broken = { ...deps, store: { ...deps.store, get: () => Promise.reject(new Error('storage down')) } as unknown as typeof deps.store };
+    await poison.sendMessage(encodeQueueMessage({ requestId: '0f8fad5b-d9cb-469f-a165-70867728950e' }));
+    // Storage down, not the last try: the message stays (invisible for the visibility timeout, then again).
+    expect(await drainPoisonQueue(poison, broken, { maxDequeueCount: 2, visibilityTimeoutSeconds: 1 })).toEqual({ handled: {}, retried: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Its second and last try: given up without failing, and gone from the queue.
+    expect(await drainPoisonQueue(poison, broken, { maxDequeueCount: 2, visibilityTimeoutSeconds: 1 })).toEqual({ handled: { 'left-for-sweeper': 1 }, retried: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await poison.getProperties()).approximateMessagesCount).toBe(0);
+
+    // The same through markPoisoned directly: earlier tries throw (the message is retried), the last never does.
     const message = { requestId: '0f8fad5b-d9cb-469f-a165-70867728950e' };
     await expect(markPoisoned(message, broken, { dequeueCount: 1, maxDequeueCount: 5 })).rejects.toThrow(/storage down/);
     expect(await markPoisoned(message, broken, { dequeueCount: 5, maxDequeueCount: 5 })).toBe('left-for-sweeper');
-  });
+
+    // A readable message naming a stored request that has not finished ends it failed; a finished one stays.
+    await poison.sendMessage(encodeQueueMessage({ requestId: id }));
+    expect(await drainPoisonQueue(poison, deps, { maxDequeueCount: 5 })).toEqual({ handled: { 'already-finished': 1 }, retried: 0 });
+    expect((await system.status(id)).status).toBe('planned');
+
+    const stuck = randomUUID();
+    const at = new Date().toISOString();
+    await deps.store.create({
+      id: stuck, idempotencyKey: `test:${stuck}`, source: 'generic', status: 'running', statusReason: 'attempt 5 failed: Graph answered 500',
+      ticketSystem: 'generic', ticketId: 'SR-POISON-3', targetUpn: 'lee.gu@contoso.com', requestedBy: 'agent@contoso.com',
+      profile: 'portal', revokeSessions: true, dryRun: false, attempts: 5, createdAt: at, updatedAt: at,
+    });
+    await poison.sendMessage(encodeQueueMessage({ requestId: stuck }));
+    expect(await drainPoisonQueue(poison, deps, { maxDequeueCount: 5 })).toEqual({ handled: { marked: 1 }, retried: 0 });
+    const marked = await deps.store.get(stuck);
+    expect(marked?.status).toBe('failed');
+    expect(marked?.statusReason).toMatch(/moved to the poison queue; last: attempt 5 failed: Graph answered 500/);
+    expect((await deps.audit.list(stuck)).map((entry) => entry.action)).toContain('poisoned');
+  }, 60_000);
 });
