@@ -155,7 +155,7 @@ param privateNetworking bool = true
 @description('Address space of the virtual network (private networking only). The app\'s integration subnet takes the first /24 of it (one address per instance), the private endpoints the next /27.')
 param virtualNetworkAddressPrefix string = '10.70.0.0/16'
 
-@description('Comma-separated IPv4 ranges (CIDR) allowed to call the function app, for example the egress ranges of your ServiceNow instance and of Atlassian (README "Inbound IP restrictions"). App Service access restrictions apply to every route of the app, so list every caller. Empty: any address may call (signatures and function keys still apply).')
+@description('Comma-separated IPv4 ranges (CIDR) allowed to call the function app, for example the egress ranges of your ServiceNow instance and of Atlassian (docs/deploy.md, "Inbound IP restrictions"). App Service access restrictions apply to every route of the app, so list every caller. Empty: any address may call (signatures and function keys still apply).')
 param allowedInboundIpRanges string = ''
 
 // ---------- monitoring and vault ----------
