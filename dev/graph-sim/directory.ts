@@ -116,6 +116,12 @@ export type Outcome = { status: number; body?: unknown };
  */
 export const graphError = (status: number, code: string, message: string): Outcome => ({ status, body: { error: { code, message } } });
 
+/**
+ * 405 for a method a route does not take. The status is Graph's (learn.microsoft.com/graph/errors);
+ * code and message are Entra's directory answer as seen in the field, and a guess for other workloads.
+ */
+export const methodNotAllowed = (): Outcome => graphError(405, 'Request_BadRequest', 'Specified HTTP method is not allowed for the request target.');
+
 /** A preference Graph can hold in userPreferredMethodForSecondaryAuthentication (signInPreferences). */
 const PREFERENCES = new Set(['push', 'oath', 'voiceMobile', 'voiceAlternateMobile', 'voiceOffice', 'sms']);
 
@@ -273,17 +279,24 @@ export class SimDirectory {
     if (!kind || (kind === 'hardwareOath' && version !== 'beta')) {
       return graphError(400, 'BadRequest', `Resource not found for the segment '${collection}'.`);
     }
+    // Graph documents no DELETE for passwordMethods; status and wording are a guess.
     if (kind === 'password') return graphError(400, 'badRequest', 'Password authentication methods cannot be deleted.');
     const method = user.methods.find((m) => m.id.toLowerCase() === methodId.toLowerCase() && m.kind === kind);
+    // 404 itemNotFound is Graph's documented code; the wording is a guess.
     if (!method) return graphError(404, 'itemNotFound', `The ${collection} item ${methodId} was not found for this user.`);
 
+    // The rule is documented (phoneauthenticationmethod-delete: no alternate mobile without a mobile); status and wording are a guess.
     if (kind === 'phone' && method.props.phoneType === 'mobile' && user.methods.some((m) => m.props.phoneType === 'alternateMobile')) {
       return graphError(400, 'badRequest', 'Cannot delete the mobile phone method while an alternate mobile phone method is registered. Delete the alternate mobile phone first.');
     }
     if (this.isBlockedAsDefault(user, method)) {
+      // Graph's own answer, word for word (microsoft-graph-docs issue 14470). Another wording seen in the
+      // field ("… matches the user's current default authentication method, and cannot be deleted until the
+      // default authentication method is changed") says the same; the engine reads either.
       return graphError(400, 'badRequest', 'Cannot delete default method with other methods configured. Please change default method before deletion.');
     }
     if (method.undeletable === 'refuse') {
+      // A test fault, not a Graph rule: the shape of Graph's 403, the wording ours.
       return graphError(403, 'accessDenied', 'This authentication method is managed by another system and cannot be removed by this caller.');
     }
     if (method.undeletable === 'sticky') return { status: 204 };
@@ -317,6 +330,7 @@ export class SimDirectory {
   /** POST beta hardwareOathMethods/{id}/deactivate → 204: the token stays assigned but no longer signs in. */
   deactivateHardwareOath(user: SimUser, methodId: string, requestId: string, now: Date): Outcome {
     const method = user.methods.find((m) => m.kind === 'hardwareOath' && m.id.toLowerCase() === methodId.toLowerCase());
+    // As for DELETE: the code is Graph's, the wording a guess; `refuse` is a test fault.
     if (!method) return graphError(404, 'itemNotFound', `The hardwareOathMethods item ${methodId} was not found for this user.`);
     if (method.undeletable === 'refuse') {
       return graphError(403, 'accessDenied', 'This authentication method is managed by another system and cannot be changed by this caller.');
@@ -331,6 +345,7 @@ export class SimDirectory {
    * user has no method for is refused (the 400 and its wording are a guess: Graph does not document it).
    */
   updateSignInPreferences(user: SimUser, body: unknown, requestId: string, now: Date): Outcome {
+    // Every 400 here is a guess at code and wording: Graph documents the properties, not its refusals.
     if (typeof body !== 'object' || body === null || Array.isArray(body)) return graphError(400, 'badRequest', 'The request body must be a JSON object.');
     const input = body as Record<string, unknown>;
     const unknown = Object.keys(input).filter((key) => key !== 'userPreferredMethodForSecondaryAuthentication' && key !== 'isSystemPreferredAuthenticationMethodEnabled' && key !== '@odata.type');
@@ -424,6 +439,7 @@ export class SimDirectory {
    * access policy that does not cover the sender answers 403 ErrorAccessDenied.
    */
   sendMail(sender: SimUser, body: unknown, requestId: string, now: Date): Outcome {
+    // Exchange's codes and messages as seen in the field; the recipient and header checks' wording is a guess.
     if (sender.userType !== 'Member' || !sender.accountEnabled) {
       return graphError(404, 'MailboxNotEnabledForRESTAPI', 'The mailbox is either inactive, soft-deleted, or is hosted on-premise.');
     }

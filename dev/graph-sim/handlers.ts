@@ -1,4 +1,4 @@
-import { COLLECTIONS, graphError, methodJson, type Outcome, type SimDirectory, type SimUser } from './directory';
+import { COLLECTIONS, graphError, methodJson, methodNotAllowed, type Outcome, type SimDirectory, type SimUser } from './directory';
 import { permissionRefusal } from './permissions';
 import { handleRbacRoute } from './rbac-handlers';
 import { handleScheduleRoute } from './schedule-handlers';
@@ -44,7 +44,9 @@ export function segmentsOf(path: string): string[] {
   return segments;
 }
 
+/** Graph's OData router: an unknown segment is a 400 BadRequest with this wording (as Graph answers). */
 const notFoundSegment = (segment: string): Outcome => graphError(400, 'BadRequest', `Resource not found for the segment '${segment}'.`);
+/** Entra's directory 404 for an object that does not exist, word for word. */
 const userNotFound = (key: string): Outcome =>
   graphError(404, 'Request_ResourceNotFound', `Resource '${key}' does not exist or one of its queried reference-property objects are not present.`);
 
@@ -81,7 +83,8 @@ export function handle(dir: SimDirectory, req: SimRequest): Outcome {
   if (scheduled) return scheduled;
 
   if (s[0] === 'policies' && s[1] === 'authenticationMethodsPolicy' && s[2] === 'authenticationMethodConfigurations' && s[3]?.toLowerCase() === 'temporaryaccesspass' && s.length === 4) {
-    if (method !== 'GET') return graphError(405, 'BadRequest', `${method} on the Temporary Access Pass policy is not simulated.`);
+    // PATCH exists in Graph; the simulator does not take it.
+    if (method !== 'GET') return methodNotAllowed();
     return temporaryAccessPassPolicy(dir);
   }
   if (s[0] === 'users' && s.length === 1 && method === 'GET') {
@@ -101,7 +104,7 @@ export function handle(dir: SimDirectory, req: SimRequest): Outcome {
       const advanced = req.headers['consistencylevel']?.toLowerCase() === 'eventual' && req.query.get('$count') === 'true';
       // "To filter the results on the OData type ... you must use the advanced query parameters: the
       // ConsistencyLevel header set to eventual and the $count=true query string" (group-list-transitivemembers).
-      // The code is the one Graph documents for unsupported casts; the message is ours.
+      // The code is the one Graph documents for unsupported queries (aka.ms/graph-docs/advanced-queries); the message is a guess.
       if (cast && !advanced) {
         return graphError(400, 'Request_UnsupportedQuery', 'An OData cast on transitiveMembers is an advanced query: send ConsistencyLevel: eventual and $count=true.');
       }
@@ -116,27 +119,28 @@ export function handle(dir: SimDirectory, req: SimRequest): Outcome {
 
 function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: string, req: SimRequest): Outcome {
   if (rest.length === 0) {
-    return method === 'GET' ? { status: 200, body: userJson(user) } : graphError(405, 'Request_BadRequest', `${method} is not supported on users in this simulator.`);
+    return method === 'GET' ? { status: 200, body: userJson(user) } : methodNotAllowed();
   }
   const [first, second, third] = rest;
 
   if (first === 'manager' && rest.length === 1) {
-    if (method !== 'GET') return graphError(405, 'Request_BadRequest', `${method} on manager is not simulated.`);
+    if (method !== 'GET') return methodNotAllowed();
     const manager = user.managerId ? dir.users.find((u) => u.id === user.managerId) : undefined;
     if (!manager) return graphError(404, 'Request_ResourceNotFound', "Resource 'manager' does not exist or one of its queried reference-property objects are not present.");
     return { status: 200, body: { '@odata.type': '#microsoft.graph.user', ...userJson(manager) } };
   }
 
   if (first === 'sendMail' && rest.length === 1) {
-    return method === 'POST' ? dir.sendMail(user, req.body, req.requestId, req.now) : graphError(405, 'BadRequest', 'Use POST.');
+    return method === 'POST' ? dir.sendMail(user, req.body, req.requestId, req.now) : methodNotAllowed();
   }
 
   if (first === 'revokeSignInSessions' && rest.length === 1) {
-    return method === 'POST' ? dir.revoke(user, req.requestId, req.now) : graphError(405, 'BadRequest', 'Use POST.');
+    return method === 'POST' ? dir.revoke(user, req.requestId, req.now) : methodNotAllowed();
   }
 
   if (first === 'checkMemberGroups' && rest.length === 1 && method === 'POST') {
     const ids = (req.body as { groupIds?: unknown } | undefined)?.groupIds;
+    // The 20-id limit is documented (user-checkmembergroups); both wordings are a guess.
     if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) return graphError(400, 'Request_BadRequest', 'groupIds must be an array of ids.');
     if (ids.length > 20) return graphError(400, 'Request_BadRequest', 'checkMemberGroups accepts at most 20 group ids.');
     const member = new Set(dir.transitiveGroupIds(user));
@@ -146,6 +150,7 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
   if (first === 'transitiveMemberOf' && method === 'GET') {
     const wantsCount = req.query.get('$count') === 'true';
     if (wantsCount && req.headers['consistencylevel']?.toLowerCase() !== 'eventual') {
+      // The rule is documented (advanced queries); code and wording are a guess.
       return graphError(400, 'Request_BadRequest', '$count is supported only with the ConsistencyLevel: eventual header (advanced query).');
     }
     // The cast reads the advanced-query index, which may lag behind recent role grants; the uncast list is current.
@@ -168,7 +173,7 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
     // Graph's refusal never names the permission it wanted (see permissions.ts).
     if (!dir.signInPreferencesEnabled) return graphError(403, 'accessDenied', 'Request Authorization failed');
     if (method === 'PATCH') return dir.updateSignInPreferences(user, req.body, req.requestId, req.now);
-    if (method !== 'GET') return graphError(405, 'BadRequest', 'signInPreferences takes GET and PATCH.');
+    if (method !== 'GET') return methodNotAllowed();
     return {
       status: 200,
       body: {
@@ -184,12 +189,13 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
     // hardware OATH tokens only show up in beta listings.
     const visible = user.methods.filter((m) => req.version === 'beta' || m.kind !== 'hardwareOath');
     if (rest.length === 2) {
-      return method === 'GET' ? { status: 200, body: { value: visible.map((m) => methodJson(m)) } } : graphError(405, 'BadRequest', `${method} is not allowed on the methods collection.`);
+      return method === 'GET' ? { status: 200, body: { value: visible.map((m) => methodJson(m)) } } : methodNotAllowed();
     }
     if (rest.length === 3) {
-      // The generic collection is read-only: deletes go through the typed collections.
-      if (method !== 'GET') return graphError(405, 'BadRequest', 'No HTTP resource was found that matches the request: use the typed collection (phoneMethods, fido2Methods, …) to delete.');
+      // The generic collection is read-only (documented): deletes go through the typed collections.
+      if (method !== 'GET') return methodNotAllowed();
       const found = visible.find((m) => m.id.toLowerCase() === third!.toLowerCase());
+      // itemNotFound is Graph's documented code; the wording is a guess.
       return found ? { status: 200, body: methodJson(found) } : graphError(404, 'itemNotFound', `Method ${third} not found.`);
     }
   }
@@ -202,21 +208,22 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
   const expandDevice = kind === 'hardwareOath' && (req.query.get('$expand') ?? '').split(',').some((part) => part.trim().split('(')[0] === 'device');
 
   if (kind === 'hardwareOath' && rest.length === 4 && rest[3] === 'deactivate') {
-    return method === 'POST' ? dir.deactivateHardwareOath(user, third!, req.requestId, req.now) : graphError(405, 'BadRequest', 'Use POST.');
+    return method === 'POST' ? dir.deactivateHardwareOath(user, third!, req.requestId, req.now) : methodNotAllowed();
   }
 
   if (rest.length === 2) {
     if (method === 'GET') return { status: 200, body: { value: user.methods.filter((m) => m.kind === kind).map((m) => methodJson(m, { expandDevice, user })) } };
     if (method === 'POST' && kind === 'temporaryAccessPass') return dir.createTemporaryAccessPass(user, req.body, req.requestId, req.now);
-    return graphError(405, 'BadRequest', `${method} on ${second} is not simulated.`);
+    return methodNotAllowed();
   }
   if (rest.length === 3) {
     if (method === 'DELETE') return dir.deleteMethod(user, second!, third!, req.version, req.requestId, req.now);
     if (method === 'GET') {
       const found = user.methods.find((m) => m.kind === kind && m.id.toLowerCase() === third!.toLowerCase());
+      // itemNotFound is Graph's documented code; the wording is a guess.
       return found ? { status: 200, body: methodJson(found, { expandDevice, user }) } : graphError(404, 'itemNotFound', `The ${second} item ${third} was not found.`);
     }
-    return graphError(405, 'BadRequest', `${method} on ${second}/{id} is not simulated.`);
+    return methodNotAllowed();
   }
   return notFoundSegment(rest[3] ?? second!);
 }

@@ -82,6 +82,8 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
     const common = { method, version, url: `${parsed.pathname}${parsed.search}`, requestId, write, ...(batch ? { batch } : {}), ...(clientRequestId ? { clientRequestId } : {}) };
 
     const fault = faults.pick(write);
+    // Throttling: 429 and 503 with Retry-After are Graph's (learn.microsoft.com/graph/throttling); the
+    // code and wording of the bodies are a guess, and the engine reads neither.
     if (fault === 'rate503' || fault === 'rate429') {
       const status = fault === 'rate503' ? 503 : 429;
       log({ ...common, status, throttled: true, fault });
@@ -111,6 +113,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
     // A timeout fault lets the request take effect, then loses the answer.
     const dropped = fault === 'timeout';
     log({ ...common, status: dropped ? (batch ? 504 : 0) : outcome.status, throttled: false, ...(dropped ? { fault } : {}) });
+    // Inside a $batch a lost answer comes back as the inner request's 504 (a documented status; the body a guess).
     if (dropped && batch) return { requestId, dropped: false, outcome: graphError(504, 'GatewayTimeout', 'The request timed out (injected).'), retryAfter: undefined };
     return { requestId, dropped, outcome, retryAfter: undefined as string | undefined };
   };
@@ -123,7 +126,8 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
     if (faults.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, faults.latencyMs));
     const match = /^\/(v1\.0|beta)(\/.*)$/.exec(url.pathname);
     if (!match) {
-      return send(res, randomUUID(), graphError(404, 'BadRequest', 'Use /v1.0/... or /beta/...'), headers);
+      // An unknown version: Graph answers 404; code and wording are a guess.
+      return send(res, randomUUID(), graphError(404, 'BadRequest', 'Invalid version: use /v1.0/... or /beta/...'), headers);
     }
     const version = match[1] as 'v1.0' | 'beta';
     const path = `${match[2]}${url.search}`;
@@ -132,6 +136,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
       try {
         body = JSON.parse(bodyText);
       } catch {
+        // 400 for a body that is not JSON; the wording is a guess.
         return send(res, randomUUID(), graphError(400, 'BadRequest', 'The request body is not valid JSON.'), headers);
       }
     }
@@ -151,11 +156,12 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
       res.socket?.destroy();
       return;
     }
-    return send(res, result.requestId, result.outcome, headers, result.retryAfter);
+    return send(res, result.requestId, result.outcome, headers, result.retryAfter, repeatsMessage(path));
   };
 
   const runBatch = (version: 'v1.0' | 'beta', body: unknown, batchRequestId: string): Outcome => {
     const requests = (body as { requests?: unknown } | undefined)?.requests;
+    // The limit of 20 is documented (json-batching); the wording of these 400s is a guess.
     if (!Array.isArray(requests)) return graphError(400, 'BadRequest', 'A $batch body needs a requests array.');
     if (requests.length > MAX_BATCH) return graphError(400, 'BadRequest', `A $batch holds at most ${MAX_BATCH} requests; this one holds ${requests.length}.`);
     const responses = requests.map((raw: unknown) => {
@@ -171,7 +177,7 @@ export async function startGraphSimulator(options: GraphSimulatorOptions = {}): 
       const headers: Record<string, string> = { 'request-id': result.requestId };
       if (result.retryAfter) headers['Retry-After'] = result.retryAfter;
       if (result.outcome.body !== undefined) headers['Content-Type'] = 'application/json';
-      const innerBody = withInnerError(result.outcome.body, result.requestId, innerHeaders['client-request-id'] ?? result.requestId);
+      const innerBody = withInnerError(result.outcome.body, result.requestId, innerHeaders['client-request-id'] ?? result.requestId, repeatsMessage(inner.url));
       return { id, status: result.outcome.status, headers, ...(innerBody !== undefined ? { body: innerBody } : {}) };
     });
     return { status: 200, body: { responses } };
@@ -229,7 +235,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function send(res: ServerResponse, requestId: string, outcome: Outcome, requestHeaders: Record<string, string>, retryAfter?: string): void {
+function send(res: ServerResponse, requestId: string, outcome: Outcome, requestHeaders: Record<string, string>, retryAfter?: string, repeatMessage = false): void {
   const headers: Record<string, string> = {
     'request-id': requestId,
     'client-request-id': requestHeaders['client-request-id'] ?? requestId,
@@ -239,16 +245,27 @@ function send(res: ServerResponse, requestId: string, outcome: Outcome, requestH
     res.writeHead(outcome.status, headers).end();
     return;
   }
-  const text = JSON.stringify(withInnerError(outcome.body, requestId, headers['client-request-id']!));
+  const text = JSON.stringify(withInnerError(outcome.body, requestId, headers['client-request-id']!, repeatMessage));
   headers['Content-Type'] = 'application/json';
   headers['Content-Length'] = String(Buffer.byteLength(text));
   res.writeHead(outcome.status, headers).end(text);
 }
 
-/** Graph's error bodies carry innerError with the date and both request ids (learn.microsoft.com/graph/errors). */
-function withInnerError(body: unknown, requestId: string, clientRequestId: string): unknown {
+/**
+ * Graph's error bodies carry innerError with the date (seconds, no zone) and both request ids
+ * (learn.microsoft.com/graph/errors). The authentication methods API repeats the message there too, as
+ * its answers in the field show (microsoft-graph-docs issues 14470 and 18091).
+ */
+function withInnerError(body: unknown, requestId: string, clientRequestId: string, repeatMessage = false): unknown {
   if (typeof body !== 'object' || body === null || !('error' in body)) return body;
   const error = (body as { error: Record<string, unknown> }).error;
   if (typeof error !== 'object' || error === null || 'innerError' in error) return body;
-  return { ...body, error: { ...error, innerError: { date: new Date().toISOString().replace(/\.\d{3}Z$/, ''), 'request-id': requestId, 'client-request-id': clientRequestId } } };
+  const date = new Date().toISOString().replace(/\.\d{3}Z$/, '');
+  const message = repeatMessage && typeof error.message === 'string' ? { message: error.message } : {};
+  return { ...body, error: { ...error, innerError: { ...message, date, 'request-id': requestId, 'client-request-id': clientRequestId } } };
+}
+
+/** Whether the answer comes from the authentication methods API (users/{id}/authentication/…). */
+function repeatsMessage(url: string): boolean {
+  return /^\/?users\/[^/]+\/authentication\//i.test(url.split('?')[0] ?? '');
 }

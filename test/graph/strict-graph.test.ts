@@ -215,6 +215,41 @@ describe("Graph's error shape", () => {
     expect(batch.body?.responses[0].body.error.innerError['request-id']).toEqual(batch.body?.responses[0].headers['request-id']);
   });
 
+  it('every kind of refusal the simulator gives has that shape, and the authentication methods API repeats its message in innerError', async () => {
+    const sim = h.sim;
+    const hw = sim.tenant.findUser('hw@contoso.com')!;
+    const kept = sim.tenant.findUser('default.kept@contoso.com')!;
+    const app = kept.methods.find((m) => m.kind === 'microsoftAuthenticator')!.id;
+    const attempts: { method: string; path: string; body?: unknown; headers?: Record<string, string>; status: number; authentication: boolean }[] = [
+      { method: 'GET', path: '/v2.0/users', status: 404, authentication: false },
+      { method: 'GET', path: '/v1.0/nothingHere', status: 400, authentication: false },
+      { method: 'GET', path: '/v1.0/users/nobody@contoso.com', status: 404, authentication: false },
+      { method: 'PATCH', path: `/v1.0/users/${hw.id}`, body: { displayName: 'x' }, status: 405, authentication: false },
+      { method: 'GET', path: `/v1.0/users/${hw.id}/revokeSignInSessions`, status: 405, authentication: false },
+      { method: 'GET', path: `/v1.0/groups/${TEAM_GROUP}/transitiveMembers/microsoft.graph.user`, status: 400, authentication: false },
+      { method: 'POST', path: '/v1.0/$batch', body: { requests: 'no' }, status: 400, authentication: false },
+      { method: 'DELETE', path: `/v1.0/users/${hw.id}/authentication/methods/${PHONE_IDS.mobile}`, status: 405, authentication: true },
+      { method: 'DELETE', path: `/v1.0/users/${hw.id}/authentication/phoneMethods/00000000-0000-4000-8000-000000000000`, status: 404, authentication: true },
+      { method: 'DELETE', path: `/v1.0/users/${kept.id}/authentication/microsoftAuthenticatorMethods/${app}`, status: 400, authentication: true },
+      { method: 'PATCH', path: `/beta/users/${hw.id}/authentication/signInPreferences`, body: { userPreferredMethodForSecondaryAuthentication: 'fido2' }, status: 400, authentication: true },
+      { method: 'GET', path: `/beta/users/${hw.id}/authentication/hardwareOathMethods/deactivate`, status: 404, authentication: true },
+      { method: 'POST', path: `/v1.0/users/${hw.id}/authentication/temporaryAccessPassMethods`, body: { lifetimeInMinutes: 5 }, status: 400, authentication: true },
+    ];
+    for (const attempt of attempts) {
+      const answer = await call(sim.url, attempt.method, attempt.path, attempt.body, { 'client-request-id': 'shape-1', ...attempt.headers });
+      const where = `${attempt.method} ${attempt.path}`;
+      expect(answer.status, where).toBe(attempt.status);
+      expect(Object.keys(answer.body ?? {}), where).toEqual(['error']);
+      const error = answer.body!.error;
+      expect(error, where).toMatchObject({ code: expect.stringMatching(/^\w+$/), message: expect.any(String) });
+      expect(error.innerError, where).toMatchObject({ date: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/), 'request-id': expect.any(String), 'client-request-id': 'shape-1' });
+      expect(error.innerError.message, where).toBe(attempt.authentication ? error.message : undefined);
+    }
+    // A 405 is Entra's answer, not a hint at what the simulator takes.
+    const patch = await call(sim.url, 'PATCH', `/v1.0/users/${hw.id}`, { displayName: 'x' });
+    expect(patch.body?.error).toMatchObject({ code: 'Request_BadRequest', message: 'Specified HTTP method is not allowed for the request target.' });
+  });
+
   it('a simulator started with an unknown rule fails fast', async () => {
     await expect(startGraphSimulator({ tenant: { ...tenant(), rules: { defaultMethod: 'kind' as never } } })).rejects.toThrow(/rules\.defaultMethod/);
   });

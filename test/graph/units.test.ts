@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createGraphClient, maskEmail, maskPhone, METHOD_TYPES, userPath, planReset, classify } from '../../shared/graph';
+import { isDefaultRefusal } from '../../shared/graph/execute';
 import { parseRetryAfter } from '../../shared/graph/http';
 import { METHOD_KINDS } from '../../shared/method-names';
 import type { Snapshot } from '../../shared/graph';
@@ -16,6 +17,19 @@ describe('client', () => {
     expect(parseRetryAfter('7')).toBe(7);
     expect(parseRetryAfter(new Date(Date.now() + 30_000).toUTCString())).toBeGreaterThan(28);
     expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+});
+
+describe("Graph's default-method refusal", () => {
+  // Both wordings are Graph's own answers in the field (microsoft-graph-docs issues 14470 and 18091).
+  const refusal = (message: string) => ({ error: { code: 'badRequest', message, innerError: { message, date: '2021-10-04T09:56:43', 'request-id': 'r', 'client-request-id': 'c' } } });
+  it('is recognised in either wording Graph has used, and only as a 400', () => {
+    const older = refusal('Cannot delete default method with other methods configured. Please change default method before deletion.');
+    const newer = refusal("The requested authentication method id of [3179e48a-750b-4051-897c-87b9720928f7] matches the user's current default authentication method, and cannot be deleted until the default authentication method is changed");
+    expect(isDefaultRefusal(400, older)).toBe(true);
+    expect(isDefaultRefusal(400, newer)).toBe(true);
+    expect(isDefaultRefusal(403, older)).toBe(false);
+    expect(isDefaultRefusal(400, refusal('Request Authorization failed'))).toBe(false);
   });
 });
 
