@@ -369,6 +369,7 @@ function checkApproval(adapted: AdaptedRequest, settings: Settings): void {
     jira: `${ticket} has no approved Jira Service Management approval; send it again once it is approved`,
     generic: `approvedBy is missing; name who approved the reset`,
     bulk: 'the bulk job names no approver',
+    schedule: 'the schedule names no approver (approvedBy)',
   };
   throw refused('approval_required', `approval is required for resets (REQUIRE_APPROVAL): ${how[adapted.source]}`, {
     target: targetKey(adapted.request.target),

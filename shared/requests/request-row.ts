@@ -16,7 +16,8 @@ export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 /** Statuses a request does not leave. */
 export const FINAL_STATUSES: readonly RequestStatus[] = ['completed', 'partial', 'failed', 'rejected', 'planned'];
 
-export const REQUEST_SOURCES = ['jira', 'servicenow', 'generic', 'bulk'] as const;
+/** `schedule`: a notice that a schedule's run reset nobody, carried to its ticket by the outbox (shared/schedules/schedule-notice.ts). */
+export const REQUEST_SOURCES = ['jira', 'servicenow', 'generic', 'bulk', 'schedule'] as const;
 export type RequestSource = (typeof REQUEST_SOURCES)[number];
 
 const isoTime = z.string().datetime({ offset: true });

@@ -146,8 +146,9 @@ function requesterFields(requestedBy: CreateSchedule['requestedBy']): Pick<Sched
   return typeof requestedBy === 'string' ? { requestedBy, requestedById: undefined } : { requestedBy: requestedBy.name, requestedById: requestedBy.id };
 }
 
-function ticketFields(ticket: NonNullable<CreateSchedule['ticket']>): Pick<Schedule, 'ticketSystem' | 'ticketId' | 'ticketUrl'> {
-  return typeof ticket === 'string' ? { ticketSystem: 'schedule', ticketId: ticket, ticketUrl: undefined } : { ticketSystem: ticket.system, ticketId: ticket.id, ticketUrl: ticket.url };
+function ticketFields(ticket: NonNullable<CreateSchedule['ticket']>): Pick<Schedule, 'ticketSystem' | 'ticketId' | 'ticketUrl' | 'ticketSysId' | 'ticketTable'> {
+  if (typeof ticket === 'string') return { ticketSystem: 'schedule', ticketId: ticket, ticketUrl: undefined, ticketSysId: undefined, ticketTable: undefined };
+  return { ticketSystem: ticket.system, ticketId: ticket.id, ticketUrl: ticket.url, ticketSysId: ticket.sysId, ticketTable: ticket.table };
 }
 
 const sign = <T extends Schedule>(schedule: T, deps: ScheduleDependencies): T => ({ ...schedule, mac: deps.integrity.mac('schedule', scheduleMacText(schedule)) });

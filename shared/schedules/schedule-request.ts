@@ -6,7 +6,27 @@ import { canonicalRequestSchema, requesterSchema, ticketSchema } from '../reques
 /** The bodies of `POST /api/schedules` and `PATCH /api/schedules/{id}`. */
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const text = (max: number) => z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+/** C0 controls and DEL: a line break in a schedule's name would forge lines of the note it posts. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be empty')
+    .max(max, `must be at most ${max} characters`)
+    .refine((value) => !CONTROL.test(value), 'must not contain control characters (such as line breaks or tabs)');
+
+/**
+ * The schedule's ticket: an id, or `{system, id, url?}` as a reset request names it, and for a
+ * ServiceNow record also its `sysId` and `table`, which a work note needs (shared/tickets).
+ */
+export const scheduleTicketSchema = z.union([
+  text(128),
+  ticketSchema.extend({
+    sysId: z.string().trim().regex(/^[0-9a-f]{32}$/i, 'must be a sys_id (32 hexadecimal characters)').transform((id) => id.toLowerCase()).optional(),
+    table: z.string().trim().regex(/^[a-z][a-z0-9_]{0,79}$/, 'must be a table name like change_request').optional(),
+  }).strict(),
+]);
 
 export const RISK_LEVELS = ['low', 'medium', 'high'] as const;
 export type RiskLevel = (typeof RISK_LEVELS)[number];
@@ -34,7 +54,7 @@ const definitionFields = {
   removeFromGroupAfterReset: z.boolean().default(false),
   requestedBy: requesterSchema,
   approvedBy: text(256).optional(),
-  ticket: z.union([text(128), ticketSchema]).optional(),
+  ticket: scheduleTicketSchema.optional(),
   enabled: z.boolean().default(true),
   dryRun: z.boolean().default(false),
   /** A run that finds more users than this resets nobody (a group edited by mistake). */
@@ -64,7 +84,7 @@ export const patchScheduleSchema = z
     removeFromGroupAfterReset: z.boolean().optional(),
     requestedBy: requesterSchema.optional(),
     approvedBy: text(256).optional(),
-    ticket: z.union([text(128), ticketSchema]).optional(),
+    ticket: scheduleTicketSchema.optional(),
     enabled: z.boolean().optional(),
     dryRun: z.boolean().optional(),
     maxUsersPerRun: z.number().int().min(1).max(MAX_BULK_USERS).optional(),

@@ -29,6 +29,9 @@ export interface Schedule {
   ticketSystem?: string;
   ticketId?: string;
   ticketUrl?: string;
+  /** ServiceNow: the record's sys_id and table, so a refused run's work note can be written there. */
+  ticketSysId?: string;
+  ticketTable?: string;
   enabled: boolean;
   dryRun: boolean;
   maxUsersPerRun: number;
@@ -56,6 +59,10 @@ export interface ScheduleRun {
   status: RunStatus;
   reason?: string;
   bulkJobId?: string;
+  /** A refused run: the notice request (ResetRequests, source `schedule`) whose outbox tells the ticket. */
+  noticeRequestId?: string;
+  /** Whether the ticket was told, and if not why. */
+  ticketNotice?: string;
   /** Users found, users handed to the bulk job, users left out because they were reset already. */
   found: number;
   planned: number;
@@ -155,9 +162,12 @@ const MAC_FIELDS = [
   'createdAt',
 ] as const satisfies readonly (keyof Schedule)[];
 
-/** `methods` is covered when the schedule names any: adding or removing it in storage breaks the MAC. */
+/** Adding or removing `methods` or the ServiceNow record in storage breaks the MAC as any other field does. */
 export function scheduleMacText(schedule: Schedule): string {
   const fields: [string, unknown][] = MAC_FIELDS.map((name) => [name, schedule[name] ?? null]);
+  // Covered when present, so that rows signed before these fields existed still verify.
   if (schedule.methods !== undefined) fields.push(['methods', schedule.methods]);
+  if (schedule.ticketSysId !== undefined) fields.push(['ticketSysId', schedule.ticketSysId]);
+  if (schedule.ticketTable !== undefined) fields.push(['ticketTable', schedule.ticketTable]);
   return JSON.stringify(fields);
 }

@@ -7,6 +7,7 @@ import type { GraphTransport } from '../graph/http';
 import type { Logger } from '../log';
 import type { RequestIntegrity } from '../requests/request-integrity';
 import { groupMembers, removeFromGroup, riskyUsers, type FoundUser } from './graph-sources';
+import { tellTicket, type NoticeDependencies } from './schedule-notice';
 import { runIdFor, scheduleMacText, type ScheduleRun, type ScheduleTarget, type StoredSchedule } from './schedule-rows';
 import { ScheduleConflictError, type ScheduleStore } from './schedule-store';
 
@@ -17,8 +18,8 @@ export interface ScheduleDependencies {
   integrity: RequestIntegrity;
   graph: GraphTransport;
   log: Logger;
-  /** Tells the schedule's ticket (a refused run); logs only when no ticket channel is wired. */
-  notify?: (schedule: StoredSchedule, message: string) => Promise<void>;
+  /** Tells the schedule's ticket that a run reset nobody, through the ticket outbox (schedule-notice.ts). */
+  notice?: NoticeDependencies;
   now?: () => Date;
 }
 
@@ -109,8 +110,8 @@ export async function startRun(
   if (targets.length > current.maxUsersPerRun) {
     const reason = `max_users_exceeded: this run found ${targets.length} users to reset, more than the schedule's maxUsersPerRun of ${current.maxUsersPerRun}, so it reset nobody. Check the ${current.sourceKind === 'group' ? `group ${current.groupId}` : 'risky users'} (edited by mistake?) or raise maxUsersPerRun.`;
     deps.log.warn('schedule run refused: more users than maxUsersPerRun', { scheduleId: schedule.id, runId, users: targets.length, max: current.maxUsersPerRun });
-    await tellTicket(current, `Schedule "${current.name}" run ${runId}: ${reason}`, deps);
-    return end({ ...counted, status: 'refused', reason, finishedAt: now.toISOString() });
+    const refusedRun: ScheduleRun = { ...counted, status: 'refused', reason, finishedAt: now.toISOString() };
+    return end({ ...refusedRun, ...(await noticeFields(current, refusedRun, 'max_users_exceeded', reason, deps, now)) });
   }
   if (targets.length === 0) {
     return end({ ...counted, status: 'completed', reason: found.length === 0 ? 'nothing to do: the source lists no users' : 'nothing to do: every user found was reset by this schedule already', finishedAt: now.toISOString() });
@@ -209,14 +210,15 @@ async function clearActive(scheduleId: string, runId: string, deps: ScheduleDepe
   }
 }
 
-async function tellTicket(schedule: StoredSchedule, message: string, deps: ScheduleDependencies): Promise<void> {
-  if (!deps.notify) {
-    deps.log.warn('schedule: no ticket channel for this message; it is on the run', { scheduleId: schedule.id });
-    return;
-  }
+/** Tells the ticket; a failure to do so is logged and said on the run, never a reason to reset anyone. */
+async function noticeFields(schedule: StoredSchedule, run: ScheduleRun, code: string, reason: string, deps: ScheduleDependencies, now: Date): Promise<Partial<ScheduleRun>> {
+  if (!deps.notice) return { ticketNotice: 'not told: no ticket write-back is wired here' };
   try {
-    await deps.notify(schedule, message);
+    const outcome = await tellTicket(schedule, run, code, reason, deps.notice, now);
+    if (outcome.told) return { noticeRequestId: outcome.requestId, ticketNotice: `a note to ticket ${schedule.ticketId ?? ''} is on its way (request ${outcome.requestId})` };
+    return { ticketNotice: `not told: ${outcome.why}` };
   } catch (error) {
-    deps.log.warn('schedule: the ticket could not be told; the reason is on the run', { scheduleId: schedule.id, cause: error instanceof Error ? error.message : String(error) });
+    deps.log.warn('schedule: the ticket could not be told; the reason is on the run', { scheduleId: schedule.id, runId: run.id, cause: error instanceof Error ? error.message : String(error) });
+    return { ticketNotice: 'not told: the notice could not be stored (see the log); the reason is on this run' };
   }
 }

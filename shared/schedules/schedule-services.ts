@@ -4,6 +4,7 @@ import { appGraph } from '../pacing/app-graph';
 import { requestStores } from '../request-stores';
 import type { Services } from '../services';
 import { TABLES } from '../storage/names';
+import { ticketDependencies } from '../tickets/ticket-services';
 import { ScheduleStore } from './schedule-store';
 import type { ScheduleDependencies } from './schedule-runs';
 
@@ -19,8 +20,20 @@ export function scheduleStore(services: Services): ScheduleStore {
   return store;
 }
 
-/** The schedule routes and timer: their tables, the bulk tables, the intake MAC key and the paced Graph client. */
+/**
+ * The schedule routes and timer: their tables, the bulk tables, the intake MAC key, the paced Graph
+ * client, and the ticket outbox's request table and queue (a refused run tells its ticket).
+ */
 export function scheduleServices(services: Services, log: Logger): ScheduleDependencies {
   const { integrity } = requestStores(services);
-  return { settings: services.settings, schedules: scheduleStore(services), bulk: bulkStore(services), integrity, graph: appGraph(services), log };
+  const tickets = ticketDependencies(services, log);
+  return {
+    settings: services.settings,
+    schedules: scheduleStore(services),
+    bulk: bulkStore(services),
+    integrity,
+    graph: appGraph(services),
+    log,
+    notice: { store: tickets.store, audit: tickets.audit, integrity, queue: tickets.queue, settings: services.settings, log },
+  };
 }

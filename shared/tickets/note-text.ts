@@ -107,8 +107,25 @@ function detailsLine(row: RequestRow): string {
   return `Full record and audit trail: the operator console (search ${row.ticketId}) or GET /api/resets/${row.id}`;
 }
 
+/** A schedule's run that reset nobody (shared/schedules/schedule-notice.ts): what happened, why, what to do. */
+function scheduleNotice(row: RequestRow, result: StoredResult | undefined): Note {
+  const facts = z.object({ id: z.string(), name: z.string(), runId: z.string(), found: z.number().optional() }).safeParse(result?.schedule);
+  const schedule = facts.success ? facts.data : undefined;
+  const lines = [
+    'Outcome: REFUSED: this run reset nobody; nothing was changed.',
+    `Schedule: "${scrub(schedule?.name ?? 'unknown')}" (${schedule?.id ?? 'unknown'}), run ${schedule?.runId ?? 'unknown'}. Requested by ${row.requestedBy}${row.approvedBy ? `, approved by ${row.approvedBy}` : ''}.`,
+    `Reason: ${scrub(result?.reason ?? row.statusReason ?? 'not recorded')}`,
+    result?.code === 'max_users_exceeded'
+      ? 'Next step: check the source for a mistaken edit; if the number is right, raise maxUsersPerRun (PATCH /api/schedules/{id}) and run it again. Later runs are refused the same way until then.'
+      : 'Next step: read the reason above and fix what it names.',
+    `Full record: GET /api/schedules/${schedule?.id ?? '{id}'} (its runs) or the operator console's Schedules, and GET /api/resets/${row.id}`,
+  ];
+  return { title: `Scheduled MFA reset run refused (request ${row.id})`, lines, marker: markerOf(row.id, 'outcome') };
+}
+
 export function outcomeNote(row: RequestRow): Note {
   const result = storedResult(row);
+  if (row.source === 'schedule') return scheduleNotice(row, result);
   const status = row.status;
   const lines: string[] = [];
   lines.push(`Outcome: ${OUTCOME_WORDS[status] ?? status}.`);
