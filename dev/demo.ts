@@ -4,6 +4,7 @@ import { ApiError, expectAnswer, getJson } from './cli/client';
 import { buildProgram } from './cli/program';
 import { followTicketNote } from './demo-ticket-note';
 import { applyLocalSettingsFile } from './local-settings';
+import { runningApiOrigin } from './start-state';
 
 /**
  * `npm run demo`: against a running `npm start`, signs a canonical reset webhook the way a ticket system
@@ -12,7 +13,8 @@ import { applyLocalSettingsFile } from './local-settings';
  */
 async function main(): Promise<void> {
   applyLocalSettingsFile(join(__dirname, '..', 'local.settings.json'));
-  const url = process.env.ENTRA_MFA_RESET_URL ?? `http://127.0.0.1:${process.env.PORT || 7071}`;
+  // An explicit URL or PORT wins; otherwise the running npm start's own (it records it), then the default.
+  const url = process.env.ENTRA_MFA_RESET_URL ?? (process.env.PORT ? `http://127.0.0.1:${process.env.PORT}` : runningApiOrigin() ?? 'http://127.0.0.1:7071');
   const secret = process.env.WEBHOOK_SECRET_GENERIC || undefined;
   const user = process.env.DEMO_USER ?? 'adele.vance@contoso.com';
   const ticket = `DEMO-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;

@@ -42,6 +42,27 @@ export function readStartState(path: string): StartState | undefined {
   }
 }
 
+/** Only a loopback API counts: a state file naming anything else is not this machine's npm start. */
+function isLoopbackApi(api: string): boolean {
+  try {
+    const { protocol, hostname } = new URL(api);
+    return protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The origin (`http://127.0.0.1:<port>`) of the running npm start, from its state file, so that the
+ * demo and the CLI find it on whatever PORT it took. Undefined when none runs, or when the file names
+ * anything but a loopback address: signed requests are never sent elsewhere on a file's say-so.
+ */
+export function runningApiOrigin(env: NodeJS.ProcessEnv = process.env, root = join(__dirname, '..')): string | undefined {
+  const state = readStartState(env.LOCAL_STATE_FILE || defaultStateFile(root));
+  if (!state || !isLoopbackApi(state.api)) return undefined;
+  return state.api.replace(/\/api\/?$/, '');
+}
+
 /**
  * Writes the state unless another live npm start holds the file (then audit:verify keeps reading that
  * one, and this one says so). Returns whether this process now owns the file.

@@ -59,7 +59,16 @@ export const resetAnswerSchema = z
     completedAt: z.string().optional(),
     result: z
       .object({
-        methods: z.array(z.object({ kind: z.string(), detail: z.string(), outcome: z.string(), isDefault: z.boolean().optional() }).passthrough()).optional(),
+        methods: z.array(z.object({ id: z.string().optional(), kind: z.string(), detail: z.string(), outcome: z.string(), isDefault: z.boolean().optional() }).passthrough()).optional(),
+        // A dry run's plan: deletions in the order they would run (wave 0 first), and the default method
+        // Graph would keep because other methods stay.
+        plan: z
+          .object({
+            deletions: z.array(z.object({ id: z.string(), wave: z.number() }).passthrough()).default([]),
+            defaultBlocked: z.object({ detail: z.string(), staying: z.array(z.string()).default([]) }).passthrough().nullish(),
+          })
+          .passthrough()
+          .nullish(),
         revoke: z.object({ outcome: z.string() }).passthrough().optional(),
       })
       .passthrough()

@@ -126,7 +126,7 @@ export function expectAnswer<T extends z.ZodTypeAny>(answer: ApiAnswer, schema: 
 }
 
 export async function getText(target: ApiTarget, path: string, query: Record<string, string | undefined> = {}): Promise<string> {
-  const answer = await call<string>(endpoint(target, path, query), { method: 'GET' });
+  const answer = await call<string>(endpoint(target, path, query), { method: 'GET', headers: keyHeader(target) });
   return typeof answer.body === 'string' ? answer.body : JSON.stringify(answer.body);
 }
 

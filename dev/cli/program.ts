@@ -6,6 +6,7 @@ import { acceptedAnswerSchema, bulkAcceptedAnswerSchema, jobAnswerSchema, resetA
 import { ApiError, expectAnswer, getJson, getText, postBulkCsv, postJson, type ApiTarget } from './client';
 import { addScheduleCommands } from './schedule-commands';
 import { formatTable } from './table';
+import { runningApiOrigin } from '../start-state';
 import { clipAtWord } from '../../shared/clip-text';
 
 export interface CliIo {
@@ -28,7 +29,11 @@ const FINAL_REQUEST = ['completed', 'partial', 'failed', 'rejected', 'planned'];
 export function buildProgram(io: CliIo): Command {
   const program = new Command('entra-mfa-reset')
     .description('Reset Microsoft Entra ID MFA registrations through the entra-mfa-reset API')
-    .addOption(new Option('--url <url>', 'the app, e.g. http://127.0.0.1:7071 or https://<app>.azurewebsites.net').env('ENTRA_MFA_RESET_URL').default('http://127.0.0.1:7071'))
+    .addOption(
+      new Option('--url <url>', 'the app, e.g. http://127.0.0.1:7071 or https://<app>.azurewebsites.net')
+        .env('ENTRA_MFA_RESET_URL')
+        .default(runningApiOrigin(io.env) ?? 'http://127.0.0.1:7071', 'the running npm start (.npm-start.json), else http://127.0.0.1:7071'),
+    )
     .addOption(new Option('--secret <secret>', 'HMAC secret of the generic source (WEBHOOK_SECRET_GENERIC)').env('WEBHOOK_SECRET_GENERIC'))
     .addOption(new Option('--key <key>', 'function key, for the app in Azure').env('ENTRA_MFA_RESET_FUNCTION_KEY'))
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
@@ -272,10 +277,41 @@ function printJob(job: JobAnswer, io: CliIo, everyone = false): void {
 function printReset(request: ResetAnswer, io: CliIo, elapsedMs: number, waited = true): void {
   io.out(`\n${request.target.userPrincipalName ?? request.target.objectId}: ${request.status}${request.statusReason ? ` (${request.statusReason})` : ''}${waited ? ` after ${(elapsedMs / 1000).toFixed(1)} s` : ''}\n`);
   const methods = request.result?.methods ?? [];
-  if (methods.length > 0) {
+  const plan = request.result?.plan;
+  if (request.status === 'planned' && plan && methods.length > 0) {
+    printPlan(methods, plan, io);
+  } else if (methods.length > 0) {
     io.out(`${formatTable(['method', 'detail', 'outcome'], methods.map((method) => [method.kind, method.detail, method.outcome + (method.isDefault ? ' (default)' : '')]))}\n`);
   }
   if (request.result?.revoke) io.out(`  sessions revoked: ${request.result.revoke.outcome}\n`);
+}
+
+type PlannedMethod = NonNullable<NonNullable<ResetAnswer['result']>['methods']>[number];
+type Plan = NonNullable<NonNullable<ResetAnswer['result']>['plan']>;
+
+/**
+ * A dry run in the order the reset would run (the plan's waves: the default method last), then what it
+ * keeps, and, when Graph would refuse to delete the default method because other methods stay, that the
+ * reset would end partial: a dry run must not read better than the run it stands for.
+ */
+function printPlan(methods: readonly PlannedMethod[], plan: Plan, io: CliIo): void {
+  const step = new Map(plan.deletions.map((deletion, index) => [deletion.id, { index, wave: deletion.wave }]));
+  const planned = methods
+    .filter((method) => method.id !== undefined && step.has(method.id))
+    .sort((a, b) => step.get(a.id!)!.index - step.get(b.id!)!.index);
+  const others = methods.filter((method) => !planned.includes(method));
+  const rows = [
+    ...planned.map((method) => [String(step.get(method.id!)!.wave + 1), method.kind, method.detail, method.outcome + (method.isDefault ? ' (default)' : '')]),
+    ...others.map((method) => ['', method.kind, method.detail, method.outcome + (method.isDefault ? ' (default)' : '')]),
+  ];
+  io.out(`${formatTable(['step', 'method', 'detail', 'outcome'], rows)}\n`);
+  const blocked = plan.defaultBlocked;
+  if (blocked) {
+    io.out(
+      `  would stay: ${blocked.detail}, the default method: Graph deletes a default only when it is the last method, and ${blocked.staying.join(', ') || 'other methods'} would stay. ` +
+        'This reset would end partial; see the reasons the real run gives for how to finish.\n',
+    );
+  }
 }
 
 const clip = clipAtWord;
