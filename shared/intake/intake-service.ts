@@ -127,6 +127,10 @@ async function store(
   const replayKey = deps.integrity.indexKey('replay', auth.digest);
   const id = deps.integrity.requestId(adapted.idempotencyKey);
   const candidate = newRow(id, adapted, now, deps.integrity);
+  const lineageKey = deps.integrity.indexKey(
+    'ticket',
+    ticketLineage(adapted.source, adapted.request.ticket.system, adapted.request.ticket.id, targetKey(adapted.request.target)),
+  );
   const repeat = (row: StoredRequest, why: string) => {
     log.info(`intake ${input.source}: ${ticket} ${why} request ${row.id} (${row.status}), answering 200`);
     const body = acceptedBody(row, input.url);
@@ -136,32 +140,45 @@ async function store(
   let created: StoredRequest | undefined;
   let previous: StoredRequest | undefined;
   try {
-    // 1. The same signed bytes again: the request they made, whatever unsigned headers changed.
-    const replayed = await deps.index.replayOf(replayKey, now);
-    const replayedRow = replayed ? await deps.store.get(replayed) : undefined;
-    if (replayedRow) return repeat(replayedRow, 'replays the signed bytes of');
+    // 0. A ticket and target no delivery claimed before: the claim is one insert and the row a
+    //    second, the only two storage round trips of a new request. Nothing can be a repeat then: a
+    //    repeat of these signed bytes or of this idempotency key is for this same ticket and target,
+    //    so its delivery made this claim first. The one exception, an idempotency key reused for
+    //    another ticket or target, meets its row on the insert and is refused (422); the claim is
+    //    taken back (and claimTicket ignores a claim left pointing at another ticket's request).
+    const claimed = await deps.index.claimNewTicket(lineageKey, id, now);
+    if (claimed !== undefined) {
+      const result = await deps.store.create(candidate);
+      if (!result.created) {
+        await deps.index.releaseTicket(lineageKey, claimed).catch(() => undefined);
+        return compareRepeat(result.request, candidate, repeat);
+      }
+      created = result.request;
+    } else {
+      // 1. The same signed bytes again, once answered with another delivery's request: that request,
+      //    whatever unsigned headers changed (a delivery that made its own request finds it in 2).
+      const replayed = await deps.index.replayOf(replayKey, now);
+      const replayedRow = replayed ? await deps.store.get(replayed) : undefined;
+      if (replayedRow) return repeat(replayedRow, 'replays the signed bytes of');
 
-    // 2. The same idempotency key: the same request, if it asks for the same thing.
-    const existing = await deps.store.get(id);
-    if (existing) return compareRepeat(existing, candidate, repeat);
+      // 2. The same idempotency key: the same request, if it asks for the same thing.
+      const existing = await deps.store.get(id);
+      if (existing) return compareRepeat(existing, candidate, repeat);
 
-    // 3. A new delivery for this ticket and target: answer with its live request, or start a new
-    //    attempt after a failed one.
-    const lineageKey = deps.integrity.indexKey(
-      'ticket',
-      ticketLineage(adapted.source, adapted.request.ticket.system, adapted.request.ticket.id, targetKey(adapted.request.target)),
-    );
-    const claim = await claimTicket(lineageKey, id, deps, now);
-    if (claim.outcome === 'live') {
-      await remember(deps, replayKey, claim.request.id, now, auth, input.source, log);
-      return repeat(claim.request, 'is a new delivery for the live');
+      // 3. A new delivery for this ticket and target: answer with its live request, or start a new
+      //    attempt after a failed one.
+      const claim = await claimTicket(lineageKey, id, candidate, deps, now);
+      if (claim.outcome === 'live') {
+        await remember(deps, replayKey, claim.request.id, now, auth, input.source, log);
+        return repeat(claim.request, 'is a new delivery for the live');
+      }
+      previous = claim.previous;
+      const row = previous ? { ...candidate, previousRequestId: previous.id } : candidate;
+      const signed = { ...row, intakeMac: deps.integrity.rowMac(row) };
+      const result = await deps.store.create(signed);
+      if (!result.created) return compareRepeat(result.request, signed, repeat);
+      created = result.request;
     }
-    previous = claim.previous;
-    const row = previous ? { ...candidate, previousRequestId: previous.id } : candidate;
-    const signed = { ...row, intakeMac: deps.integrity.rowMac(row) };
-    const result = await deps.store.create(signed);
-    if (!result.created) return compareRepeat(result.request, signed, repeat);
-    created = result.request;
   } catch (error) {
     if (error instanceof IntakeRefusal) throw error;
     if (error instanceof Error && error.name === 'StorageOutcomeUnknownError') {
@@ -185,7 +202,8 @@ async function store(
     );
   }
 
-  await remember(deps, replayKey, created.id, now, auth, input.source, log);
+  // No replay record for a request this delivery made: its id derives from the signed content, so
+  // the same bytes again meet this row (step 2 above).
   if (previous) await linkNextAttempt(previous, created.id, deps, log);
   try {
     await deps.queue.send(created.id);
@@ -214,7 +232,7 @@ const CLAIM_IN_FLIGHT_MS = 30_000;
  * Two deliveries for one ticket racing each other: the second sees the first's fresh claim without a row
  * yet, waits briefly for it, and otherwise answers 503 (not stored) rather than starting a second reset.
  */
-async function claimTicket(key: string, id: string, deps: IntakeDependencies, now: Date): Promise<TicketClaim> {
+async function claimTicket(key: string, id: string, candidate: RequestRow, deps: IntakeDependencies, now: Date): Promise<TicketClaim> {
   for (let attempt = 0; attempt < 6; attempt += 1) {
     const latest = await deps.index.latestOfTicket(key);
     if (!latest) {
@@ -222,7 +240,14 @@ async function claimTicket(key: string, id: string, deps: IntakeDependencies, no
       continue;
     }
     if (latest.requestId === id) return { outcome: 'new' };
-    const request = await deps.store.get(latest.requestId);
+    const found = await deps.store.get(latest.requestId);
+    // A claim left pointing at another ticket's request (a refused key reuse whose release failed)
+    // says nothing about this ticket: it is free.
+    const request = found && sameLineage(found, candidate) ? found : undefined;
+    if (found && !request) {
+      if (await deps.index.pointTicketAt(key, id, latest.etag, now)) return { outcome: 'new' };
+      continue;
+    }
     if (request && !RETRYABLE.includes(request.status)) return { outcome: 'live', request };
     if (!request && now.getTime() - latest.claimedAt < CLAIM_IN_FLIGHT_MS) {
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -231,6 +256,13 @@ async function claimTicket(key: string, id: string, deps: IntakeDependencies, no
     if (await deps.index.pointTicketAt(key, id, latest.etag, now)) return { outcome: 'new', previous: request };
   }
   throw new Error('another delivery for this ticket and target is being stored at the same moment');
+}
+
+/** Whether two requests are for the same ticket and target from the same source (ticketLineage's terms). */
+function sameLineage(a: RequestRow, b: RequestRow): boolean {
+  const lineage = (row: RequestRow) =>
+    ticketLineage(row.source, row.ticketSystem, row.ticketId, row.targetObjectId !== undefined ? `oid:${row.targetObjectId.toLowerCase()}` : `upn:${(row.targetUpn ?? '').toLowerCase()}`);
+  return lineage(a) === lineage(b);
 }
 
 function compareRepeat(existing: StoredRequest, candidate: RequestRow, repeat: (row: StoredRequest, why: string) => HttpAnswer): HttpAnswer {
@@ -302,6 +334,7 @@ export function newRow(id: string, adapted: AdaptedRequest, now: Date, integrity
     revokeSessions: request.revokeSessions,
     temporaryAccessPass: request.temporaryAccessPass,
     dryRun: request.dryRun,
+    ...(request.callbackUrl !== undefined ? { callbackUrl: request.callbackUrl } : {}),
     attempts: 0,
     createdAt: time,
     updatedAt: time,

@@ -5,8 +5,10 @@ import { StorageUnavailableError } from './request-store';
  * Table ResetIntakeIndex: what the intake remembers besides the requests themselves. Keys are HMACs
  * under INTAKE_MAC_KEY (RequestIntegrity.indexKey), so the table reveals no ticket, target or
  * signature. Partition per kind:
- *  - `replay`: one entry per accepted signed delivery (digest of its signature) for its freshness
- *    window: the same signed bytes again find the request they made, whatever unsigned headers changed;
+ *  - `replay`: a signed delivery (digest of its signature) that was answered with another delivery's
+ *    request, for its freshness window: the same signed bytes again find that request, not a new
+ *    attempt. A delivery that made a request needs none: its id comes from its signed content, so the
+ *    same bytes meet their own row;
  *  - `once`: a signed delivery that may act only once (a pass collection's webhook-id);
  *  - `ticket`: the latest request of one ticket and target (ticket lineage).
  */
@@ -61,6 +63,31 @@ export class IntakeIndex {
   }
 
   /**
+   * Claims a ticket and target no delivery claimed before, in one insert: the entry's ETag when this
+   * insert made it, undefined when an entry exists (some delivery came before: read it). The intake's
+   * first call for a new ticket, so a new request costs no read here.
+   */
+  async claimNewTicket(key: string, requestId: string, now: Date): Promise<string | undefined> {
+    try {
+      return await this.write('ticket', key, { requestId, claimedAt: now.toISOString() }, 'insert');
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 409) return undefined;
+      throw error;
+    }
+  }
+
+  /** Takes back a claim this delivery made (`etag` from claimNewTicket) if nobody changed it since. */
+  async releaseTicket(key: string, etag: string): Promise<void> {
+    await this.ensureTable();
+    try {
+      await this.table.deleteEntity('ticket', key, { etag, abortSignal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      if (error instanceof RestError && (error.statusCode === 404 || error.statusCode === 412)) return;
+      throw new StorageUnavailableError('release ticket index', error);
+    }
+  }
+
+  /**
    * Points the ticket at a new request: inserts when `etag` is undefined, else replaces only if the
    * entry is unchanged. false: someone else changed it first (read it again).
    */
@@ -92,14 +119,18 @@ export class IntakeIndex {
     values: Record<string, string>,
     how: 'insert' | 'upsert' | 'replace',
     etag?: string,
-  ): Promise<void> {
+  ): Promise<string> {
     await this.ensureTable();
     const entity = { partitionKey: kind, rowKey: key, ...values };
     const options = { abortSignal: AbortSignal.timeout(this.timeoutMs) };
     try {
-      if (how === 'insert') await this.table.createEntity(entity, options);
-      else if (how === 'upsert') await this.table.upsertEntity(entity, 'Replace', options);
-      else await this.table.updateEntity(entity, 'Replace', { ...options, etag });
+      const response =
+        how === 'insert'
+          ? await this.table.createEntity(entity, options)
+          : how === 'upsert'
+            ? await this.table.upsertEntity(entity, 'Replace', options)
+            : await this.table.updateEntity(entity, 'Replace', { ...options, etag });
+      return response.etag ?? '';
     } catch (error) {
       if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)) throw error;
       throw new StorageUnavailableError(`write ${kind} index`, error);
