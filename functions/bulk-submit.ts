@@ -2,6 +2,7 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { bulkStore } from '../shared/bulk/bulk-services';
 import { MAX_BULK_BODY_BYTES } from '../shared/bulk/bulk-request';
 import { receiveBulkJob } from '../shared/bulk/bulk-submit';
+import { appGraph } from '../shared/pacing/app-graph';
 import { requestStores } from '../shared/request-stores';
 import { getServices } from '../shared/services';
 import type { FunctionDefinition } from './definition';
@@ -14,7 +15,7 @@ export async function bulkSubmitHandler(request: HttpRequest, context: Invocatio
   const { integrity } = requestStores(services);
   const answer = await receiveBulkJob(
     { body: read.body, headers: request.headers, url: request.url },
-    { settings: services.settings, store: bulkStore(services), integrity, log: { info: (message) => context.log(message), warn: (message) => context.warn(message) } },
+    { settings: services.settings, store: bulkStore(services), integrity, graph: appGraph(services), log: { info: (message) => context.log(message), warn: (message) => context.warn(message) } },
   );
   return { status: answer.status, headers: answer.headers, jsonBody: answer.jsonBody };
 }

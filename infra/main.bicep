@@ -334,6 +334,7 @@ var appSettings = {
   SERVICENOW_CLIENT_SECRET: optionalKeyVaultReference(vaultName, secrets.SERVICENOW_CLIENT_SECRET.secretName, contains(enabledOptionalSecrets, 'SERVICENOW_CLIENT_SECRET'))
   SERVICENOW_PASSWORD: optionalKeyVaultReference(vaultName, secrets.SERVICENOW_PASSWORD.secretName, contains(enabledOptionalSecrets, 'SERVICENOW_PASSWORD'))
   JIRA_API_TOKEN: optionalKeyVaultReference(vaultName, secrets.JIRA_API_TOKEN.secretName, contains(enabledOptionalSecrets, 'JIRA_API_TOKEN'))
+  CALLBACK_SIGNING_SECRET: optionalKeyVaultReference(vaultName, secrets.CALLBACK_SIGNING_SECRET.secretName, contains(enabledOptionalSecrets, 'CALLBACK_SIGNING_SECRET'))
 }
 
 module functionApp 'modules/function-app.bicep' = {

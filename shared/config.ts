@@ -171,6 +171,11 @@ export const settingsSchema = z
     /** Default pace of bulk remediation, in users released per minute. */
     BULK_RATE_PER_MINUTE: positiveInt(600),
     /**
+     * A bulk job that would reset more users than this (groups expanded first) is accepted only with
+     * `confirmUsers` equal to that number: one signed job naming "All users" is not consent to reset them.
+     */
+    BULK_CONFIRM_ABOVE: positiveInt(100),
+    /**
      * Directory writes per second the whole app sends to Graph (every instance together). Graph's
      * identity limit is 3,000 writes per 150 s per app and tenant (20/s); 15 leaves headroom for
      * other apps' writes and for retries.
@@ -213,6 +218,8 @@ export const settingsSchema = z
     NOTIFY_SENDER_UPN: z.string().trim().email('must be the UPN (e-mail address) of the mailbox mails are sent from').optional(),
     /** Hosts a generic caller's callbackUrl may name (exact host names, https only); none: callbacks are refused. */
     CALLBACK_ALLOWED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'each entry must be a host name such as hooks.contoso.com'))),
+    /** Standard Webhooks secret callbacks are signed with (whsec_...), its own: never WEBHOOK_SECRET_GENERIC, so a callback cannot be replayed as a request. */
+    CALLBACK_SIGNING_SECRET: webhookSecret,
   })
   .superRefine((settings, ctx) => {
     const identityBased =
@@ -284,6 +291,20 @@ export const settingsSchema = z
           message: 'is not set: notes are written to SERVICENOW_INSTANCE_URL as an OAuth client (SERVICENOW_CLIENT_ID and SERVICENOW_CLIENT_SECRET) or an integration user (SERVICENOW_USERNAME and SERVICENOW_PASSWORD)',
         });
       }
+    }
+    if (settings.CALLBACK_ALLOWED_HOSTS.length > 0 && settings.CALLBACK_SIGNING_SECRET === undefined) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['CALLBACK_SIGNING_SECRET'],
+        message: 'is not set: callbacks to CALLBACK_ALLOWED_HOSTS are signed with it (for example: echo "whsec_$(openssl rand -base64 32)"; in Azure it comes from Key Vault)',
+      });
+    }
+    if (settings.CALLBACK_SIGNING_SECRET !== undefined && settings.CALLBACK_SIGNING_SECRET === settings.WEBHOOK_SECRET_GENERIC) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['CALLBACK_SIGNING_SECRET'],
+        message: 'must differ from WEBHOOK_SECRET_GENERIC: a callback signed with the request secret could be sent back to the app as a request',
+      });
     }
     if (settings.JIRA_SITE_URL) {
       for (const name of ['JIRA_USER_EMAIL', 'JIRA_API_TOKEN'] as const) {

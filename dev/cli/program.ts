@@ -65,6 +65,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--dry-run', 'plan every user and change nothing')
     .option('--rate <perMinute>', 'users released per minute (capped by BULK_RATE_PER_MINUTE)', positiveInt)
     .option('--not-before <time>', 'release nobody before this ISO-8601 time')
+    .option('--confirm-users <count>', 'the number of users the job resets (groups counted after expansion); required above BULK_CONFIRM_ABOVE (100)', positiveInt)
     .option('--no-wait', 'print the job id and return')
     .action(async (file: string | undefined, options: BulkSubmitOptions) => {
       const api = target();
@@ -83,7 +84,8 @@ export function buildProgram(io: CliIo): Command {
           dryRun: options.dryRun === true,
           ...(options.rate ? { ratePerMinute: options.rate } : {}),
           ...(options.notBefore ? { notBefore: options.notBefore } : {}),
-        });
+          ...(options.confirmUsers ? { confirmUsers: options.confirmUsers } : {}),
+        }).catch(withConsentHint);
       } else {
         if (!file) throw new InvalidArgumentError('give a CSV file (or --group <objectId>)');
         const csv = file === '-' ? readFileSync(0) : readFileSync(file);
@@ -99,7 +101,8 @@ export function buildProgram(io: CliIo): Command {
           ...(options.dryRun ? { dryRun: 'true' } : {}),
           ...(options.rate ? { ratePerMinute: String(options.rate) } : {}),
           ...(options.notBefore ? { notBefore: options.notBefore } : {}),
-        });
+          ...(options.confirmUsers ? { confirmUsers: String(options.confirmUsers) } : {}),
+        }).catch(withConsentHint);
       }
       const body = expectAnswer(answer, bulkAcceptedAnswerSchema, 'the job submission');
       io.out(`${answer.status === 200 ? 'Job already submitted' : 'Job accepted'}: ${body.id}${body.dryRun ? ' (dry run: nothing will change)' : ''}\n`);
@@ -207,6 +210,19 @@ interface BulkSubmitOptions extends ResetOptions {
   group?: string;
   rate?: number;
   notBefore?: string;
+  confirmUsers?: number;
+}
+
+/**
+ * The service refused the job's size without a matching count: say how many it would reset and how to
+ * go ahead, in the CLI's own words. Never confirms on its own: the person reads the number first.
+ */
+function withConsentHint(error: unknown): never {
+  const refusal = error instanceof ApiError ? (error.body as { error?: { code?: string; details?: { wouldReset?: unknown } } } | undefined)?.error : undefined;
+  if (refusal && (refusal.code === 'confirmation_required' || refusal.code === 'confirmation_mismatch') && typeof refusal.details?.wouldReset === 'number') {
+    throw new Error(`${(error as ApiError).message}\n  This job would reset ${refusal.details.wouldReset} users. If that is meant, run the same command with --confirm-users ${refusal.details.wouldReset}.`);
+  }
+  throw error;
 }
 
 async function followJob(api: ApiTarget, id: string, io: CliIo): Promise<JobAnswer> {

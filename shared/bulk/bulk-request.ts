@@ -36,6 +36,8 @@ export const bulkRequestSchema = z
     ratePerMinute: z.number().int().min(1, 'must be at least 1').max(100_000).optional(),
     /** No user is released before this time. */
     notBefore: z.string().datetime({ offset: true, message: 'must be an ISO-8601 time with an offset, like 2025-03-01T22:00:00Z' }).optional(),
+    /** The number of users the job resets, stated by the caller: required above BULK_CONFIRM_ABOVE (bulk-consent.ts). */
+    confirmUsers: z.number().int().min(1, 'must be at least 1').max(MAX_BULK_USERS, `must be at most ${MAX_BULK_USERS}`).optional(),
   })
   .strict()
   .superRefine((request, ctx) => {
@@ -78,6 +80,7 @@ export const CSV_OPTIONS = [
   'dryRun',
   'ratePerMinute',
   'notBefore',
+  'confirmUsers',
 ] as const;
 export type CsvOption = (typeof CSV_OPTIONS)[number];
 
@@ -140,6 +143,7 @@ export async function parseBulkCsv(body: Uint8Array, options: Partial<Record<Csv
     dryRun: booleanOption(options.dryRun, 'dryRun'),
     ratePerMinute: options.ratePerMinute === undefined ? undefined : Number(options.ratePerMinute),
     notBefore: options.notBefore,
+    confirmUsers: options.confirmUsers === undefined ? undefined : wholeNumberOption(options.confirmUsers, 'confirmUsers'),
     users: rows.map((row) => row.value),
   };
   for (const key of Object.keys(candidate)) if (candidate[key] === undefined) delete candidate[key];
@@ -154,6 +158,12 @@ function booleanOption(value: string | undefined, name: string): boolean | strin
   if (['true', '1', 'yes'].includes(lower)) return true;
   if (['false', '0', 'no'].includes(lower)) return false;
   throw badRequest(`${name} must be true or false`, [{ path: name, message: 'must be true or false' }]);
+}
+
+/** A count given as text: digits only, so "500 users" or "5e2" is an error rather than a guess. */
+function wholeNumberOption(value: string, name: string): number {
+  if (!/^[0-9]{1,7}$/.test(value)) throw badRequest(`${name} must be a whole number`, [{ path: name, message: 'must be a whole number' }]);
+  return Number(value);
 }
 
 function readCsv(body: Uint8Array): Promise<string[][]> {

@@ -9,6 +9,10 @@ import { csvSigningPayload, MAX_BULK_BODY_BYTES, parseBulkCsv, parseBulkJson, re
 import { itemsFor } from './bulk-items';
 import { countItems, type BulkItem, type BulkJob } from './bulk-rows';
 import type { BulkStore } from './bulk-store';
+import { checkSizeConsent } from './bulk-consent';
+import { expandGroup } from './group-expansion';
+import type { GraphTransport } from '../graph/http';
+import { MAX_BULK_USERS } from './bulk-request';
 
 export interface BulkSubmitInput {
   /** The body exactly as received. */
@@ -22,6 +26,8 @@ export interface BulkSubmitDependencies {
   settings: Settings;
   store: BulkStore;
   integrity: RequestIntegrity;
+  /** Reads a group job's members before the answer, so its size is known (and consented to) then. */
+  graph?: GraphTransport;
   log?: { info(message: string): void; warn(message: string): void };
   now?: () => Date;
 }
@@ -30,9 +36,12 @@ export interface BulkSubmitDependencies {
 const ERRORS_IN_ANSWER = 50;
 
 /**
- * `POST /api/bulk`: size, media type, signature (the generic source's secret and header), then the
- * job and its items are stored. Nothing is released here and Graph is not called: the dispatcher
- * expands groups and releases users at the job's pace. A repeat of the same job answers 200.
+ * `POST /api/bulk`: size, media type, signature (the generic source's secret and header); a group is
+ * expanded here (Graph reads only), so that every job's size is known before it is accepted and a job
+ * above BULK_CONFIRM_ABOVE needs `confirmUsers` equal to it (bulk-consent.ts); then the job and its
+ * items are stored. The users confirmed are the users reset: membership changes after the answer do
+ * not change the job. Nothing is released here: the dispatcher releases users at the job's pace. A
+ * repeat of the same job answers 200 without reading the group again.
  */
 export async function receiveBulkJob(input: BulkSubmitInput, deps: BulkSubmitDependencies): Promise<HttpAnswer> {
   const now = (deps.now ?? (() => new Date()))();
@@ -78,7 +87,9 @@ export async function receiveBulkJob(input: BulkSubmitInput, deps: BulkSubmitDep
     const existing = await deps.store.getJob(id);
     if (existing) return repeat(existing);
 
-    const { job, items } = buildBulkJob(id, parsed, deps.settings, deps.integrity, now, { submissionDigest });
+    const expanded = parsed.kind === 'group' ? await expandAtIntake(id, parsed.request.groupId!, deps) : undefined;
+    const { job, items } = buildBulkJob(id, parsed, deps.settings, deps.integrity, now, { submissionDigest, ...(expanded ? { expanded } : {}) });
+    checkSizeConsent({ users: job.valid, rows: job.rows, kind: job.kind, ...(job.groupId ? { groupId: job.groupId } : {}) }, parsed.request.confirmUsers, deps.settings.BULK_CONFIRM_ABOVE);
     await deps.store.putItems(items);
     const { created, job: stored } = await deps.store.createJob(job);
     if (!created) return repeat(stored);
@@ -105,14 +116,37 @@ export function buildBulkJob(
   settings: Settings,
   integrity: RequestIntegrity,
   now: Date,
-  extra: { submissionDigest?: string } = {},
+  extra: { submissionDigest?: string; expanded?: BulkItem[] } = {},
 ): { job: BulkJob; items: BulkItem[] } {
-  const items = parsed.kind === 'group' ? [] : signItems(itemsFor(id, parsed.rows, settings.TENANT_DOMAINS), integrity);
-  const job = signJob({ ...newJob(id, parsed, items, settings, now), ...extra }, integrity);
+  const { expanded, ...fields } = extra;
+  // A group not expanded yet (no caller does that any more) waits for the dispatcher to expand it.
+  const items = parsed.kind === 'group' ? signItems(expanded ?? [], integrity) : signItems(itemsFor(id, parsed.rows, settings.TENANT_DOMAINS), integrity);
+  const job = signJob({ ...newJob(id, parsed, items, settings, now, expanded !== undefined), ...fields }, integrity);
   return { job, items };
 }
 
-function newJob(id: string, parsed: ParsedBulk, items: ReturnType<typeof itemsFor>, settings: Settings, now: Date): BulkJob {
+/**
+ * A group's members at submission, or a refusal: the group is missing or unreadable (422, naming the
+ * permission), Graph is throttling or down (503 with Retry-After: nothing was stored, send it again),
+ * more members than a job takes, or none. Never a job whose size nobody knows.
+ */
+async function expandAtIntake(jobId: string, groupId: string, deps: BulkSubmitDependencies): Promise<BulkItem[]> {
+  if (!deps.graph) throw new IntakeRefusal(503, 'graph_unavailable', 'group jobs cannot be taken here: the intake has no Graph client to count the group; nothing was stored');
+  const expansion = await expandGroup(deps.graph, jobId, groupId.toLowerCase(), deps.settings.TENANT_DOMAINS, { limit: MAX_BULK_USERS });
+  if (expansion.ok) {
+    if (expansion.items.length === 0) throw refused('group_empty', `group ${groupId} has no user members (nested groups included); nothing to do, nothing was stored`);
+    return expansion.items;
+  }
+  if (expansion.tooMany) throw refused('too_many_users', `${expansion.reason} Nothing was stored.`, { limit: MAX_BULK_USERS, ...(expansion.count !== undefined ? { count: expansion.count } : {}) });
+  if (expansion.permanent) throw refused('group_unreadable', `${expansion.reason}; nothing was stored`, { fields: ['groupId'] });
+  const seconds = expansion.retryAt ? Math.max(1, Math.ceil((expansion.retryAt.getTime() - Date.now()) / 1000)) : 30;
+  deps.log?.warn(`bulk submit: group ${groupId} could not be counted now: ${expansion.reason}`);
+  throw new IntakeRefusal(503, 'graph_unavailable', `the members of group ${groupId} could not be read from Graph just now (${expansion.reason.slice(0, 200)}), so the job's size is unknown and it was not accepted; send it again later`, undefined, {
+    'retry-after': String(Math.min(seconds, 300)),
+  });
+}
+
+function newJob(id: string, parsed: ParsedBulk, items: ReturnType<typeof itemsFor>, settings: Settings, now: Date, expanded: boolean): BulkJob {
   const { request } = parsed;
   const ticket = typeof request.ticket === 'string' ? { system: 'bulk', id: request.ticket } : request.ticket;
   const requester = typeof request.requestedBy === 'string' ? { name: request.requestedBy } : request.requestedBy;
@@ -121,7 +155,7 @@ function newJob(id: string, parsed: ParsedBulk, items: ReturnType<typeof itemsFo
   const scheduled = request.notBefore !== undefined && Date.parse(request.notBefore) > now.getTime();
   return {
     id,
-    status: parsed.kind === 'group' ? 'expanding' : scheduled ? 'scheduled' : 'running',
+    status: parsed.kind === 'group' && !expanded ? 'expanding' : scheduled ? 'scheduled' : 'running',
     kind: parsed.kind,
     groupId: request.groupId?.toLowerCase(),
     ticketSystem: ticket.system,

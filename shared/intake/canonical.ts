@@ -1,4 +1,6 @@
 import { canonicalRequestSchema, normalizeRequest, targetKey } from '../requests/canonical-request';
+import { callbackUrlProblem } from '../tickets/callback-url';
+import { refused } from './answer';
 import { genericApproval } from './approval-gate';
 import { schemaError, type Adapter } from './adapter';
 import { idempotencyKeys } from './request-id';
@@ -13,6 +15,11 @@ export const canonicalAdapter: Adapter = ({ body, settings, auth }) => {
   const parsed = canonicalRequestSchema.safeParse(rest);
   if (!parsed.success) throw schemaError(parsed.error.issues);
   const normalized = normalizeRequest(parsed.data);
+  // Refused before anything is stored: the app posts only to hosts the operator listed, over https.
+  if (normalized.callbackUrl !== undefined) {
+    const problem = callbackUrlProblem(normalized.callbackUrl, settings.CALLBACK_ALLOWED_HOSTS);
+    if (problem) throw refused('callback_not_allowed', `callbackUrl ${problem}; nothing was stored`, { field: 'callbackUrl' });
+  }
   const ticket = `${normalized.ticket.system} ${normalized.ticket.id}`;
   const request = { ...normalized, approvedBy: genericApproval(normalized.approvedBy, normalized.requestedBy, ticket, normalized.target, settings.REQUIRE_APPROVAL) };
 

@@ -24,6 +24,7 @@ const COMPARED: readonly { field: keyof RequestRow; path: string; caseInsensitiv
   { field: 'revokeSessions', path: 'revokeSessions' },
   { field: 'temporaryAccessPass', path: 'temporaryAccessPass' },
   { field: 'dryRun', path: 'dryRun' },
+  { field: 'callbackUrl', path: 'callbackUrl' },
 ];
 
 /** The request paths whose values differ between the stored request and a repeat of its key. */

@@ -105,6 +105,11 @@ export const canonicalRequestSchema = z
     revokeSessions: z.boolean().default(true),
     temporaryAccessPass: temporaryAccessPassSchema.optional(),
     dryRun: z.boolean().default(false),
+    /**
+     * Where the outcome is posted (Standard Webhooks signed with CALLBACK_SIGNING_SECRET): https, on a
+     * host in CALLBACK_ALLOWED_HOSTS (checked by the intake, and again before each post).
+     */
+    callbackUrl: z.string().trim().url('must be an absolute URL such as https://hooks.contoso.com/mfa-reset').max(2048, 'must be at most 2048 characters').optional(),
   })
   .strict();
 
@@ -128,6 +133,8 @@ export interface NormalizedRequest {
   revokeSessions: boolean;
   temporaryAccessPass?: { lifetimeInMinutes?: number; isUsableOnce?: boolean };
   dryRun: boolean;
+  /** Generic callers only: where the outcome is posted. */
+  callbackUrl?: string;
 }
 
 export function normalizeRequest(request: CanonicalRequest): NormalizedRequest {
@@ -147,6 +154,7 @@ export function normalizeRequest(request: CanonicalRequest): NormalizedRequest {
     revokeSessions: request.revokeSessions,
     temporaryAccessPass: request.temporaryAccessPass,
     dryRun: request.dryRun,
+    ...(request.callbackUrl !== undefined ? { callbackUrl: request.callbackUrl } : {}),
   };
 }
 

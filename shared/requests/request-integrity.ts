@@ -95,8 +95,16 @@ export const MAC_FIELDS = [
   'createdAt',
 ] as const satisfies readonly (keyof RequestRow)[];
 
+/**
+ * Request fields added later: covered when present, left out of the text when absent, so that rows
+ * stored before they existed keep their MAC.
+ */
+export const OPTIONAL_MAC_FIELDS = ['callbackUrl'] as const satisfies readonly (keyof RequestRow)[];
+
 export function canonicalRowFields(row: RequestRow): string {
-  return JSON.stringify(MAC_FIELDS.map((name) => [name, canonicalValue(row[name])]));
+  const fields: [string, unknown][] = MAC_FIELDS.map((name) => [name, canonicalValue(row[name])]);
+  for (const name of OPTIONAL_MAC_FIELDS) if (row[name] !== undefined) fields.push([name, canonicalValue(row[name])]);
+  return JSON.stringify(fields);
 }
 
 /** Objects with their keys sorted, so that the same values always give the same text. */

@@ -61,6 +61,8 @@ export const requestRowSchema = z.object({
   revokeSessions: z.boolean(),
   temporaryAccessPass: z.object({ lifetimeInMinutes: z.number().int().optional(), isUsableOnce: z.boolean().optional() }).optional(),
   dryRun: z.boolean(),
+  /** Generic callers: where the outcome is posted (shared/tickets/callback-client.ts); covered by the row MAC. */
+  callbackUrl: z.string().max(2048).optional(),
 
   /** The worker's step progress, JSON. */
   engineState: z.string().optional(),

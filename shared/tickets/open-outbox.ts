@@ -10,6 +10,8 @@ export type TicketSettings = Pick<
   | 'NOTIFY_SENDER_UPN'
   | 'FOLLOW_UP_HOURS'
   | 'FOLLOW_UP_INTERVAL_SECONDS'
+  | 'CALLBACK_ALLOWED_HOSTS'
+  | 'CALLBACK_SIGNING_SECRET'
 >;
 
 /** Where a request's notes go, from the settings and the (intake-MAC'd) ticket fields; never from a body. */
@@ -33,6 +35,7 @@ export function baselineOf(row: RequestRow): { baseline: string[]; passMethodId:
 /**
  * The outbox a request opens as it reaches its final status, saved in the same write as that status
  * (so a crash after it cannot lose a note): the outcome note when the ticket system is configured, the
+ * callback when a generic caller named one, the
  * mails when NOTIFY_SENDER_UPN is set and methods were removed, and the follow-up watch after a reset.
  */
 export function openOutbox(row: RequestRow, settings: TicketSettings, now: Date): OutboxState | undefined {
@@ -41,6 +44,8 @@ export function openOutbox(row: RequestRow, settings: TicketSettings, now: Date)
   const events: Partial<Record<OutboxEvent, EventRecord>> = {};
   const pending = (event: OutboxEvent, via: EventRecord['channel']): EventRecord => ({ state: 'pending', channel: via, attempts: 0, marker: markerOf(row.id, event) });
   if (channel) events.outcome = pending('outcome', channel);
+  // A generic caller's callbackUrl (from the MAC'd row; the intake checked it against the allow-list).
+  if (row.source === 'generic' && row.callbackUrl) events.callback = pending('callback', 'callback');
 
   const reset = (row.status === 'completed' || row.status === 'partial') && !row.dryRun;
   const removedSomething = (result?.methods ?? []).some((method) => ['deleted', 'deactivated'].includes(method.outcome));

@@ -5,6 +5,7 @@ import type { Logger } from '../log';
 import type { RequestIntegrity } from '../requests/request-integrity';
 import type { RequestStore } from '../requests/request-store';
 import { resetMessageSchema } from '../worker/reset-message';
+import { callbackPayload, callbackWebhookId, postCallback } from './callback-client';
 import { watchStep } from './follow-up';
 import type { JiraClient } from './jira-client';
 import { mailFor, recipientOf, sendMail, type Recipient } from './mail';
@@ -14,7 +15,7 @@ import type { TicketSettings } from './open-outbox';
 import { OutboxRow } from './outbox-row';
 import { OUTBOX_EVENTS, parseOutbox, type EventRecord, type OutboxEvent } from './outbox-state';
 import type { ServiceNowClient } from './servicenow-client';
-import type { CallOutcome } from './ticket-http';
+import type { CallOutcome, FetchLike } from './ticket-http';
 
 export interface TicketDependencies {
   store: RequestStore;
@@ -28,6 +29,8 @@ export interface TicketDependencies {
   jira: JiraClient | undefined;
   settings: TicketSettings;
   log: Logger;
+  /** Tests: how callbacks are sent (the default is the global fetch). */
+  callbackFetch?: FetchLike;
   /** Tests: a shorter claim and fewer tries. */
   tuning?: { claimSeconds?: number; maxAttempts?: number; now?: () => Date };
 }
@@ -184,6 +187,17 @@ async function send(outbox: OutboxRow, event: OutboxEvent, record: EventRecord, 
   const row = outbox.current;
   if (record.channel === 'mail') return sendOneMail(outbox, event === 'mail-user' ? 'user' : 'manager', record, deps);
   const note = noteFor(event, row, record);
+  if (record.channel === 'callback') {
+    if (!row.callbackUrl) return { kind: 'refused', status: 0, message: 'the request names no callbackUrl' };
+    const payload = callbackPayload(row, note);
+    const answer = await postCallback(row.callbackUrl, payload, record.marker, {
+      allowedHosts: deps.settings.CALLBACK_ALLOWED_HOSTS,
+      signingSecret: deps.settings.CALLBACK_SIGNING_SECRET,
+      fetch: deps.callbackFetch,
+    });
+    if (answer.kind !== 'ok') return answer;
+    return { kind: 'ok', status: answer.status, body: { remoteId: `callback ${callbackWebhookId(record.marker)} to ${new URL(row.callbackUrl).host}`, textHash: createHash('sha256').update(JSON.stringify(payload)).digest('hex') } };
+  }
   const text = noteText(note);
   const textHash = createHash('sha256').update(text).digest('hex');
 

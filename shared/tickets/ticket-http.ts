@@ -6,7 +6,8 @@ import { parseRetryAfter } from '../graph/http';
  *  - `ok`: the answer, checked against its schema;
  *  - `retry`: 429, 5xx, no answer, or an answer that does not parse; `uncertain` when the call may have
  *    taken effect without us hearing so (no answer, or a 5xx after the body was sent);
- *  - `refused`: any other 4xx (bad credentials, no permission, no such record): recorded, never retried.
+ *  - `refused`: any other 4xx (bad credentials, no permission, no such record) or a redirect (never
+ *    followed: credentials and notes go only where the settings say): recorded, never retried.
  * Messages hold the status and the system's own error text, clipped; never a header, token or body we sent.
  */
 export type CallOutcome<T> =
@@ -25,6 +26,8 @@ export interface TicketCall<T> {
   schema: z.ZodType<T>;
   timeoutMs: number;
   fetch?: FetchLike;
+  /** Callbacks: any 2xx is success, whatever its body (the schema then sees undefined). */
+  anyBody?: boolean;
 }
 
 export async function callTicketSystem<T>(call: TicketCall<T>): Promise<CallOutcome<T>> {
@@ -35,8 +38,8 @@ export async function callTicketSystem<T>(call: TicketCall<T>): Promise<CallOutc
       method: call.method,
       headers: call.headers,
       ...(call.body !== undefined ? { body: call.body } : {}),
-      // Credentials never follow a redirect to another host.
-      redirect: 'error',
+      // Credentials never follow a redirect to another host: a 3xx is answered as a refusal below.
+      redirect: 'manual',
       signal: AbortSignal.timeout(call.timeoutMs),
     });
   } catch (error) {
@@ -44,6 +47,10 @@ export async function callTicketSystem<T>(call: TicketCall<T>): Promise<CallOutc
   }
   const text = await response.text().catch(() => '');
   const status = response.status;
+  if (status >= 200 && status < 300 && call.anyBody) {
+    const parsed = call.schema.safeParse(undefined);
+    if (parsed.success) return { kind: 'ok', status, body: parsed.data };
+  }
   if (status >= 200 && status < 300) {
     let json: unknown = undefined;
     if (text.length > 0) {
@@ -59,6 +66,9 @@ export async function callTicketSystem<T>(call: TicketCall<T>): Promise<CallOutc
       return { kind: 'retry', status, uncertain: call.method !== 'GET', message: `${call.system} answered ${status} in an unexpected shape (${issue?.path.join('.') || 'body'}: ${issue?.message})` };
     }
     return { kind: 'ok', status, body: parsed.data };
+  }
+  if (status >= 300 && status < 400) {
+    return { kind: 'refused', status, message: `${call.system} answered ${status} (a redirect${response.headers.get('location') ? ' elsewhere' : ''}); redirects are not followed: configure the final URL` };
   }
   const message = `${call.system} answered ${status}${errorText(text) ? `: ${errorText(text)}` : ''}`;
   if (status === 429 || status >= 500) {

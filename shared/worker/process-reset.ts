@@ -144,6 +144,7 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
   // The user is known by object id once resolved, whatever form the ticket named them in: the lock and
   // the cooldown are keyed by it. Both are taken before the first write (the snapshot comes first).
   let userKey: string | undefined;
+  let userObjectId: string | undefined;
   let userLockUntil = 0;
   const holdUser = async (objectId: string, beforeAnyWrite: boolean) => {
     const key = userKeyFor(objectId);
@@ -151,6 +152,7 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     const lock = await deps.targets.acquire(key, row.id, new Date(userLockUntil));
     if (!lock.ok) throw new UserBusy(lock.heldBy, lock.until);
     userKey = key;
+    userObjectId = objectId;
     // Counted under the lock: two requests for one user cannot both see the count below the limit.
     if (beforeAnyWrite) {
       const cooldown = await cooldownRefusal(key, row.id, deps);
@@ -166,7 +168,16 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     if (!row.dryRun && previous?.target) await holdUser(previous.target.objectId, !previous.snapshot);
     result = await runReset(
       // Every write: a bounded token wait, a lease check (ETag) and its intent audited before it leaves.
-      withWriteHooks(deps.graph, writeGuard(progress, deps)),
+      // The user's lock is renewed before a write too, not only between steps: one step (retries,
+      // token waits) can outlast half the lease, and a lapsed lock lets another reset of the user start.
+      withWriteHooks(
+        deps.graph,
+        writeGuard(progress, deps, {
+          holdUser: async () => {
+            if (userObjectId && userLockUntil - Date.now() < leaseMs(deps) / 2) await holdUser(userObjectId, false);
+          },
+        }),
+      ),
       {
         target: row.targetObjectId ? { objectId: row.targetObjectId } : { userPrincipalName: row.targetUpn },
         profile: row.profile,

@@ -13,11 +13,22 @@ const LEASE_MARGIN_MS = 5000;
  * - waits for a write token are bounded by GRAPH_MAX_INLINE_WAIT_SECONDS and by what is left of the
  *   lease (a longer one re-queues the reset: RetryLaterError);
  * - before the write leaves, a conditional save of the row (its ETag) renews the lease: a worker whose
- *   request was taken over meanwhile gets LeaseLostError and sends nothing;
+ *   request was taken over meanwhile gets LeaseLostError and sends nothing; then the user's lock is
+ *   renewed if due, and a run whose user another reset took over meanwhile sends nothing either;
  * - then the intent is audited (method, path, the client-request-id sent), and after the answer, the
  *   outcome (shared/audit/write-ahead.ts).
  */
-export function writeGuard(progress: RequestProgress, deps: Pick<WorkerDependencies, 'settings'>): WriteHooks {
+export function writeGuard(
+  progress: RequestProgress,
+  deps: Pick<WorkerDependencies, 'settings'>,
+  options: {
+    /**
+     * Renews the user's lock if it is due, right before a write leaves (after the lease check); throws
+     * when another reset of the user took it meanwhile (a long step let it lapse): nothing is sent.
+     */
+    holdUser?: () => Promise<void>;
+  } = {},
+): WriteHooks {
   const intents = new WeakMap<GraphRequest, WriteIntent>();
   return {
     maxWaitMs() {
@@ -28,6 +39,7 @@ export function writeGuard(progress: RequestProgress, deps: Pick<WorkerDependenc
     async beforeWrite(request) {
       // Throws LeaseLostError if anyone changed the row since this worker last wrote it.
       await progress.save({ leaseUntil: new Date(Date.now() + leaseMs(deps)).toISOString() });
+      await options.holdUser?.();
       const intent: WriteIntent = { method: request.method, path: pathOf(request), clientRequestId: randomUUID() };
       await progress.audit(intentEntry(intent, detailOf(request, intent)));
       const sent: GraphRequest = { ...request, headers: { ...request.headers, 'client-request-id': intent.clientRequestId } };

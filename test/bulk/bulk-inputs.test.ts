@@ -103,18 +103,19 @@ describe('group jobs', () => {
     const response = await postJson(pipeline.api, 'bulk', { ticket: 'INC0010002', requestedBy: 'soc@contoso.com', groupId: GROUP_ID, dryRun: true });
     expect(response.status).toBe(202);
     const answer = submittedJob(response);
-    expect(answer.status).toBe('expanding');
+    // Expanded at intake, so its size is known (and counted against BULK_CONFIRM_ABOVE) before the answer.
+    expect(answer.status).toBe('running');
+    expect(answer.totals).toEqual({ rows: 20, valid: 20, invalid: 0 });
     const done = await follow(answer.id);
     expect(done.source).toEqual({ kind: 'group', groupId: GROUP_ID });
     expect(done.counts).toMatchObject({ planned: 20, pending: 0, invalid: 0 });
     expect(done.items.map((item) => item.userPrincipalName)).toEqual(Array.from({ length: 20 }, (_, i) => upnOf(30 + i)));
   });
 
-  it('fails the job, with a reason, when the group does not exist', async () => {
-    const answer = submittedJob(await postJson(pipeline.api, 'bulk', { ticket: 'INC0010003', requestedBy: 'soc@contoso.com', groupId: '00000000-0000-4000-8000-000000000000' }));
-    const done = await follow(answer.id);
-    expect(done.status).toBe('failed');
-    expect(done.statusReason).toMatch(/does not exist/);
+  it('refuses the job at submission, with a reason, when the group does not exist', async () => {
+    const missing = await refusal(postJson(pipeline.api, 'bulk', { ticket: 'INC0010003', requestedBy: 'soc@contoso.com', groupId: '00000000-0000-4000-8000-000000000000' }));
+    expect(missing.status).toBe(422);
+    expect((missing.body as any).error).toMatchObject({ code: 'group_unreadable', message: expect.stringMatching(/does not exist.*nothing was stored/) });
   });
 });
 

@@ -40,7 +40,7 @@ function writesIn(pipeline: Pipeline) {
 describe('a 300-user job', () => {
   it('dry run: plans every user, changes nothing, and shows progress while it runs', async () => {
     const writesBefore = writesIn(pipeline);
-    const response = await postJson(pipeline.api, 'bulk', job({ users: users(0, 300), dryRun: true, ratePerMinute: 1800 }));
+    const response = await postJson(pipeline.api, 'bulk', job({ users: users(0, 300), dryRun: true, ratePerMinute: 1800, confirmUsers: 300 }));
     expect(response.status).toBe(202);
     const submitted = submittedJob(response);
     expect(submitted).toMatchObject({ id: expect.any(String), statusUrl: expect.stringContaining(`/api/bulk/${submitted.id}`), dryRun: true, totals: { rows: 300, valid: 300, invalid: 0 } });
@@ -57,7 +57,7 @@ describe('a 300-user job', () => {
   }, 240_000);
 
   it('real run, with the app stopped mid-job and started again: every user is reset exactly once, as ordinary bulk requests', async () => {
-    const body = job({ users: users(0, 300), ratePerMinute: 3000 });
+    const body = job({ users: users(0, 300), ratePerMinute: 3000, confirmUsers: 300 });
     const response = await postJson(pipeline.api, 'bulk', body, { webhookId: 'msg_bulk_real_run' });
     expect(response.status).toBe(202);
     const id = submittedJob(response).id;

@@ -66,7 +66,7 @@ describe('a bulk job survives the app being killed', () => {
   it('SIGKILL mid-job, start again: the job finishes and no user is reset twice', async () => {
     const first = await startApp();
     const csv = ['userPrincipalName', ...Array.from({ length: USERS }, (_, index) => upnOf(index))].join('\n');
-    const submitted = await postBulkCsv(first.api, csv, { ticket: 'CHG-KILL', requestedBy: 'soc@contoso.com' });
+    const submitted = await postBulkCsv(first.api, csv, { ticket: 'CHG-KILL', requestedBy: 'soc@contoso.com', confirmUsers: String(USERS) });
     expect(submitted.status).toBe(202);
     const jobId = submittedJob(submitted).id;
 

@@ -33,6 +33,15 @@ describe('write-back settings', () => {
     expect(secretShown).toMatch(/SERVICENOW_CLIENT_ID is not set/);
     expect(secretShown).not.toContain('do-not-print-me');
   });
+
+  it('callbacks need their own Standard Webhooks secret, never the request secret', () => {
+    expect(problems({ CALLBACK_ALLOWED_HOSTS: 'hooks.contoso.com' }).join()).toMatch(/CALLBACK_SIGNING_SECRET is not set/);
+    expect(problems({ CALLBACK_ALLOWED_HOSTS: 'hooks.contoso.com', CALLBACK_SIGNING_SECRET: 'not-whsec' }).join()).toMatch(/CALLBACK_SIGNING_SECRET must be a Standard Webhooks secret/);
+    const same = problems({ CALLBACK_ALLOWED_HOSTS: 'hooks.contoso.com', CALLBACK_SIGNING_SECRET: TEST_SECRETS.generic, WEBHOOK_SECRET_GENERIC: TEST_SECRETS.generic }).join();
+    expect(same).toMatch(/CALLBACK_SIGNING_SECRET must differ from WEBHOOK_SECRET_GENERIC/);
+    expect(same).not.toContain(TEST_SECRETS.generic);
+    expect(problems({ CALLBACK_ALLOWED_HOSTS: 'https://hooks.contoso.com/x', CALLBACK_SIGNING_SECRET: 'whsec_kT3w9Zq1bN6cR2xV8mL4pA7sD0fG5hJ1kE9uY3tW6iQ=' }).join()).toMatch(/host name/);
+  });
 });
 
 describe('note text', () => {
