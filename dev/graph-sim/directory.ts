@@ -131,6 +131,8 @@ export class SimDirectory {
   readonly domains: string[];
   readonly signInPreferencesEnabled: boolean;
   readonly hardwareOathReadable: boolean;
+  /** `national`: the APIs Graph offers in the global cloud only are missing (hardware OATH tokens). */
+  readonly cloud: 'global' | 'national';
   readonly tapPolicy: TapPolicy;
   readonly rules: SimRules;
   /** Application permissions the app lacks; tests may change it while the simulator runs. */
@@ -162,6 +164,7 @@ export class SimDirectory {
     this.domains = file.domains;
     this.signInPreferencesEnabled = file.signInPreferences;
     this.hardwareOathReadable = file.hardwareOathMethods;
+    this.cloud = file.cloud;
     this.tapPolicy = file.temporaryAccessPassPolicy;
     this.rules = file.rules;
     this.withheldPermissions = new Set(file.withheldPermissions);
@@ -276,7 +279,7 @@ export class SimDirectory {
    */
   deleteMethod(user: SimUser, collection: string, methodId: string, version: string, requestId: string, now: Date): Outcome {
     const kind = COLLECTIONS[collection];
-    if (!kind || (kind === 'hardwareOath' && version !== 'beta')) {
+    if (!kind || (kind === 'hardwareOath' && (version !== 'beta' || this.cloud === 'national'))) {
       return graphError(400, 'BadRequest', `Resource not found for the segment '${collection}'.`);
     }
     // Graph documents no DELETE for passwordMethods; status and wording are a guess.

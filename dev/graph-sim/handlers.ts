@@ -186,8 +186,8 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
   }
 
   if (second === 'methods') {
-    // hardware OATH tokens only show up in beta listings.
-    const visible = user.methods.filter((m) => req.version === 'beta' || m.kind !== 'hardwareOath');
+    // hardware OATH tokens only show up in beta listings, and only in the global cloud.
+    const visible = user.methods.filter((m) => (req.version === 'beta' && dir.cloud === 'global') || m.kind !== 'hardwareOath');
     if (rest.length === 2) {
       return method === 'GET' ? { status: 200, body: { value: visible.map((m) => methodJson(m)) } } : methodNotAllowed();
     }
@@ -201,7 +201,7 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
   }
 
   const kind = second ? COLLECTIONS[second] : undefined;
-  if (!kind || (kind === 'hardwareOath' && req.version !== 'beta')) return notFoundSegment(second ?? 'authentication');
+  if (!kind || (kind === 'hardwareOath' && (req.version !== 'beta' || dir.cloud === 'national'))) return notFoundSegment(second ?? 'authentication');
   if (kind === 'hardwareOath' && !dir.hardwareOathReadable) {
     return graphError(403, 'accessDenied', 'Request Authorization failed');
   }

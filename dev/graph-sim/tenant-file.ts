@@ -129,6 +129,11 @@ export const tenantFileSchema = z.object({
   signInPreferences: z.boolean().default(true),
   /** When false, beta hardwareOathMethods answers 403, as for an app without the beta permission. */
   hardwareOathMethods: z.boolean().default(true),
+  /**
+   * `national`: a US Government or China tenant, where Graph offers no beta hardwareOathMethods (its
+   * API reference marks list and deactivate "global only"): the segment is unknown there (400).
+   */
+  cloud: z.enum(['global', 'national']).default('global'),
   temporaryAccessPassPolicy: tapPolicySchema,
   rules: simRulesSchema,
   /**

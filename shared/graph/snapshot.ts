@@ -64,7 +64,10 @@ const hardwareOathSchema = authenticationMethodSchema.extend({
   device: hardwareDeviceSchema.nullish(),
 });
 
-/** The beta collection with each token's device; refused (403/404) is reported, never read as "none". */
+/**
+ * The beta collection with each token's device; refused or missing is reported, never read as "none".
+ * Graph offers it in the global cloud only: elsewhere the segment is unknown (400) or not found (404).
+ */
 async function readHardwareOath(ctx: StepContext, objectId: string): Promise<{ tokens: z.output<typeof hardwareOathSchema>[]; state: Snapshot['hardwareOath'] }> {
   try {
     const tokens = await readAllPages(
@@ -75,12 +78,21 @@ async function readHardwareOath(ctx: StepContext, objectId: string): Promise<{ t
     );
     return { tokens, state: { source: 'listed' } };
   } catch (error) {
-    if (error instanceof GraphCallError && (error.status === 403 || error.status === 404)) {
+    if (error instanceof GraphCallError && (error.status === 401 || error.status === 403)) {
       return {
         tokens: [],
         state: {
           source: 'unavailable',
           note: `hardware OATH tokens could not be read (${error.message}); grant UserAuthenticationMethod.Read.All for beta hardwareOathMethods, or check the tokens in the admin center`,
+        },
+      };
+    }
+    if (error instanceof GraphCallError && (error.status === 400 || error.status === 404)) {
+      return {
+        tokens: [],
+        state: {
+          source: 'unavailable',
+          note: `hardware OATH tokens could not be read (${error.message}): Graph offers beta hardwareOathMethods in the global cloud only, so check the user's tokens in the admin center, or leave hardwareOath out of the request's methods where the tenant has none`,
         },
       };
     }

@@ -46,6 +46,7 @@ const tenant = (extra: Partial<TenantFile> = {}): TenantFile => ({
 
 const h = useSimulator({ tenant: tenant() });
 const unreadable = useSimulator({ tenant: tenant({ hardwareOathMethods: false }) });
+const national = useSimulator({ tenant: tenant({ cloud: 'national' }) });
 const lenient = useSimulator({ tenant: tenant({ rules: { defaultMethod: 'lenient' } }) });
 const disabled = useSimulator({ tenant: tenant({ temporaryAccessPassPolicy: { state: 'disabled' } }) });
 const oneTime = useSimulator({ tenant: tenant({ temporaryAccessPassPolicy: { isUsableOnce: true } }) });
@@ -103,6 +104,17 @@ describe('hardware OATH tokens: deactivated, not unassigned', () => {
     // The unread token is still active, so Graph also keeps the default mobile phone: named as well.
     expect(sim.tenant.methodsOf('hw.unread@contoso.com').map((m) => m.kind).sort()).toEqual(['hardwareOath', 'password', 'phone']);
     expect(result.status === 'partial' && result.reason).toMatch(/the user's default method/);
+  });
+
+  it('in a national cloud, where Graph has no hardwareOathMethods (400 unknown segment), the reset ends partial saying so, not failed', async () => {
+    const sim = national.sim;
+    const result = await reset(sim, { target: { userPrincipalName: 'tap.long@contoso.com' }, profile: 'portal' });
+    expect(result.status).toBe('partial');
+    expect(result.status === 'partial' && result.reason).toMatch(/hardware OATH tokens could not be read .*global cloud only/);
+    expect(sim.tenant.methodsOf('tap.long@contoso.com').map((m) => m.kind)).toEqual(['password']);
+    // Left out of the request, the tokens are not asked about and the reset can complete.
+    const explicit = await reset(sim, { target: { userPrincipalName: 'tap.once@contoso.com' }, profile: 'portal', methods: ['phone', 'microsoftAuthenticator', 'softwareOath'] });
+    expect(explicit.status).toBe('completed');
   });
 
   it('out of scope (an explicit list without hardware tokens), the beta collection is not read at all', async () => {
@@ -170,6 +182,12 @@ describe('group expansion: an OData cast on transitiveMembers is an advanced que
     const pages = h.sim.requestLog.filter((e) => e.url.includes('/transitiveMembers/'));
     expect(pages).toHaveLength(3);
     expect(pages.every((e) => e.status === 200 && decodeURIComponent(e.url).includes('$count=true'))).toBe(true);
+  });
+
+  it('the same listing without the header fails under the simulator, as it would at Graph, instead of returning nobody', async () => {
+    const graph = createGraphClient({ GRAPH_BASE_URL: h.sim.url, GRAPH_AUTH: 'none' });
+    const withoutHeader = { origin: graph.origin, send: (request: Parameters<typeof graph.send>[0]) => graph.send({ ...request, headers: {} }) };
+    await expect(listGroupUserMembers(withoutHeader, TEAM_GROUP, { pageSize: 3 })).rejects.toThrow(/400|Request_UnsupportedQuery|advanced query/);
   });
 });
 
