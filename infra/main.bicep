@@ -87,6 +87,10 @@ param graphMaxInlineWaitSeconds int = 10
 @minValue(1)
 param bulkRatePerMinute int = 600
 
+@description('BULK_CONFIRM_ABOVE: a bulk job that would reset more users than this (groups expanded first) needs confirmUsers equal to that number.')
+@minValue(1)
+param bulkConfirmAbove int = 100
+
 @description('GRAPH_WRITE_BUDGET_PER_SECOND: directory writes per second the whole app sends to Graph (all instances together; bulk jobs and single resets share it).')
 @minValue(1)
 param graphWriteBudgetPerSecond int = 15
@@ -301,6 +305,7 @@ var appSettings = {
   GRAPH_MAX_CONCURRENCY: string(graphMaxConcurrency)
   GRAPH_MAX_INLINE_WAIT_SECONDS: string(graphMaxInlineWaitSeconds)
   BULK_RATE_PER_MINUTE: string(bulkRatePerMinute)
+  BULK_CONFIRM_ABOVE: string(bulkConfirmAbove)
   GRAPH_WRITE_BUDGET_PER_SECOND: string(graphWriteBudgetPerSecond)
   RESET_LEASE_SECONDS: string(resetLeaseSeconds)
   // operator console: sign-in with Entra ID; off while no client id is given
