@@ -39,6 +39,7 @@ const tenant = (extra: Partial<TenantFile> = {}): TenantFile => ({
     user('tap.outside', [mobile], { groups: ['No passes'] }),
     user('tap.disabled', [mobile]),
     user('tap.once', [mobile]),
+    user('tap.unread', [mobile], { groups: [] }),
     ...extra.users ?? [],
   ],
   ...Object.fromEntries(Object.entries(extra).filter(([key]) => key !== 'users')),
@@ -207,6 +208,20 @@ describe('Temporary Access Pass: the tenant policy', () => {
     expect(result.status === 'partial' && result.reason).toMatch(/no Temporary Access Pass was issued \(badRequest: The user is not within the scope of the Temporary Access Pass policy/);
     expect(sim.tenant.methodsOf('tap.outside@contoso.com').map((m) => m.kind)).toEqual(['password']);
     expect(result.temporaryAccessPass?.outcome).toBe('failed');
+  });
+
+  it("a policy the app may not read (no Policy.Read.AuthenticationMethod): said in the result, Graph's own refusal of 600 minutes carried, partial", async () => {
+    const sim = h.sim;
+    sim.tenant.withheldPermissions.add('Policy.Read.AuthenticationMethod');
+    try {
+      const result = await reset(sim, { target: { userPrincipalName: 'tap.unread@contoso.com' }, profile: 'portal', temporaryAccessPass: { lifetimeInMinutes: 600 } });
+      expect(result.status).toBe('partial');
+      expect(result.warnings.join(' ')).toMatch(/Temporary Access Pass policy could not be read \(.*Request Authorization failed/);
+      expect(result.status === 'partial' && result.reason).toMatch(/no Temporary Access Pass was issued \(.*lifetimeInMinutes must be between 60 and 480/);
+      expect(result.oneTimeSecrets).toBeUndefined();
+    } finally {
+      sim.tenant.withheldPermissions.clear();
+    }
   });
 
   it('a disabled policy refuses the request before anything is removed', async () => {
