@@ -28,3 +28,18 @@ export function structuredLogger(sink: LogSink, base: LogFields = {}): Logger {
 }
 
 export const silentLogger: Logger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+const said = new WeakMap<object, Set<string>>();
+
+/**
+ * True the first time `key` is asked about for this owner (the loaded settings, say), false after, so a
+ * standing condition such as local demo mode is logged once per start rather than on every request.
+ * A new owner (settings loaded again) says it again.
+ */
+export function firstTime(owner: object, key: string): boolean {
+  let keys = said.get(owner);
+  if (!keys) said.set(owner, (keys = new Set()));
+  if (keys.has(key)) return false;
+  keys.add(key);
+  return true;
+}

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Settings } from '../config';
+import { firstTime } from '../log';
 import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../intake/answer';
 import { authenticate, type HeaderLookup } from '../intake/signature';
 import { checkSignedTimestamp, FRESHNESS } from '../intake/timestamp';
@@ -55,7 +56,7 @@ export async function receiveBulkJob(input: BulkSubmitInput, deps: BulkSubmitDep
     const csvOptions = type === 'text/csv' ? readCsvOptions(url.searchParams, input.headers) : undefined;
     const signed = csvOptions ? csvSigningPayload(csvOptions, input.body) : input.body;
     const auth = authenticate('generic', signed, input.headers, deps.settings, now);
-    if (auth.mode === 'demo-unsigned') deps.log?.warn('!!! LOCAL DEMO MODE: accepted an UNSIGNED bulk job because WEBHOOK_SECRET_GENERIC is not set !!!');
+    if (auth.mode === 'demo-unsigned' && firstTime(deps.settings, 'demo-unsigned bulk')) deps.log?.warn('!!! LOCAL DEMO MODE: accepted an UNSIGNED bulk job because WEBHOOK_SECRET_GENERIC is not set !!!');
 
     let parsed: ParsedBulk;
     if (csvOptions) {

@@ -1,4 +1,5 @@
 import type { Settings } from '../config';
+import { firstTime } from '../log';
 import { targetKey } from '../requests/canonical-request';
 import type { IntakeIndex } from '../requests/intake-index';
 import type { RequestIntegrity } from '../requests/request-integrity';
@@ -82,7 +83,8 @@ export async function receiveResetRequest(input: IntakeInput, deps: IntakeDepend
     const auth = authenticate(input.source, input.body, input.headers, deps.settings, now);
     if (auth.mode === 'demo-unsigned') {
       demoHeaders = { 'x-demo-mode': 'unsigned-accepted' };
-      log.warn(demoWarning(input.source, auth));
+      // Said once per start (every answer carries x-demo-mode), not on every request.
+      if (firstTime(deps.settings, `demo-unsigned ${input.source}`)) log.warn(demoWarning(input.source, auth));
     }
 
     const body = parseJson(input.body);

@@ -1,4 +1,5 @@
 import type { Settings } from '../config';
+import { firstTime } from '../log';
 import { namedInApproval } from '../approvals/identity';
 import { schemaError } from '../intake/adapter';
 import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../intake/answer';
@@ -33,7 +34,7 @@ export async function handleScheduleCall(call: ScheduleCall, deps: ScheduleDepen
   const now = (deps.now ?? (() => new Date()))();
   try {
     const auth = authenticate('generic', call.body, call.headers, deps.settings, now);
-    if (auth.mode === 'demo-unsigned') deps.log.warn('!!! LOCAL DEMO MODE: accepted an UNSIGNED schedule call because WEBHOOK_SECRET_GENERIC is not set !!!');
+    if (auth.mode === 'demo-unsigned' && firstTime(deps.settings, 'demo-unsigned schedules')) deps.log.warn('!!! LOCAL DEMO MODE: accepted an UNSIGNED schedule call because WEBHOOK_SECRET_GENERIC is not set !!!');
     const method = call.method.toUpperCase();
     const json = call.body.byteLength > 0 ? parseJson(call.body) : undefined;
     if (json !== undefined) checkSignedTimestamp(json.timestamp, now, auth.mode === 'demo-unsigned' ? FRESHNESS.unsigned : FRESHNESS.generic);
