@@ -6,6 +6,7 @@ import { appGraph } from '../shared/pacing/app-graph';
 import { requestStores } from '../shared/request-stores';
 import { getServices } from '../shared/services';
 import type { FunctionDefinition } from './definition';
+import { invocationLog } from './invocation-log';
 import { readSignedBody } from './http-body';
 
 export async function bulkSubmitHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
@@ -15,7 +16,7 @@ export async function bulkSubmitHandler(request: HttpRequest, context: Invocatio
   const { integrity } = requestStores(services);
   const answer = await receiveBulkJob(
     { body: read.body, headers: request.headers, url: request.url },
-    { settings: services.settings, store: bulkStore(services), integrity, graph: appGraph(services), log: { info: (message) => context.log(message), warn: (message) => context.warn(message) } },
+    { settings: services.settings, store: bulkStore(services), integrity, graph: appGraph(services), log: invocationLog(context) },
   );
   return { status: answer.status, headers: answer.headers, jsonBody: answer.jsonBody };
 }

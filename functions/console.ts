@@ -11,6 +11,7 @@ import { revealPass } from '../shared/console/reveal-pass';
 import { consoleAsset, securityHeaders } from '../shared/console/static-assets';
 import { getServices } from '../shared/services';
 import type { FunctionDefinition } from './definition';
+import { invocationLog } from './invocation-log';
 
 /**
  * The operator console: its pages (anonymous: they hold no data) and its JSON API, where every route
@@ -29,13 +30,13 @@ function personRoute(need: ConsoleRole, handler: PersonHandler) {
       { settings: deps.services.settings, validator: deps.validator },
     );
     if ('answer' in admitted) {
-      if (admitted.answer.status >= 500) context.warn(`console: ${JSON.stringify(admitted.answer.jsonBody)}`);
+      if (admitted.answer.status >= 500) invocationLog(context).warn('console sign-in check unavailable', { status: admitted.answer.status, answer: JSON.stringify(admitted.answer.jsonBody) });
       return toResponse(admitted.answer);
     }
     try {
       return toResponse(await handler(admitted.person, request, deps));
     } catch (error) {
-      context.warn(`console ${request.method} ${new URL(request.url).pathname}: ${error instanceof Error ? error.message : String(error)}`);
+      invocationLog(context).warn('console read failed', { method: request.method, path: new URL(request.url).pathname, error: error instanceof Error ? error.message : String(error) });
       return toResponse(errorAnswer(503, 'storage_unavailable', 'the console cannot read the store right now; try again later', undefined, { 'retry-after': '10', 'cache-control': 'no-store' }));
     }
   };

@@ -4,6 +4,7 @@ import { intakeServices } from '../shared/intake/intake-services';
 import type { IntakeSource } from '../shared/intake/signature';
 import { getServices } from '../shared/services';
 import type { FunctionDefinition } from './definition';
+import { invocationLog } from './invocation-log';
 import { readSignedBody } from './http-body';
 
 /** One handler per source: read the exact bytes once and hand them to the intake. */
@@ -21,7 +22,7 @@ function intakeHandler(source: IntakeSource) {
         queue,
         index,
         integrity,
-        log: { info: (message) => context.log(message), warn: (message) => context.warn(message) },
+        log: invocationLog(context),
       },
     );
     return { status: answer.status, headers: answer.headers, jsonBody: answer.jsonBody };

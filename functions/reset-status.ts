@@ -3,10 +3,11 @@ import { intakeServices } from '../shared/intake/intake-services';
 import { getResetStatus } from '../shared/intake/status-service';
 import { getServices } from '../shared/services';
 import type { FunctionDefinition } from './definition';
+import { invocationLog } from './invocation-log';
 
 export async function resetStatusHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const { store, audit } = intakeServices(getServices());
-  const answer = await getResetStatus(request.params.id ?? '', { store, audit, log: { warn: (message) => context.warn(message) } });
+  const answer = await getResetStatus(request.params.id ?? '', { store, audit, log: invocationLog(context) });
   return { status: answer.status, headers: answer.headers, jsonBody: answer.jsonBody };
 }
 
