@@ -6,6 +6,7 @@ import { consoleAuthority } from '../shared/console/authority';
 import { consoleServices, type ConsoleServices } from '../shared/console/console-services';
 import { listRequests, requestDetail } from '../shared/console/console-views';
 import { listBulkJobs } from '../shared/console/bulk-views';
+import { listSchedules } from '../shared/console/schedule-views';
 import { admitPerson, type ConsoleRole, type SignedInPerson } from '../shared/console/person-gate';
 import { revealPass } from '../shared/console/reveal-pass';
 import { consoleAsset, securityHeaders } from '../shared/console/static-assets';
@@ -160,6 +161,18 @@ export const consoleBulkJob: FunctionDefinition = {
   },
 };
 
+/** Schedules with their next run times and last runs (read only; changes go through /api/schedules). */
+export const consoleSchedules: FunctionDefinition = {
+  name: 'consoleSchedules',
+  trigger: 'http',
+  options: {
+    route: 'console/api/schedules',
+    methods: ['GET'],
+    authLevel: 'anonymous',
+    handler: personRoute('reader', async (_person, _request, deps) => listSchedules(deps.schedules, deps.integrity)),
+  },
+};
+
 /** The health panel: the details the anonymous health route keeps to itself. */
 export const consoleHealth: FunctionDefinition = {
   name: 'consoleHealth',
@@ -180,6 +193,7 @@ export const consoleFunctions: readonly FunctionDefinition[] = [
   consolePassReveal,
   consoleBulkJobs,
   consoleBulkJob,
+  consoleSchedules,
   consoleHealth,
   consolePage,
 ];

@@ -1,13 +1,16 @@
 import { bulkStore } from '../bulk/bulk-services';
 import type { BulkStore } from '../bulk/bulk-store';
 import { requestStores, type RequestStores } from '../request-stores';
+import { scheduleStore } from '../schedules/schedule-services';
+import type { ScheduleStore } from '../schedules/schedule-store';
 import type { Services } from '../services';
 import { validatorFor } from './person-gate';
 import type { ConsoleTokenValidator } from './token-validation';
 
-export interface ConsoleServices extends Pick<RequestStores, 'store' | 'audit' | 'passes'> {
+export interface ConsoleServices extends Pick<RequestStores, 'store' | 'audit' | 'passes' | 'integrity'> {
   services: Services;
   bulk: BulkStore;
+  schedules: ScheduleStore;
   /** Absent while the console is not configured (CONSOLE_TENANT_ID / CONSOLE_CLIENT_ID unset). */
   validator: ConsoleTokenValidator | undefined;
 }
@@ -18,8 +21,8 @@ const built = new WeakMap<Services, ConsoleServices>();
 export function consoleServices(services: Services): ConsoleServices {
   let made = built.get(services);
   if (!made) {
-    const { store, audit, passes } = requestStores(services);
-    made = { services, store, audit, passes, bulk: bulkStore(services), validator: validatorFor(services.settings) };
+    const { store, audit, passes, integrity } = requestStores(services);
+    made = { services, store, audit, passes, integrity, bulk: bulkStore(services), schedules: scheduleStore(services), validator: validatorFor(services.settings) };
     built.set(services, made);
   }
   return made;

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionDefinitions } from '../../functions/all';
+import { signedCall } from '../../dev/cli/client';
+import { DEMO_CONSOLE_READER_GROUP_ID } from '../../dev/graph-sim';
+import { eventually } from '../support/eventually';
+import { SYSTEM_SECRETS } from '../support/system';
 import { AGENT, OUTSIDER, READER, startConsoleSystem, type ConsoleSystem } from './support';
 
 /**
@@ -11,7 +15,10 @@ import { AGENT, OUTSIDER, READER, startConsoleSystem, type ConsoleSystem } from 
 
 let c: ConsoleSystem;
 let requestId: string;
+let scheduleId: string;
+let run: { runId: string; bulkJobId: string | null };
 const TICKET = 'SR-CONSOLE-ACCESS-7';
+const SCHEDULE_NAME = 'Console readers re-registration (dry run)';
 
 beforeAll(async () => {
   c = await startConsoleSystem({ definitions: functionDefinitions });
@@ -24,12 +31,25 @@ beforeAll(async () => {
   expect(answer.status).toBe(202);
   requestId = answer.body.id;
   await c.system.waitFor(requestId, ['completed', 'partial', 'failed', 'rejected']);
+  // A schedule with one run (a dry run of a one-member group), created and run over the signed routes.
+  const api = { url: c.system.host.url, secret: SYSTEM_SECRETS.generic };
+  const created = await signedCall(api, 'POST', 'schedules', {
+    name: SCHEDULE_NAME,
+    schedule: '0 30 2 * * 1-5',
+    timeZone: 'Europe/Amsterdam',
+    source: { groupId: DEMO_CONSOLE_READER_GROUP_ID },
+    requestedBy: 'soc@contoso.com',
+    approvedBy: 'lead@contoso.com',
+    dryRun: true,
+  });
+  scheduleId = (created.body as { id: string }).id;
+  run = (await signedCall(api, 'POST', `schedules/${scheduleId}/run`, {})).body as { runId: string; bulkJobId: string | null };
 });
 afterAll(async () => {
   await c?.stop();
 });
 
-const DATA_ROUTES = () => ['/me', '/requests', `/requests/${requestId}`, '/bulk', '/health'];
+const DATA_ROUTES = () => ['/me', '/requests', `/requests/${requestId}`, '/bulk', '/schedules', '/health'];
 
 /** A refusal shows nothing of the store: only the error object, no ticket, no id, no user. */
 function expectNothingShown(text: string) {
@@ -38,6 +58,8 @@ function expectNothingShown(text: string) {
   expect(text).not.toContain(TICKET);
   expect(text).not.toContain(requestId);
   expect(text).not.toContain('megan.bowen');
+  expect(text).not.toContain(scheduleId);
+  expect(text).not.toContain(DEMO_CONSOLE_READER_GROUP_ID);
 }
 
 describe('console API: refused without a valid person in a console group', () => {
@@ -202,6 +224,45 @@ describe('pass reveal', () => {
     expect(reveal!.detail).toContain('assignee');
     expect(view.pass).toMatchObject({ waiting: false, canReveal: false, collected: { by: { userPrincipalName: AGENT } } });
     expect(detail.text).not.toContain(shown.temporaryAccessPass);
+  });
+});
+
+describe('schedules', () => {
+  it('a reader sees each schedule: name, expression, time zone, next runs, enabled, and its last runs linked to their bulk jobs', async () => {
+    expect(run.bulkJobId).toEqual(expect.any(String));
+    const answer = await c.call('/schedules', await c.idp.issueToken(READER));
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    const { items } = answer.body as { items: Record<string, unknown>[] };
+    const shown = items.find((item) => item.id === scheduleId)!;
+    expect(shown).toMatchObject({
+      name: SCHEDULE_NAME,
+      schedule: '0 30 2 * * 1-5',
+      timeZone: 'Europe/Amsterdam',
+      enabled: true,
+      dryRun: true,
+      authentic: true,
+      source: { groupId: DEMO_CONSOLE_READER_GROUP_ID },
+      runs: [expect.objectContaining({ id: run.runId, trigger: 'manual', bulkJobId: run.bulkJobId, found: 1, planned: 1 })],
+    });
+    // Three next runs, each 02:30 on a weekday in Amsterdam (00:30 or 01:30 UTC).
+    const next = shown.nextRunTimes as string[];
+    expect(next).toHaveLength(3);
+    for (const time of next) {
+      const local = new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/Amsterdam', weekday: 'short', hour: '2-digit', minute: '2-digit', hour12: false }).format(new Date(time));
+      expect(local).toMatch(/^(Mon|Tue|Wed|Thu|Fri) 02:30$/);
+    }
+    // The run's bulk job link opens in the console.
+    await eventually(async () => ((await c.call(`/bulk/${run.bulkJobId}`, await c.idp.issueToken(READER))).status === 200 ? true : undefined), 30_000);
+    // Nothing in the list is secret: no MAC, no ETag.
+    expect(answer.text).not.toMatch(/"mac"|"etag"/);
+  });
+
+  it('the page has a Schedules section behind the same sign-in', async () => {
+    const html = await (await fetch(`${c.system.host.url}/api/console/`)).text();
+    expect(html).toContain('href="#/schedules"');
+    const script = await (await fetch(`${c.system.host.url}/api/console/app.js`)).text();
+    expect(script).toContain("api('/schedules')");
   });
 });
 

@@ -164,7 +164,7 @@
       field('ticket', 'Ticket', input('ticket')),
       field('upn', 'User (UPN)', input('upn')),
       field('status', 'Status', select('status', ['accepted', 'running', 'completed', 'partial', 'failed', 'rejected', 'planned'])),
-      field('source', 'Source', select('source', ['jira', 'servicenow', 'generic', 'bulk'])),
+      field('source', 'Source', select('source', ['jira', 'servicenow', 'generic', 'bulk', 'schedule'])),
       field('from', 'From', input('from', 'date')),
       field('to', 'To', input('to', 'date')),
       h('div', {}, h('button', { type: 'submit' }, 'Filter')));
@@ -295,6 +295,30 @@
     }
   }
 
+  /** Schedules: when each runs next (in its own time zone) and its last runs, each linked to its bulk job. */
+  async function schedulesView() {
+    const list = await api('/schedules');
+    const sourceText = (s) => (s.source.groupId ? `group ${s.source.groupId}${s.removeFromGroupAfterReset ? ', completed users leave it' : ''}` : `risky users, ${s.source.riskyUsers.minimumRiskLevel} and above`);
+    const runItem = (run) => h('li', {},
+      when(run.startedAt), ' ', badge(run.status), ` ${run.trigger}: `,
+      run.bulkJobId ? h('a', { href: `#/bulk/${run.bulkJobId}` }, `bulk job, ${run.planned} of ${run.found} users`) : `${run.planned} of ${run.found} users`,
+      run.alreadyReset ? `, ${run.alreadyReset} reset already` : '',
+      run.removedFromGroup !== undefined ? `, ${run.removedFromGroup} removed from the group` : '',
+      run.reason ? h('div', { class: 'run-reason' }, run.reason) : '',
+      run.ticketNotice ? h('div', { class: 'run-reason' }, run.noticeRequestId ? h('a', { href: `#/requests/${run.noticeRequestId}` }, `Ticket: ${run.ticketNotice}`) : `Ticket: ${run.ticketNotice}`) : '');
+    const rows = list.items.map((s) => h('tr', { 'data-schedule': s.id },
+      h('td', {}, h('strong', {}, s.name), s.authentic ? '' : h('div', { class: 'bad' }, 'NOT authentic: never runs'), h('div', { class: 'muted' }, sourceText(s), s.dryRun ? '; dry run' : '', `; at most ${s.maxUsersPerRun} users a run`)),
+      h('td', {}, h('code', {}, s.schedule), h('div', {}, s.timeZone)),
+      h('td', {}, s.nextRunTimes.length ? h('ul', { class: 'plain' }, s.nextRunTimes.map((t) => h('li', {}, when(t)))) : '–'),
+      h('td', {}, s.enabled ? badge('enabled') : badge('paused')),
+      h('td', {}, s.runs.length ? h('ul', { class: 'plain' }, s.runs.map(runItem)) : 'no run yet')));
+    show('Schedules',
+      h('p', {}, 'Recurring remediation. Schedules are created and changed with the signed /api/schedules routes (or npm run cli -- schedule ...); this page only shows them.'),
+      h('div', { class: 'table-wrap' }, h('table', {},
+        h('thead', {}, h('tr', {}, ['Schedule', 'When', 'Next runs', 'Enabled', 'Last runs'].map((n) => h('th', { scope: 'col' }, n)))),
+        h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 5 }, 'No schedule.'))))));
+  }
+
   async function healthView() {
     const report = await api('/health');
     const row = (name, part) => [h('dt', {}, name), h('dd', {}, part.reachable ? h('span', { class: 'badge s-ok' }, 'reachable') : h('span', { class: 'badge s-failed' }, 'unreachable'), ` ${part.where || `${part.kind} ${part.origin}`}`, part.error ? ` (${part.error})` : '')];
@@ -309,6 +333,7 @@
       if (parts[0] === 'requests' && parts[1]) return await requestView(parts[1]);
       if (parts[0] === 'bulk' && parts[1]) return await bulkView(parts[1], search || '');
       if (parts[0] === 'bulk') return await bulkListView();
+      if (parts[0] === 'schedules') return await schedulesView();
       if (parts[0] === 'health') return await healthView();
       return await requestsView(search || '');
     } catch (error) {
