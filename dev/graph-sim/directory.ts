@@ -76,6 +76,8 @@ export interface SimUser {
   signInSessionsValidFromDateTime: string;
   /** Object id of the user's manager (GET /users/{id}/manager). */
   managerId?: string;
+  /** Identity Protection's rating at start (schedule-handlers.ts keeps it from then on). */
+  riskLevel?: 'low' | 'medium' | 'high';
 }
 
 /** A mail sent through POST /users/{sender}/sendMail, kept for tests (the request log never holds bodies). */
@@ -203,6 +205,7 @@ export class SimDirectory {
         defaultMethod: user.defaultMethod ?? derivedDefault(methods),
         methods,
         ...(user.note ? { note: user.note } : {}),
+        ...(user.riskLevel ? { riskLevel: user.riskLevel } : {}),
         signInSessionsValidFromDateTime: '2024-01-01T00:00:00Z',
       });
     }

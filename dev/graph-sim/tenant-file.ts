@@ -72,6 +72,8 @@ export const tenantUserSchema = z.object({
   note: z.string().optional(),
   /** The user's manager (UPN or object id of another user): GET /users/{id}/manager. */
   manager: z.string().optional(),
+  /** Identity Protection's rating when the tenant starts, at risk (GET /identityProtection/riskyUsers). */
+  riskLevel: z.enum(['low', 'medium', 'high']).optional(),
 });
 export type TenantUser = z.infer<typeof tenantUserSchema>;
 

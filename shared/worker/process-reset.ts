@@ -194,7 +194,7 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
           approvedBy: row.approvedBy,
         },
         concurrency: deps.settings.GRAPH_MAX_CONCURRENCY,
-        maxInlineWaitSeconds: deps.settings.GRAPH_MAX_INLINE_WAIT_SECONDS,
+        maxInlineWaitSeconds: inlineWaitSeconds(deps),
         ...deps.engine,
         state: previous,
         onStep: async (state, event) => {
@@ -346,6 +346,15 @@ async function handleCrash(progress: RequestProgress, delivery: Delivery, deps: 
   }
   deps.log.warn('reset attempt failed; the queue retries', { ...fields, cause, dequeueCount: delivery.dequeueCount });
   throw error;
+}
+
+/**
+ * The longest one Retry-After or backoff is slept through inside the invocation: the setting, but never
+ * more than a quarter of the lease, so a pause always ends well inside the lease the last write or step
+ * renewed (a longer one re-queues the reset instead), whatever the two settings say.
+ */
+function inlineWaitSeconds(deps: Pick<WorkerDependencies, 'settings'>): number {
+  return Math.min(deps.settings.GRAPH_MAX_INLINE_WAIT_SECONDS, Math.floor(deps.settings.RESET_LEASE_SECONDS / 4));
 }
 
 /** The per-user lock and cooldown key: the object id, stable across renames and however the ticket named the user. */

@@ -8,6 +8,7 @@ import type { HookableTransport, WriteHooks } from '../../shared/pacing/write-ho
 import { writeCount } from '../../shared/pacing/write-kind';
 import { getServices } from '../../shared/services';
 import { processResetMessage, type Delivery } from '../../shared/worker/process-reset';
+import { sweepStuckRequests } from '../../shared/worker/sweeper';
 import type { WorkerDependencies } from '../../shared/worker/worker-dependencies';
 import { workerDependencies } from '../../shared/worker/worker-services';
 import { startSystem, type RunningSystem } from '../support/system';
@@ -93,6 +94,19 @@ describe('a storm of 429 with Retry-After 150 s', () => {
     expect(writes.length).toBeLessThanOrEqual(4);
     expect(writes.every((entry) => entry.status === 429)).toBe(true);
 
+    // Meanwhile, as in the incident: the sweeper runs and the intake's first messages are delivered
+    // again to another worker. The sweeper re-drives none of them (each waits for its Retry-After, it is
+    // not stuck), and the other worker finds each deferred and sends nothing.
+    system.graph.setFaults({ rate429: 1, retryAfterSeconds: 150, appliesTo: 'writes' });
+    const sweep = await sweepStuckRequests(worker, { now: new Date(Date.now() + 60_000) });
+    expect(sweep.redriven.filter((id) => ids.includes(id))).toEqual([]);
+    const again = deps({ graph: pacedGraph(getServices().graph, { writesPerSecond: 50, maxWaitMs: INLINE_WAIT_SECONDS * 1000 }) });
+    const duplicates = await Promise.all(ids.map((id) => processResetMessage({ requestId: id }, { dequeueCount: 2, maxDequeueCount: 5 }, again)));
+    expect(duplicates).toEqual(['deferred', 'deferred', 'deferred', 'deferred']);
+    system.graph.setFaults({});
+    expect(system.graph.requestLog.filter((entry) => entry.write)).toHaveLength(writes.length);
+    expect(system.graph.requestLog.filter((entry) => entry.method === 'DELETE' && entry.status < 300)).toEqual([]);
+
     // 150 s later (the lease moved forward here), another instance with its own budget finishes them.
     const later = deps({ graph: pacedGraph(getServices().graph, { writesPerSecond: 50, maxWaitMs: INLINE_WAIT_SECONDS * 1000 }) });
     for (const id of ids) await expireLease(id);
@@ -156,5 +170,28 @@ describe('a storm of 429 with Retry-After 150 s', () => {
     const status = await system.status(id);
     expect(status.status).toBe('completed');
     expect(status.audit?.verified).toBe(true);
+  }, 60_000);
+  it('sleeps through no Retry-After longer than a quarter of the lease, whatever GRAPH_MAX_INLINE_WAIT_SECONDS says: the reset is re-queued instead', async () => {
+    const id = await submit(6);
+    system.graph.resetLog();
+    system.graph.setFaults({ rate429: 1, retryAfterSeconds: 8, appliesTo: 'writes' });
+    const base = workerDependencies(getServices(), silentLogger);
+    // An inline wait far above the lease (60 s against 10 s): an 8 s Retry-After would outlive what is left of it.
+    const worker = deps({
+      settings: { ...base.settings, GRAPH_MAX_INLINE_WAIT_SECONDS: 60 },
+      graph: pacedGraph(getServices().graph, { writesPerSecond: 50, maxWaitMs: 60_000 }),
+    });
+    const started = Date.now();
+    try {
+      expect(await processResetMessage({ requestId: id }, first, worker)).toBe('retry-later');
+    } finally {
+      system.graph.setFaults({});
+    }
+    // Correctness, not speed: the 8 s were not slept inside the invocation.
+    expect(Date.now() - started).toBeLessThan(6000);
+    const status = await system.status(id);
+    expect(status.status).toBe('accepted');
+    expect(status.statusReason).toMatch(/resumes at/);
+    expect(deletesFor(6).filter((entry) => entry.status < 300)).toEqual([]);
   }, 60_000);
 });
