@@ -9,13 +9,19 @@ export interface GraphCloud {
   name: string;
   graphOrigin: string;
   authorityHost: string;
+  /**
+   * What the engine uses that Graph's API reference ("national cloud deployments" on each page) does not
+   * offer everywhere: beta hardwareOathMethods (list, deactivate) are global only; v1.0 Temporary Access
+   * Pass creation and its policy are not in China.
+   */
+  offers: { hardwareOathMethods: boolean; temporaryAccessPass: boolean };
 }
 
 export const GRAPH_CLOUDS: readonly GraphCloud[] = [
-  { name: 'global', graphOrigin: 'https://graph.microsoft.com', authorityHost: 'https://login.microsoftonline.com' },
-  { name: 'US Government L4', graphOrigin: 'https://graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us' },
-  { name: 'US Government L5 (DOD)', graphOrigin: 'https://dod-graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us' },
-  { name: 'China (21Vianet)', graphOrigin: 'https://microsoftgraph.chinacloudapi.cn', authorityHost: 'https://login.chinacloudapi.cn' },
+  { name: 'global', graphOrigin: 'https://graph.microsoft.com', authorityHost: 'https://login.microsoftonline.com', offers: { hardwareOathMethods: true, temporaryAccessPass: true } },
+  { name: 'US Government L4', graphOrigin: 'https://graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us', offers: { hardwareOathMethods: false, temporaryAccessPass: true } },
+  { name: 'US Government L5 (DOD)', graphOrigin: 'https://dod-graph.microsoft.us', authorityHost: 'https://login.microsoftonline.us', offers: { hardwareOathMethods: false, temporaryAccessPass: true } },
+  { name: 'China (21Vianet)', graphOrigin: 'https://microsoftgraph.chinacloudapi.cn', authorityHost: 'https://login.chinacloudapi.cn', offers: { hardwareOathMethods: false, temporaryAccessPass: false } },
 ];
 
 /** The cloud whose Graph origin this URL is (scheme, host and port must match exactly), if any. */

@@ -1,3 +1,4 @@
+import { graphCloudOf } from '../graph-clouds';
 import type { MethodKind, ResetProfile } from '../method-names';
 import { inScope } from './catalogue';
 import { createStepContext, GraphCallError, type StepContext } from './context';
@@ -122,6 +123,15 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
     });
   }
   const wantsPass = input.temporaryAccessPass !== undefined;
+  const cloud = graphCloudOf(graph.origin);
+  if (wantsPass && cloud && !cloud.offers.temporaryAccessPass && !state.temporaryAccessPass) {
+    // Removing the methods and then failing to issue the pass would lock the user out: refuse first.
+    return finish({
+      status: 'rejected',
+      code: 'temporary-access-pass-unavailable',
+      reason: `Microsoft Graph in the ${cloud.name} cloud offers no Temporary Access Pass API (v1.0), so the requested pass cannot be issued and nothing was changed. Send the request without a pass, and give the user another way to register again.`,
+    });
+  }
 
   try {
     // Persisting the resolved target (and whatever the caller does then, such as taking the user's lock)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { graphCloudOf } from '../graph-clouds';
 import { classify, phoneTypeOf } from './catalogue';
 import { GraphCallError, type StepContext } from './context';
 import { describeMethod } from './mask';
@@ -64,11 +65,18 @@ const hardwareOathSchema = authenticationMethodSchema.extend({
   device: hardwareDeviceSchema.nullish(),
 });
 
+const GLOBAL_ONLY =
+  "Graph offers beta hardwareOathMethods in the global cloud only, so check the user's tokens in the admin center, or leave hardwareOath out of the request's methods where the tenant has none";
+
 /**
  * The beta collection with each token's device; refused or missing is reported, never read as "none".
  * Graph offers it in the global cloud only: elsewhere the segment is unknown (400) or not found (404).
  */
 async function readHardwareOath(ctx: StepContext, objectId: string): Promise<{ tokens: z.output<typeof hardwareOathSchema>[]; state: Snapshot['hardwareOath'] }> {
+  const cloud = graphCloudOf(ctx.graph.origin);
+  if (cloud && !cloud.offers.hardwareOathMethods) {
+    return { tokens: [], state: { source: 'unavailable', note: `hardware OATH tokens could not be read: ${GLOBAL_ONLY} (this is the ${cloud.name} cloud)` } };
+  }
   try {
     const tokens = await readAllPages(
       ctx,
@@ -92,7 +100,7 @@ async function readHardwareOath(ctx: StepContext, objectId: string): Promise<{ t
         tokens: [],
         state: {
           source: 'unavailable',
-          note: `hardware OATH tokens could not be read (${error.message}): Graph offers beta hardwareOathMethods in the global cloud only, so check the user's tokens in the admin center, or leave hardwareOath out of the request's methods where the tenant has none`,
+          note: `hardware OATH tokens could not be read (${error.message}): ${GLOBAL_ONLY}`,
         },
       };
     }
