@@ -337,6 +337,7 @@ export function newRow(id: string, adapted: AdaptedRequest, now: Date, integrity
     temporaryAccessPass: request.temporaryAccessPass,
     dryRun: request.dryRun,
     ...(request.callbackUrl !== undefined ? { callbackUrl: request.callbackUrl } : {}),
+    ...(request.ticket.assignee !== undefined ? { ticketAssignee: request.ticket.assignee } : {}),
     attempts: 0,
     createdAt: time,
     updatedAt: time,

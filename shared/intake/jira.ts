@@ -20,6 +20,7 @@ export const JIRA_EVENTS = ['jira:issue_created', 'jira:issue_updated'] as const
 const COMMENT_EVENT_TYPES: readonly string[] = ['issue_commented', 'issue_comment_edited', 'issue_comment_deleted'];
 
 const ISSUE_KEY = /^[A-Za-z][A-Za-z0-9_]*-[1-9][0-9]*$/;
+const EMAIL = /^[^\s@]{1,128}@[^\s@]{1,127}$/;
 
 const userSchema = z
   .object({ accountId: z.string().trim().min(1).max(256).optional(), displayName: z.string().trim().max(256).optional() })
@@ -97,7 +98,7 @@ export const jiraAdapter: Adapter = ({ body, headers, settings, auth, signedAt }
   const key = issue.key.toUpperCase();
   const summary = own(issue.fields, 'summary');
   const request: NormalizedRequest = {
-    ticket: { system: 'jira', id: key, url: browseUrl(issue.self, key) },
+    ticket: { system: 'jira', id: key, url: browseUrl(issue.self, key), ...assigneeOf(own(issue.fields, 'assignee')) },
     target: { userPrincipalName: upn },
     requestedBy,
     approvedBy: jiraApproval(body, issue.fields, user, webhookEvent, key, { userPrincipalName: upn }, settings.REQUIRE_APPROVAL),
@@ -117,6 +118,16 @@ export const jiraAdapter: Adapter = ({ body, headers, settings, auth, signedAt }
       : idempotencyKeys.jiraEvent(String(issue.id ?? key), webhookEvent ?? 'jira:issue_created', signedAt, target);
   return { source: 'jira', request, deliveryId, idempotencyKey };
 };
+
+/**
+ * The issue's assignee, when Jira sent their e-mail address (it leaves it out when the person's profile
+ * hides it): the console compares it with the sign-in name of whoever reveals a pass. An accountId alone
+ * cannot be compared, so it is not recorded.
+ */
+function assigneeOf(value: unknown): { assignee?: string } {
+  const email = isRecord(value) ? own(value, 'emailAddress') : undefined;
+  return typeof email === 'string' && EMAIL.test(email.trim()) ? { assignee: email.trim().toLowerCase() } : {};
+}
 
 function targetFromField(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() || undefined;

@@ -18,6 +18,7 @@ import { idempotencyKeys } from './request-id';
 const SYS_ID = /^[0-9a-f]{32}$/i;
 const NUMBER = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
 const TABLE = /^[a-z][a-z0-9_]{0,79}$/;
+const EMAIL = /^[^\s@]{1,128}@[^\s@]{1,127}$/;
 
 /** Tables by their number prefix, for bodies that do not name their table. */
 const TABLE_BY_PREFIX: Record<string, string> = {
@@ -73,7 +74,7 @@ export const serviceNowAdapter: Adapter = ({ body, settings, signedAt }) => {
 
   const shortDescription = stringValue(own(record, 'short_description'));
   const request: NormalizedRequest = {
-    ticket: { system: 'servicenow', id: number.toUpperCase(), url: recordUrl(body, record, table, sysId), sysId: sysId.toLowerCase(), table },
+    ticket: { system: 'servicenow', id: number.toUpperCase(), url: recordUrl(body, record, table, sysId), sysId: sysId.toLowerCase(), table, ...assigneeOf(body, record) },
     target: { userPrincipalName: upn },
     requestedBy,
     approvedBy,
@@ -89,6 +90,16 @@ export const serviceNowAdapter: Adapter = ({ body, settings, signedAt }) => {
     idempotencyKey: idempotencyKeys.serviceNowDelivery(table, sysId, signedAt ?? 0, targetKey(request.target)),
   };
 };
+
+/**
+ * The task's assignee as the Business Rule sends it (`assigned_to_email`, dot-walked from assigned_to):
+ * the console compares it with the sign-in name of whoever reveals a pass. `assigned_to` itself is a
+ * sys_id or a display name and cannot be compared, so it is not recorded.
+ */
+function assigneeOf(body: Record<string, unknown>, record: Record<string, unknown>): { assignee?: string } {
+  const email = stringValue(own(record, 'assigned_to_email')) ?? stringValue(own(body, 'assigned_to_email'));
+  return email && EMAIL.test(email) ? { assignee: email.toLowerCase() } : {};
+}
 
 /** A field's raw value: the string itself, or `value` of a `{ value, link }` / `{ value, display_value }` object. */
 function stringValue(value: unknown): string | undefined {

@@ -123,7 +123,8 @@ export interface Requester {
 
 /** The request after defaults, with the requester in one shape; what the adapters produce. */
 export interface NormalizedRequest {
-  ticket: { system: string; id: string; url?: string; sysId?: string; table?: string };
+  /** assignee: the ticket's assignee as an e-mail address, when the ticket system sent one (Jira, ServiceNow). */
+  ticket: { system: string; id: string; url?: string; sysId?: string; table?: string; assignee?: string };
   target: { userPrincipalName: string; objectId?: undefined } | { objectId: string; userPrincipalName?: undefined };
   requestedBy: Requester;
   approvedBy?: string;

@@ -47,6 +47,8 @@ export const requestRowSchema = z.object({
   /** ServiceNow only: the record's sys_id and table, for writing back to the ticket. */
   ticketSysId: z.string().optional(),
   ticketTable: z.string().optional(),
+  /** The ticket's assignee (e-mail address) when the delivery named one: the console tells a pass collector whether that is them. */
+  ticketAssignee: z.string().max(256).optional(),
 
   targetUpn: z.string().optional(),
   targetObjectId: z.string().optional(),

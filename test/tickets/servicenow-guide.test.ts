@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 // Integration tests on a shared two-core machine: waits are generous, the assertions are not.
 vi.setConfig({ testTimeout: 150_000 });
+import { requestStores } from '../../shared/request-stores';
+import { getServices } from '../../shared/services';
 import { SYSTEM_SECRETS, startSystem, type RunningSystem } from '../support/system';
 
 /**
@@ -46,6 +48,7 @@ function runRule(execute: (sent: Sent) => { status: number; body: string }) {
     getValue: (name: string) => record[name],
     getDisplayValue: () => 'José Müller',
     opened_by: { email: 'jose.muller@contoso.com', user_name: 'jose.muller' },
+    assigned_to: { email: 'Beth.Anglin@contoso.com' },
     variables: { target_user: { getRefRecord: () => ({ getValue: (name: string) => (name === 'email' ? 'adele.vance@contoso.com' : 'adele.v') }) } },
   };
   const properties: Record<string, string> = {
@@ -139,6 +142,8 @@ describe("the ServiceNow guide's Business Rule", () => {
     const status = (await (await fetch(`${system.host.url}/api/resets/${id}`)).json()) as { target: { userPrincipalName: string }; requestedBy: { name: string } };
     expect(status.target.userPrincipalName).toBe('adele.vance@contoso.com');
     expect(status.requestedBy.name).toBe('José Müller');
+    // The assignee reaches the request, for the console's pass hand-over.
+    expect((await requestStores(getServices()).store.get(id))!.ticketAssignee).toBe('beth.anglin@contoso.com');
     expect(notes).toEqual([expect.stringContaining('writes the outcome into this ticket')]);
   });
 
