@@ -1,5 +1,5 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { ClientRequest, ServerResponse } from 'node:http';
+import type { ClientRequest } from 'node:http';
 
 /** Requests this process sent to Azurite, by service. A `$batch` (entity-group transaction) is one. */
 export interface StorageRequestCounts {
@@ -41,23 +41,3 @@ export function countStorageRequests(ports: { table: number; queue: number }): S
   };
 }
 
-/**
- * Answers this process's HTTP servers finished with the given status, as the server sent them (so an
- * answer the load generator stopped waiting for still counts, as its storage calls do).
- */
-export function countServerAnswers(status: number): { count(): number; reset(): void; stop(): void } {
-  let count = 0;
-  const onFinish = (message: unknown) => {
-    if ((message as { response?: ServerResponse }).response?.statusCode === status) count += 1;
-  };
-  subscribe('http.server.response.finish', onFinish);
-  return {
-    count: () => count,
-    reset: () => {
-      count = 0;
-    },
-    stop: () => {
-      unsubscribe('http.server.response.finish', onFinish);
-    },
-  };
-}
