@@ -32,7 +32,7 @@ export type GraphClient = GraphTransport & {
 const rolesClaim = z.object({ roles: z.array(z.string()).optional() }).passthrough();
 
 /** Authentication-method calls may take up to 60 s at Graph; aborting sooner makes needless ambiguous outcomes. */
-const DEFAULT_TIMEOUT_MS = 65_000;
+export const GRAPH_CALL_TIMEOUT_MS = 65_000;
 
 /**
  * A Graph transport on @microsoft/microsoft-graph-client. The SDK's default chain is replaced by
@@ -77,7 +77,7 @@ export function createGraphClient(settings: GraphClientSettings, options: GraphC
     // The SDK only attaches the token for graph.microsoft.com unless told about other hosts.
     customHosts: new Set([host]),
   });
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? GRAPH_CALL_TIMEOUT_MS;
 
   return {
     origin,

@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createGraphClient, maskEmail, maskPhone, METHOD_TYPES, userPath, planReset, classify } from '../../shared/graph';
+import { loadSettings } from '../../shared/config';
+import { GRAPH_CALL_TIMEOUT_MS } from '../../shared/graph/client';
 import { isDefaultRefusal } from '../../shared/graph/execute';
-import { parseRetryAfter } from '../../shared/graph/http';
+import { GraphNetworkError, parseRetryAfter } from '../../shared/graph/http';
+import { startGraphSimulator } from '../../dev/graph-sim';
 import { METHOD_KINDS } from '../../shared/method-names';
 import type { Snapshot } from '../../shared/graph';
 
@@ -11,6 +14,24 @@ describe('client', () => {
     expect(() => createGraphClient({ GRAPH_BASE_URL: 'https://graph.microsoft.com', GRAPH_AUTH: 'none' })).toThrow(/loopback/);
     expect(() => createGraphClient({ GRAPH_BASE_URL: 'http://127.0.0.1:1', GRAPH_AUTH: 'none' })).not.toThrow();
     expect(() => createGraphClient({ GRAPH_BASE_URL: 'http://localhost:1', GRAPH_AUTH: 'none' })).not.toThrow();
+  });
+
+  it("waits past Graph's 60 s for an authentication-method call, and a call slower than its limit counts as unanswered", async () => {
+    expect(GRAPH_CALL_TIMEOUT_MS).toBeGreaterThan(60_000);
+    const sim = await startGraphSimulator({ faults: { latencyMs: 400 } });
+    try {
+      const graph = createGraphClient({ GRAPH_BASE_URL: sim.url, GRAPH_AUTH: 'none' }, { timeoutMs: 100 });
+      await expect(graph.send({ method: 'GET', version: 'v1.0', path: '/users?$top=1' })).rejects.toBeInstanceOf(GraphNetworkError);
+    } finally {
+      await sim.stop();
+    }
+  });
+
+  it("the default write budget, 15/s, leaves headroom under Graph's identity write limit of 3,000 per 150 s (20/s)", () => {
+    const key = Buffer.from('e1c3a5b7d9f0e2c4a6b8d1f3e5c7a9b0d2f4e6c8a1b3d5f7e9c0a2b4d6f8e1c3', 'hex').toString('base64');
+    const budget = loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', INTAKE_MAC_KEY: key }).GRAPH_WRITE_BUDGET_PER_SECOND;
+    expect(budget).toBe(15);
+    expect(budget).toBeLessThan(3000 / 150);
   });
 
   it('reads Retry-After as seconds or an HTTP date', () => {
