@@ -2,7 +2,7 @@ import type { ZodIssue } from 'zod';
 import type { Settings } from '../config';
 import type { NormalizedRequest } from '../requests/canonical-request';
 import type { RequestSource } from '../requests/request-row';
-import { badRequest, type FieldProblem } from './answer';
+import { badRequest, type FieldProblem } from '../http/answer';
 import type { Authentication, HeaderLookup } from './signature';
 
 /** What a source adapter makes of a parsed body. */

@@ -1,5 +1,5 @@
 import type { RequestRow } from '../requests/request-row';
-import { IntakeRefusal } from './answer';
+import { IntakeRefusal } from '../http/answer';
 
 /**
  * A repeat of an idempotency key must ask for the same thing. Answering the first request for a repeat

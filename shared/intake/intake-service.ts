@@ -7,7 +7,7 @@ import type { RequestRow, RequestStatus, StoredRequest } from '../requests/reque
 import type { RequestStore } from '../requests/request-store';
 import type { ResetQueue } from '../requests/reset-queue';
 import type { AdaptedRequest, Adapter } from './adapter';
-import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from './answer';
+import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../http/answer';
 import { canonicalAdapter } from './canonical';
 import { jiraAdapter } from './jira';
 import { idempotencyConflict } from './idempotency';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { targetKey, type NormalizedRequest, type Requester } from '../requests/canonical-request';
-import { fieldError, refused } from './answer';
+import { fieldError, refused } from '../http/answer';
 import { jiraApproval } from './approval-gate';
 import { clip, isRecord, own, schemaError, type Adapter } from './adapter';
 import { idempotencyKeys } from './request-id';

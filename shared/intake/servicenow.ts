@@ -1,5 +1,5 @@
 import { targetKey, type NormalizedRequest, type Requester } from '../requests/canonical-request';
-import { fieldError } from './answer';
+import { fieldError } from '../http/answer';
 import { serviceNowApproval } from './approval-gate';
 import { clip, isRecord, own, type Adapter } from './adapter';
 import { idempotencyKeys } from './request-id';

@@ -1,6 +1,6 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { Settings } from '../config';
-import { IntakeRefusal } from './answer';
+import { IntakeRefusal } from '../http/answer';
 import { verifyStandardWebhook } from './standard-webhooks';
 
 export type IntakeSource = 'jira' | 'servicenow' | 'generic';

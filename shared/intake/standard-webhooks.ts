@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { IntakeRefusal } from './answer';
+import { IntakeRefusal } from '../http/answer';
 import type { HeaderLookup } from './signature';
 
 /**

@@ -2,7 +2,7 @@ import { verifyChain, type AuditLog } from '../audit/audit-log';
 import type { StoredRequest } from '../requests/request-row';
 import { isRequestId } from '../requests/request-row';
 import type { RequestStore } from '../requests/request-store';
-import { errorAnswer, jsonAnswer, type HttpAnswer } from './answer';
+import { errorAnswer, jsonAnswer, type HttpAnswer } from '../http/answer';
 
 export interface StatusDependencies {
   store: RequestStore;

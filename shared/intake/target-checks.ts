@@ -1,6 +1,6 @@
 import type { NormalizedRequest } from '../requests/canonical-request';
 import { inTenantDomains } from '../tenant-domains';
-import { IntakeRefusal, refused } from './answer';
+import { IntakeRefusal, refused } from '../http/answer';
 
 /**
  * What the intake can decide about a target without asking the directory: a well-formed UPN, not a

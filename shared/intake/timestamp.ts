@@ -1,4 +1,4 @@
-import { fieldError, IntakeRefusal } from './answer';
+import { fieldError, IntakeRefusal } from '../http/answer';
 
 /**
  * The signed send time in the body: the top-level `timestamp` (epoch milliseconds, or seconds, or an

@@ -76,7 +76,7 @@ const NEXT_STEPS: Record<string, string> = {
   'break-glass': 'Next step: route this ticket to the identity team; emergency access accounts are never reset by this service.',
   'break-glass-unresolved': 'Next step: the identity team must fix BREAK_GLASS_UPNS; no reset runs until every entry resolves.',
   'protected-group': 'Next step: route this ticket to a Privileged Authentication Administrator; members of protected groups are reset by hand.',
-  guest: "Next step: a guest's MFA is reset in their home organisation; ask them to contact their own service desk.",
+  guest: "Next step: this service does not reset guests. A guest's MFA registered in this tenant is reset by an administrator here (\"Require re-register multifactor authentication\" in the Entra admin center); MFA the guest brings from their home organisation is reset there, by their own service desk.",
   'approval-missing': 'Next step: have a second person approve the ticket, then send it again.',
   'approval-by-target': 'Next step: the person being reset cannot approve their own reset; have someone else approve the ticket.',
   'self-approval': 'Next step: the requester cannot approve their own request; have someone else approve the ticket.',
@@ -129,7 +129,8 @@ export function outcomeNote(row: RequestRow): Note {
   const status = row.status;
   const lines: string[] = [];
   lines.push(`Outcome: ${OUTCOME_WORDS[status] ?? status}.`);
-  lines.push(`User: ${targetName(row, result)}. Requested by ${row.requestedBy}${row.approvedBy ? `, approved by ${row.approvedBy}` : ''}.`);
+  // Names come from the ticket (a portal customer chooses their own display name): masked like details.
+  lines.push(`User: ${targetName(row, result)}. Requested by ${scrub(row.requestedBy)}${row.approvedBy ? `, approved by ${scrub(row.approvedBy)}` : ''}.`);
 
   if (status === 'rejected') {
     lines.push(`Reason: ${scrub(result?.reason ?? row.statusReason ?? 'not recorded')}`);
