@@ -1,4 +1,4 @@
-import { refused } from '../intake/answer';
+import { refused } from '../http/answer';
 
 /**
  * Consent to a bulk job's size. A job that would reset more users than BULK_CONFIRM_ABOVE (a group

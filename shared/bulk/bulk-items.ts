@@ -1,5 +1,5 @@
 import type { AdaptedRequest } from '../intake/adapter';
-import { IntakeRefusal } from '../intake/answer';
+import { IntakeRefusal } from '../http/answer';
 import { newRow } from '../intake/intake-service';
 import { checkTarget } from '../intake/target-checks';
 import type { RequestIntegrity } from '../requests/request-integrity';

@@ -2,7 +2,7 @@ import { parse as parseCsvText } from 'csv-parse';
 import { z } from 'zod';
 import { RESET_PROFILES } from '../method-names';
 import { canonicalRequestSchema, requesterSchema, ticketSchema } from '../requests/canonical-request';
-import { badRequest, IntakeRefusal } from '../intake/answer';
+import { badRequest, IntakeRefusal } from '../http/answer';
 import { schemaError } from '../intake/adapter';
 
 /**

@@ -1,4 +1,4 @@
-import { errorAnswer, jsonAnswer, type HttpAnswer } from '../intake/answer';
+import { errorAnswer, jsonAnswer, type HttpAnswer } from '../http/answer';
 import { isRequestId } from '../requests/request-row';
 import type { BulkItem, ItemStatus, StoredJob } from './bulk-rows';
 import type { BulkStore } from './bulk-store';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Settings } from '../config';
 import { firstTime } from '../log';
-import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../intake/answer';
+import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../http/answer';
 import { authenticate, type HeaderLookup } from '../intake/signature';
 import { checkSignedTimestamp, FRESHNESS } from '../intake/timestamp';
 import type { RequestIntegrity } from '../requests/request-integrity';

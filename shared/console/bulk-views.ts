@@ -1,5 +1,5 @@
 import type { BulkStore } from '../bulk/bulk-store';
-import { jsonAnswer, type HttpAnswer } from '../intake/answer';
+import { jsonAnswer, type HttpAnswer } from '../http/answer';
 
 const DAY_MS = 24 * 3600_000;
 

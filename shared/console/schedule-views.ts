@@ -1,4 +1,4 @@
-import { jsonAnswer, type HttpAnswer } from '../intake/answer';
+import { jsonAnswer, type HttpAnswer } from '../http/answer';
 import type { RequestIntegrity } from '../requests/request-integrity';
 import { nextRunTimes } from '../schedules/cron';
 import { scheduleIsAuthentic } from '../schedules/schedule-runs';

@@ -3,7 +3,7 @@ import { person, type Person } from '../approvals/identity';
 import { jiraApprovalRecord, jiraRequesters } from '../approvals/jira-approvals';
 import { serviceNowApprovalRecord, serviceNowClaimedApprover, serviceNowRequesters } from '../approvals/servicenow-approvals';
 import type { Requester } from '../requests/canonical-request';
-import { refused } from './answer';
+import { refused } from '../http/answer';
 
 /**
  * What the adapters call to fill in `approvedBy`: the approval decision (shared/approvals) for their

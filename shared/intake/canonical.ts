@@ -1,6 +1,6 @@
 import { canonicalRequestSchema, normalizeRequest, targetKey } from '../requests/canonical-request';
 import { callbackUrlProblem } from '../tickets/callback-url';
-import { refused } from './answer';
+import { refused } from '../http/answer';
 import { genericApproval } from './approval-gate';
 import { schemaError, type Adapter } from './adapter';
 import { idempotencyKeys } from './request-id';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Settings } from '../config';
-import { errorAnswer, IntakeRefusal, jsonAnswer, type HttpAnswer } from '../intake/answer';
+import { errorAnswer, IntakeRefusal, jsonAnswer, type HttpAnswer } from '../http/answer';
 import { authenticate, type Authentication, type HeaderLookup } from '../intake/signature';
 import { isRequestId } from '../requests/request-row';
 import type { RequestStores } from '../request-stores';

@@ -2,7 +2,7 @@ import type { Settings } from '../config';
 import { firstTime } from '../log';
 import { namedInApproval } from '../approvals/identity';
 import { schemaError } from '../intake/adapter';
-import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../intake/answer';
+import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../http/answer';
 import { authenticate, type HeaderLookup } from '../intake/signature';
 import { checkSignedTimestamp, FRESHNESS } from '../intake/timestamp';
 import { checkSchedule, nextRunTime, nextRunTimes, ScheduleSyntaxError } from './cron';
