@@ -1,7 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { getBulkStatus } from '../shared/bulk/bulk-status';
 import { checkHealth } from '../shared/health';
-import { errorAnswer, jsonAnswer, type HttpAnswer } from '../shared/intake/answer';
+import { errorAnswer, jsonAnswer, type HttpAnswer } from '../shared/http/answer';
 import { consoleAuthority } from '../shared/console/authority';
 import { consoleServices, type ConsoleServices } from '../shared/console/console-services';
 import { listRequests, requestDetail } from '../shared/console/console-views';

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { errorAnswer } from '../shared/intake/answer';
+import { errorAnswer } from '../shared/http/answer';
 import { readBodyWithin } from '../shared/http/read-body';
 
 /**

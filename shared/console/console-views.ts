@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { verifyChain } from '../audit/audit-log';
 import type { AuditEntry } from '../audit/audit-entry';
-import { errorAnswer, jsonAnswer, type HttpAnswer } from '../intake/answer';
+import { errorAnswer, jsonAnswer, type HttpAnswer } from '../http/answer';
 import { redact, statusView } from '../intake/status-service';
 import { isRequestId, REQUEST_SOURCES, REQUEST_STATUSES, type StoredRequest } from '../requests/request-row';
 import type { RequestStores } from '../request-stores';

@@ -1,5 +1,5 @@
 import type { Settings } from '../config';
-import { errorAnswer, type HttpAnswer } from '../intake/answer';
+import { errorAnswer, type HttpAnswer } from '../http/answer';
 import { consoleAuthority } from './authority';
 import { ConsoleTokenValidator, TokenRejected, type Person } from './token-validation';
 

@@ -1,5 +1,5 @@
 import type { AuditEntry } from '../audit/audit-entry';
-import { errorAnswer, jsonAnswer, type HttpAnswer } from '../intake/answer';
+import { errorAnswer, jsonAnswer, type HttpAnswer } from '../http/answer';
 import { isRequestId, type StoredRequest } from '../requests/request-row';
 import { RequestConflictError } from '../requests/request-store';
 import type { RequestStores } from '../request-stores';

@@ -8,6 +8,12 @@ export interface SweepOptions {
   /** An accepted request untouched for this long, with no message waiting for it, lost its message. */
   acceptedGraceMs?: number;
   now?: Date;
+  /**
+   * How long the sweeper waits before re-driving what looked lost, to read those rows again: a message a
+   * worker has just taken off the queue is invisible to the peek while its claim is still on the way, and
+   * a row whose claim lands meanwhile is not lost. Default 5 s.
+   */
+  settleMs?: number;
 }
 
 export interface SweepReport {
@@ -31,7 +37,9 @@ const CLOCK_SLACK_MS = 60_000;
  * the front is full (a backlog deeper than a peek shows), the row's own message may be queued behind
  * it: the row is left alone and looked at again on a later sweep, once the backlog has moved on. Only
  * a row with no message that could be its own is re-driven, and only that one is called lost.
- * The row is touched before the message is sent, so the next sweep does not send it again.
+ * Before re-driving, the sweeper waits a few seconds and reads those rows again: one whose message a
+ * worker had just taken (invisible to the peek, its claim not yet written) has changed by then and is
+ * left alone. The row is touched before the message is sent, so the next sweep does not send it again.
  */
 export async function sweepStuckRequests(deps: Pick<WorkerDependencies, 'store' | 'queue' | 'log'>, options: SweepOptions = {}): Promise<SweepReport> {
   const now = options.now ?? new Date();
@@ -43,12 +51,17 @@ export async function sweepStuckRequests(deps: Pick<WorkerDependencies, 'store' 
   if (stuck.length === 0) return report;
 
   const backlog = await deps.queue.waiting();
+  const candidates: StoredRequest[] = [];
   for (const row of stuck) {
     if (FINAL_STATUSES.includes(row.status)) continue;
-    if (mayBeQueued(row, backlog)) {
-      report.waiting.push(row.id);
-      continue;
-    }
+    if (mayBeQueued(row, backlog)) report.waiting.push(row.id);
+    else candidates.push(row);
+  }
+  if (candidates.length > 0) await new Promise((resolve) => setTimeout(resolve, options.settleMs ?? 5000));
+  for (const listed of candidates) {
+    // Read again after the pause: a worker that had just taken its message has claimed it by now.
+    const row = await deps.store.get(listed.id);
+    if (!row || row.etag !== listed.etag) continue;
     const reason =
       row.status === 'running'
         ? 'worker lease ran out with no message waiting for it; re-driven'

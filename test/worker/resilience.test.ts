@@ -137,7 +137,7 @@ describe('the worker under failure', () => {
     await queue.clearMessages();
     const id = await submit(14);
     await queue.clearMessages(); // the message is lost
-    const report = await sweepStuckRequests(deps(), { acceptedGraceMs: 0 });
+    const report = await sweepStuckRequests(deps(), { acceptedGraceMs: 0, settleMs: 200 });
     expect(report.redriven).toEqual([id]);
     const received = (await queue.receiveMessages()).receivedMessageItems[0]!;
     await queue.deleteMessage(received.messageId, received.popReceipt);
@@ -145,7 +145,7 @@ describe('the worker under failure', () => {
     expect(message).toEqual({ requestId: id });
     expect(await processResetMessage(message, first, deps())).toBe('completed');
     // Nothing left to sweep.
-    expect((await sweepStuckRequests(deps(), { acceptedGraceMs: 0 })).redriven).toEqual([]);
+    expect((await sweepStuckRequests(deps(), { acceptedGraceMs: 0, settleMs: 200 })).redriven).toEqual([]);
   });
 
   it('a redelivery that finds the request held looks again when the lease ends', async () => {
@@ -172,7 +172,7 @@ describe('the worker under failure', () => {
     // Its message went with the dead worker: while a message that may be its own waits, it is left alone.
     expect((await sweepStuckRequests(deps())).waiting).toContain(id);
     await new QueueClient(system.azurite.connectionString, QUEUES.resets).clearMessages();
-    const report = await sweepStuckRequests(deps());
+    const report = await sweepStuckRequests(deps(), { settleMs: 200 });
     expect(report.redriven).toContain(id);
     expect(await processResetMessage({ requestId: id }, first, deps())).toBe('completed');
   });

@@ -89,4 +89,41 @@ describe('the sweeper under a queue backlog', () => {
     expect(new Set(again.waiting)).toEqual(lost);
     expect((await rawQueue.getProperties()).approximateMessagesCount).toBe(LOST);
   }, 120_000);
+  it('does not call lost a request whose message a worker has just taken: invisible to the peek, its claim lands while the sweeper waits to read it again', async () => {
+    const table = TableClient.fromConnectionString(azurite.connectionString, `Taken${randomUUID().slice(0, 8).replace(/-/g, '')}`, { allowInsecureConnection: true });
+    const rawQueue = new QueueClient(azurite.connectionString, `taken-${randomUUID().slice(0, 8)}`);
+    const deps = { store: new RequestStore(table), queue: new ResetQueue(rawQueue), log: silentLogger };
+    await rawQueue.createIfNotExists();
+    const start = new Date();
+    const taken = randomUUID();
+    const lost = randomUUID();
+    await deps.store.create(row(taken, start));
+    await deps.store.create(row(lost, start));
+    await deps.queue.send(taken);
+    // A worker takes the message (now invisible); its claim of the row is slow to land.
+    const { receivedMessageItems } = await rawQueue.receiveMessages({ numberOfMessages: 1, visibilityTimeout: 300 });
+    expect(receivedMessageItems).toHaveLength(1);
+
+    // The claim lands right after the sweeper's peek (which cannot see the taken message).
+    let claimed: Promise<unknown> | undefined;
+    const queue = deps.queue;
+    const watched = Object.assign(Object.create(queue) as ResetQueue, {
+      waiting: async () => {
+        const backlog = await queue.waiting();
+        claimed = (async () => {
+          const { etag, ...fields } = (await deps.store.get(taken))!;
+          await deps.store.update({ ...fields, status: 'running', attempts: 1, leaseUntil: new Date(Date.now() + 120_000).toISOString() }, etag);
+        })();
+        return backlog;
+      },
+    });
+    const report = await sweepStuckRequests({ ...deps, queue: watched }, { now: new Date(start.getTime() + 5 * 60_000), settleMs: 2000 });
+    await claimed;
+
+    // Only the request that really had no message is re-driven and called lost.
+    expect(report.redriven).toEqual([lost]);
+    expect((await deps.store.get(taken))!.statusReason).toBeUndefined();
+    expect((await deps.store.get(lost))!.statusReason).toMatch(/no queue message for it was waiting/);
+    await rawQueue.delete();
+  }, 60_000);
 });
