@@ -3,7 +3,7 @@ import type { GraphRequest, GraphResponse, GraphTransport } from '../../shared/g
 import { MAX_BULK_USERS } from '../../shared/bulk/bulk-request';
 import { expandGroup } from '../../shared/bulk/group-expansion';
 import { checkSizeConsent } from '../../shared/bulk/bulk-consent';
-import { IntakeRefusal } from '../../shared/intake/answer';
+import { IntakeRefusal } from '../../shared/http/answer';
 
 const GROUP = '3e1f0b6a-1d2c-4e5f-8a9b-0c1d2e3f4a5b';
 const ORIGIN = 'https://graph.example.test';

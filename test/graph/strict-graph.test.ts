@@ -33,6 +33,7 @@ const tenant = (extra: Partial<TenantFile> = {}): TenantFile => ({
     user('hw', [mobile, token], { defaultMethod: 'sms' }),
     user('hw.sticky', [mobile, { ...token, undeletable: 'sticky' }], { defaultMethod: 'sms' }),
     user('hw.unread', [mobile, token], { defaultMethod: 'sms' }),
+    user('hw.refused', [mobile, { ...token, undeletable: 'refuse' }], { defaultMethod: 'sms', groups: [] }),
     user('default.kept', [{ type: 'microsoftAuthenticator', displayName: 'Pixel 8' }, { type: 'fido2', displayName: 'YubiKey' }, { type: 'email', emailAddress: 'k@example.net' }], { defaultMethod: 'push' }),
     user('lenient', [{ type: 'microsoftAuthenticator', displayName: 'Pixel 8' }, { type: 'fido2', displayName: 'YubiKey' }], { defaultMethod: 'push' }),
     user('tap.long', [mobile]),
@@ -94,6 +95,17 @@ describe('hardware OATH tokens: deactivated, not unassigned', () => {
     expect(result.status).toBe('partial');
     expect(result.status === 'partial' && result.reason).toMatch(/Desk token/);
     expect(result.methods.find((m) => m.kind === 'hardwareOath')?.outcome).toBe('remaining');
+  });
+
+  it('a refused deactivation (403 accessDenied) ends partial naming the token and the default phone it keeps, never completed', async () => {
+    const sim = h.sim;
+    const result = await reset(sim, { target: { userPrincipalName: 'hw.refused@contoso.com' }, profile: 'portal' });
+    expect(result.status).toBe('partial');
+    if (result.status !== 'partial') return;
+    expect(result.reason).toMatch(/Desk token[^;]*hardwareOath[^;]*accessDenied/);
+    expect(result.reason).toMatch(/the user's default method/);
+    expect(result.methods.find((m) => m.kind === 'hardwareOath')?.outcome).toBe('failed');
+    expect(sim.tenant.methodsOf('hw.refused@contoso.com').find((m) => m.kind === 'hardwareOath')?.device?.status).toBe('activated');
   });
 
   it('a refused hardware-token read ends partial with the reason, never completed, even though the rest went', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../shared/config';
-import { IntakeRefusal } from '../../shared/intake/answer';
+import { IntakeRefusal } from '../../shared/http/answer';
 import { canonicalAdapter } from '../../shared/intake/canonical';
 import { jiraAdapter } from '../../shared/intake/jira';
 import { idempotencyKeys } from '../../shared/intake/request-id';

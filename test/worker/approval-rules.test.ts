@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { approvalNamesTarget, namedInApproval } from '../../shared/approvals/identity';
-import { IntakeRefusal } from '../../shared/intake/answer';
+import { IntakeRefusal } from '../../shared/http/answer';
 import { genericApproval, jiraApproval, serviceNowApproval } from '../../shared/intake/approval-gate';
 
 /**
