@@ -61,8 +61,13 @@ describe('the sweeper under a queue backlog', () => {
     const stored = await deps.store.listByStatus('accepted', { limit: 2 * BACKLOG });
     expect(stored.filter((request) => /lost|re-driven/.test(request.statusReason ?? ''))).toEqual([]);
 
-    // The workers take the backlog: every queued request is processed and its message deleted.
-    for (;;) {
+    // The workers take the backlog: every queued request is processed and its message deleted, and the
+    // sweeper keeps running meanwhile, down to the last few messages (a front no longer full).
+    const sweepsDuringDrain: string[][] = [];
+    for (let batch = 0; ; batch += 1) {
+      const left = (await rawQueue.getProperties()).approximateMessagesCount ?? 0;
+      // Every fifth batch, and at the tail (fewer than a peek's 32 left), while messages still wait.
+      if (left > 0 && (batch % 5 === 4 || left < 32)) sweepsDuringDrain.push((await sweepStuckRequests(deps, { now: later })).redriven);
       const { receivedMessageItems } = await rawQueue.receiveMessages({ numberOfMessages: 32, visibilityTimeout: 300 });
       if (receivedMessageItems.length === 0) break;
       await Promise.all(
@@ -76,6 +81,9 @@ describe('the sweeper under a queue backlog', () => {
       );
     }
 
+    expect(sweepsDuringDrain.length).toBeGreaterThanOrEqual(6);
+    expect(sweepsDuringDrain.flat()).toEqual([]);
+
     // Now only the requests whose message never reached the queue are re-driven, and called lost.
     const report = await sweepStuckRequests(deps, { now: later });
     expect(new Set(report.redriven)).toEqual(lost);
@@ -88,7 +96,7 @@ describe('the sweeper under a queue backlog', () => {
     expect(again.redriven).toEqual([]);
     expect(new Set(again.waiting)).toEqual(lost);
     expect((await rawQueue.getProperties()).approximateMessagesCount).toBe(LOST);
-  }, 120_000);
+  }, 300_000);
   it('does not call lost a request whose message a worker has just taken: invisible to the peek, its claim lands while the sweeper waits to read it again', async () => {
     const table = TableClient.fromConnectionString(azurite.connectionString, `Taken${randomUUID().slice(0, 8).replace(/-/g, '')}`, { allowInsecureConnection: true });
     const rawQueue = new QueueClient(azurite.connectionString, `taken-${randomUUID().slice(0, 8)}`);
