@@ -10,7 +10,16 @@ export interface Note {
 }
 
 export function noteText(note: Note): string {
-  return [note.title, ...note.lines.map((line) => `- ${line}`), `Ref: ${note.marker}`].join('\n');
+  return [oneLine(note.title), ...note.lines.map((line) => `- ${oneLine(line)}`), `Ref: ${note.marker}`].join('\n');
+}
+
+/**
+ * Every line of a note is one line: text from a ticket (a reporter's display name) must not start a
+ * line of its own that reads like the app's ("- Temporary Access Pass: issued"). The intake strips C0
+ * controls already; Unicode line and paragraph separators go here too.
+ */
+function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f\u0085\u2028\u2029]+/g, ' ');
 }
 
 type AdfText = { type: 'text'; text: string; marks?: { type: 'strong' | 'code' }[] };
@@ -26,7 +35,7 @@ export interface AdfDocument {
 export function noteAdf(note: Note): AdfDocument {
   const paragraph = (text: string, mark?: 'strong' | 'code'): AdfParagraph => ({
     type: 'paragraph',
-    content: [{ type: 'text', text, ...(mark ? { marks: [{ type: mark }] } : {}) }],
+    content: [{ type: 'text', text: oneLine(text), ...(mark ? { marks: [{ type: mark }] } : {}) }],
   });
   const content: AdfBlock[] = [paragraph(note.title, 'strong')];
   if (note.lines.length > 0) {

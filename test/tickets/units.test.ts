@@ -5,6 +5,8 @@ import { outcomeNote } from '../../shared/tickets/note-text';
 import { newRegistration } from '../../shared/tickets/follow-up';
 import { mailFor } from '../../shared/tickets/mail';
 import { TEST_SECRETS } from '../support/signing';
+import { z } from 'zod';
+import { callTicketSystem } from '../../shared/tickets/ticket-http';
 import type { RequestRow } from '../../shared/requests/request-row';
 
 const base = { AzureWebJobsStorage: 'UseDevelopmentStorage=true', INTAKE_MAC_KEY: TEST_SECRETS.intakeMacKey };
@@ -99,5 +101,39 @@ describe('follow-up detection', () => {
       watch,
     );
     expect(found).toEqual({ newMethod: 'phone (mobile +1 425*****99)', registeredAt: '2026-12-02T10:00:00Z', passUsed: 'yes' });
+  });
+});
+
+describe('one call to a ticket system', () => {
+  const call = (status: number, body: string, headers: Record<string, string> = {}) =>
+    callTicketSystem({
+      system: 'Jira',
+      url: 'https://contoso.atlassian.net/rest/api/3/issue/SR-1/comment',
+      method: 'POST',
+      headers: { authorization: 'Basic c2VjcmV0' },
+      body: '{}',
+      schema: z.object({ id: z.string() }),
+      timeoutMs: 1000,
+      fetch: async (_url, init) => {
+        // Credentials are never sent where a redirect points.
+        expect(init.redirect).toBe('manual');
+        return new Response(body, { status, headers });
+      },
+    });
+
+  it('retries 429 and 5xx after Retry-After, refuses other 4xx and redirects, and never echoes a credential', async () => {
+    expect(await call(429, '{"errorMessages":["Rate limit exceeded"]}', { 'retry-after': '7' })).toMatchObject({ kind: 'retry', status: 429, retryAfterSeconds: 7, message: 'Jira answered 429: Rate limit exceeded' });
+    expect(await call(503, '<html>busy</html>', { 'retry-after': '2' })).toMatchObject({ kind: 'retry', status: 503, retryAfterSeconds: 2, uncertain: true });
+    expect(await call(403, '{"errorMessages":["You do not have permission to add comments"]}')).toMatchObject({ kind: 'refused', status: 403 });
+    expect(await call(404, '{"errorMessages":["Issue does not exist"]}')).toMatchObject({ kind: 'refused', status: 404 });
+    const moved = await call(302, '', { location: 'https://evil.example/steal' });
+    expect(moved).toMatchObject({ kind: 'refused', status: 302 });
+    expect(JSON.stringify(moved)).not.toContain('evil.example');
+    // A 2xx that is not what the API answers is not taken as posted.
+    expect(await call(200, 'ok')).toMatchObject({ kind: 'retry', status: 200 });
+    expect(await call(201, '{"id":"10001"}')).toMatchObject({ kind: 'ok', body: { id: '10001' } });
+    for (const answer of [await call(401, 'Client must be authenticated'), await call(500, '{"message":"oops"}')]) {
+      expect(JSON.stringify(answer)).not.toContain('c2VjcmV0');
+    }
   });
 });

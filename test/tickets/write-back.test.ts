@@ -75,6 +75,7 @@ describe('the outcome reaches the ticket', () => {
     expect(notes[0]!.value).toContain(answer.body.id);
     expect(notes[0]!.value).toMatch(/Outcome: (Completed|PARTIAL)/);
     expect(notes[0]!.value).toContain('phone (mobile +1 425*****11)');
+    expect(notes[0]!.value).not.toMatch(/4255550111|4255550112/);
     const log = t.sn.requestLog.filter((entry) => entry.url.startsWith('/oauth_token.do') || entry.url.includes(sysId));
     expect(log.map((entry) => `${entry.method} ${entry.url.split('?')[0]} ${entry.status} ${entry.auth}`)).toEqual([
       'POST /oauth_token.do 200 client-credentials',
