@@ -133,6 +133,8 @@ export class SimDirectory {
   readonly domains: string[];
   readonly signInPreferencesEnabled: boolean;
   readonly hardwareOathReadable: boolean;
+  /** The tenant has the licence PIM needs (tenant file pimLicensed). */
+  readonly pimLicensed: boolean;
   /** `national`: the APIs Graph offers in the global cloud only are missing (hardware OATH tokens). */
   readonly cloud: 'global' | 'national';
   readonly tapPolicy: TapPolicy;
@@ -166,6 +168,7 @@ export class SimDirectory {
     this.domains = file.domains;
     this.signInPreferencesEnabled = file.signInPreferences;
     this.hardwareOathReadable = file.hardwareOathMethods;
+    this.pimLicensed = file.pimLicensed;
     this.cloud = file.cloud;
     this.tapPolicy = file.temporaryAccessPassPolicy;
     this.rules = file.rules;
@@ -230,6 +233,13 @@ export class SimDirectory {
         if (!found) throw new Error(`Graph simulator tenant: group "${group.displayName}" names unknown owner "${owner}"`);
         return found.id;
       });
+      for (const [accessId, refs] of [['member', group.eligibleMembers], ['owner', group.eligibleOwners]] as const) {
+        for (const ref of refs) {
+          const found = this.findUser(ref);
+          if (!found) throw new Error(`Graph simulator tenant: group "${group.displayName}" names unknown eligible ${accessId} "${ref}"`);
+          this.rbac.grantGroupEligibility(found.id, simGroup.id, accessId);
+        }
+      }
     });
   }
 

@@ -16,6 +16,7 @@ export const APP_PERMISSIONS = [
   'GroupMember.Read.All',
   'GroupMember.ReadWrite.All',
   'RoleManagement.Read.Directory',
+  'PrivilegedEligibilitySchedule.Read.AzureADGroup',
   'Policy.Read.AuthenticationMethod',
   'Mail.Send',
   'IdentityRiskyUser.Read.All',
@@ -48,6 +49,9 @@ export function requirementOf(method: string, segments: string[]): Requirement |
   }
   if (first === 'groups') return read ? MEMBERS_READ : { anyOf: ['GroupMember.ReadWrite.All'], family: 'directory' };
   if (first === 'roleManagement') return { anyOf: ['RoleManagement.Read.Directory'], family: 'directory' };
+  if (first === 'identityGovernance' && segments[1] === 'privilegedAccess' && segments[2] === 'group') {
+    return { anyOf: ['PrivilegedEligibilitySchedule.Read.AzureADGroup'], family: 'directory' };
+  }
   if (first === 'policies') return { anyOf: ['Policy.Read.AuthenticationMethod'], family: 'policy' };
   if (first === 'identityProtection') return { anyOf: ['IdentityRiskyUser.Read.All'], family: 'identityProtection' };
   return undefined;

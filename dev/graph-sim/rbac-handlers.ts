@@ -11,7 +11,9 @@ import type { SimRoleGrant } from './rbac';
  *  - GET /roleManagement/directory/roleDefinitions[/{id}];
  *  - GET /groups (`$filter=isAssignableToRole eq true`, `$expand=owners`: at most 20 related objects
  *    and 100 groups a page, as Graph limits `$expand` on directory objects), /groups/{id}/owners and /members;
- *  - GET /users/{id}/ownedObjects: 403, since Graph does not support it with application permissions.
+ *  - GET /users/{id}/ownedObjects: 403, since Graph does not support it with application permissions;
+ *  - GET /identityGovernance/privilegedAccess/group/eligibilityScheduleInstances (PIM for Groups), which
+ *    requires `$filter` with `eq` on principalId or groupId (…/privilegedaccessgroup-list-eligibilityscheduleinstances).
  * Anything else answers undefined and falls through to the other handlers.
  */
 
@@ -29,6 +31,11 @@ export function handleRbacRoute(dir: SimDirectory, segments: string[], method: s
     if (method !== 'GET') return graphError(405, 'Request_BadRequest', 'Only GET is simulated for roleManagement.');
     if (segments[1] !== 'directory') return notFound(segments[1] ?? 'roleManagement');
     return roleManagement(dir, segments.slice(2), req);
+  }
+  if (segments[0] === 'identityGovernance' && segments[1] === 'privilegedAccess' && segments[2] === 'group') {
+    if (method !== 'GET') return graphError(405, 'Request_BadRequest', 'Only GET is simulated for PIM for Groups.');
+    if (segments[3] !== 'eligibilityScheduleInstances' || segments.length !== 4) return notFound(segments[3] ?? 'group');
+    return groupEligibilities(dir, req);
   }
   if (segments[0] === 'groups' && segments.length === 1 && method === 'GET') return listGroups(dir, req);
   if (segments[0] === 'groups' && segments.length === 3 && (segments[2] === 'owners' || segments[2] === 'members') && method === 'GET') {
@@ -58,6 +65,7 @@ function roleManagement(dir: SimDirectory, rest: string[], req: RbacRequest): Ou
   }
   if (collection !== 'roleAssignments' && collection !== 'roleEligibilityScheduleInstances') return notFound(collection ?? 'directory');
   if (id !== undefined) return notFound(id);
+  if (collection === 'roleEligibilityScheduleInstances' && !dir.pimLicensed) return unlicensed();
 
   const filter = parseFilter(req.query.get('$filter'));
   if (!filter.ok) return graphError(400, 'BadRequest', filter.message);
@@ -95,6 +103,29 @@ function parseFilter(text: string | null): Filter {
   return { ok: true, matches: (grant) => tests.every((test) => test(grant)) };
 }
 
+/**
+ * PIM for Groups eligibility instances. Graph documents that the list requires `$filter` (eq) scoping it
+ * to a principalId or a groupId; the wording of its refusal without one is a guess.
+ */
+function groupEligibilities(dir: SimDirectory, req: RbacRequest): Outcome {
+  if (!dir.pimLicensed) return unlicensed();
+  const filter = req.query.get('$filter') ?? '';
+  const clauses = filter.trim() === '' ? [] : filter.split(/\s+and\s+/i);
+  const tests: ((e: { principalId: string; groupId: string; accessId: string }) => boolean)[] = [];
+  let scoped = false;
+  for (const clause of clauses) {
+    const eq = /^\s*(principalId|groupId|accessId)\s+eq\s+'([^']*)'\s*$/i.exec(clause);
+    if (!eq) return graphError(400, 'BadRequest', `Invalid filter clause: '${clause.trim()}' is not supported on this collection.`);
+    const property = ({ principalid: 'principalId', groupid: 'groupId', accessid: 'accessId' } as const)[eq[1]!.toLowerCase() as 'principalid' | 'groupid' | 'accessid'];
+    if (property !== 'accessId') scoped = true;
+    const wanted = eq[2]!.toLowerCase();
+    tests.push((e) => e[property].toLowerCase() === wanted);
+  }
+  if (!scoped) return graphError(400, 'BadRequest', 'The request must be scoped with $filter on principalId or groupId.');
+  const items = dir.rbac.groupEligibilities.filter((e) => tests.every((test) => test(e))).map((e) => dir.rbac.groupEligibilityJson(e));
+  return { status: 200, body: page(items, req, 100) };
+}
+
 function listGroups(dir: SimDirectory, req: RbacRequest): Outcome {
   const filter = req.query.get('$filter');
   let groups = dir.groups;
@@ -122,6 +153,11 @@ function directMembers(dir: SimDirectory, group: SimGroup): SimUser[] {
 
 function userRef(user: SimUser): Record<string, unknown> {
   return { '@odata.type': '#microsoft.graph.user', id: user.id, userPrincipalName: user.userPrincipalName, displayName: user.displayName };
+}
+
+/** Graph's answer to a PIM read in a tenant without the licence (as seen in the field: maester365/maester issue 1421). */
+function unlicensed(): Outcome {
+  return graphError(400, 'AadPremiumLicenseRequired', 'The tenant needs to have Microsoft Entra ID P2 or Microsoft Entra ID Governance license.');
 }
 
 function notFound(segment: string): Outcome {

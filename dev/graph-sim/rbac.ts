@@ -33,6 +33,15 @@ export interface SimRoleGrant {
   startDateTime: string;
 }
 
+/** PIM for Groups: a principal eligible for membership or ownership of a group (not yet active). */
+export interface SimGroupEligibility {
+  id: string;
+  principalId: string;
+  groupId: string;
+  accessId: 'member' | 'owner';
+  startDateTime: string;
+}
+
 export interface SimAdministrativeUnit {
   id: string;
   displayName: string;
@@ -41,6 +50,7 @@ export interface SimAdministrativeUnit {
 export class SimRbac {
   readonly definitions: SimRoleDefinition[] = [];
   readonly grants: SimRoleGrant[] = [];
+  readonly groupEligibilities: SimGroupEligibility[] = [];
   readonly administrativeUnits: SimAdministrativeUnit[];
 
   constructor(file: Pick<ParsedTenantFile, 'customRoles' | 'administrativeUnits'>) {
@@ -90,6 +100,33 @@ export class SimRbac {
     };
     this.grants.push(grant);
     return grant;
+  }
+
+  /** PIM for Groups eligibility; the user is not a member (or owner) until they activate it. */
+  grantGroupEligibility(principalId: string, groupId: string, accessId: 'member' | 'owner'): SimGroupEligibility {
+    const eligibility: SimGroupEligibility = {
+      id: stableId('groupEligibility', principalId, groupId, accessId),
+      principalId: principalId.toLowerCase(),
+      groupId: groupId.toLowerCase(),
+      accessId,
+      startDateTime: new Date().toISOString(),
+    };
+    this.groupEligibilities.push(eligibility);
+    return eligibility;
+  }
+
+  /** privilegedAccessGroupEligibilityScheduleInstance, as v1.0 shows it. */
+  groupEligibilityJson(e: SimGroupEligibility): Record<string, unknown> {
+    return {
+      id: e.id,
+      principalId: e.principalId,
+      groupId: e.groupId,
+      accessId: e.accessId,
+      memberType: 'direct',
+      startDateTime: e.startDateTime,
+      endDateTime: null,
+      eligibilityScheduleId: stableId('groupEligibilitySchedule', e.id),
+    };
   }
 
   /** The advanced-query index catches up with every grant made so far. */

@@ -89,6 +89,12 @@ export const tenantGroupSchema = z.object({
   eligibleRoles: z.array(roleRefSchema).default([]),
   /** UPNs (or ids) of the users who own the group. */
   owners: z.array(z.string()).default([]),
+  /**
+   * PIM for Groups: UPNs (or ids) of users eligible for membership or ownership, who are neither until
+   * they activate it (identityGovernance/privilegedAccess/group/eligibilityScheduleInstances).
+   */
+  eligibleMembers: z.array(z.string()).default([]),
+  eligibleOwners: z.array(z.string()).default([]),
 });
 
 /**
@@ -131,6 +137,11 @@ export const tenantFileSchema = z.object({
   signInPreferences: z.boolean().default(true),
   /** When false, beta hardwareOathMethods answers 403, as for an app without the beta permission. */
   hardwareOathMethods: z.boolean().default(true),
+  /**
+   * When false, the tenant has no Microsoft Entra ID P2 (or ID Governance) licence, so no PIM: the
+   * eligibility reads answer 400 AadPremiumLicenseRequired, as Graph does (and nobody is eligible).
+   */
+  pimLicensed: z.boolean().default(true),
   /**
    * `national`: a US Government or China tenant, where Graph offers no beta hardwareOathMethods (its
    * API reference marks list and deactivate "global only"): the segment is unknown there (400).

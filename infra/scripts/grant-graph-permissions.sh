@@ -18,7 +18,8 @@
 #
 # Always granted as well: User.Read.All (resolve users), User.RevokeSessions.All (revoke sign-in sessions),
 # GroupMember.Read.All (protected groups), RoleManagement.Read.Directory (privileged role holders),
-# Policy.Read.AuthenticationMethod (the tenant's Temporary Access Pass policy: lifetime bounds, one-time use).
+# PrivilegedEligibilitySchedule.Read.AzureADGroup (PIM for Groups: who may activate membership or ownership
+# of a role-assignable or protected group), Policy.Read.AuthenticationMethod (the tenant's Temporary Access Pass policy: lifetime bounds, one-time use).
 #
 # Who can run it: a Privileged Role Administrator or Global Administrator, signed in with `az login`.
 # Granting application roles of Microsoft Graph is reserved to them; Application Administrator and
@@ -50,7 +51,7 @@ if ! printf '%s' "$principal" | grep -Eiq '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-
   exit 2
 fi
 
-roles=(User.Read.All User.RevokeSessions.All GroupMember.Read.All RoleManagement.Read.Directory Policy.Read.AuthenticationMethod)
+roles=(User.Read.All User.RevokeSessions.All GroupMember.Read.All RoleManagement.Read.Directory PrivilegedEligibilitySchedule.Read.AzureADGroup Policy.Read.AuthenticationMethod)
 portal_methods=(
   UserAuthenticationMethod.Read.All
   UserAuthMethod-Phone.ReadWrite.All

@@ -3,7 +3,7 @@ import { inTenantDomains } from '../tenant-domains';
 import { breakGlassIds } from './break-glass';
 import { GraphCallError, type StepContext } from './context';
 import { privilegedFindings } from './privileged';
-import { readRoleAssignableGroups, readRoleAssignments, readRoleEligibilities, readTransitiveMemberships } from './privileged-reads';
+import { readGroupEligibilities, readRoleAssignableGroups, readRoleAssignments, readRoleEligibilities, readTransitiveMemberships } from './privileged-reads';
 import type { ResolvedTarget } from './state';
 
 export interface GuardSettings {
@@ -76,20 +76,21 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
   let evidence;
   try {
     // Independent reads, sent together: one round trip of the slowest.
-    const [glass, memberships, assignments, eligibilities, roleAssignableGroups] = await Promise.all([
+    const [glass, memberships, assignments, eligibilities, roleAssignableGroups, groupEligibilities] = await Promise.all([
       breakGlassIds(ctx, settings.breakGlassUpns, settings.breakGlassIds ?? []),
       readTransitiveMemberships(ctx, objectId),
       readRoleAssignments(ctx, objectId),
       readRoleEligibilities(ctx, objectId),
       readRoleAssignableGroups(ctx),
+      readGroupEligibilities(ctx, objectId),
     ]);
-    evidence = { glass, memberships, assignments, eligibilities, roleAssignableGroups };
+    evidence = { glass, memberships, assignments, eligibilities, roleAssignableGroups, groupEligibilities };
   } catch (error) {
     if (error instanceof GraphCallError && isRefusal(error.status)) {
       return {
         ok: false,
         code: 'guard-unverifiable',
-        reason: `Could not check whether ${target.userPrincipalName} may be reset, so nothing was changed: ${error.message}. Grant the app the Graph permissions docs/deploy.md lists in step 2 (RoleManagement.Read.Directory, GroupMember.Read.All, User.Read.All) and send the request again.`,
+        reason: `Could not check whether ${target.userPrincipalName} may be reset, so nothing was changed: ${error.message}. Grant the app the Graph permissions docs/deploy.md lists in step 2 (RoleManagement.Read.Directory, GroupMember.Read.All, PrivilegedEligibilitySchedule.Read.AzureADGroup, User.Read.All) and send the request again.`,
       };
     }
     throw error;
@@ -116,6 +117,15 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
       ok: false,
       code: 'protected-group',
       reason: `${target.userPrincipalName} is a member of protected group ${hits.join(', ')} (PROTECTED_GROUP_IDS). Members of that group are reset only by the identity team, by hand.`,
+    };
+  }
+  // A user PIM may make a member (or owner) of a protected group at any moment counts as one.
+  const eligibleHits = [...new Set(evidence.groupEligibilities.filter((e) => protectedIds.has(e.groupId)).map((e) => e.groupId))];
+  if (eligibleHits.length > 0) {
+    return {
+      ok: false,
+      code: 'protected-group',
+      reason: `${target.userPrincipalName} is PIM-eligible for protected group ${eligibleHits.join(', ')} (PROTECTED_GROUP_IDS) and can activate that membership at any time. Members of that group are reset only by the identity team, by hand.`,
     };
   }
   return { ok: true };

@@ -39,6 +39,11 @@ export const PERMISSION_NEEDS: readonly PermissionNeed[] = [
     satisfiedBy: oneOf('RoleManagement.Read.Directory', 'RoleManagement.Read.All', 'RoleManagement.ReadWrite.Directory', 'Directory.Read.All', 'Directory.ReadWrite.All'),
   },
   {
+    grant: 'PrivilegedEligibilitySchedule.Read.AzureADGroup',
+    for: 'PIM for Groups eligible members and owners',
+    satisfiedBy: oneOf('PrivilegedEligibilitySchedule.Read.AzureADGroup', 'PrivilegedEligibilitySchedule.ReadWrite.AzureADGroup'),
+  },
+  {
     grant: 'Policy.Read.AuthenticationMethod',
     for: "the tenant's Temporary Access Pass policy",
     satisfiedBy: oneOf('Policy.Read.AuthenticationMethod', 'Policy.ReadWrite.AuthenticationMethod'),

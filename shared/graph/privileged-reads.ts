@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import type { StepContext } from './context';
-import { readAllPages } from './paging';
+import { expectBody } from './context';
+import type { GraphVersion } from './http';
+import { readAllPages, splitNextLink } from './paging';
 import { strictEncode } from './paths';
+import { collectionSchema, graphErrorSchema } from './schemas';
 
 /**
  * The directory reads the privileged-target guard needs. Each is an independent function of the user's
@@ -12,7 +15,8 @@ import { strictEncode } from './paths';
  *
  * Permissions (application): RoleManagement.Read.Directory covers roleAssignments,
  * roleEligibilityScheduleInstances and roleDefinitions; GroupMember.Read.All covers transitiveMemberOf
- * with group properties, the role-assignable group list and its owners.
+ * with group properties, the role-assignable group list and its owners;
+ * PrivilegedEligibilitySchedule.Read.AzureADGroup covers PIM for Groups eligibility.
  */
 
 type Reader = Pick<StepContext, 'call' | 'graph'>;
@@ -42,6 +46,10 @@ const membershipSchema = z
 
 const ownerRefSchema = z.object({ id: z.string().min(1) }).passthrough();
 
+const groupEligibilitySchema = z
+  .object({ id: z.string().min(1), principalId: z.string().min(1), groupId: z.string().min(1), accessId: z.string().min(1) })
+  .passthrough();
+
 const roleAssignableGroupSchema = z
   .object({ id: z.string().min(1), displayName: z.string().nullish(), owners: z.array(ownerRefSchema).nullish() })
   .passthrough();
@@ -70,6 +78,13 @@ export interface RoleAssignableGroup {
   ownerIds: string[];
 }
 
+/** PIM for Groups: a user eligible to become a member or an owner of a group, which they are not yet. */
+export interface GroupEligibility {
+  groupId: string;
+  /** `member` or `owner`; anything else Graph may add is kept as given and counts like ownership. */
+  accessId: string;
+}
+
 /** Graph's `$expand` on directory-object relationships returns a bounded number of related objects. */
 export const EXPANDED_OWNERS_LIMIT = 20;
 
@@ -83,15 +98,29 @@ export function readRoleEligibilities(ctx: Reader, userId: string): Promise<Role
   return readGrants(ctx, userId, 'roleEligibilityScheduleInstances', 'eligible', 'Reading the PIM-eligible roles of the user');
 }
 
+/**
+ * PIM for Groups: the groups the user is eligible to join or own (eligibility schedule instances, the
+ * ones in force now). Such a user is no member yet, so transitiveMemberOf does not show it, but after
+ * signing in with a pass they can activate the membership of a role-assignable group and with it its
+ * roles. Graph requires the `$filter` on principalId (…/privilegedaccessgroup-list-eligibilityscheduleinstances).
+ */
+export async function readGroupEligibilities(ctx: Reader, userId: string): Promise<GroupEligibility[]> {
+  const filter = strictEncode(`principalId eq '${userId.replace(/'/g, "''")}'`);
+  const rows = await readEligibilityPages(
+    ctx,
+    { version: 'v1.0', path: `/identityGovernance/privilegedAccess/group/eligibilityScheduleInstances?$filter=${filter}` },
+    groupEligibilitySchema,
+    'Reading the PIM for Groups eligibilities of the user',
+  );
+  // Every row Graph returns for the filter counts: none is dropped for not looking like the user's.
+  return rows.map((row) => ({ groupId: row.groupId.toLowerCase(), accessId: row.accessId.toLowerCase() }));
+}
+
 async function readGrants(ctx: Reader, userId: string, collection: string, kind: RoleGrant['kind'], what: string): Promise<RoleGrant[]> {
   const filter = strictEncode(`principalId eq '${userId.replace(/'/g, "''")}'`);
   const expand = strictEncode('roleDefinition($select=id,displayName,isBuiltIn,templateId)');
-  const rows = await readAllPages(
-    ctx,
-    { version: 'v1.0', path: `/roleManagement/directory/${collection}?$filter=${filter}&$expand=${expand}` },
-    roleGrantSchema,
-    what,
-  );
+  const first = { version: 'v1.0' as const, path: `/roleManagement/directory/${collection}?$filter=${filter}&$expand=${expand}` };
+  const rows = kind === 'eligible' ? await readEligibilityPages(ctx, first, roleGrantSchema, what) : await readAllPages(ctx, first, roleGrantSchema, what);
   return rows.map((row) => ({
     kind,
     principalId: row.principalId,
@@ -165,4 +194,28 @@ export async function readRoleAssignableGroups(ctx: Reader): Promise<RoleAssigna
       return { id: group.id.toLowerCase(), displayName: group.displayName ?? undefined, ownerIds: owners.map((owner) => owner.id.toLowerCase()) };
     }),
   );
+}
+
+/** Graph's answer to a PIM read in a tenant without the licence PIM needs. */
+const UNLICENSED_PIM = 'AadPremiumLicenseRequired';
+
+/**
+ * Every page of a PIM eligibility collection. A tenant without Microsoft Entra ID P2 (or ID Governance)
+ * has no PIM, and Graph answers these reads 400 `AadPremiumLicenseRequired` ("The tenant needs to have
+ * Microsoft Entra ID P2 or Microsoft Entra ID Governance license", seen in the field: maester365/maester
+ * issue 1421): nobody there can be eligible for anything, so that one answer, on the first page only,
+ * means none. Every other refusal still throws, and the guard refuses the reset.
+ */
+async function readEligibilityPages<T extends z.ZodTypeAny>(ctx: Reader, first: { version: GraphVersion; path: string }, item: T, what: string): Promise<z.output<T>[]> {
+  const schema = collectionSchema(item);
+  const items: z.output<T>[] = [];
+  let next: { version: GraphVersion; path: string } | undefined = first;
+  for (let page = 0; next; page += 1) {
+    const response = await ctx.call({ method: 'GET', version: next.version, path: next.path });
+    if (page === 0 && response.status === 400 && graphErrorSchema.safeParse(response.body).data?.error.code === UNLICENSED_PIM) return [];
+    const body = expectBody(response, schema, what);
+    items.push(...(body.value as z.output<T>[]));
+    next = body['@odata.nextLink'] ? splitNextLink(ctx.graph.origin, body['@odata.nextLink'], response.requestId) : undefined;
+  }
+  return items;
 }

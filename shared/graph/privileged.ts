@@ -1,4 +1,4 @@
-import type { Membership, RoleAssignableGroup, RoleGrant } from './privileged-reads';
+import type { GroupEligibility, Membership, RoleAssignableGroup, RoleGrant } from './privileged-reads';
 import { isAllowedRole, knownRoleName } from './roles';
 
 /**
@@ -14,6 +14,8 @@ export interface PrivilegeEvidence {
   assignments: readonly RoleGrant[];
   eligibilities: readonly RoleGrant[];
   roleAssignableGroups: readonly RoleAssignableGroup[];
+  /** PIM for Groups: memberships and ownerships the user may activate. */
+  groupEligibilities?: readonly GroupEligibility[];
 }
 
 /** What makes the user privileged, one line each, in a stable order; empty when nothing does. */
@@ -37,6 +39,11 @@ export function privilegedFindings(evidence: PrivilegeEvidence): string[] {
     const label = `role-assignable group ${group.displayName ? `${group.displayName} (${group.id})` : group.id}`;
     if (memberOf.has(group.id.toLowerCase())) findings.add(`member of ${label}`);
     if (group.ownerIds.some((owner) => owner.toLowerCase() === userId)) findings.add(`owner of ${label}`);
+    // Eligible, not yet active: after signing in with a pass the user activates it, and holds the group's roles.
+    for (const eligibility of evidence.groupEligibilities ?? []) {
+      if (eligibility.groupId.toLowerCase() !== group.id.toLowerCase()) continue;
+      findings.add(`PIM-eligible ${eligibility.accessId} of ${label}`);
+    }
   }
   return [...findings];
 }

@@ -95,7 +95,7 @@ describe("the health probe names missing permissions from the token's roles", ()
     expect(createGraphClient({ GRAPH_BASE_URL: h.sim.url, GRAPH_AUTH: 'none' }).appRoles).toBeUndefined();
   });
 
-  const script = ['User.Read.All', 'User.RevokeSessions.All', 'GroupMember.Read.All', 'RoleManagement.Read.Directory', 'Policy.Read.AuthenticationMethod'];
+  const script = ['User.Read.All', 'User.RevokeSessions.All', 'GroupMember.Read.All', 'RoleManagement.Read.Directory', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'Policy.Read.AuthenticationMethod'];
   it('the grant script in each of its modes satisfies every need; each role left out is named', () => {
     expect(missingFromRoles(['UserAuthenticationMethod.ReadWrite.All', ...script], PERMISSION_NEEDS)).toEqual([]);
     const portal = ['UserAuthenticationMethod.Read.All', 'UserAuthMethod-Phone.ReadWrite.All', 'UserAuthMethod-MicrosoftAuthApp.ReadWrite.All', 'UserAuthMethod-HardwareOATH.ReadWrite.All', 'UserAuthMethod-TAP.ReadWrite.All'];

@@ -144,6 +144,7 @@ describe('a guard read that fails or is refused never lets a reset through', () 
     { name: 'PIM eligibilities', path: /\/roleManagement\/directory\/roleEligibilityScheduleInstances/ },
     { name: 'memberships', path: /\/transitiveMemberOf/ },
     { name: 'role-assignable groups', path: /^\/groups\?/ },
+    { name: 'PIM for Groups eligibilities', path: /\/identityGovernance\/privilegedAccess\/group\/eligibilityScheduleInstances/ },
   ];
   for (const read of reads) {
     it(`${read.name} refused (403): rejected, naming the read, zero writes`, async () => {

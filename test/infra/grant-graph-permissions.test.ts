@@ -20,6 +20,7 @@ const catalogue: [string, string][] = [
   ['User.RevokeSessions.All', '77f3a031-c388-4f99-b373-dc68676a979e'],
   ['GroupMember.Read.All', '98830695-27a2-44f7-8c18-0c3ebc9698f6'],
   ['RoleManagement.Read.Directory', '483bed4a-2ad3-4361-a73b-c83ccdbdc53c'],
+  ['PrivilegedEligibilitySchedule.Read.AzureADGroup', 'aaaaaaaa-0000-0000-0000-000000000011'],
   ['Policy.Read.AuthenticationMethod', 'aaaaaaaa-0000-0000-0000-000000000010'],
   ['UserAuthMethod-Phone.ReadWrite.All', 'aaaaaaaa-0000-0000-0000-000000000001'],
   ['UserAuthMethod-MicrosoftAuthApp.ReadWrite.All', 'aaaaaaaa-0000-0000-0000-000000000002'],
@@ -69,7 +70,7 @@ function grant(...args: string[]) {
 const posts = () => readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter((line) => line.includes('--method POST'));
 
 describe('grant-graph-permissions.sh', () => {
-  it('grants the six roles, then finds them all on a second run and grants nothing', () => {
+  it('grants the seven roles, then finds them all on a second run and grants nothing', () => {
     const first = grant();
     expect(first.status, first.err).toBe(0);
     for (const role of [
@@ -78,18 +79,19 @@ describe('grant-graph-permissions.sh', () => {
       'User.RevokeSessions.All',
       'GroupMember.Read.All',
       'RoleManagement.Read.Directory',
+      'PrivilegedEligibilitySchedule.Read.AzureADGroup',
       'Policy.Read.AuthenticationMethod',
     ]) {
       expect(first.out).toContain(`granted ${role}\n`);
     }
-    expect(posts()).toHaveLength(6);
+    expect(posts()).toHaveLength(7);
     expect(posts()[0]).toContain(`"principalId":"${principal}","resourceId":"graph-sp-id"`);
 
     const second = grant();
     expect(second.status, second.err).toBe(0);
     expect(second.out).not.toMatch(/^granted /m);
-    expect(second.out.match(/^already had /gm)).toHaveLength(6);
-    expect(posts()).toHaveLength(6);
+    expect(second.out.match(/^already had /gm)).toHaveLength(7);
+    expect(posts()).toHaveLength(7);
   });
 
   it('with --methods portal grants the per-method roles and reports, without removing, a broad role held before', () => {
