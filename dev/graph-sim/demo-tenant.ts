@@ -6,6 +6,10 @@ export const DEMO_BREAK_GLASS_UPN = 'breakglass@contoso.com';
 /** The console's groups in the demo tenant (CONSOLE_READER_GROUP_ID, PASS_COLLECTOR_GROUP_ID under npm start). */
 export const DEMO_CONSOLE_READER_GROUP_ID = 'c0a5011e-0d0e-4a1b-8c2d-3e4f5a6b7c8d';
 export const DEMO_PASS_COLLECTOR_GROUP_ID = 'c0a5011e-7a55-4c0d-9e1f-2a3b4c5d6e7f';
+/** The group a nightly schedule works through (docs/schedules.md): its members are reset, then removed. */
+export const DEMO_REREGISTRATION_GROUP_ID = '8c9d0e1f-2a3b-4c4d-9e5f-6a7b8c9d0e1f';
+/** Identity Protection rates this user high risk when the simulator starts. */
+export const DEMO_RISKY_UPN = 'joni.sherman@contoso.com';
 
 /**
  * The built-in demo tenant: one user per situation a service desk meets. Phone numbers are from the
@@ -21,6 +25,7 @@ export const demoTenant: TenantFile = {
     { id: '7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e', displayName: 'All staff' },
     { id: DEMO_CONSOLE_READER_GROUP_ID, displayName: 'MFA reset console readers' },
     { id: DEMO_PASS_COLLECTOR_GROUP_ID, displayName: 'Temporary Access Pass collectors' },
+    { id: DEMO_REREGISTRATION_GROUP_ID, displayName: 'MFA re-registration required' },
   ],
   users: [
     {
@@ -144,6 +149,33 @@ export const demoTenant: TenantFile = {
       displayName: 'IT notifications',
       note: 'the mailbox reset notices are sent from (NOTIFY_SENDER_UPN under npm start)',
       methods: [],
+    },
+    {
+      userPrincipalName: 'miriam.graham@contoso.com',
+      displayName: 'Miriam Graham',
+      note: 'in the group MFA re-registration required: a group schedule resets her and takes her out of it',
+      groups: ['MFA re-registration required'],
+      methods: [
+        { type: 'phone', phoneType: 'mobile', phoneNumber: '+1 4255550161' },
+        { type: 'microsoftAuthenticator', displayName: 'Pixel 6', deviceTag: 'SoftwareTokenActivated' },
+      ],
+    },
+    {
+      userPrincipalName: 'henrietta.mueller@contoso.com',
+      displayName: 'Henrietta Mueller',
+      note: 'in the group MFA re-registration required, with a software OATH token',
+      groups: ['MFA re-registration required'],
+      methods: [{ type: 'microsoftAuthenticator', displayName: 'iPhone 13' }, { type: 'softwareOath' }],
+    },
+    {
+      userPrincipalName: DEMO_RISKY_UPN,
+      displayName: 'Joni Sherman',
+      note: 'Identity Protection rates her high risk: a risky-users schedule resets her once, and again only after her risk is raised again',
+      riskLevel: 'high',
+      methods: [
+        { type: 'phone', phoneType: 'mobile', phoneNumber: '+1 4255550171' },
+        { type: 'microsoftAuthenticator', displayName: 'Galaxy S23', deviceTag: 'SoftwareTokenActivated' },
+      ],
     },
     {
       userPrincipalName: 'nestor.wilke@contoso.com',

@@ -18,9 +18,14 @@ interface RiskRecord {
 }
 
 const risks = new WeakMap<SimDirectory, Map<string, RiskRecord>>();
+/** Risk records by user id, seeded on first use with the ratings the tenant file gives (`riskLevel`). */
 const riskOf = (dir: SimDirectory) => {
   let map = risks.get(dir);
-  if (!map) risks.set(dir, (map = new Map()));
+  if (!map) {
+    risks.set(dir, (map = new Map()));
+    const at = new Date().toISOString();
+    for (const user of dir.users) if (user.riskLevel) map.set(user.id, { riskLevel: user.riskLevel, riskState: 'atRisk', riskLastUpdatedDateTime: at });
+  }
   return map;
 };
 
