@@ -3,7 +3,8 @@
 # reset engine needs. Idempotent: it lists what the identity already holds and adds only what is missing;
 # it never removes anything. Prints "granted X" or "already had X" for each role.
 #
-#   infra/scripts/grant-graph-permissions.sh [--principal-id <object id>] [--methods broad|portal|all] [--dry-run]
+#   infra/scripts/grant-graph-permissions.sh [--principal-id <object id>] [--methods broad|portal|all]
+#                                            [--schedules group-removal,risky-users] [--dry-run]
 #
 # --principal-id  object id of the managed identity's service principal. Default: MANAGED_IDENTITY_PRINCIPAL_ID
 #                 from the environment or from `azd env get-value` (a main.bicep output).
@@ -14,6 +15,9 @@
 #                          for the "portal" profile only.
 #                   all    as portal, plus FIDO2/passkey, Windows Hello, email, platform credential and
 #                          external methods: the per-method equivalent of broad.
+# --schedules     only for the schedule features used (docs/schedules.md), comma-separated:
+#                   group-removal  GroupMember.ReadWrite.All: removeFromGroupAfterReset takes users out of the group.
+#                   risky-users    IdentityRiskyUser.Read.All: a riskyUsers source (Entra ID P2).
 # --dry-run       only print what would be granted.
 #
 # Always granted as well: User.Read.All (resolve users), User.RevokeSessions.All (revoke sign-in sessions),
@@ -32,13 +36,15 @@ graph="${GRAPH_URL:-https://graph.microsoft.com}"
 principal="${MANAGED_IDENTITY_PRINCIPAL_ID:-}"
 methods="broad"
 dry_run=false
+schedules=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
     --principal-id) principal="$2"; shift 2 ;;
     --methods) methods="$2"; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
-    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+    --schedules) schedules="$2"; shift 2 ;;
+    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -73,6 +79,14 @@ case "$methods" in
   all) roles=("${portal_methods[@]}" "${other_methods[@]}" "${roles[@]}") ;;
   *) echo "--methods must be broad, portal or all, not $methods" >&2; exit 2 ;;
 esac
+# Word splitting rather than an array: an empty array under set -u fails in the bash 3.2 macOS ships.
+for feature in ${schedules//,/ }; do
+  case "$feature" in
+    group-removal) roles+=(GroupMember.ReadWrite.All) ;;
+    risky-users) roles+=(IdentityRiskyUser.Read.All) ;;
+    *) echo "--schedules takes group-removal and risky-users, not $feature" >&2; exit 2 ;;
+  esac
+done
 
 # az prints CR LF on Windows shells; strip CRs from everything read back.
 tsv() { az "$@" --output tsv | tr -d '\r'; }

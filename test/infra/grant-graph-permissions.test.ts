@@ -28,6 +28,8 @@ const catalogue: [string, string][] = [
   ['UserAuthMethod-HardwareOATH.ReadWrite.All', 'aaaaaaaa-0000-0000-0000-000000000004'],
   ['UserAuthMethod-TAP.ReadWrite.All', 'aaaaaaaa-0000-0000-0000-000000000005'],
   ['Mail.Send', 'b633e1c5-b582-4048-a93e-9f11b44c7e96'],
+  ['GroupMember.ReadWrite.All', 'dbaae8cf-10b5-4b86-a4a1-f871c94c6695'],
+  ['IdentityRiskyUser.Read.All', 'dc5007c0-2d7d-4c42-879c-2dab87571379'],
 ];
 
 let dir: string;
@@ -116,6 +118,21 @@ describe('grant-graph-permissions.sh', () => {
     expect(run.status, run.err).toBe(0);
     expect(run.out).toContain('would grant User.Read.All\n');
     expect(posts()).toHaveLength(0);
+  });
+
+  it('grants the schedule roles only when --schedules names their feature', () => {
+    const plain = grant();
+    expect(plain.out).not.toMatch(/GroupMember\.ReadWrite\.All|IdentityRiskyUser/);
+    const risky = grant('--schedules', 'risky-users');
+    expect(risky.status, risky.err).toBe(0);
+    expect(risky.out).toContain('granted IdentityRiskyUser.Read.All\n');
+    expect(risky.out).not.toContain('GroupMember.ReadWrite.All');
+    const both = grant('--schedules', 'group-removal,risky-users');
+    expect(both.out).toContain('granted GroupMember.ReadWrite.All\n');
+    expect(both.out).toContain('already had IdentityRiskyUser.Read.All\n');
+    const typo = grant('--schedules', 'risky');
+    expect(typo.status).toBe(2);
+    expect(typo.err).toContain('--schedules takes group-removal and risky-users');
   });
 
   it('refuses to run without a managed identity object id', () => {
