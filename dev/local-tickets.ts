@@ -34,7 +34,7 @@ export async function startLocalTickets(env: NodeJS.ProcessEnv, options: { demoT
   if (!env.JIRA_SITE_URL) {
     const apiToken = randomBytes(24).toString('base64url');
     const email = 'mfa-reset-bot@contoso.com';
-    jira = await startJiraSim({ account: { email, apiToken }, acceptUnknownIssues: true });
+    jira = await startJiraSim({ account: { email, apiToken }, acceptUnknownIssues: true, transcript: true });
     Object.assign(env, { JIRA_SITE_URL: jira.url, JIRA_USER_EMAIL: email, JIRA_API_TOKEN: apiToken });
     lines.push(`  jira       ${jira.url}   (local Jira Cloud comment stand-in: internal comments)`);
   } else {

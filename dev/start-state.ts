@@ -15,6 +15,8 @@ export const startStateSchema = z.object({
     z.object({ kind: z.literal('embedded-azurite'), connectionString: z.string().min(1), description: z.string() }),
     z.object({ kind: z.literal('external'), description: z.string() }),
   ]),
+  /** Origins of the local ticket stand-ins npm start runs (none when a real instance is configured). */
+  standIns: z.object({ jira: z.string().url().optional(), servicenow: z.string().url().optional() }).optional(),
 });
 
 export type StartState = z.output<typeof startStateSchema>;
@@ -61,6 +63,13 @@ export function runningApiOrigin(env: NodeJS.ProcessEnv = process.env, root = jo
   const state = readStartState(env.LOCAL_STATE_FILE || defaultStateFile(root));
   if (!state || !isLoopbackApi(state.api)) return undefined;
   return state.api.replace(/\/api\/?$/, '');
+}
+
+/** The local Jira stand-in of the running npm start, when it runs one on a loopback address. */
+export function runningJiraStandIn(env: NodeJS.ProcessEnv = process.env, root = join(__dirname, '..')): string | undefined {
+  const state = readStartState(env.LOCAL_STATE_FILE || defaultStateFile(root));
+  const jira = state?.standIns?.jira;
+  return jira && isLoopbackApi(jira) ? jira.replace(/\/$/, '') : undefined;
 }
 
 /**

@@ -136,6 +136,7 @@ async function main(): Promise<void> {
     storage: azurite
       ? { kind: 'embedded-azurite', connectionString: azurite.connectionString, description: storageLine }
       : { kind: 'external', description: storageLine },
+    standIns: { ...(tickets?.jira ? { jira: tickets.jira.url } : {}), ...(tickets?.servicenow ? { servicenow: tickets.servicenow.url } : {}) },
   });
   if (state.written) process.on('exit', () => removeStartState(stateFile));
   const realGraphFromFile = !graph && !graphFromShell && fromFile.includes('GRAPH_BASE_URL');

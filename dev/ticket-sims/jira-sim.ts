@@ -19,6 +19,12 @@ export interface JiraSimOptions {
   account: { email: string; apiToken: string };
   /** npm start: a comment on an issue nobody created makes it (a real site answers 404). */
   acceptUnknownIssues?: boolean;
+  /**
+   * npm start: `GET /_stand-in/issue/{key}/comments` answers the issue's comments as text, without
+   * credentials, so that `npm run demo` can show the note (the per-run API token stays in npm start).
+   * Not a Jira route; off in tests.
+   */
+  transcript?: boolean;
 }
 
 export interface RunningJiraSim extends RunningSim {
@@ -28,6 +34,7 @@ export interface RunningJiraSim extends RunningSim {
 }
 
 const ISSUE = /^\/rest\/api\/3\/issue\/([A-Z][A-Z0-9_]*-[1-9][0-9]*)\/comment$/;
+const TRANSCRIPT = /^\/_stand-in\/issue\/([A-Z][A-Z0-9_]*-[1-9][0-9]*)\/comments$/;
 
 /**
  * A Jira Cloud REST v3 stand-in for issue comments: basic auth (e-mail + API token), `POST
@@ -39,6 +46,11 @@ export async function startJiraSim(options: JiraSimOptions): Promise<RunningJira
   const issues = new Map<string, SimComment[]>();
   let nextId = 10000;
   const sim = await startSim(options.port ?? 0, (req) => {
+    const transcript = options.transcript && req.method === 'GET' ? TRANSCRIPT.exec(req.url.pathname) : null;
+    if (transcript) {
+      const list = issues.get(transcript[1]!) ?? [];
+      return { auth: 'none', answer: { status: 200, body: { comments: list.map((c) => ({ id: c.id, created: c.created, author: c.author, internal: !c.jsdPublic, text: c.text })) } } };
+    }
     const match = ISSUE.exec(req.url.pathname);
     const credentials = basicCredentials(req.headers.authorization);
     const ok = !!credentials && credentials.user === options.account.email && credentials.password === options.account.apiToken;

@@ -15,7 +15,7 @@ export interface TicketSystem {
 /** The whole system with the ServiceNow and Jira stand-ins configured for write-back, mail on. */
 export async function startTicketSystem(options: SystemOptions = {}): Promise<TicketSystem> {
   const sn = await startServiceNowSim({ oauth: SN_OAUTH });
-  const jira = await startJiraSim({ account: JIRA_ACCOUNT });
+  const jira = await startJiraSim({ account: JIRA_ACCOUNT, transcript: true });
   const system = await startSystem({
     ...options,
     settings: {
