@@ -1,0 +1,93 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { freePort } from '../../dev/free-port';
+import { eventually } from '../support/eventually';
+
+const root = join(__dirname, '..', '..');
+
+/**
+ * The README's fifteen-minute tour, command by command as written, against `npm start` on a free port:
+ * the demo, a dry run, a guarded refusal, a bulk job, following a request and the audit check. Only the
+ * placeholder `<request id>` is filled in (with the dry run's id) and the CSV goes to a private folder.
+ * A command added to the tour without an expectation here fails the test, so the README cannot drift.
+ */
+function tourCommands(): string[] {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## A fifteen-minute tour'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  return block
+    .split('\n')
+    .map((line) => line.replace(/\s+#\s.*$/, '').trim())
+    .filter((line) => line.length > 0);
+}
+
+interface Expectation {
+  command: RegExp;
+  codes: number[];
+  output: RegExp[];
+}
+
+const EXPECTED: Expectation[] = [
+  { command: /^npm run demo$/, codes: [0, 1], output: [/adele\.vance@contoso\.com: (partial|completed)/, /method\s+detail\s+outcome/, /sessions revoked/] },
+  { command: /reset megan\.bowen@contoso\.com .*--dry-run$/, codes: [0], output: [/megan\.bowen@contoso\.com: planned/, /^1\s+hardwareOath/m, /would end partial/] },
+  { command: /reset globaladmin@contoso\.com /, codes: [1], output: [/globaladmin@contoso\.com: rejected \(.*privileged/] },
+  { command: /^printf /, codes: [0], output: [] },
+  { command: /bulk submit /, codes: [0, 1], output: [/Job accepted/, /Job \S+: completed/, /Every user's outcome as CSV/] },
+  { command: /cli -- status <request id> --follow$/, codes: [0], output: [/megan\.bowen@contoso\.com: planned/] },
+  { command: /^npm run audit:verify -- --request /, codes: [0], output: [/this npm start|the running npm start/, /^ok\s+\S+\s+\d+ rows/m, /1 verified, 0 broken/] },
+];
+
+describe('the README tour', () => {
+  it('every command works as written against npm start', async () => {
+    const commands = tourCommands();
+    expect(commands.length).toBe(EXPECTED.length);
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'readme-tour-'));
+    const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), LOCAL_STATE_FILE: join(dir, 'state.json'), LOCAL_SETTINGS_FILE: join(dir, 'none.json') };
+    for (const name of Object.keys(env)) {
+      if (/^(AzureWebJobsStorage|GRAPH_|WEBHOOK_SECRET_|ENTRA_MFA_RESET_|LOCAL_DEMO_MODE$|npm_)/.test(name)) delete env[name];
+    }
+    const app = spawn('npm', ['start', '--silent'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let banner = '';
+    app.stdout.on('data', (chunk: Buffer) => (banner += chunk.toString()));
+    app.stderr.on('data', (chunk: Buffer) => (banner += chunk.toString()));
+    const exited = new Promise<void>((resolve) => app.once('exit', () => resolve()));
+    try {
+      await eventually(async () => (banner.includes('Ctrl-C stops everything') ? true : undefined), 90_000, 200);
+      let requestId = '';
+      for (const written of commands) {
+        const expectation = EXPECTED.find((candidate) => candidate.command.test(written));
+        expect(expectation, `no expectation for the README command: ${written}`).toBeDefined();
+        const command = written.replaceAll('<request id>', requestId).replaceAll('/tmp/users.csv', join(dir, 'users.csv'));
+        // The tour's second terminal: the same folder, nothing exported. The CLI, the demo and
+        // audit:verify find this npm start from its state file.
+        const run = spawnSync('bash', ['-c', command], { cwd: root, env: { ...env, PORT: '' }, encoding: 'utf8', timeout: 120_000 });
+        const output = `${run.stdout}${run.stderr}`;
+        expect(expectation!.codes, `${written}\n${output}`).toContain(run.status);
+        for (const pattern of expectation!.output) expect(output, written).toMatch(pattern);
+        if (/--dry-run$/.test(written)) requestId = /Accepted: (\S+)/.exec(output)?.[1] ?? '';
+      }
+      expect(requestId).not.toBe('');
+      // Step 6 of the tour: the console answers at the URL the README names (the browser test signs in).
+      expect((await fetch(`http://127.0.0.1:${port}/api/console/`)).status).toBe(200);
+    } finally {
+      try {
+        process.kill(-app.pid!, 'SIGINT');
+      } catch {
+        // Already gone.
+      }
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+      if (app.exitCode === null && app.signalCode === null) {
+        try {
+          process.kill(-app.pid!, 'SIGKILL');
+        } catch {
+          // Ended meanwhile.
+        }
+      }
+    }
+    expect(banner).toContain('stopped.');
+  }, 300_000);
+});
