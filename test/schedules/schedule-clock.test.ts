@@ -43,8 +43,8 @@ beforeAll(async () => {
 });
 afterAll(async () => sim?.stop());
 
-async function createHourly(): Promise<string> {
-  const raw = JSON.stringify({ name: 'Hourly', schedule: '0 0 * * * *', source: { groupId: GROUP_ID }, requestedBy: 'soc@contoso.com', approvedBy: 'lead@contoso.com' });
+async function createHourly(extra: Record<string, unknown> = {}): Promise<string> {
+  const raw = JSON.stringify({ name: 'Hourly', schedule: '0 0 * * * *', source: { groupId: GROUP_ID }, requestedBy: 'soc@contoso.com', approvedBy: 'lead@contoso.com', ...extra });
   // Signed and created now (the signature's freshness is checked against the real time), then its
   // next slot is put on the test clock (nextRunAt is bookkeeping, outside the schedule's MAC).
   const headers = new Headers(signedHeaders('generic', raw));
@@ -125,5 +125,56 @@ describe('the schedule timer, with a test clock', () => {
     expect(run).toMatchObject({ status: 'failed' });
     expect(run!.reason).toContain('unauthenticated_row');
     expect(run!.bulkJobId).toBeUndefined();
+  });
+
+  it('methods added to a stored schedule, or the ones it names removed, break its MAC: the run is refused', async () => {
+    clock = new Date('2025-03-04T00:30:00Z');
+    const plain = await createHourly();
+    const named = await createHourly({ methods: ['phone'] });
+    const storedPlain = (await deps.schedules.get(plain))!;
+    await deps.schedules.update({ ...storedPlain, methods: ['phone', 'microsoftAuthenticator', 'fido2'] }, clock);
+    const storedNamed = (await deps.schedules.get(named))!;
+    const { methods: _dropped, ...widened } = storedNamed;
+    await deps.schedules.update(widened, clock);
+    clock = new Date('2025-03-04T01:00:05Z');
+    expect((await releaseDueRuns(deps)).started).toEqual([]);
+    for (const id of [plain, named]) {
+      const [run] = await deps.schedules.listRuns(id);
+      expect(run).toMatchObject({ status: 'failed' });
+      expect(run!.reason).toContain('unauthenticated_row');
+    }
+  });
+});
+
+describe('the timer across daylight-saving changes, in the schedule\'s time zone', () => {
+  /** Ticks every 30 minutes from `from` to `to`, ending each run's job as it starts; the slots that ran. */
+  async function night(id: string, from: string, to: string): Promise<string[]> {
+    // Only this schedule runs: the earlier tests' hourly schedules are paused (enabled is outside the MAC).
+    for (const other of await deps.schedules.list()) if (other.id !== id && other.enabled) await deps.schedules.update({ ...other, enabled: false }, clock);
+    for (let at = Date.parse(from); at <= Date.parse(to); at += 30 * 60_000) {
+      clock = new Date(at);
+      await releaseDueRuns(deps);
+      for (const run of await deps.schedules.listRuns(id)) if (run.status === 'running' && run.bulkJobId) await endJob(run.bulkJobId);
+    }
+    return (await deps.schedules.listRuns(id)).filter((run) => run.status !== 'skipped').map((run) => run.slot).sort();
+  }
+
+  async function createAt(schedule: string, timeZone: string, at: string): Promise<string> {
+    clock = new Date(at);
+    const raw = JSON.stringify({ name: 'Nightly', schedule, timeZone, source: { groupId: GROUP_ID }, requestedBy: 'soc@contoso.com', approvedBy: 'lead@contoso.com' });
+    const answer = await handleScheduleCall({ method: 'POST', body: Buffer.from(raw), headers: new Headers(signedHeaders('generic', raw)) }, { ...deps, now: undefined });
+    const id = (answer.jsonBody as { id: string }).id;
+    const stored = (await deps.schedules.get(id))!;
+    await deps.schedules.update({ ...stored, nextRunAt: nextRunTime(schedule, timeZone, clock)!.toISOString() }, clock);
+    return id;
+  }
+
+  it('02:30 Amsterdam runs once on the night 02:30 does not exist (at 03:30 CEST) and once on the night it happens twice', { timeout: 120_000 }, async () => {
+    const spring = await createAt('0 30 2 * * *', 'Europe/Amsterdam', '2025-03-29T12:00:00Z');
+    // 29 March 02:30 CET (01:30Z) already passed; the nights of 30 and 31 March.
+    expect(await night(spring, '2025-03-29T23:05:00Z', '2025-03-31T02:05:00Z')).toEqual(['2025-03-30T01:30:00.000Z', '2025-03-31T00:30:00.000Z']);
+    const autumn = await createAt('0 30 2 * * *', 'Europe/Amsterdam', '2025-10-25T12:00:00Z');
+    // 26 October: 02:30 CEST (00:30Z) and 02:30 CET (01:30Z) are both 02:30 local; the schedule runs once.
+    expect(await night(autumn, '2025-10-25T22:05:00Z', '2025-10-27T02:05:00Z')).toEqual(['2025-10-26T01:30:00.000Z', '2025-10-27T01:30:00.000Z']);
   });
 });
