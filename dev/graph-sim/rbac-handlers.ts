@@ -1,4 +1,4 @@
-import { graphError, type Outcome, type SimDirectory, type SimGroup, type SimUser } from './directory';
+import { graphError, methodNotAllowed, type Outcome, type SimDirectory, type SimGroup, type SimUser } from './directory';
 import type { SimRoleGrant } from './rbac';
 
 /**
@@ -28,12 +28,12 @@ const EXPAND_LIMIT = 20;
 
 export function handleRbacRoute(dir: SimDirectory, segments: string[], method: string, req: RbacRequest): Outcome | undefined {
   if (segments[0] === 'roleManagement') {
-    if (method !== 'GET') return graphError(405, 'Request_BadRequest', 'Only GET is simulated for roleManagement.');
+    if (method !== 'GET') return methodNotAllowed();
     if (segments[1] !== 'directory') return notFound(segments[1] ?? 'roleManagement');
     return roleManagement(dir, segments.slice(2), req);
   }
   if (segments[0] === 'identityGovernance' && segments[1] === 'privilegedAccess' && segments[2] === 'group') {
-    if (method !== 'GET') return graphError(405, 'Request_BadRequest', 'Only GET is simulated for PIM for Groups.');
+    if (method !== 'GET') return methodNotAllowed();
     if (segments[3] !== 'eligibilityScheduleInstances' || segments.length !== 4) return notFound(segments[3] ?? 'group');
     return groupEligibilities(dir, req);
   }
@@ -68,6 +68,7 @@ function roleManagement(dir: SimDirectory, rest: string[], req: RbacRequest): Ou
   if (collection === 'roleEligibilityScheduleInstances' && !dir.pimLicensed) return unlicensed();
 
   const filter = parseFilter(req.query.get('$filter'));
+  // The $filter and $expand refusals below are a guess at Graph's wording; the 400 status is Graph's.
   if (!filter.ok) return graphError(400, 'BadRequest', filter.message);
   const expand = req.query.get('$expand');
   const expandDefinition = expand === null ? false : /^roleDefinition(\(.*\))?$/.test(expand);

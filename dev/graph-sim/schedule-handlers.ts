@@ -1,4 +1,4 @@
-import { graphError, type Outcome, type SimDirectory, type SimUser } from './directory';
+import { graphError, methodNotAllowed, type Outcome, type SimDirectory, type SimUser } from './directory';
 import type { SimRequest } from './handlers';
 
 /**
@@ -68,7 +68,8 @@ function readFilter(filter: string | null): { riskLevel?: string; riskState?: st
 
 export function handleScheduleRoute(dir: SimDirectory, s: string[], method: string, req: SimRequest): Outcome | undefined {
   if (s[0] === 'identityProtection' && s[1] === 'riskyUsers' && s.length === 2) {
-    if (method !== 'GET') return graphError(405, 'BadRequest', `${method} on riskyUsers is not simulated.`);
+    if (method !== 'GET') return methodNotAllowed();
+    // The filter refusal's wording is a guess; the 400 status is Graph's.
     const wanted = readFilter(req.query.get('$filter'));
     if (!wanted) return graphError(400, 'BadRequest', `Invalid filter clause: the simulator reads riskLevel eq '…' and riskState eq '…' only.`);
     const rows = dir.users
@@ -81,7 +82,7 @@ export function handleScheduleRoute(dir: SimDirectory, s: string[], method: stri
   if (s[0] === 'groups' && s[2] === 'members' && s[4] === '$ref' && s.length === 5) {
     const group = dir.groups.find((g) => g.id === s[1]!.toLowerCase());
     if (!group) return graphError(404, 'Request_ResourceNotFound', `Resource '${s[1]}' does not exist or one of its queried reference-property objects are not present.`);
-    if (method !== 'DELETE') return graphError(405, 'BadRequest', `${method} on members/{id}/$ref is not simulated.`);
+    if (method !== 'DELETE') return methodNotAllowed();
     const user = dir.users.find((u) => u.id === s[3]!.toLowerCase());
     const position = user ? user.groupIds.indexOf(group.id) : -1;
     if (!user || position < 0) {

@@ -54,10 +54,15 @@ export class TenantThrottle {
   private readonly writes: TokenBucket;
   private readonly precision: 'seconds' | 'milliseconds';
 
+  /**
+   * Defaults are Graph's identity and access limits per app and tenant (learn.microsoft.com/graph/throttling-limits):
+   * writes 3,000 per 150 s (a bucket of 3,000 refilling at 20/s); reads 8,000 resource units per 10 s,
+   * the quota of the largest tenants, at one unit a request (kinder than Graph for smaller tenants, whose
+   * quota is 3,500 or 5,000, and for the reads that cost more than one unit).
+   */
   constructor(options: ThrottleOptions = {}) {
-    const burst = options.burst ?? 200;
-    this.reads = new TokenBucket(options.readsPerSecond ?? 1000, burst);
-    this.writes = new TokenBucket(options.writesPerSecond ?? 100, burst);
+    this.reads = new TokenBucket(options.readsPerSecond ?? 800, options.burst ?? 8000);
+    this.writes = new TokenBucket(options.writesPerSecond ?? 20, options.burst ?? 3000);
     this.precision = options.retryAfterPrecision ?? 'seconds';
   }
 

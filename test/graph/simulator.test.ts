@@ -188,3 +188,31 @@ describe('Graph simulator: Graph rules', () => {
     expect(() => parseTenantFile({ users: [] })).toThrow(/domains/);
   });
 });
+
+describe("Graph simulator: Graph's identity throttling limits by default", () => {
+  it('writes: 3,000 per 150 s (a burst of 3,000, then 20/s); reads: 8,000 per 10 s', async () => {
+    const { TenantThrottle, TokenBucket } = await import('../../dev/graph-sim/throttle');
+    const throttle = new TenantThrottle();
+    let retryAfter: string | undefined;
+    const untilRefused = (write: boolean) => {
+      let allowed = 0;
+      while ((retryAfter = throttle.check(write)) === undefined && allowed < 100_000) allowed += 1;
+      return allowed;
+    };
+    // Real time passes while counting, so a few tokens refill meanwhile.
+    expect(untilRefused(true)).toBeGreaterThanOrEqual(3000);
+    expect(retryAfter).toMatch(/^\d+$/);
+    expect(untilRefused(true)).toBeLessThan(100);
+    expect(untilRefused(false)).toBeGreaterThanOrEqual(8000);
+
+    let now = 0;
+    const writes = new TokenBucket(20, 3000, () => now);
+    for (let i = 0; i < 3000; i += 1) writes.take();
+    expect(writes.take()).toMatchObject({ ok: false });
+    now = 150_000;
+    let taken = 0;
+    while (writes.take().ok) taken += 1;
+    // The window refilled: about 3,000 more (the refused caller above holds a promised slot).
+    expect(taken).toBeGreaterThanOrEqual(2999);
+  });
+});
