@@ -64,7 +64,9 @@ export function createGraphClient(settings: GraphClientSettings, options: GraphC
     appRoles = async () => {
       // The same (cached) token the requests carry. Its signature is Graph's to check; reading our own
       // token's claims to report on ourselves needs no verification, and the token itself goes nowhere.
-      const token = await credential.getToken(scopes);
+      const token = await credential.getToken(scopes).catch((error: unknown) => {
+        throw new Error(`${error instanceof Error ? error.message.split('\n')[0] : String(error)}${credentialHint(error)}`);
+      });
       if (!token) throw new Error('no token for Microsoft Graph');
       return rolesClaim.parse(decodeJwt(token.token)).roles ?? [];
     };
@@ -138,7 +140,20 @@ function describeFailure(error: unknown): string {
     const cause = (error as Error & { cause?: unknown }).cause;
     const detail = cause instanceof Error ? `: ${cause.message}` : '';
     if (error.name === 'TimeoutError' || error.name === 'AbortError') return `no answer in time (${error.message})`;
-    return `${error.message}${detail}`;
+    return `${error.message}${detail}${credentialHint(error)}`;
   }
   return String(error);
+}
+
+/**
+ * DefaultAzureCredential's own words ("ChainedTokenCredential authentication failed") say nothing a
+ * person can act on; when no identity could sign in, say which ones it looks for.
+ */
+export function credentialHint(error: unknown): string {
+  const name = error instanceof Error ? error.name : '';
+  if (!['AggregateAuthenticationError', 'CredentialUnavailableError', 'AuthenticationRequiredError'].includes(name)) return '';
+  return (
+    ' (DefaultAzureCredential found no identity to sign in with: in Azure, the managed identity named by AZURE_CLIENT_ID; ' +
+    'on this machine, an app registration in AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, see docs/local-tenant.md)'
+  );
 }

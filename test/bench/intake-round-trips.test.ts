@@ -77,7 +77,8 @@ describe('storage round trips of the intake', () => {
       const again = await deliver(raw, { ...headers, ...extra });
       expect(again.status).toBe(200);
       expect(again.body.id).toBe(first.body.id);
-      expect(again.trips.queue).toBe(0);
+      // The claim meets the first delivery's (409), no replay record, the row by its id.
+      expect(again.trips).toEqual({ table: 3, queue: 0 });
     }
     const stored = await deps.store.get(first.body.id);
     expect(stored?.status).toBe('accepted');
@@ -133,6 +134,8 @@ describe('storage round trips of the intake', () => {
     const live = await deliver(second, secondHeaders);
     expect(live.status).toBe(200);
     expect(live.body.id).toBe(accepted.body.id);
+    // Claim (409), replay record, row by id, lineage, the live row, and this delivery's replay record.
+    expect(live.trips).toEqual({ table: 6, queue: 0 });
 
     // The first request fails; the captured second delivery is replayed within its window.
     const row = (await deps.store.get(accepted.body.id))!;
@@ -141,12 +144,15 @@ describe('storage round trips of the intake', () => {
     const replayed = await deliver(second, secondHeaders);
     expect(replayed.status).toBe(200);
     expect(replayed.body.id).toBe(accepted.body.id);
-    expect(replayed.trips.queue).toBe(0);
+    expect(replayed.trips).toEqual({ table: 3, queue: 0 });
 
     // A fresh delivery (new signed bytes) starts the linked new attempt, as before.
     const third = request('RT-LIVE');
     const retry = await deliver(third, signedHeaders('generic', third));
     expect(retry.status).toBe(202);
     expect(retry.body.previousRequestId).toBe(accepted.body.id);
+    // Claim (409), replay record, row by id, lineage, the failed row, the lineage replaced, the new
+    // row, the link on the failed row; and its queue message.
+    expect(retry.trips).toEqual({ table: 8, queue: 1 });
   });
 });
