@@ -4,7 +4,15 @@ import { resetMessageSchema } from './reset-message';
 import { actorOf, logFieldsOf, targetOf } from './request-view';
 import type { WorkerDependencies } from './worker-dependencies';
 
-export type PoisonOutcome = 'marked' | 'already-finished' | 'unknown' | 'parked' | 'left-for-sweeper';
+export type PoisonOutcome = 'marked' | 'already-finished' | 'unknown' | 'parked' | 'left-for-sweeper' | 'held-elsewhere';
+
+/** The request named has a live lease: a worker holds it, or it waits for its own resume time. */
+class HeldElsewhere extends Error {
+  constructor(readonly until: string) {
+    super(`the request is held until ${until}`);
+    this.name = 'HeldElsewhere';
+  }
+}
 
 export interface PoisonDelivery {
   dequeueCount: number;
@@ -15,7 +23,8 @@ const ID_IN_TEXT = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}
 
 /**
  * A message that failed every try lands on mfa-resets-poison: its request ends `failed`, with the
- * last recorded cause, and the audit says so. Nothing is retried from here.
+ * last recorded cause, and the audit says so, unless it is still held (a live lease): then it is tried
+ * again later, and on the last try left to its holder and the sweeper. Nothing is retried from here.
  *
  * This handler takes any body and never leaves a message for `mfa-resets-poison-poison`, which nothing
  * reads: a body that is not `{requestId}` is parked (logged, and audited on the request it names if
@@ -33,6 +42,10 @@ export async function markPoisoned(
   } catch (error) {
     const cause = error instanceof Error ? error.message : String(error);
     if (delivery.dequeueCount < delivery.maxDequeueCount) throw error;
+    if (error instanceof HeldElsewhere) {
+      deps.log.warn('poison message names a request that is still held; left to its holder and the sweeper', { until: error.until, dequeueCount: delivery.dequeueCount });
+      return 'held-elsewhere';
+    }
     deps.log.error('poison message could not be recorded; the request is left for the sweeper', { cause, dequeueCount: delivery.dequeueCount });
     return 'left-for-sweeper';
   }
@@ -47,6 +60,10 @@ async function mark(message: unknown, deps: Pick<WorkerDependencies, 'store' | '
     return 'unknown';
   }
   if (FINAL_STATUSES.includes(row.status)) return 'already-finished';
+  // A live lease: a worker is on it (another delivery), or it waits for a Retry-After. Failing it now
+  // would cut a running reset short and call it failed; tried again later, once the lease has passed.
+  // (A message anyone wrote to this queue cannot stop a reset that is under way.)
+  if (row.leaseUntil && Date.parse(row.leaseUntil) > Date.now()) throw new HeldElsewhere(row.leaseUntil);
   const reason = `the reset could not be processed and its message was moved to the poison queue${row.statusReason ? `; last: ${row.statusReason}` : ''}`;
   const progress = new RequestProgress(row, deps);
   await progress.audit({ action: 'poisoned', outcome: 'failed', detail: reason });

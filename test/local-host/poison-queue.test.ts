@@ -154,4 +154,35 @@ describe('poison handling', () => {
     expect(marked?.statusReason).toMatch(/moved to the poison queue; last: attempt 5 failed: Graph answered 500/);
     expect((await deps.audit.list(stuck)).map((entry) => entry.action)).toContain('poisoned');
   }, 60_000);
+
+  it('does not fail a request a worker still holds: a message naming it is tried again once the lease has passed, and on its last try left to the holder', async () => {
+    const service = QueueServiceClient.fromConnectionString(system.azurite.connectionString);
+    const poison = service.getQueueClient(QUEUES.resetsPoison);
+    const deps = workerDependencies(getServices(), silentLogger);
+    const held = randomUUID();
+    const at = new Date().toISOString();
+    await deps.store.create({
+      id: held, idempotencyKey: `test:${held}`, source: 'generic', status: 'running', leaseUntil: new Date(Date.now() + 120_000).toISOString(),
+      ticketSystem: 'generic', ticketId: 'SR-POISON-4', targetUpn: 'lee.gu@contoso.com', requestedBy: 'agent@contoso.com',
+      profile: 'portal', revokeSessions: true, dryRun: false, attempts: 1, createdAt: at, updatedAt: at,
+    });
+    // Anyone who can write to the queue can put this there; a running reset must not be cut short by it.
+    await poison.sendMessage(encodeQueueMessage({ requestId: held }));
+    expect(await drainPoisonQueue(poison, deps, { maxDequeueCount: 2, visibilityTimeoutSeconds: 1 })).toEqual({ handled: {}, retried: 1 });
+    expect((await deps.store.get(held))?.status).toBe('running');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await drainPoisonQueue(poison, deps, { maxDequeueCount: 2, visibilityTimeoutSeconds: 1 })).toEqual({ handled: { 'held-elsewhere': 1 }, retried: 0 });
+    const after = (await deps.store.get(held))!;
+    expect(after.status).toBe('running');
+    expect(await deps.audit.list(held)).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await poison.getProperties()).approximateMessagesCount).toBe(0);
+
+    // Once its lease has passed (its worker died), the poisoned message does end it failed.
+    const { etag, ...fields } = after;
+    await deps.store.update({ ...fields, leaseUntil: new Date(Date.now() - 1000).toISOString() }, etag);
+    await poison.sendMessage(encodeQueueMessage({ requestId: held }));
+    expect(await drainPoisonQueue(poison, deps, { maxDequeueCount: 5 })).toEqual({ handled: { marked: 1 }, retried: 0 });
+    expect((await deps.store.get(held))?.status).toBe('failed');
+  }, 60_000);
 });
