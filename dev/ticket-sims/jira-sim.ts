@@ -25,6 +25,8 @@ export interface JiraSimOptions {
    * Not a Jira route; off in tests.
    */
   transcript?: boolean;
+  /** Tests: answer the comments list without properties even when asked to expand them. */
+  omitListProperties?: boolean;
 }
 
 export interface RunningJiraSim extends RunningSim {
@@ -79,7 +81,7 @@ export async function startJiraSim(options: JiraSimOptions): Promise<RunningJira
       return { auth, answer: { status: 201, body: { self: `${sim.url}${req.url.pathname}/${comment.id}`, id: comment.id, body: doc, created: comment.created, updated: comment.created, jsdPublic: comment.jsdPublic } } };
     }
     if (req.method === 'GET') {
-      const expand = (req.url.searchParams.get('expand') ?? '').split(',').includes('properties');
+      const expand = !options.omitListProperties && (req.url.searchParams.get('expand') ?? '').split(',').includes('properties');
       const newestFirst = req.url.searchParams.get('orderBy') === '-created';
       const max = Math.min(100, Number(req.url.searchParams.get('maxResults') ?? 50) || 50);
       const ordered = newestFirst ? [...comments].reverse() : comments;

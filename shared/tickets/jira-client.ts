@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AdfDocument } from './note-format';
+import { adfText, type AdfDocument } from './note-format';
 import { callTicketSystem, type CallOutcome, type FetchLike } from './ticket-http';
 
 export interface JiraClientOptions {
@@ -22,6 +22,8 @@ const commentsSchema = z
       z
         .object({
           id: z.string(),
+          body: z.unknown().optional(),
+          jsdPublic: z.boolean().optional(),
           properties: z.array(z.object({ key: z.string(), value: z.unknown() }).passthrough()).optional(),
         })
         .passthrough(),
@@ -78,8 +80,13 @@ export class JiraClient {
       fetch: this.options.fetch,
     });
     if (answer.kind !== 'ok') return answer;
-    const found = answer.body.comments.find((comment) =>
-      (comment.properties ?? []).some((property) => property.key === MARKER_PROPERTY && isMarker(property.value, marker)),
+    // The property first; the reference line of the body too, since the comments list documents only
+    // renderedBody for expand and a site may leave the properties out. Only an internal comment counts
+    // by its text: a customer writes public ones, and must not be able to silence the note by quoting it.
+    const found = answer.body.comments.find(
+      (comment) =>
+        (comment.properties ?? []).some((property) => property.key === MARKER_PROPERTY && isMarker(property.value, marker)) ||
+        (comment.jsdPublic === false && adfText(comment.body).split('\n').some((line) => line.trim() === marker)),
     );
     return { kind: 'ok', status: answer.status, body: found?.id };
   }

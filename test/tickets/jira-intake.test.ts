@@ -48,3 +48,33 @@ describe('Jira as the write-back sees it', () => {
     expect(t.jira.comments('ITSM-701')).toHaveLength(1);
   });
 });
+
+describe('a comment whose answer was lost, on a site that lists comments without their properties', () => {
+  it('is found by its reference line when it is internal, and a public comment quoting the reference does not silence the note', async () => {
+    const { startJiraSim } = await import('../../dev/ticket-sims');
+    const { JiraClient } = await import('../../shared/tickets/jira-client');
+    const { noteAdf } = await import('../../shared/tickets/note-format');
+    const { JIRA_ACCOUNT } = await import('./support');
+    const sim = await startJiraSim({ account: JIRA_ACCOUNT, omitListProperties: true });
+    try {
+      sim.addIssue('ITSM-750');
+      const client = new JiraClient({ siteUrl: sim.url, email: JIRA_ACCOUNT.email, apiToken: JIRA_ACCOUNT.apiToken });
+      const marker = 'entra-mfa-reset:0f0e0d0c-0b0a-4908-8706-050403020100:outcome';
+      const note = { title: 'MFA reset completed', lines: ['Outcome: Completed.'], marker };
+      // A customer quotes the reference in a public comment first (no sd.public.comment property).
+      const quoted = await fetch(`${sim.url}/rest/api/3/issue/ITSM-750/comment`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from(`${JIRA_ACCOUNT.email}:${JIRA_ACCOUNT.apiToken}`).toString('base64')}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ body: noteAdf(note) }),
+      });
+      expect(quoted.status).toBe(201);
+      expect(await client.findComment('ITSM-750', marker)).toMatchObject({ kind: 'ok', body: undefined });
+      const posted = await client.addInternalComment('ITSM-750', noteAdf(note), marker);
+      expect(posted.kind).toBe('ok');
+      const found = await client.findComment('ITSM-750', marker);
+      expect(found).toMatchObject({ kind: 'ok', body: posted.kind === 'ok' ? posted.body.id : 'x' });
+    } finally {
+      await sim.stop();
+    }
+  });
+});
