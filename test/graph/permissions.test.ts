@@ -118,6 +118,9 @@ describe("the health probe names missing permissions from the token's roles", ()
 
     const all = ['UserAuthenticationMethod.ReadWrite.All', ...script];
     expect((await checkHealth(services(async () => all))).status).toBe('ok');
+    // A national cloud is Microsoft Graph too, and the answer says which.
+    const gov = await checkHealth(services(async () => all, { GRAPH_BASE_URL: 'https://graph.microsoft.us' }));
+    expect(gov.graph).toMatchObject({ kind: 'Microsoft Graph', cloud: 'US Government L4', reachable: true });
 
     const noRevoke = await checkHealth(services(async () => all.filter((r) => r !== 'User.RevokeSessions.All')));
     expect(noRevoke.status).toBe('degraded');
