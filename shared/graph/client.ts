@@ -150,8 +150,11 @@ function describeFailure(error: unknown): string {
  * person can act on; when no identity could sign in, say which ones it looks for.
  */
 export function credentialHint(error: unknown): string {
-  const name = error instanceof Error ? error.name : '';
-  if (!['AggregateAuthenticationError', 'CredentialUnavailableError', 'AuthenticationRequiredError'].includes(name)) return '';
+  // The Graph client rethrows the credential's error as its own: the name may be gone, the words stay.
+  const names = ['AggregateAuthenticationError', 'CredentialUnavailableError', 'AuthenticationRequiredError'];
+  const cause = error instanceof Error ? (error as Error & { cause?: unknown }).cause : undefined;
+  const byName = [error, cause].some((e) => e instanceof Error && names.includes(e.name));
+  if (!byName && !(error instanceof Error && /ChainedTokenCredential authentication failed/.test(error.message))) return '';
   return (
     ' (DefaultAzureCredential found no identity to sign in with: in Azure, the managed identity named by AZURE_CLIENT_ID; ' +
     'on this machine, an app registration in AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or AZURE_CLIENT_CERTIFICATE_PATH, see docs/local-tenant.md)'

@@ -69,8 +69,8 @@ const GLOBAL_ONLY =
   "Graph offers beta hardwareOathMethods in the global cloud only, so check the user's tokens in the admin center, or leave hardwareOath out of the request's methods where the tenant has none";
 
 /**
- * The beta collection with each token's device; refused or missing is reported, never read as "none".
- * Graph offers it in the global cloud only: elsewhere the segment is unknown (400) or not found (404).
+ * The beta collection with each token's device; refused or missing (400/404: an endpoint Graph does not
+ * offer there) is reported, never read as "none". Outside the global cloud it is not asked for at all.
  */
 async function readHardwareOath(ctx: StepContext, objectId: string): Promise<{ tokens: z.output<typeof hardwareOathSchema>[]; state: Snapshot['hardwareOath'] }> {
   const cloud = graphCloudOf(ctx.graph.origin);
@@ -100,7 +100,7 @@ async function readHardwareOath(ctx: StepContext, objectId: string): Promise<{ t
         tokens: [],
         state: {
           source: 'unavailable',
-          note: `hardware OATH tokens could not be read (${error.message}): ${GLOBAL_ONLY}`,
+          note: `hardware OATH tokens could not be read (${error.message}): check the user's tokens in the admin center, or leave hardwareOath out of the request's methods where the tenant has none`,
         },
       };
     }
