@@ -140,7 +140,10 @@ function describeFailure(error: unknown): string {
     const cause = (error as Error & { cause?: unknown }).cause;
     const detail = cause instanceof Error ? `: ${cause.message}` : '';
     if (error.name === 'TimeoutError' || error.name === 'AbortError') return `no answer in time (${error.message})`;
-    return `${error.message}${detail}${credentialHint(error)}`;
+    const hint = credentialHint(error);
+    // The credential's message runs over many lines (one per credential tried): its first line and the hint say it.
+    if (hint) return `${error.message.split('\n')[0]}${hint}`;
+    return `${error.message}${detail}`;
   }
   return String(error);
 }
