@@ -33,13 +33,20 @@ describe('npm run bench -- --smoke', () => {
     const last = run.stdout.trim().split('\n').at(-1)!;
     const figures = JSON.parse(last) as Record<string, unknown>;
     expect(figures.smoke).toBe(true);
-    for (const key of ['intake_rps', 'storage_rps', 'intake_vs_storage', 'bulk_efficiency', 'throttled_share', 'e2e_p50_ms', 'e2e_graph_round_trips', 'rss_peak_mb', 'bench_seconds']) {
+    for (const key of [
+      'intake_rps', 'storage_rps', 'intake_vs_storage', 'intake_storage_round_trips', 'intake_queue_round_trips', 'bulk_efficiency', 'throttled_share',
+      'e2e_p50_ms', 'e2e_graph_round_trips', 'e2e_before_graph_p50_ms', 'rss_peak_mb', 'app_rss_peak_mb', 'graph_sim_rss_peak_mb', 'azurite_rss_peak_mb', 'bench_seconds',
+    ]) {
       expect(typeof figures[key], key).toBe('number');
     }
     // Each phase did its work: intake accepted requests, every bulk user completed, resets reached Graph.
     expect(figures.intake_rps as number).toBeGreaterThan(0);
     expect(figures.bulk_completed).toBe(figures.bulk_users);
     expect(figures.e2e_graph_round_trips as number).toBeGreaterThan(0);
+    // Storage round trips were counted on both sides (a count, not a speed).
+    expect(figures.intake_storage_round_trips as number).toBeGreaterThan(0);
+    expect(figures.storage_baseline_round_trips as number).toBeGreaterThan(0);
+    expect(figures.intake_non_2xx).toBe(0);
     expect(run.stdout).toMatch(/single reset, end to end/);
   }, 240_000);
 });
