@@ -38,10 +38,18 @@ export function writeGuard(
     },
     async beforeWrite(request) {
       // Throws LeaseLostError if anyone changed the row since this worker last wrote it.
-      await progress.save({ leaseUntil: new Date(Date.now() + leaseMs(deps)).toISOString() });
+      const renew = async () => {
+        const at = Date.now();
+        await progress.save({ leaseUntil: new Date(at + leaseMs(deps)).toISOString() });
+        return at;
+      };
+      let renewedAt = await renew();
       await options.holdUser?.();
       const intent: WriteIntent = { method: request.method, path: pathOf(request), clientRequestId: randomUUID() };
       await progress.audit(intentEntry(intent, detailOf(request, intent)));
+      // Storage may have answered so slowly that the lease just renewed ran out meanwhile and another
+      // worker took the request over: renew (and so check) again until the write leaves inside a lease.
+      while (Date.now() - renewedAt > leaseMs(deps) - LEASE_MARGIN_MS) renewedAt = await renew();
       const sent: GraphRequest = { ...request, headers: { ...request.headers, 'client-request-id': intent.clientRequestId } };
       intents.set(sent, intent);
       return sent;

@@ -194,4 +194,39 @@ describe('a storm of 429 with Retry-After 150 s', () => {
     expect(status.statusReason).toMatch(/resumes at/);
     expect(deletesFor(6).filter((entry) => entry.status < 300)).toEqual([]);
   }, 60_000);
+  it('a worker whose intent row landed but was answered only after its lease ran out, and was taken over meanwhile, sends nothing (simulator log)', async () => {
+    const id = await submit(7);
+    system.graph.resetLog();
+    const real = workerDependencies(getServices(), silentLogger).audit;
+    let stalled = false;
+    let release!: () => void;
+    const stallOver = new Promise<void>((resolve) => (release = resolve));
+    // Storage stores the stale worker's first intent row at once but its answer comes back 10.5 s later.
+    const slowAnswer = Object.assign(Object.create(real) as typeof real, {
+      append: async (...args: Parameters<typeof real.append>) => {
+        const written = await real.append(...args);
+        if (!stalled && args[3].action.startsWith('intent ')) {
+          stalled = true;
+          await stallOver;
+        }
+        return written;
+      },
+    });
+    const staleRun = processResetMessage({ requestId: id }, first, deps({ audit: slowAnswer, graph: pacedGraph(getServices().graph, { writesPerSecond: 50 }) }));
+    while (!stalled) await new Promise((resolve) => setTimeout(resolve, 20));
+
+    // Its lease runs out; another worker takes the request over, settles the open intent and finishes.
+    await new Promise((resolve) => setTimeout(resolve, LEASE_SECONDS * 1000 + 500));
+    const other = deps({ graph: pacedGraph(getServices().graph, { writesPerSecond: 50 }) });
+    expect(await processResetMessage({ requestId: id }, { dequeueCount: 2, maxDequeueCount: 5 }, other)).toBe('completed');
+    release();
+    expect(await staleRun).toBe('lost-race');
+
+    // One DELETE per method, all from the new worker: the stale one's write never left (no 404 after it).
+    expect(deletesFor(7).map((entry) => entry.status)).toEqual([204, 204, 204]);
+    const status = await system.status(id);
+    expect(status.status).toBe('completed');
+    expect(status.audit?.verified).toBe(true);
+    expect(status.audit?.entries.some((entry) => entry.action.startsWith('resolved DELETE'))).toBe(true);
+  }, 90_000);
 });
