@@ -13,6 +13,9 @@ import { dispatchBulkJobs } from '../../shared/bulk/dispatcher';
 import { structuredLogger } from '../../shared/log';
 import { getServices } from '../../shared/services';
 import { eventually } from '../support/eventually';
+import { signedCall } from '../../dev/cli/client';
+import { DEMO_REREGISTRATION_GROUP_ID } from '../../dev/graph-sim';
+import { SYSTEM_SECRETS } from '../support/system';
 import { AGENT, startConsoleSystem, type ConsoleSystem } from './support';
 
 /**
@@ -188,6 +191,27 @@ describe('the console in headless Chromium', () => {
     await page.getByRole('heading', { name: 'Health' }).waitFor();
     expect(await page.locator('dl.facts').textContent()).toContain('reachable');
     await shoot(page, '7-health');
+
+    // Schedules: created over the signed route, listed with when they run next in their own time zone.
+    const created = await signedCall({ url: c.system.host.url, secret: SYSTEM_SECRETS.generic }, 'POST', 'schedules', {
+      name: 'Nightly re-registration',
+      schedule: '0 0 2 * * *',
+      timeZone: 'Europe/Amsterdam',
+      source: { groupId: DEMO_REREGISTRATION_GROUP_ID },
+      requestedBy: 'soc@contoso.com',
+      approvedBy: 'lead@contoso.com',
+      dryRun: true,
+    });
+    expect(created.status).toBe(201);
+    await page.getByRole('link', { name: 'Schedules' }).click();
+    await page.getByRole('heading', { name: 'Schedules' }).waitFor();
+    const row = page.locator(`tr[data-schedule="${(created.body as { id: string }).id}"]`);
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/Nightly re-registration.*0 0 2 \* \* \*Europe\/Amsterdam.*enabled.*no run yet/);
+    // Next runs read as the schedule does: 02:00 in Amsterdam, whatever the browser's own zone.
+    expect(await row.locator('time').count()).toBe(3);
+    expect(await row.locator('time').first().textContent()).toMatch(/02:00/);
+    await shoot(page, '8-schedules');
     await page.close();
   }, 180_000);
 });

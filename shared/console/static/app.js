@@ -295,6 +295,18 @@
     }
   }
 
+  /** A run time as the schedule reads it (its own time zone), with the viewer's local time beside it. */
+  function zoned(iso, timeZone) {
+    const date = new Date(iso);
+    let there;
+    try {
+      there = date.toLocaleString(undefined, { timeZone, weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
+    } catch {
+      there = date.toISOString();
+    }
+    return h('time', { datetime: iso, title: `${date.toLocaleString()} your time` }, there);
+  }
+
   /** Schedules: when each runs next (in its own time zone) and its last runs, each linked to its bulk job. */
   async function schedulesView() {
     const list = await api('/schedules');
@@ -309,7 +321,7 @@
     const rows = list.items.map((s) => h('tr', { 'data-schedule': s.id },
       h('td', {}, h('strong', {}, s.name), s.authentic ? '' : h('div', { class: 'bad' }, 'NOT authentic: never runs'), h('div', { class: 'muted' }, sourceText(s), s.dryRun ? '; dry run' : '', `; at most ${s.maxUsersPerRun} users a run`)),
       h('td', {}, h('code', {}, s.schedule), h('div', {}, s.timeZone)),
-      h('td', {}, s.nextRunTimes.length ? h('ul', { class: 'plain' }, s.nextRunTimes.map((t) => h('li', {}, when(t)))) : '–'),
+      h('td', {}, s.nextRunTimes.length ? h('ul', { class: 'plain' }, s.nextRunTimes.map((t) => h('li', {}, zoned(t, s.timeZone)))) : '–'),
       h('td', {}, s.enabled ? badge('enabled') : badge('paused')),
       h('td', {}, s.runs.length ? h('ul', { class: 'plain' }, s.runs.map(runItem)) : 'no run yet')));
     show('Schedules',
