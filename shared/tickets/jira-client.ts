@@ -86,7 +86,7 @@ export class JiraClient {
     const found = answer.body.comments.find(
       (comment) =>
         (comment.properties ?? []).some((property) => property.key === MARKER_PROPERTY && isMarker(property.value, marker)) ||
-        (comment.jsdPublic === false && adfText(comment.body).split('\n').some((line) => line.trim() === marker)),
+        (comment.jsdPublic === false && adfText(comment.body).split('\n').some((line) => line.trim() === `Ref: ${marker}`)),
     );
     return { kind: 'ok', status: answer.status, body: found?.id };
   }

@@ -45,17 +45,23 @@ export function noteAdf(note: Note): AdfDocument {
   return { type: 'doc', version: 1, content };
 }
 
-/** All text in an ADF document, for checks and the stand-in's log. */
+/** All text in an ADF document, a line per paragraph (its text nodes joined), for checks and the demo. */
 export function adfText(doc: unknown): string {
-  const parts: string[] = [];
+  const lines: string[] = [];
+  const inline = (node: unknown): string => {
+    if (typeof node !== 'object' || node === null) return '';
+    const { text, content } = node as { text?: unknown; content?: unknown };
+    return (typeof text === 'string' ? text : '') + (Array.isArray(content) ? content.map(inline).join('') : '');
+  };
   const walk = (node: unknown) => {
     if (typeof node !== 'object' || node === null) return;
-    const { text, content } = node as { text?: unknown; content?: unknown };
-    if (typeof text === 'string') parts.push(text);
+    const { type, text, content } = node as { type?: unknown; text?: unknown; content?: unknown };
+    if (type === 'paragraph' || type === 'heading') return void lines.push(inline(node));
+    if (typeof text === 'string') lines.push(text);
     if (Array.isArray(content)) content.forEach(walk);
   };
   walk(doc);
-  return parts.join('\n');
+  return lines.join('\n');
 }
 
 /**
@@ -63,13 +69,13 @@ export function adfText(doc: unknown): string {
  * mail: details are masked upstream already; anything still shaped like a phone number is masked here too.
  */
 export function scrub(text: string): string {
-  return text
-    .replace(/\+?\d[\d ().-]{6,}\d/g, (run) => {
+  const masked = text.replace(/\+?\d[\d ().-]{6,}\d/g, (run) => {
       const digits = run.replace(/\D/g, '');
       // Dates (8 digits) pass; phone numbers (9 or more digits, with or without a country code) do not.
       if (digits.length < 9) return run;
       let seen = 0;
       return run.replace(/\d/g, (digit) => (++seen > digits.length - 2 ? digit : '*'));
-    })
-    .slice(0, 500);
+    });
+  // Clipped visibly: a reason cut off mid-sentence must not read as the whole reason.
+  return masked.length > 500 ? `${masked.slice(0, 499)}…` : masked;
 }
