@@ -35,7 +35,7 @@ afterAll(async () => pipeline?.stop());
 
 const base = { schedule: '0 0 3 1 1 *', requestedBy: 'soc@contoso.com', approvedBy: 'lead@contoso.com', ticket: { system: 'servicenow', id: 'CHG0077001' } };
 const runAnswer = z.object({ runId: z.string(), bulkJobId: z.string().nullable(), status: z.string(), reason: z.string().optional() });
-const runSchema = z.object({ id: z.string(), status: z.string(), reason: z.string().optional(), bulkJobId: z.string().optional(), found: z.number(), planned: z.number(), alreadyReset: z.number(), removedFromGroup: z.number().optional(), counts: z.record(z.number()).optional() });
+const runSchema = z.object({ id: z.string(), status: z.string(), reason: z.string().optional(), bulkJobId: z.string().optional(), found: z.number(), planned: z.number(), alreadyReset: z.number(), removedFromGroup: z.number().optional(), counts: z.record(z.number()).optional(), ticketNotice: z.string().optional() });
 const showSchema = z.object({ id: z.string(), nextRunTimes: z.array(z.string()), runs: z.array(runSchema) }).passthrough();
 
 const body = (answer: ApiAnswer, status: number) => {
@@ -166,6 +166,8 @@ describe('safety', () => {
     expect(run.status).toBe('refused');
     expect(run.reason).toMatch(/max_users_exceeded: this run found 2 users to reset, more than the schedule's maxUsersPerRun of 1, so it reset nobody/);
     expect(pipeline.sim.requestLog.filter((entry) => entry.write).length).toBe(writes);
+    // Its ticket names a ServiceNow record by number only: the run says why it could not be told (schedule-ticket.test.ts tells one).
+    expect(run.ticketNotice).toBe("not told: the schedule's ServiceNow ticket has no sysId and table");
   }, 60_000);
 
   it('refuses unsigned calls, self-approval, a bad schedule and a guessed id', async () => {
