@@ -190,11 +190,11 @@ describe('safety', () => {
     const out: string[] = [];
     const cli = (...args: string[]) =>
       buildProgram({ out: (text) => out.push(text), err: (text) => out.push(text), env: {}, tty: false }).parseAsync(['node', 'cli', '--url', pipeline.api.url, '--secret', SECRET, ...args]);
-    await cli('schedule', 'create', '--name', 'Nightly', '--schedule', '0 0 2 * * *', '--time-zone', 'Europe/Amsterdam', '--group', GROUP_ID, '--approved-by', 'lead@contoso.com', '--requested-by', 'soc@contoso.com');
+    await cli('schedule', 'create', '--name', 'Nightly', '--schedule', '0 0 2 * * *', '--time-zone', 'Europe/Amsterdam', '--group', GROUP_ID, '--approved-by', 'lead@contoso.com', '--requested-by', 'soc@contoso.com', '--methods', 'phone, microsoftAuthenticator');
     const id = z.object({ id: z.string() }).parse(JSON.parse(out.join(''))).id;
     out.length = 0;
     await cli('schedule', 'pause', id);
-    expect(JSON.parse(out.join(''))).toMatchObject({ id, enabled: false, nextRunTimes: [] });
+    expect(JSON.parse(out.join(''))).toMatchObject({ id, enabled: false, nextRunTimes: [], methods: ['phone', 'microsoftAuthenticator'] });
     out.length = 0;
     await cli('schedule', 'resume', id);
     expect(JSON.parse(out.join(''))).toMatchObject({ id, enabled: true, timeZone: 'Europe/Amsterdam' });
