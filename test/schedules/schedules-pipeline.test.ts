@@ -23,10 +23,16 @@ const quiet = structuredLogger({ log: () => undefined, warn: () => undefined, er
 
 // Users 0-3 are direct members of the group; 4 of the phones-only group; 5 is high risk, 6 medium.
 const PHONES_GROUP_ID = '5a3b2d8c-3f4e-4a71-8c1d-2e3f4a5b6c7d';
-const tenant = bulkTenant(8, { groupFrom: 0, groupSize: 0 });
+const MIXED_GROUP_ID = '6b4c3e9d-4a5f-4b82-9d2e-3f4a5b6c7d8e';
+const tenant = bulkTenant(10, { groupFrom: 0, groupSize: 0 });
 for (const index of [0, 1, 2, 3]) tenant.users[index]!.groups = ['Incident 42 users'];
 tenant.groups!.push({ id: PHONES_GROUP_ID, displayName: 'Phones to re-register' });
 tenant.users[4]!.groups = ['Phones to re-register'];
+// 8 and 9 in a group of their own; 9's mobile cannot be deleted, so their reset ends partial.
+tenant.groups!.push({ id: MIXED_GROUP_ID, displayName: 'Mixed outcomes' });
+tenant.users[8]!.groups = ['Mixed outcomes'];
+tenant.users[9]!.groups = ['Mixed outcomes'];
+tenant.users[9]!.methods = [{ type: 'phone', phoneType: 'mobile', phoneNumber: '+1 4255509999', undeletable: 'refuse' }, { type: 'microsoftAuthenticator', displayName: 'Phone' }];
 
 beforeAll(async () => {
   pipeline = await startPipeline(azurite.connectionString, { tenant });
@@ -94,6 +100,17 @@ describe('a group schedule with removeFromGroupAfterReset', () => {
     expect(again.started.bulkJobId).toBeNull();
     expect(again.run).toMatchObject({ status: 'completed', found: 0, planned: 0 });
     for (const index of [0, 1, 2, 3]) expect(resetsOf(upnOf(index))).toEqual([1, 1]);
+  }, 120_000);
+});
+
+describe('a group schedule whose resets do not all complete', () => {
+  it('removes only the users whose reset completed; the others stay in the group for the next run', async () => {
+    const id = await create({ name: 'Mixed', source: { groupId: MIXED_GROUP_ID }, removeFromGroupAfterReset: true });
+    const { run } = await runToEnd(id);
+    expect(run).toMatchObject({ status: 'completed', found: 2, planned: 2, removedFromGroup: 1, counts: expect.objectContaining({ completed: 1, partial: 1 }) });
+    expect(memberRemovals(pipeline.sim.tenant).filter((removal) => removal.groupId === MIXED_GROUP_ID).map((removal) => removal.userId)).toEqual([pipeline.sim.tenant.findUser(upnOf(8))!.id]);
+    expect(pipeline.sim.tenant.findUser(upnOf(9))!.groupIds).toContain(MIXED_GROUP_ID);
+    expect(pipeline.sim.tenant.findUser(upnOf(8))!.groupIds).not.toContain(MIXED_GROUP_ID);
   }, 120_000);
 });
 
