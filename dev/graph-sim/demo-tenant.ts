@@ -26,6 +26,8 @@ export const demoTenant: TenantFile = {
     { id: DEMO_CONSOLE_READER_GROUP_ID, displayName: 'MFA reset console readers' },
     { id: DEMO_PASS_COLLECTOR_GROUP_ID, displayName: 'Temporary Access Pass collectors' },
     { id: DEMO_REREGISTRATION_GROUP_ID, displayName: 'MFA re-registration required' },
+    // PIM for Groups: Christie may activate membership of this role-assignable group, and with it its role.
+    { id: 'd41c7a2e-58b0-4f3a-9c61-2e7b05f8a9d3', displayName: 'Tier 0 admins (PIM)', isAssignableToRole: true, roles: ['Privileged Role Administrator'], eligibleMembers: ['christie.cline@contoso.com'] },
   ],
   users: [
     {
@@ -100,6 +102,12 @@ export const demoTenant: TenantFile = {
       note: 'Helpdesk Administrator (refused: Authentication Administrators cannot reset other admins)',
       roles: ['Helpdesk Administrator'],
       methods: [{ type: 'phone', phoneType: 'mobile', phoneNumber: '+1 4255550131' }],
+    },
+    {
+      userPrincipalName: 'christie.cline@contoso.com',
+      displayName: 'Christie Cline',
+      note: 'PIM-eligible member of the role-assignable Tier 0 admins (PIM) group (refused: after signing in with a pass she could activate it)',
+      methods: [{ type: 'microsoftAuthenticator', displayName: 'iPhone 14' }],
     },
     {
       userPrincipalName: DEMO_BREAK_GLASS_UPN,

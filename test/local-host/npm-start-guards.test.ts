@@ -31,6 +31,7 @@ describe('npm start with the demo tenant', () => {
       const cases = [
         { upn: 'breakglass@contoso.com', code: 'break-glass' },
         { upn: 'lynne.robbins@contoso.com', code: 'protected-group' },
+        { upn: 'christie.cline@contoso.com', code: 'privileged-target' },
       ];
       for (const c of cases) {
         const response = await fetch(`${api}/resets`, {
