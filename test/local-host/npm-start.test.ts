@@ -39,6 +39,9 @@ describe('npm start', () => {
 
       const ports = [...output.matchAll(/(?:queue|table) :(\d+)/g)].map((match) => Number(match[1]));
       expect(ports).toHaveLength(2);
+      // Started on a chosen PORT, it is a second instance: its Azurite keeps off the usual 10001/10002.
+      expect(ports).not.toContain(10001);
+      expect(ports).not.toContain(10002);
 
       // The state file names this instance's API and embedded Azurite, so audit:verify cannot check another's.
       const state = startStateSchema.parse(JSON.parse(readFileSync(stateFile, 'utf8')));
