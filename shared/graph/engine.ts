@@ -335,6 +335,17 @@ function conclude(state: ResetState, input: ResetInput): ResetConclusion {
   return { status: 'completed' };
 }
 
+/**
+ * What a dry run says of a method it would remove. A default that Graph keeps while other methods stay
+ * (plan.defaultBlocked) is not "would be deleted": the real run would end partial with it left.
+ */
+function dryRunReason(plan: ResetState['plan'], methodId: string): string {
+  if (plan?.defaultBlocked?.methodIds.includes(methodId)) {
+    return `would be tried last, but Graph keeps the default method while ${plan.defaultBlocked.staying.join(', ')} stay: a real run would end partial with it left (dry run)`;
+  }
+  return 'would be deleted (dry run)';
+}
+
 function report(state: ResetState, input: ResetInput, secret: string | undefined): ResetReport {
   const plan = state.plan;
   const methods: MethodOutcome[] = [];
@@ -349,7 +360,7 @@ function report(state: ResetState, input: ResetInput, secret: string | undefined
     }
     const base = { id: method.id, kind: method.kind, detail: method.detail, isDefault: planned.isDefault, requestIds };
     if (input.dryRun || !progress && !state.verify) {
-      methods.push({ ...base, outcome: input.dryRun ? 'planned' : 'remaining', reason: input.dryRun ? 'would be deleted (dry run)' : 'not yet deleted' });
+      methods.push({ ...base, outcome: input.dryRun ? 'planned' : 'remaining', reason: input.dryRun ? dryRunReason(plan, method.id) : 'not yet deleted' });
     } else if (state.verify?.remaining.includes(method.id)) {
       methods.push({ ...base, outcome: progress?.outcome === 'failed' ? 'failed' : 'remaining', reason: progress?.error ?? 'still registered after deletion' });
     } else if (progress?.outcome === 'deleted' || progress?.outcome === 'deactivated') {
@@ -367,6 +378,10 @@ function report(state: ResetState, input: ResetInput, secret: string | undefined
   if (state.snapshot?.hardwareOath.source === 'unavailable') warnings.push(state.snapshot.hardwareOath.note ?? 'hardware OATH tokens could not be read');
   if (state.tapPolicy?.source === 'unavailable' && state.tapPolicy.note) warnings.push(state.tapPolicy.note);
   if (state.temporaryAccessPass?.adjusted) warnings.push(`Temporary Access Pass: ${state.temporaryAccessPass.adjusted}`);
+  if (input.dryRun && plan?.defaultBlocked) {
+    warnings.push(`A real run would end partial: Graph keeps ${plan.defaultBlocked.detail} (the user's default method) while ${plan.defaultBlocked.staying.join(', ')} stay. ${DEFAULT_ADVICE}`);
+  }
+  if (input.dryRun && plan?.defaultChange) warnings.push(`A real run would first change the default method from ${plan.defaultChange.from} to ${plan.defaultChange.to} (${plan.defaultChange.detail}): ${plan.defaultChange.why}`);
   if (plan?.defaultChange && state.defaultChange?.outcome === 'done') warnings.push(`Default method changed from ${plan.defaultChange.from} to ${plan.defaultChange.to} (${plan.defaultChange.detail}) before it was removed: ${plan.defaultChange.why}`);
   return {
     ...(state.target ? { target: state.target } : {}),

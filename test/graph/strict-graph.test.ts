@@ -162,6 +162,16 @@ describe('the default method: deletable only as the last method', () => {
     expect(writesTo(sim, sim.tenant.findUser('default.kept@contoso.com')!.id).some((e) => e.method === 'PATCH')).toBe(false);
   });
 
+  it('a dry run of the same user does not say the default would be deleted: it says a real run would end partial with it left', async () => {
+    const sim = h.sim;
+    const result = await reset(sim, { target: { userPrincipalName: 'default.kept@contoso.com' }, profile: 'portal', dryRun: true });
+    expect(result.status).toBe('planned');
+    const authenticator = result.methods.find((m) => m.kind === 'microsoftAuthenticator');
+    expect(authenticator?.reason).toMatch(/Graph keeps the default method while .*YubiKey.* stay: a real run would end partial/);
+    expect(authenticator?.reason).not.toMatch(/would be deleted/);
+    expect(result.warnings.join('\n')).toMatch(/A real run would end partial: Graph keeps Pixel 8/);
+  });
+
   it('signInPreferences takes PATCH on beta only, with documented values for a method the user has', async () => {
     const sim = h.sim;
     const target = sim.tenant.findUser('tap.once@contoso.com')!;
