@@ -1,104 +1,21 @@
-import { RestError, type QueueClient } from '@azure/storage-queue';
+import type { QueueClient } from '@azure/storage-queue';
+import { drainQueue, type DrainOptions, type DrainReport } from '../storage/poison-drain';
 import { markPoisoned, type PoisonOutcome } from './poisoned';
 import type { WorkerDependencies } from './worker-dependencies';
 
-export interface PoisonDrainOptions {
-  /** Tries per message before it is given up (host.json's maxDequeueCount, as for the main queue). */
-  maxDequeueCount: number;
-  /** How long a message being handled stays invisible to other drains (s). Default 60. */
-  visibilityTimeoutSeconds?: number;
-  /** At most this many messages per run (the queue service hands out 32 at a time). Default 320. */
-  maxMessages?: number;
-}
+export { decodeBody } from '../storage/poison-drain';
 
-export interface PoisonDrainReport {
-  handled: Partial<Record<PoisonOutcome, number>>;
-  /** Left on the queue for a later run (storage failed while recording them). */
-  retried: number;
-}
-
-const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+export type PoisonDrainOptions = DrainOptions;
+export type PoisonDrainReport = DrainReport<PoisonOutcome>;
 
 /**
- * Empties queue mfa-resets-poison with the storage SDK itself, on a timer, instead of a queue trigger.
- *
- * Why not a trigger: the Functions queue extension decodes every message as host.json's
- * `messageEncoding` (base64) before any code runs, and a body it cannot decode is moved straight to
- * `<queue>-poison` (the extension's MessageDecodingFailed handler). A trigger on mfa-resets-poison would
- * so send every unreadable body on to `mfa-resets-poison-poison`, which nothing reads. Read here, a
- * message arrives as its raw text: any body is handled (markPoisoned parks what is not {requestId}),
- * each message is deleted once recorded, and no queue trigger exists that could make a
- * `*-poison-poison` queue.
+ * Empties queue mfa-resets-poison on a timer (shared/storage/poison-drain.ts says why not a trigger):
+ * each message, whatever its body, goes to markPoisoned, which parks what is not {requestId}.
  */
 export async function drainPoisonQueue(
   poison: QueueClient,
   deps: Pick<WorkerDependencies, 'store' | 'audit' | 'log' | 'tickets'>,
   options: PoisonDrainOptions,
 ): Promise<PoisonDrainReport> {
-  const report: PoisonDrainReport = { handled: {}, retried: 0 };
-  const limit = options.maxMessages ?? 320;
-  let seen = 0;
-  while (seen < limit) {
-    let batch;
-    try {
-      batch = await poison.receiveMessages({
-        numberOfMessages: Math.min(32, limit - seen),
-        visibilityTimeout: options.visibilityTimeoutSeconds ?? 60,
-        abortSignal: AbortSignal.timeout(10_000),
-      });
-    } catch (error) {
-      // No poison queue yet: nothing was ever poisoned.
-      if (error instanceof RestError && error.statusCode === 404) return report;
-      throw error;
-    }
-    const messages = batch.receivedMessageItems;
-    if (messages.length === 0) break;
-    seen += messages.length;
-    for (const message of messages) {
-      let outcome: PoisonOutcome;
-      try {
-        outcome = await markPoisoned(decodeBody(message.messageText), deps, {
-          dequeueCount: message.dequeueCount,
-          maxDequeueCount: options.maxDequeueCount,
-        });
-      } catch (error) {
-        // Storage failed before the last try: the message shows again after its visibility timeout.
-        report.retried += 1;
-        deps.log.warn('poison message not recorded yet; tried again later', {
-          dequeueCount: message.dequeueCount,
-          cause: error instanceof Error ? error.message : String(error),
-        });
-        continue;
-      }
-      report.handled[outcome] = (report.handled[outcome] ?? 0) + 1;
-      try {
-        await poison.deleteMessage(message.messageId, message.popReceipt, { abortSignal: AbortSignal.timeout(10_000) });
-      } catch (error) {
-        // Seen again later: recording it twice changes nothing (a finished request stays as it is).
-        deps.log.warn('poison message recorded but not deleted; it shows again', { cause: error instanceof Error ? error.message : String(error) });
-      }
-    }
-  }
-  return report;
-}
-
-/**
- * What the queue trigger would have handed over: JSON when the text is Base64 of JSON, the decoded text
- * when it is Base64 of something else, and the raw text when it is not Base64 at all.
- */
-export function decodeBody(messageText: string): unknown {
-  const compact = messageText.trim();
-  if (compact.length === 0 || compact.length % 4 !== 0 || !BASE64.test(compact)) return messageText;
-  const bytes = Buffer.from(compact, 'base64');
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    return messageText;
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
+  return drainQueue(poison, (body, delivery) => markPoisoned(body, deps, delivery), deps.log, options);
 }

@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
+import { InvocationContext, type Timer } from '@azure/functions';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNcrontab } from '../../dev/local-host/timer-scheduler';
 import { functionDefinitions } from '../../functions/all';
 import { silentLogger, structuredLogger, type Logger } from '../../shared/log';
 import { getServices } from '../../shared/services';
 import { encodeQueueMessage } from '../../shared/storage/clients';
 import { QUEUES } from '../../shared/storage/names';
+import { markTicketUpdatesPoisoned } from '../../shared/tickets/ticket-poison';
+import { ticketDependencies } from '../../shared/tickets/ticket-services';
 import { decodeBody, drainPoisonQueue } from '../../shared/worker/poison-drain';
 import { markPoisoned } from '../../shared/worker/poisoned';
 import { resetMessageSchema } from '../../shared/worker/reset-message';
@@ -46,6 +50,96 @@ describe('poison handling', () => {
     expect(triggers).not.toContain(QUEUES.resetsPoison);
     const drain = functionDefinitions.find((d) => d.name === 'resetPoison');
     expect(drain?.trigger).toBe('timer');
+  });
+
+  it('has no queue trigger on any *-poison queue, and a timer drains each poison queue the app has (schedules apart)', () => {
+    const poisonTriggers = functionDefinitions.flatMap((d) => (d.trigger === 'storageQueue' && d.options.queueName.endsWith('-poison') ? [d.name] : []));
+    expect(poisonTriggers).toEqual([]);
+    const drains = Object.fromEntries(functionDefinitions.flatMap((d) => (d.trigger === 'timer' ? [[d.name, String(d.options.schedule)]] : [])));
+    expect(drains.resetPoison).toBeDefined();
+    expect(drains.ticketUpdatesPoison).toBeDefined();
+    // Both every 10 s, five seconds apart: the two drains never start together.
+    const seconds = (schedule: string) => parseNcrontab(schedule).nextRuns(3, new Date('2026-01-01T00:00:00Z')).map((at) => at.getUTCSeconds());
+    expect(seconds(drains.resetPoison!)).toEqual([10, 20, 30]);
+    expect(seconds(drains.ticketUpdatesPoison!)).toEqual([5, 15, 25]);
+    // Every poison queue the app knows is one of these two.
+    expect(Object.values(QUEUES).filter((name) => name.endsWith('-poison')).sort()).toEqual([QUEUES.resetsPoison, QUEUES.ticketUpdatesPoison].sort());
+  });
+
+  it('drains unreadable bodies from ticket-updates-poison through the ticketUpdatesPoison timer: parked with a log, deleted, and no ticket-updates-poison-poison queue', async () => {
+    const service = QueueServiceClient.fromConnectionString(system.azurite.connectionString);
+    const updates = service.getQueueClient(QUEUES.ticketUpdates);
+    const poison = service.getQueueClient(QUEUES.ticketUpdatesPoison);
+    // Not Base64 on the main queue: moved to ticket-updates-poison unread, as the queue extension does.
+    await updates.sendMessage('this is not base64 {');
+    await eventually(async () => ((await updates.getProperties()).approximateMessagesCount === 0 ? true : undefined), 30_000, 200);
+    // And written to the poison queue directly: raw text, Base64 of text, Base64 of a bad id, an id of no request.
+    await poison.createIfNotExists();
+    await poison.sendMessage('<not base64 at all> secret-looking words');
+    await poison.sendMessage(Buffer.from('plain words, not json').toString('base64'));
+    await poison.sendMessage(encodeQueueMessage({ requestId: 'a/b#c?d' }));
+    await poison.sendMessage(encodeQueueMessage({ requestId: randomUUID() }));
+    await eventually(async () => ((await poison.getProperties()).approximateMessagesCount === 5 ? true : undefined), 10_000, 200);
+
+    const lines: string[] = [];
+    const context = new InvocationContext({ functionName: 'ticketUpdatesPoison', logHandler: (_level, ...args) => void lines.push(args.map(String).join(' ')) });
+    const drain = functionDefinitions.find((d) => d.name === 'ticketUpdatesPoison');
+    if (drain?.trigger !== 'timer') throw new Error('ticketUpdatesPoison is not a timer');
+    await drain.options.handler({ isPastDue: false } as Timer, context);
+
+    expect((await poison.getProperties()).approximateMessagesCount).toBe(0);
+    expect(lines.filter((line) => /ticket-updates poison message is not \{requestId\}; parked/.test(line))).toHaveLength(4);
+    expect(lines.filter((line) => /names no request with ticket updates/.test(line))).toHaveLength(1);
+    expect(lines.join('\n')).toMatch(/ticket-updates poison queue drained/);
+    expect(lines.join('\n')).not.toMatch(/not base64|secret-looking|plain words|a\/b#c/);
+    // A second run finds nothing and logs nothing.
+    lines.length = 0;
+    await drain.options.handler({ isPastDue: false } as Timer, context);
+    expect(lines).toEqual([]);
+    expect((await queueNames(service)).filter((name) => name.endsWith('-poison-poison'))).toEqual([]);
+  }, 60_000);
+
+  it('a readable ticket-updates poison message ends what was still open for its request as failed, audited, once', async () => {
+    const service = QueueServiceClient.fromConnectionString(system.azurite.connectionString);
+    const poison = service.getQueueClient(QUEUES.ticketUpdatesPoison);
+    await poison.createIfNotExists();
+    const deps = ticketDependencies(getServices(), silentLogger);
+    const id = randomUUID();
+    const at = new Date().toISOString();
+    const outbox = { version: 1, status: 'completed', events: { outcome: { state: 'pending', channel: 'jira', attempts: 0, marker: `mfa-reset:${id}` } } };
+    await deps.store.create({
+      id, idempotencyKey: `test:${id}`, source: 'jira', status: 'completed', statusReason: 'done',
+      ticketSystem: 'jira', ticketId: 'SR-POISON-5', targetUpn: 'lee.gu@contoso.com', requestedBy: 'agent@contoso.com',
+      profile: 'portal', revokeSessions: true, dryRun: false, attempts: 1, createdAt: at, updatedAt: at, ticketUpdates: JSON.stringify(outbox),
+    });
+    await poison.sendMessage(encodeQueueMessage({ requestId: id }));
+    const context = new InvocationContext({ functionName: 'ticketUpdatesPoison', logHandler: () => undefined });
+    const drain = functionDefinitions.find((d) => d.name === 'ticketUpdatesPoison');
+    if (drain?.trigger !== 'timer') throw new Error('ticketUpdatesPoison is not a timer');
+    await drain.options.handler({ isPastDue: false } as Timer, context);
+    expect((await poison.getProperties()).approximateMessagesCount).toBe(0);
+    const row = (await deps.store.get(id))!;
+    expect(row.status).toBe('completed');
+    const state = JSON.parse(row.ticketUpdates ?? '{}') as { events: Record<string, { state: string; error?: string }> };
+    expect(state.events.outcome?.state).toBe('failed');
+    expect(state.events.outcome?.error).toMatch(/poisoned/);
+    // Once more (a message seen twice): nothing more is written.
+    expect(await markTicketUpdatesPoisoned({ requestId: id }, deps)).toBe('already-settled');
+    expect((await deps.audit.list(id)).filter((entry) => entry.action === 'ticket updates' && entry.outcome === 'failed')).toHaveLength(1);
+  }, 60_000);
+
+  it('never throws on the last try of a ticket-updates poison message: earlier tries throw (retried), the last leaves it for the ticket sweeper; a bad id never reaches storage', async () => {
+    const deps = ticketDependencies(getServices(), silentLogger);
+    let reads = 0;
+    const broken = { ...deps, store: { ...deps.store, get: () => ((reads += 1), Promise.reject(new Error('storage down'))) } as unknown as typeof deps.store };
+    const message = { requestId: '0f8fad5b-d9cb-469f-a165-70867728950e' };
+    await expect(markTicketUpdatesPoisoned(message, broken, { dequeueCount: 1, maxDequeueCount: 5 })).rejects.toThrow(/storage down/);
+    expect(await markTicketUpdatesPoisoned(message, broken, { dequeueCount: 5, maxDequeueCount: 5 })).toBe('left-for-sweeper');
+    reads = 0;
+    for (const body of [undefined, null, 42, 'text', { requestId: 'a/b#c?d' }, { requestId: "x' or 1 eq 1" }, [message]]) {
+      expect(await markTicketUpdatesPoisoned(body, broken, { dequeueCount: 1, maxDequeueCount: 5 })).toBe('parked');
+    }
+    expect(reads).toBe(0);
   });
 
   it('reads any body as the trigger would have handed it over, and the raw text when it is not Base64', () => {
