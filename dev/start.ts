@@ -128,6 +128,11 @@ async function main(): Promise<void> {
     throw error;
   }
   stopHost = host.stop;
+  // Ticket notes link to this host's console unless a public URL is configured (read when services start).
+  if (!env.CONSOLE_BASE_URL) {
+    env.CONSOLE_BASE_URL = host.url.replace(/\/+$/, '');
+    resetServices();
+  }
 
   const storageLine = azurite
     ? `embedded Azurite, in memory, queue :${azurite.ports.queue} table :${azurite.ports.table}`

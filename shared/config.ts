@@ -206,6 +206,12 @@ export const settingsSchema = z
     SERVICENOW_CLIENT_SECRET: optionalSecret,
     SERVICENOW_USERNAME: z.string().trim().min(1).max(256).optional(),
     SERVICENOW_PASSWORD: optionalSecret,
+    /**
+     * Where people reach this app (https origin; plain http only for loopback): ticket notes link to the
+     * request's page in the operator console, <origin>/api/console/#/requests/<id>. Infra sets it to the
+     * function app's default host name; npm start to its own URL. No link while unset.
+     */
+    CONSOLE_BASE_URL: ticketSiteUrl('https://<app>.azurewebsites.net'),
     /** Jira Cloud site comments are written to (REST v3), as JIRA_USER_EMAIL with its API token. Off while unset. */
     JIRA_SITE_URL: ticketSiteUrl('https://contoso.atlassian.net'),
     JIRA_USER_EMAIL: z.string().trim().email('must be the e-mail address of the Atlassian account the API token belongs to').optional(),

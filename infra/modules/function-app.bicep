@@ -128,7 +128,9 @@ resource noBasicFtp 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024
 resource settings 'Microsoft.Web/sites/config@2024-04-01' = {
   parent: site
   name: 'appsettings'
-  properties: appSettings
+  // Ticket notes link to the request's console page (CONSOLE_BASE_URL): the site's own host name,
+  // known only once the site exists, hence set here rather than with the other settings.
+  properties: union(appSettings, { CONSOLE_BASE_URL: 'https://${site.properties.defaultHostName}' })
 }
 
 output name string = site.name

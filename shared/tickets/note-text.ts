@@ -102,13 +102,22 @@ function targetName(row: RequestRow, result: StoredResult | undefined): string {
   return result?.target?.userPrincipalName ?? row.targetUpn ?? row.targetObjectId ?? 'the user';
 }
 
-/** Where a person sees the whole record: the operator console (searched by ticket) or the status API. */
-function detailsLine(row: RequestRow): string {
+/**
+ * Where a person sees the whole record: a link to the request's page in the operator console when the
+ * app knows where people reach it (CONSOLE_BASE_URL), else the console searched by ticket. The page asks
+ * for Entra sign-in, so the link gives nothing to whoever reads the ticket without the reader group.
+ */
+function detailsLine(row: RequestRow, consoleBaseUrl: string | undefined): string {
+  if (consoleBaseUrl) return `Full record and audit trail: ${consoleRequestLink(consoleBaseUrl, row.id)} (operator console, Entra sign-in)`;
   return `Full record and audit trail: the operator console (search ${row.ticketId}) or GET /api/resets/${row.id}`;
 }
 
+export function consoleRequestLink(consoleBaseUrl: string, requestId: string): string {
+  return `${consoleBaseUrl.replace(/\/+$/, '')}/api/console/#/requests/${encodeURIComponent(requestId)}`;
+}
+
 /** A schedule's run that reset nobody (shared/schedules/schedule-notice.ts): what happened, why, what to do. */
-function scheduleNotice(row: RequestRow, result: StoredResult | undefined): Note {
+function scheduleNotice(row: RequestRow, result: StoredResult | undefined, consoleBaseUrl: string | undefined): Note {
   const facts = z.object({ id: z.string(), name: z.string(), runId: z.string(), found: z.number().optional() }).safeParse(result?.schedule);
   const schedule = facts.success ? facts.data : undefined;
   const lines = [
@@ -118,14 +127,16 @@ function scheduleNotice(row: RequestRow, result: StoredResult | undefined): Note
     result?.code === 'max_users_exceeded'
       ? 'Next step: check the source for a mistaken edit; if the number is right, raise maxUsersPerRun (PATCH /api/schedules/{id}) and run it again. Later runs are refused the same way until then.'
       : 'Next step: read the reason above and fix what it names.',
-    `Full record: GET /api/schedules/${schedule?.id ?? '{id}'} (its runs) or the operator console's Schedules, and GET /api/resets/${row.id}`,
+    consoleBaseUrl
+      ? `Full record: ${consoleBaseUrl.replace(/\/+$/, '')}/api/console/#/schedules (operator console, Entra sign-in), and GET /api/schedules/${schedule?.id ?? '{id}'}`
+      : `Full record: GET /api/schedules/${schedule?.id ?? '{id}'} (its runs) or the operator console's Schedules, and GET /api/resets/${row.id}`,
   ];
   return { title: `Scheduled MFA reset run refused (request ${row.id})`, lines, marker: markerOf(row.id, 'outcome') };
 }
 
-export function outcomeNote(row: RequestRow): Note {
+export function outcomeNote(row: RequestRow, consoleBaseUrl?: string): Note {
   const result = storedResult(row);
-  if (row.source === 'schedule') return scheduleNotice(row, result);
+  if (row.source === 'schedule') return scheduleNotice(row, result, consoleBaseUrl);
   const status = row.status;
   const lines: string[] = [];
   lines.push(`Outcome: ${OUTCOME_WORDS[status] ?? status}.`);
@@ -135,7 +146,7 @@ export function outcomeNote(row: RequestRow): Note {
   if (status === 'rejected') {
     lines.push(`Reason: ${scrub(result?.reason ?? row.statusReason ?? 'not recorded')}`);
     lines.push(refusalNextStep(result?.code, result?.reason ?? row.statusReason));
-    lines.push(detailsLine(row));
+    lines.push(detailsLine(row, consoleBaseUrl));
     return { title: header(row, 'refused'), lines, marker: markerOf(row.id, 'outcome') };
   }
 
@@ -177,7 +188,7 @@ export function outcomeNote(row: RequestRow): Note {
   }
   if (status === 'failed') lines.push('Next step: fix the cause named above and send the ticket again, or escalate to the identity team.');
   if (status === 'partial') lines.push('Next step: the identity team removes what is still registered in the Entra admin center, or sends the ticket again once the cause is fixed.');
-  lines.push(detailsLine(row));
+  lines.push(detailsLine(row, consoleBaseUrl));
   const titles: Record<string, string> = { completed: 'completed', partial: 'partly done', failed: 'failed', planned: 'dry run' };
   return { title: header(row, titles[status] ?? status), lines, marker: markerOf(row.id, 'outcome') };
 }
@@ -203,8 +214,8 @@ export function followUpClosedNote(row: RequestRow, record: EventRecord): Note {
   };
 }
 
-export function noteFor(event: OutboxEvent, row: RequestRow, record: EventRecord): Note {
+export function noteFor(event: OutboxEvent, row: RequestRow, record: EventRecord, consoleBaseUrl?: string): Note {
   if (event === 'follow-up') return followUpNote(row, record);
   if (event === 'follow-up-closed') return followUpClosedNote(row, record);
-  return outcomeNote(row);
+  return outcomeNote(row, consoleBaseUrl);
 }

@@ -7,6 +7,7 @@ export type TicketSettings = Pick<
   Settings,
   | 'SERVICENOW_INSTANCE_URL'
   | 'JIRA_SITE_URL'
+  | 'CONSOLE_BASE_URL'
   | 'NOTIFY_SENDER_UPN'
   | 'FOLLOW_UP_HOURS'
   | 'FOLLOW_UP_INTERVAL_SECONDS'

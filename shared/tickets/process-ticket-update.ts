@@ -186,7 +186,7 @@ async function runEvent(outbox: OutboxRow, event: OutboxEvent, deps: TicketDepen
 async function send(outbox: OutboxRow, event: OutboxEvent, record: EventRecord, tried: boolean, deps: TicketDependencies): Promise<Sent> {
   const row = outbox.current;
   if (record.channel === 'mail') return sendOneMail(outbox, event === 'mail-user' ? 'user' : 'manager', record, deps);
-  const note = noteFor(event, row, record);
+  const note = noteFor(event, row, record, deps.settings.CONSOLE_BASE_URL);
   if (record.channel === 'callback') {
     if (!row.callbackUrl) return { kind: 'refused', status: 0, message: 'the request names no callbackUrl' };
     const payload = callbackPayload(row, note);

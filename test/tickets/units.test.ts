@@ -70,6 +70,27 @@ describe('note text', () => {
   });
 });
 
+describe('the note\'s link to the console', () => {
+  const row = { id: '8c1e0c2a-1111-8222-9333-444455556666', status: 'completed', ticketId: 'ITSM-9', ticketSystem: 'jira', requestedBy: 'Mia Agent', revokeSessions: false, result: JSON.stringify({ status: 'completed', methods: [] }) } as unknown as RequestRow;
+
+  it('links the request\'s console page when the app knows where people reach it', () => {
+    const text = outcomeNote(row, 'https://mfa-reset-x1.azurewebsites.net').lines.join('\n');
+    expect(text).toContain('https://mfa-reset-x1.azurewebsites.net/api/console/#/requests/8c1e0c2a-1111-8222-9333-444455556666 (operator console, Entra sign-in)');
+  });
+
+  it('gives no link without CONSOLE_BASE_URL, only where to search', () => {
+    const text = outcomeNote(row).lines.join('\n');
+    expect(text).not.toMatch(/https?:\/\//);
+    expect(text).toContain('the operator console (search ITSM-9)');
+  });
+
+  it('takes the origin from settings only: a path, query or plain http to another host is refused', () => {
+    expect(problems({ CONSOLE_BASE_URL: 'http://mfa-reset.example.com' }).join()).toMatch(/CONSOLE_BASE_URL must be https/);
+    expect(problems({ CONSOLE_BASE_URL: 'https://mfa-reset.example.com/?next=evil' }).join()).toMatch(/CONSOLE_BASE_URL must be the site's origin only/);
+    expect(problems({ CONSOLE_BASE_URL: 'http://127.0.0.1:7071' })).toEqual([]);
+  });
+});
+
 describe('mail text', () => {
   it('keeps a request id full of digits intact and masks a number in directory text', () => {
     const row = { id: '81111111-1111-8222-9333-444455556666', ticketSystem: 'servicenow', ticketId: 'RITM0010001', revokeSessions: true, result: JSON.stringify({ status: 'completed', methods: [{ id: 'm', kind: 'phone', detail: 'x', outcome: 'deleted' }] }) } as unknown as RequestRow;
