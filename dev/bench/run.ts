@@ -1,10 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { odata, TableClient } from '@azure/data-tables';
 import autocannon from 'autocannon';
-import { functionDefinitions } from '../../functions/all';
 import { randomBytes } from 'node:crypto';
 import { standardWebhookHeaders } from '../../shared/intake/standard-webhooks';
 import { requestIntegrity } from '../../shared/requests/request-integrity';
@@ -17,8 +14,8 @@ import { startAzurite, type RunningAzurite } from '../azurite';
 import { acceptedAnswerSchema, bulkAcceptedAnswerSchema, jobAnswerSchema, resetAnswerSchema, type JobAnswer, type ResetAnswer } from '../cli/answers';
 import { expectAnswer, getJson, postBulkCsv, postJson, type ApiTarget } from '../cli/client';
 import { formatTable } from '../cli/table';
-import type { HostLog } from '../local-host/log';
-import { startLocalHost, type RunningLocalHost } from '../local-host/local-host';
+import { compileApp, type CompiledApp } from './compiled';
+import { startHostProcess, type RunningHostProcess } from './host-process';
 import { sequentialResets } from './sequential';
 import type { ThrottleOptions } from '../graph-sim/throttle';
 import { startSimProcess, type RunningSimProcess } from './sim-process';
@@ -77,55 +74,56 @@ const CONFIG = SMOKE
       sequential: { maxSeconds: 45 },
     };
 
-const silentHost: HostLog = { info: () => undefined, error: () => undefined, forInvocation: () => () => undefined };
 const say = (text: string) => process.stderr.write(`[bench] ${text}\n`);
 
 /**
- * Memory, sampled every 100 ms, per process: this one (the app's host and functions, and the driver:
- * autocannon, the status polling), the Graph simulator (a child process of its own, holding the bench
- * tenant and its request log) and Azurite (its own process). `rss_peak_mb` is the peak of app and
- * simulator together, what one process held before the simulator moved out; the split says whose.
+ * Memory, sampled every 100 ms, per process: the app (its own process: the local host and the
+ * functions, compiled JavaScript on plain Node), the driver (this process: autocannon, the status
+ * polling, the storage baseline), the Graph simulator (its tenant and request log) and Azurite.
+ * `rss_peak_mb` is the peak of app, driver and simulator together, what one process held before they
+ * moved apart; the split says whose.
  */
 let rssPeak = 0;
-/** This process before any phase: Node, the tsx loader (the bench runs TypeScript) and the loaded code. */
-const appBaseline = process.memoryUsage().rss;
+/** The app's process once started, before any work: Node and the loaded code. */
+let appBaseline = 0;
 let appPeak = 0;
+let driverPeak = 0;
 let heapPeak = 0;
+let retainedPeak = 0;
+/** The app's memory when its RSS was highest: V8's heap, off-heap, and the rest (code, allocator, stacks). */
+let appAtPeak: NodeJS.MemoryUsage | undefined;
 let simPeak = 0;
 let azuritePeak = 0;
 let azuritePid: number | undefined;
 let simPid: number | undefined;
-/** Peak RSS per phase (app and simulator; the app alone), to tell which phase holds the memory. */
+let hostPid: number | undefined;
+/** Peak RSS per phase (app, driver and simulator; the app alone), to tell which phase holds the memory. */
 let phase = 'start';
 const phasePeaks: Record<string, number> = {};
 const appPhasePeaks: Record<string, number> = {};
 const sampler = setInterval(() => {
-  const usage = process.memoryUsage();
+  const driver = process.memoryUsage().rss;
   const sim = simPid ? rssOf(simPid) : 0;
-  appPeak = Math.max(appPeak, usage.rss);
+  const app = hostPid ? rssOf(hostPid) : 0;
+  appPeak = Math.max(appPeak, app);
+  driverPeak = Math.max(driverPeak, driver);
   simPeak = Math.max(simPeak, sim);
-  rssPeak = Math.max(rssPeak, usage.rss + sim);
-  phasePeaks[phase] = Math.max(phasePeaks[phase] ?? 0, usage.rss + sim);
-  appPhasePeaks[phase] = Math.max(appPhasePeaks[phase] ?? 0, usage.rss);
-  heapPeak = Math.max(heapPeak, usage.heapUsed);
+  rssPeak = Math.max(rssPeak, app + driver + sim);
+  phasePeaks[phase] = Math.max(phasePeaks[phase] ?? 0, app + driver + sim);
+  appPhasePeaks[phase] = Math.max(appPhasePeaks[phase] ?? 0, app);
   if (azuritePid) azuritePeak = Math.max(azuritePeak, rssOf(azuritePid));
 }, 100);
 sampler.unref();
 
 /**
- * `--retained`: every 5 s a full garbage collection, then the heap in use: what the app holds on to,
- * as opposed to garbage V8 has not collected yet (heapUsed counts both). Off by default, since the
- * collections cost CPU the measured phases would otherwise have.
+ * `--retained`: in the app's process, every 5 s a full garbage collection, then the heap in use: what
+ * the app holds on to, as opposed to garbage V8 has not collected yet (heapUsed counts both). Off by
+ * default, since the collections cost CPU the measured phases would otherwise have.
  */
-let retainedPeak = 0;
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-if (process.argv.includes('--retained')) {
-  setInterval(() => {
-    collect();
-    retainedPeak = Math.max(retainedPeak, process.memoryUsage().heapUsed);
-  }, 5000).unref();
-}
+const RETAINED = process.argv.includes('--retained');
+
+/** The app compiled once per run (main); every stack's host process runs it. */
+let compiled: CompiledApp | undefined;
 
 function rssOf(pid: number): number {
   try {
@@ -163,7 +161,7 @@ function roundTrips(entries: readonly { receivedAt: string; at: string; batch?: 
 interface Stack {
   azurite: RunningAzurite;
   sim: RunningSimProcess;
-  host: RunningLocalHost;
+  host: RunningHostProcess;
   api: ApiTarget;
   stop(): Promise<void>;
 }
@@ -173,7 +171,10 @@ const running = new Set<{ stop(): Promise<void> }>();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     say(`${signal}: stopping`);
-    void Promise.allSettled([...running].map((item) => item.stop())).then(() => process.exit(130));
+    void Promise.allSettled([...running].map((item) => item.stop())).then(() => {
+      compiled?.remove();
+      process.exit(130);
+    });
   });
 }
 
@@ -188,7 +189,7 @@ async function stack(options: { users: number; latencyMs: number; writeBudget?: 
     throttle: options.writeBudget ? GRAPH_IDENTITY_LIMITS : { writesPerSecond: 100_000, readsPerSecond: 100_000, burst: 100_000 },
   });
   simPid = sim.pid;
-  Object.assign(process.env, {
+  const env: Record<string, string> = {
     AzureWebJobsStorage: azurite.connectionString,
     GRAPH_BASE_URL: sim.url,
     GRAPH_AUTH: 'none',
@@ -198,15 +199,22 @@ async function stack(options: { users: number; latencyMs: number; writeBudget?: 
     LOCAL_DEMO_MODE: 'false',
     ...(options.writeBudget ? { GRAPH_WRITE_BUDGET_PER_SECOND: String(options.writeBudget) } : {}),
     ...options.env,
-  });
+  };
+  // The same settings here, for the storage baseline that this process writes itself.
+  Object.assign(process.env, env);
   resetServices();
-  const host = await startLocalHost({
-    definitions: functionDefinitions,
-    port: 0,
-    hostJsonPath: join(ROOT, 'host.json'),
+  if (!compiled) throw new Error('the app is not compiled yet');
+  const host = await startHostProcess({
+    compiledDir: compiled.dir,
+    env,
     enable: { http: true, queues: options.enable?.queues ?? true, timers: options.enable?.timers ?? true },
-    log: silentHost,
+    hostJsonPath: join(ROOT, 'host.json'),
+    storagePorts: azurite.ports,
+    retained: RETAINED,
   });
+  hostPid = host.pid;
+  const started = await host.memory();
+  if (appBaseline === 0) appBaseline = started.rss;
   const made: Stack = {
     azurite,
     sim,
@@ -214,7 +222,12 @@ async function stack(options: { users: number; latencyMs: number; writeBudget?: 
     api: { url: host.url, secret: SECRET },
     async stop() {
       running.delete(made);
+      const memory = await host.memory().catch(() => undefined);
+      heapPeak = Math.max(heapPeak, memory?.heapPeak ?? 0);
+      retainedPeak = Math.max(retainedPeak, memory?.retainedPeak ?? 0);
+      if (memory && (!appAtPeak || memory.atRssPeak.rss > appAtPeak.rss)) appAtPeak = memory.atRssPeak;
       await host.stop();
+      hostPid = undefined;
       await sim.stop();
       await azurite.stop();
     },
@@ -258,7 +271,8 @@ async function intakeVersusStorage() {
     // Requests still in flight when autocannon stops go on being served: let them end first.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     say(`storage baseline: RequestStore.create + ResetQueue.send, ${connections} at once, ${seconds} s`);
-    // Storage round trips counted on both sides (workers and timers are off, so all of them are ours).
+    // Storage round trips counted on both sides: the baseline's in this process, the intake's in the
+    // app's (workers and timers are off there, so all of its round trips are the intake's).
     const trips = countStorageRequests(s.azurite.ports);
     const services = getServices();
     const store = new RequestStore(services.storage.table(TABLES.requests));
@@ -284,16 +298,16 @@ async function intakeVersusStorage() {
     );
     const storageRps = written / ((performance.now() - started) / 1000);
     const baseline = trips.counts();
+    trips.stop();
 
     say(`intake: autocannon, ${connections} connections, ${seconds} s`);
-    trips.reset();
+    await s.host.trips({ reset: true });
     const result = await fire(seconds, 'load');
     // Requests in flight when autocannon stops are not in result['2xx'], but the host still serves
     // them and their storage calls are counted: so the round trips are divided by the requests the
     // load stored (its rows, counted once all have ended), not by the answers autocannon saw.
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const intake = trips.counts();
-    trips.stop();
+    const intake = await s.host.trips();
     const sent = await rowsOfTickets(s, 'load-');
     const accepted = result['2xx'];
     const intakeRps = accepted / (result.duration || seconds);
@@ -335,13 +349,12 @@ async function endToEnd() {
     const trips: number[] = [];
     const requests: number[] = [];
     const tables: number[] = [];
-    const trips0 = countStorageRequests(s.azurite.ports);
     const beforeGraph: number[] = [];
     const inGraph: number[] = [];
     const afterGraph: number[] = [];
     for (let i = 0; i < resets; i += 1) {
       const before = await s.sim.logLength();
-      trips0.reset();
+      await s.host.trips({ reset: true });
       const started = Date.now();
       const body = { ticket: { system: 'bench', id: `E2E-${i}` }, target: { userPrincipalName: benchUpn(i) }, requestedBy: 'bench@contoso.com' };
       const accepted = expectAnswer(await postJson(s.api, 'resets', body), acceptedAnswerSchema, 'a reset');
@@ -358,10 +371,9 @@ async function endToEnd() {
       // Table round trips from the webhook to the status saying completed, less the status reads
       // (one status read counted alone, times the polls): what the intake and the worker did, and
       // any timer's scans meanwhile.
-      const total = trips0.counts().table;
-      trips0.reset();
+      const total = (await s.host.trips({ reset: true })).table;
       await getJson(s.api, `resets/${accepted.id}`);
-      tables.push(Math.max(0, total - polls * trips0.counts().table));
+      tables.push(Math.max(0, total - polls * (await s.host.trips()).table));
       const completed = Date.parse(final.completedAt ?? '');
       times.push(completed - started);
       const mine = await s.sim.log(before);
@@ -377,7 +389,6 @@ async function endToEnd() {
         afterGraph.push(completed - Math.max(...answers));
       }
     }
-    trips0.stop();
     return {
       tables: percentile(tables, 50),
       p50: percentile(times, 50),
@@ -416,8 +427,7 @@ async function bulkVersusSequential() {
     }
     const seconds = (Date.now() - started) / 1000;
     // What the app still holds once the job is done, garbage collected: state kept, not garbage.
-    collect();
-    const afterJob = process.memoryUsage();
+    const afterJob = await s.host.memory({ collect: true });
     const log = await s.sim.log();
     const writes = log.filter((entry) => entry.write && entry.status > 0 && entry.status < 400);
     const throttled = log.filter((entry) => entry.status === 429).length;
@@ -434,6 +444,8 @@ async function bulkVersusSequential() {
       efficiency: writes.length / seconds / writeBudget,
       windowEfficiency: writes.length / Math.max(0.001, (last - first) / 1000) / writeBudget,
       heapAfterJob: afterJob.heapUsed,
+      heapTotalAfterJob: afterJob.heapTotal,
+      externalAfterJob: afterJob.external,
       rssAfterJob: afterJob.rss,
     };
   } finally {
@@ -461,6 +473,7 @@ const megabytes = (peaks: Record<string, number>) => Object.fromEntries(Object.e
 
 async function main() {
   const began = Date.now();
+  compiled = await compileApp(ROOT);
   const figures: Record<string, unknown> = {};
   const rows: [string, string, string, string][] = [];
 
@@ -530,6 +543,8 @@ async function main() {
       bulk_speedup: round(sequential.projected / bulk.seconds),
       app_heap_after_bulk_gc_mb: round(bulk.heapAfterJob / 1024 / 1024, 0),
       app_rss_after_bulk_gc_mb: round(bulk.rssAfterJob / 1024 / 1024, 0),
+      app_heap_committed_after_bulk_gc_mb: round(bulk.heapTotalAfterJob / 1024 / 1024, 0),
+      app_external_after_bulk_gc_mb: round(bulk.externalAfterJob / 1024 / 1024, 0),
     });
     rows.push(
       ['bulk job', `${bulk.users} users in ${figures.bulk_seconds} s (${bulk.completed} completed)`, `budget ${CONFIG.bulk.writeBudget} writes/s`, `efficiency ${figures.bulk_efficiency} (goal >= 0.9)`],
@@ -544,8 +559,19 @@ async function main() {
     rss_peak_mb: round(rssPeak / 1024 / 1024, 0),
     app_rss_peak_mb: round(appPeak / 1024 / 1024, 0),
     app_rss_at_start_mb: round(appBaseline / 1024 / 1024, 0),
+    driver_rss_peak_mb: round(driverPeak / 1024 / 1024, 0),
+    ...(appAtPeak
+      ? {
+          app_at_rss_peak_mb: {
+            heap_used: round(appAtPeak.heapUsed / 1024 / 1024, 0),
+            heap_committed: round(appAtPeak.heapTotal / 1024 / 1024, 0),
+            external: round(appAtPeak.external / 1024 / 1024, 0),
+            other: round((appAtPeak.rss - appAtPeak.heapTotal - appAtPeak.external) / 1024 / 1024, 0),
+          },
+        }
+      : {}),
     heap_peak_mb: round(heapPeak / 1024 / 1024, 0),
-    ...(process.argv.includes('--retained') ? { app_heap_retained_peak_mb: round(retainedPeak / 1024 / 1024, 0) } : {}),
+    ...(RETAINED ? { app_heap_retained_peak_mb: round(retainedPeak / 1024 / 1024, 0) } : {}),
     graph_sim_rss_peak_mb: round(simPeak / 1024 / 1024, 0),
     azurite_rss_peak_mb: round(azuritePeak / 1024 / 1024, 0),
     rss_peak_mb_by_phase: megabytes(phasePeaks),
@@ -556,7 +582,7 @@ async function main() {
   });
   rows.push([
     'memory, peak RSS',
-    `${figures.rss_peak_mb} MB app and simulator together: app (and driver) ${figures.app_rss_peak_mb} MB (${figures.app_rss_at_start_mb} MB before any work), heap ${figures.heap_peak_mb} MB; simulator ${figures.graph_sim_rss_peak_mb} MB`,
+    `${figures.rss_peak_mb} MB app, driver and simulator together: app ${figures.app_rss_peak_mb} MB (${figures.app_rss_at_start_mb} MB before any work, heap ${figures.heap_peak_mb} MB), driver ${figures.driver_rss_peak_mb} MB, simulator ${figures.graph_sim_rss_peak_mb} MB`,
     `Azurite (own process) ${figures.azurite_rss_peak_mb} MB`,
     '(goal <= 300 MB, or the app <= 200 MB)',
   ]);
@@ -567,6 +593,7 @@ async function main() {
 }
 
 main()
+  .finally(() => compiled?.remove())
   .then(() => process.exit(0))
   .catch((error: unknown) => {
     process.stderr.write(`bench failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);

@@ -91,12 +91,11 @@ export class BulkStore {
     }
   }
 
-  /** Items in order, from position `from`, at most `limit` (all when left out). */
-  async listItems(jobId: string, options: { from?: number; limit?: number; unfinishedOnly?: boolean } = {}): Promise<BulkItem[]> {
+  /** Items in order, from position `from`, at most `limit` (all when left out), of one status if asked. */
+  async listItems(jobId: string, options: { from?: number; limit?: number; status?: 'waiting' | 'released' } = {}): Promise<BulkItem[]> {
     await this.ensureTables();
     const filter =
-      odata`PartitionKey eq ${jobId} and RowKey ge ${itemRowKey(options.from ?? 0)}` +
-      (options.unfinishedOnly ? ` and (status eq 'waiting' or status eq 'released')` : '');
+      odata`PartitionKey eq ${jobId} and RowKey ge ${itemRowKey(options.from ?? 0)}` + (options.status ? odata` and status eq ${options.status}` : '');
     const items: BulkItem[] = [];
     const limit = options.limit ?? Number.POSITIVE_INFINITY;
     const pages = this.items.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(1000, limit) });

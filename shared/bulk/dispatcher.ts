@@ -167,9 +167,10 @@ async function advance(
   now: Date,
 ): Promise<{ released: number; finished: number; completed: boolean }> {
   // The first tick of a job in this process reads every item and counts them afresh (after a restart
-  // the counts on the job row may lag one tick); later ticks read only the unfinished items.
+  // the counts on the job row may lag one tick). Later ticks read only what they act on: the released
+  // users (at most a window of them) and the next waiting ones, not every unfinished user of the job.
   const recount = !counted.has(job.id);
-  const items = await deps.bulk.listItems(job.id, { unfinishedOnly: !recount });
+  const all = recount ? await deps.bulk.listItems(job.id) : undefined;
   const changed = new Map<number, BulkItem>();
   const counts = recount ? undefined : { ...job.counts };
   const settle = (item: BulkItem, row: StoredRequest) => {
@@ -182,10 +183,11 @@ async function advance(
   };
 
   // 1. Which released users finished since the last tick.
-  const released = items.filter((item) => item.status === 'released' && item.requestId);
-  const rows = await mapLimit(released, STORAGE_CONCURRENCY, (item) => deps.requests.get(item.requestId!));
+  const released = all ? all.filter((item) => item.status === 'released') : await deps.bulk.listItems(job.id, { status: 'released' });
+  const tracked = released.filter((item) => item.requestId);
+  const rows = await mapLimit(tracked, STORAGE_CONCURRENCY, (item) => deps.requests.get(item.requestId!));
   let finished = 0;
-  released.forEach((item, index) => {
+  tracked.forEach((item, index) => {
     const row = rows[index];
     if (row && FINAL_STATUSES.includes(row.status)) {
       settle(item, row);
@@ -194,14 +196,16 @@ async function advance(
   });
 
   // 2. Release more, at the pace and within the window.
-  const waiting = items.filter((item) => item.status === 'waiting');
-  const outstanding = items.filter((item) => item.status === 'released').length;
+  const outstanding = released.filter((item) => item.status === 'released').length;
   const window = Math.max(MIN_WINDOW, Math.ceil(pacePerSecond * WINDOW_SECONDS));
   const last = job.lastTickAt ? Date.parse(job.lastTickAt) : now.getTime() - TICK_SECONDS * 1000;
   const elapsedSeconds = Math.min(Math.max(0, (now.getTime() - last) / 1000), TICK_SECONDS * 3);
   let credit = Math.min(job.credit + pacePerSecond * elapsedSeconds, Math.max(1, pacePerSecond * TICK_SECONDS * 2));
-  const count = held ? 0 : Math.max(0, Math.min(Math.floor(credit), window - outstanding, waiting.length));
-  const batch = waiting.slice(0, count);
+  const wanted = held ? 0 : Math.max(0, Math.min(Math.floor(credit), window - outstanding));
+  // One more than wanted: whether any user is still waiting after this tick's batch, and which is next.
+  // No user before the cursor waits: the cursor is the first waiting user this process last saw.
+  const waiting = all ? all.filter((item) => item.status === 'waiting') : await deps.bulk.listItems(job.id, { status: 'waiting', from: job.cursor, limit: wanted + 1 });
+  const batch = waiting.slice(0, Math.min(wanted, waiting.length));
   await mapLimit(batch, STORAGE_CONCURRENCY, async (item, position) => {
     if (!itemIsAuthentic(item, deps.integrity)) {
       // Not written by the intake (or changed since): never becomes a reset.
@@ -229,15 +233,15 @@ async function advance(
   if (changed.size > 0) await deps.bulk.putItems([...changed.values()]);
 
   // 3. Progress on the job row; the last tick counts every item again.
-  const done = !items.some((item) => item.status === 'waiting' || item.status === 'released');
-  const all = recount ? items : done ? await deps.bulk.listItems(job.id) : undefined;
-  const firstWaiting = items.find((item) => item.status === 'waiting');
+  const nextWaiting = waiting[batch.length];
+  const done = nextWaiting === undefined && ![...released, ...batch].some((item) => item.status === 'released');
+  const everyItem = all ?? (done ? await deps.bulk.listItems(job.id) : undefined);
   await deps.bulk.updateJob({
     ...job,
     status: done ? 'completed' : 'running',
-    cursor: firstWaiting ? firstWaiting.index : job.rows,
-    released: all ? all.filter((item) => item.status !== 'waiting' && item.status !== 'invalid').length : job.released + batch.length,
-    counts: all ? countItems(all) : counts!,
+    cursor: nextWaiting ? nextWaiting.index : job.rows,
+    released: everyItem ? everyItem.filter((item) => item.status !== 'waiting' && item.status !== 'invalid').length : job.released + batch.length,
+    counts: everyItem ? countItems(everyItem) : counts!,
     credit,
     lastTickAt: now.toISOString(),
     startedAt: job.startedAt ?? (batch.length > 0 ? now.toISOString() : undefined),

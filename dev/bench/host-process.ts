@@ -1,0 +1,99 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import type { StorageRequestCounts } from './storage-requests';
+
+/**
+ * The app (its function definitions on the local host) in a process of its own, so that the bench's
+ * memory figures tell the app from the driver that loads it (autocannon, the status polling, the
+ * baseline's writes) and from the simulator. It runs the compiled JavaScript of dev/bench/compiled.ts
+ * on plain Node, as the Functions host runs the app, not TypeScript through a loader.
+ */
+export interface HostProcessOptions {
+  /** The compiled tree (CompiledApp.dir). */
+  compiledDir: string;
+  /** The app's settings, on top of this process's environment. */
+  env: Record<string, string>;
+  enable: { http: boolean; queues: boolean; timers: boolean };
+  /** The repository's host.json (the compiled tree has none). */
+  hostJsonPath: string;
+  /** Azurite's ports, to count the host's storage round trips. */
+  storagePorts: { table: number; queue: number };
+  /** A full collection every 5 s, to report the heap the app holds (see run.ts, `--retained`). */
+  retained: boolean;
+}
+
+export interface HostMemory {
+  rss: number;
+  heapUsed: number;
+  /** V8's heap as committed (used and free). */
+  heapTotal: number;
+  /** Off V8's heap: Buffers and other memory held for JavaScript objects. */
+  external: number;
+  /** The process's memory when its RSS was highest. */
+  atRssPeak: NodeJS.MemoryUsage;
+  /** The largest heap in use seen, sampled every 100 ms. */
+  heapPeak: number;
+  retainedPeak: number;
+}
+
+export interface RunningHostProcess {
+  url: string;
+  pid: number | undefined;
+  /** The host's storage round trips since it started or since the last `reset`. */
+  trips(options?: { reset?: boolean }): Promise<StorageRequestCounts>;
+  /** The host's memory; with `collect`, after a full garbage collection. */
+  memory(options?: { collect?: boolean }): Promise<HostMemory>;
+  stop(): Promise<void>;
+}
+
+export type HostProcessRequest =
+  | { id: number; type: 'start'; enable: HostProcessOptions['enable']; hostJsonPath: string; storagePorts: HostProcessOptions['storagePorts']; retained: boolean }
+  | { id: number; type: 'trips'; reset: boolean }
+  | { id: number; type: 'memory'; collect: boolean }
+  | { id: number; type: 'stop' };
+
+export type HostProcessReply = { id: number; url?: string; rss?: number; trips?: StorageRequestCounts; memory?: HostMemory; error?: string };
+
+type Body<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+export async function startHostProcess(options: HostProcessOptions): Promise<RunningHostProcess> {
+  const child: ChildProcess = fork(join(options.compiledDir, 'dev', 'bench', 'host-child.js'), [], {
+    env: { ...process.env, ...options.env },
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  });
+  let next = 0;
+  const waiting = new Map<number, { resolve: (reply: HostProcessReply) => void; reject: (error: Error) => void }>();
+  child.on('message', (message: HostProcessReply) => {
+    const pending = waiting.get(message.id);
+    waiting.delete(message.id);
+    if (!pending) return;
+    if (message.error) pending.reject(new Error(`app host process: ${message.error}`));
+    else pending.resolve(message);
+  });
+  child.on('exit', (code) => {
+    for (const pending of waiting.values()) pending.reject(new Error(`app host process exited (${code})`));
+    waiting.clear();
+  });
+  const ask = (request: Body<HostProcessRequest>) =>
+    new Promise<HostProcessReply>((resolve, reject) => {
+      const id = ++next;
+      waiting.set(id, { resolve, reject });
+      child.send({ ...request, id });
+    });
+
+  const started = await ask({ type: 'start', enable: options.enable, hostJsonPath: options.hostJsonPath, storagePorts: options.storagePorts, retained: options.retained });
+  return {
+    url: started.url!,
+    pid: child.pid,
+    trips: async ({ reset = false } = {}) => (await ask({ type: 'trips', reset })).trips!,
+    memory: async ({ collect = false } = {}) => (await ask({ type: 'memory', collect })).memory!,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      await ask({ type: 'stop' }).catch(() => undefined);
+      await exited;
+    },
+  };
+}
