@@ -287,6 +287,8 @@ var appSettings = {
   // host telemetry, sent with the identity
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+  // how the host starts the Node.js worker (the same arguments as npm start and the bench; why: app-resources.json)
+  languageWorkers__node__arguments: loadJsonContent('app-resources.json').nodeArguments
   // Graph, fixed for Azure
   GRAPH_BASE_URL: graphBaseUrl
   GRAPH_AUTH: 'default'

@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StorageRequestCounts } from './storage-requests';
 
@@ -18,6 +19,8 @@ export interface HostProcessOptions {
   hostJsonPath: string;
   /** Azurite's ports, to count the host's storage round trips. */
   storagePorts: { table: number; queue: number };
+  /** How the worker's Node.js starts, as in Azure (workerNodeArguments). */
+  nodeArguments: string[];
   /** A full collection every 5 s, to report the heap the app holds (see run.ts, `--retained`). */
   retained: boolean;
 }
@@ -56,10 +59,17 @@ export type HostProcessReply = { id: number; url?: string; rss?: number; trips?:
 
 type Body<T> = T extends unknown ? Omit<T, 'id'> : never;
 
+/** The Node.js arguments the Functions host starts the worker with in Azure (and npm start uses). */
+export function workerNodeArguments(root: string): string[] {
+  const resources = JSON.parse(readFileSync(join(root, 'infra', 'app-resources.json'), 'utf8')) as { nodeArguments?: unknown };
+  if (typeof resources.nodeArguments !== 'string') throw new Error('infra/app-resources.json has no nodeArguments');
+  return resources.nodeArguments.split(' ').filter((arg) => arg !== '');
+}
+
 export async function startHostProcess(options: HostProcessOptions): Promise<RunningHostProcess> {
   const child: ChildProcess = fork(join(options.compiledDir, 'dev', 'bench', 'host-child.js'), [], {
     env: { ...process.env, ...options.env },
-    execArgv: [],
+    execArgv: options.nodeArguments,
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     serialization: 'advanced',
   });

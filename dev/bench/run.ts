@@ -15,7 +15,7 @@ import { acceptedAnswerSchema, bulkAcceptedAnswerSchema, jobAnswerSchema, resetA
 import { expectAnswer, getJson, postBulkCsv, postJson, type ApiTarget } from '../cli/client';
 import { formatTable } from '../cli/table';
 import { compileApp, type CompiledApp } from './compiled';
-import { startHostProcess, type RunningHostProcess } from './host-process';
+import { startHostProcess, workerNodeArguments, type RunningHostProcess } from './host-process';
 import { sequentialResets } from './sequential';
 import type { ThrottleOptions } from '../graph-sim/throttle';
 import { startSimProcess, type RunningSimProcess } from './sim-process';
@@ -210,6 +210,7 @@ async function stack(options: { users: number; latencyMs: number; writeBudget?: 
     enable: { http: true, queues: options.enable?.queues ?? true, timers: options.enable?.timers ?? true },
     hostJsonPath: join(ROOT, 'host.json'),
     storagePorts: azurite.ports,
+    nodeArguments: workerNodeArguments(ROOT),
     retained: RETAINED,
   });
   hostPid = host.pid;

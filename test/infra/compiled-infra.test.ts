@@ -46,6 +46,7 @@ const SCHEMA_ONLY: Record<string, string> = {
 const HOST_ONLY: Record<string, string> = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'where the Functions host sends telemetry',
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'makes the host authenticate to Application Insights with the managed identity',
+  languageWorkers__node__arguments: 'the Node.js arguments the host starts the worker with (infra/app-resources.json nodeArguments)',
 };
 
 /** Flex Consumption takes these from functionAppConfig and refuses them as app settings. */
