@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { askerFor } from './ipc-ask';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StorageRequestCounts } from './storage-requests';
@@ -73,25 +74,7 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Run
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
-  let next = 0;
-  const waiting = new Map<number, { resolve: (reply: HostProcessReply) => void; reject: (error: Error) => void }>();
-  child.on('message', (message: HostProcessReply) => {
-    const pending = waiting.get(message.id);
-    waiting.delete(message.id);
-    if (!pending) return;
-    if (message.error) pending.reject(new Error(`app host process: ${message.error}`));
-    else pending.resolve(message);
-  });
-  child.on('exit', (code) => {
-    for (const pending of waiting.values()) pending.reject(new Error(`app host process exited (${code})`));
-    waiting.clear();
-  });
-  const ask = (request: Body<HostProcessRequest>) =>
-    new Promise<HostProcessReply>((resolve, reject) => {
-      const id = ++next;
-      waiting.set(id, { resolve, reject });
-      child.send({ ...request, id });
-    });
+  const ask = askerFor<Body<HostProcessRequest>, HostProcessReply>(child, 'app host process');
 
   const started = await ask({ type: 'start', enable: options.enable, hostJsonPath: options.hostJsonPath, storagePorts: options.storagePorts, retained: options.retained });
   return {

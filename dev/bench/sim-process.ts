@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { askerFor } from './ipc-ask';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { SimLogEntry } from '../graph-sim';
@@ -37,25 +38,7 @@ export async function startSimProcess(options: SimProcessOptions): Promise<Runni
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     serialization: 'advanced',
   });
-  let next = 0;
-  const waiting = new Map<number, { resolve: (reply: Reply) => void; reject: (error: Error) => void }>();
-  child.on('message', (message: Reply) => {
-    const pending = waiting.get(message.id);
-    waiting.delete(message.id);
-    if (!pending) return;
-    if (message.error) pending.reject(new Error(`graph simulator process: ${message.error}`));
-    else pending.resolve(message);
-  });
-  child.on('exit', (code) => {
-    for (const pending of waiting.values()) pending.reject(new Error(`graph simulator process exited (${code})`));
-    waiting.clear();
-  });
-  const ask = (request: Record<string, unknown>) =>
-    new Promise<Reply>((resolve, reject) => {
-      const id = ++next;
-      waiting.set(id, { resolve, reject });
-      child.send({ ...request, id });
-    });
+  const ask = askerFor<Record<string, unknown>, Reply>(child, 'graph simulator process');
 
   const started = await ask({ type: 'start', options });
   return {
