@@ -70,7 +70,9 @@ export function workerNodeArguments(root: string): string[] {
 export async function startHostProcess(options: HostProcessOptions): Promise<RunningHostProcess> {
   const child: ChildProcess = fork(join(options.compiledDir, 'dev', 'bench', 'host-child.js'), [], {
     env: { ...process.env, ...options.env },
-    execArgv: options.nodeArguments,
+    // BENCH_APP_NODE_ARGUMENTS (such as `--cpu-prof --cpu-prof-dir=prof`): added for this process only,
+    // for profiling the app apart from the driver, simulator and Azurite (NODE_OPTIONS refuses --cpu-prof).
+    execArgv: [...options.nodeArguments, ...(process.env.BENCH_APP_NODE_ARGUMENTS ?? '').split(' ').filter((arg) => arg !== '')],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     serialization: 'advanced',
   });

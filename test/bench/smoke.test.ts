@@ -34,7 +34,7 @@ describe('npm run bench -- --smoke', () => {
     const figures = JSON.parse(last) as Record<string, unknown>;
     expect(figures.smoke).toBe(true);
     for (const key of [
-      'intake_rps', 'storage_rps', 'intake_vs_storage', 'intake_storage_round_trips', 'intake_queue_round_trips', 'bulk_efficiency', 'throttled_share',
+      'intake_rps', 'storage_rps', 'intake_vs_storage', 'storage_intake_writes_rps', 'intake_writes_vs_storage', 'intake_vs_intake_writes', 'intake_storage_round_trips', 'intake_queue_round_trips', 'bulk_efficiency', 'throttled_share',
       'e2e_p50_ms', 'e2e_graph_round_trips', 'e2e_before_graph_p50_ms', 'rss_peak_mb', 'app_rss_peak_mb', 'graph_sim_rss_peak_mb', 'azurite_rss_peak_mb', 'bench_seconds',
     ]) {
       expect(typeof figures[key], key).toBe('number');
@@ -46,6 +46,8 @@ describe('npm run bench -- --smoke', () => {
     // Storage round trips were counted on both sides (a count, not a speed).
     expect(figures.intake_storage_round_trips as number).toBeGreaterThan(0);
     expect(figures.storage_baseline_round_trips as number).toBeGreaterThan(0);
+    // The second baseline makes exactly the intake's storage calls for a new request: two table inserts and a message.
+    expect(run.stdout).toMatch(/the intake's writes alone .*2 table \+ 1 queue, no HTTP/);
     expect(figures.intake_non_2xx).toBe(0);
     expect(run.stdout).toMatch(/single reset, end to end/);
   }, 240_000);

@@ -60,7 +60,7 @@ describe('how the Node.js worker starts', () => {
   const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
 
   it('the bench runs the app with the arguments the Functions host gets in Azure, read from one file', () => {
-    expect(resources.nodeArguments).toBe('--optimize-for-size');
+    expect(resources.nodeArguments).toBe('--heap-growing-percent=50');
     expect(packageJson.scripts.start).toBe('node --import tsx dev/start.ts');
     expect(read('infra/main.bicep')).toMatch(/languageWorkers__node__arguments: loadJsonContent\('app-resources.json'\)\.nodeArguments/);
     expect(read('dev/bench/run.ts')).toMatch(/nodeArguments: workerNodeArguments\(ROOT\)/);
