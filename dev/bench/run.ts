@@ -7,9 +7,10 @@ import { standardWebhookHeaders } from '../../shared/intake/standard-webhooks';
 import { requestIntegrity } from '../../shared/requests/request-integrity';
 import { newRow } from '../../shared/intake/intake-service';
 import { ticketLineage } from '../../shared/intake/request-id';
+import { targetKey } from '../../shared/requests/canonical-request';
 import { requestStores } from '../../shared/request-stores';
 import { getServices, resetServices } from '../../shared/services';
-import { QUEUES, TABLES } from '../../shared/storage/names';
+import { TABLES } from '../../shared/storage/names';
 import { startAzurite, type RunningAzurite } from '../azurite';
 import { acceptedAnswerSchema, bulkAcceptedAnswerSchema, jobAnswerSchema, resetAnswerSchema, type JobAnswer, type ResetAnswer } from '../cli/answers';
 import { expectAnswer, getJson, postBulkCsv, postJson, type ApiTarget } from '../cli/client';
@@ -291,8 +292,8 @@ async function intakeVersusStorage() {
     const services = getServices();
     const { store, queue, index } = requestStores(services);
     const integrity = requestIntegrity(services.settings);
-    // Storage counts its round trips per slice; the three arms run in turns (INTAKE_ROUNDS slices each,
-    // interleaved), so that a machine that slows down or speeds up over the phase slows all three alike.
+    // The three arms run in turns (INTAKE_ROUNDS slices each), so that a machine that slows down or
+    // speeds up over the phase slows all three alike; each slice counts its own round trips.
     let counter = 0;
     const writeSlice = async (total: ArmTotals, sliceSeconds: number, write: (n: number) => Promise<void>) => {
       const trips = countStorageRequests(s.azurite.ports);
@@ -319,7 +320,7 @@ async function intakeVersusStorage() {
       const key = `generic|delivery|${prefix}-${n}`;
       const id = integrity.requestId(key);
       const row = newRow(id, { source: 'generic', idempotencyKey: key, request: { ...request, requestedBy: { name: request.requestedBy }, profile: 'portal', revokeSessions: true, dryRun: false } }, new Date(), integrity);
-      return { row, lineageKey: integrity.indexKey('ticket', ticketLineage('generic', request.ticket.system, request.ticket.id, `upn:${request.target.userPrincipalName.toLowerCase()}`)) };
+      return { row, lineageKey: integrity.indexKey('ticket', ticketLineage('generic', request.ticket.system, request.ticket.id, targetKey(request.target))) };
     };
     const raw = armTotals();
     const own = armTotals();
