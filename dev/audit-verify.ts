@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { AuditLog } from '../shared/audit/audit-log';
 import { verifyAuditTrails, type TrailSelection } from '../shared/audit/verify-trails';
 import { settingsSchema } from '../shared/config';
+import { RequestIntegrity } from '../shared/requests/request-integrity';
 import { RequestStore } from '../shared/requests/request-store';
 import { createStorageClients } from '../shared/storage/clients';
 import { TABLES } from '../shared/storage/names';
@@ -32,15 +33,26 @@ const storageSchema = settingsSchema.innerType().pick(Object.fromEntries(storage
 
 class UsageError extends Error {}
 
-function chooseStorage(env: NodeJS.ProcessEnv): { settings: Record<string, string | undefined>; source: string } {
+interface Chosen {
+  settings: Record<string, string | undefined>;
+  source: string;
+  /** INTAKE_MAC_KEY: the audit chain is keyed, and the request rows' MACs vouch for their heads. */
+  intakeMacKey: string | undefined;
+}
+
+function chooseStorage(env: NodeJS.ProcessEnv): Chosen {
   const root = join(__dirname, '..');
   const given = (source: NodeJS.ProcessEnv) => storageNames.some((name) => name !== 'AZURE_CLIENT_ID' && source[name]);
   const pick = (source: NodeJS.ProcessEnv) => Object.fromEntries(storageNames.map((name) => [name, source[name] || undefined]));
-  if (given(env)) return { settings: pick(env), source: 'AzureWebJobsStorage from the environment' };
+  if (given(env)) return { settings: pick(env), source: 'AzureWebJobsStorage from the environment', intakeMacKey: env.INTAKE_MAC_KEY };
   const stateFile = env.LOCAL_STATE_FILE || defaultStateFile(root);
   const state = readStartState(stateFile);
   if (state?.storage.kind === 'embedded-azurite') {
-    return { settings: { AzureWebJobsStorage: state.storage.connectionString }, source: `the running npm start (pid ${state.pid}, ${state.api}): ${state.storage.description}` };
+    return {
+      settings: { AzureWebJobsStorage: state.storage.connectionString },
+      source: `the running npm start (pid ${state.pid}, ${state.api}): ${state.storage.description}`,
+      intakeMacKey: env.INTAKE_MAC_KEY || state.storage.intakeMacKey,
+    };
   }
   if (state) {
     throw new UsageError(`the running npm start (pid ${state.pid}) uses external storage: set the same AzureWebJobsStorage here and run again`);
@@ -48,7 +60,7 @@ function chooseStorage(env: NodeJS.ProcessEnv): { settings: Record<string, strin
   const file: NodeJS.ProcessEnv = {};
   applyLocalSettingsFile(join(root, 'local.settings.json'), file);
   if (given(file) && !/^UseDevelopmentStorage=true/i.test(file.AzureWebJobsStorage ?? '')) {
-    return { settings: pick(file), source: 'AzureWebJobsStorage from local.settings.json' };
+    return { settings: pick(file), source: 'AzureWebJobsStorage from local.settings.json', intakeMacKey: env.INTAKE_MAC_KEY || file.INTAKE_MAC_KEY };
   }
   throw new UsageError(
     'no running npm start found (it writes .npm-start.json) and AzureWebJobsStorage is not set: start npm start in another terminal, ' +
@@ -71,13 +83,25 @@ const program = new Command('audit-verify')
     const chosen = chooseStorage(process.env);
     const parsed = storageSchema.safeParse(chosen.settings);
     if (!parsed.success) throw new UsageError(parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; '));
+    if (!chosen.intakeMacKey) {
+      throw new UsageError(
+        'INTAKE_MAC_KEY is not set: the audit chain is keyed, so it can be checked only with the key the app uses. ' +
+          'For a deployment, read it from Key Vault first, e.g. INTAKE_MAC_KEY="$(az keyvault secret show --vault-name <vault> --name intake-mac-key --query value -o tsv)" npm run audit:verify -- ...',
+      );
+    }
+    let integrity: RequestIntegrity;
+    try {
+      integrity = new RequestIntegrity(chosen.intakeMacKey);
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
     const storage = createStorageClients(parsed.data);
     process.stderr.write(`checking ${storage.description}, ${chosen.source}\n`);
     const selection: TrailSelection = options.request?.length
       ? { requestIds: options.request }
       : { from: options.from!, to: options.to ?? new Date() };
     const results = await verifyAuditTrails(
-      { audit: new AuditLog(storage.table(TABLES.audit)), store: new RequestStore(storage.table(TABLES.requests)) },
+      { audit: new AuditLog(storage.table(TABLES.audit), integrity.auditKey()), store: new RequestStore(storage.table(TABLES.requests), integrity) },
       selection,
     );
     for (const result of results) {

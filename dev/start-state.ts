@@ -12,7 +12,17 @@ export const startStateSchema = z.object({
   pid: z.number().int().positive(),
   api: z.string().url(),
   storage: z.discriminatedUnion('kind', [
-    z.object({ kind: z.literal('embedded-azurite'), connectionString: z.string().min(1), description: z.string() }),
+    z.object({
+      kind: z.literal('embedded-azurite'),
+      connectionString: z.string().min(1),
+      description: z.string(),
+      /**
+       * The per-run INTAKE_MAC_KEY of this in-memory instance (the file is 0600 and removed at exit), so
+       * audit:verify can check the keyed chains and row MACs of data that dies with the process. Never
+       * written for external storage: there the key comes from Key Vault.
+       */
+      intakeMacKey: z.string().min(1).optional(),
+    }),
     z.object({ kind: z.literal('external'), description: z.string() }),
   ]),
   /** Origins of the local ticket stand-ins npm start runs (none when a real instance is configured). */

@@ -141,7 +141,7 @@ async function main(): Promise<void> {
     pid: process.pid,
     api: `${host.url}/api`,
     storage: azurite
-      ? { kind: 'embedded-azurite', connectionString: azurite.connectionString, description: storageLine }
+      ? { kind: 'embedded-azurite', connectionString: azurite.connectionString, description: storageLine, ...(env.INTAKE_MAC_KEY ? { intakeMacKey: env.INTAKE_MAC_KEY } : {}) }
       : { kind: 'external', description: storageLine },
     standIns: { ...(tickets?.jira ? { jira: tickets.jira.url } : {}), ...(tickets?.servicenow ? { servicenow: tickets.servicenow.url } : {}) },
   });

@@ -166,6 +166,11 @@ export const settingsSchema = z
     GRAPH_MAX_CONCURRENCY: positiveInt(4),
     /** A Retry-After longer than this is not slept through: the request is re-queued for later. */
     GRAPH_MAX_INLINE_WAIT_SECONDS: positiveInt(10),
+    /**
+     * A request that has not started this long after the intake stored it is refused, not run: an old
+     * approval is no approval, and a row brought back from long ago must not reset anyone.
+     */
+    REQUEST_MAX_AGE_HOURS: positiveInt(24),
     /** A worker holds a request this long without writing progress; then another may take it over. */
     RESET_LEASE_SECONDS: positiveInt(120).pipe(z.number().min(10, 'must be at least 10 seconds')),
     /** Default pace of bulk remediation, in users released per minute. */

@@ -28,13 +28,14 @@ const built = new WeakMap<Services, RequestStores>();
 export function requestStores(services: Services): RequestStores {
   let made = built.get(services);
   if (!made) {
+    const integrity = requestIntegrity(services.settings);
     made = {
-      store: new RequestStore(services.storage.table(TABLES.requests)),
+      store: new RequestStore(services.storage.table(TABLES.requests), integrity),
       queue: new ResetQueue(services.storage.queue(QUEUES.resets)),
-      audit: new AuditLog(services.storage.table(TABLES.audit)),
+      audit: new AuditLog(services.storage.table(TABLES.audit), integrity.auditKey()),
       targets: new TargetGuard(services.storage.table(TABLES.targets)),
       index: new IntakeIndex(services.storage.table(TABLES.intakeIndex)),
-      integrity: requestIntegrity(services.settings),
+      integrity,
       passes: services.settings.TAP_SEALING_KEY
         ? new PassHandover(services.storage.table(TABLES.passes), Buffer.from(services.settings.TAP_SEALING_KEY, 'base64'))
         : undefined,

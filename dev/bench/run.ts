@@ -320,7 +320,7 @@ async function intakeVersusStorage() {
       const key = `generic|delivery|${prefix}-${n}`;
       const id = integrity.requestId(key);
       const row = newRow(id, { source: 'generic', idempotencyKey: key, request: { ...request, requestedBy: { name: request.requestedBy }, profile: 'portal', revokeSessions: true, dryRun: false } }, new Date(), integrity);
-      return { row, lineageKey: integrity.indexKey('ticket', ticketLineage('generic', request.ticket.system, request.ticket.id, targetKey(request.target))) };
+      return { row, lineageKey: integrity.indexKey('ticket', ticketLineage('generic', request.ticket.system, request.ticket.id)) };
     };
     const raw = armTotals();
     const own = armTotals();

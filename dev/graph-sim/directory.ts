@@ -78,6 +78,9 @@ export interface SimUser {
   managerId?: string;
   /** Identity Protection's rating at start (schedule-handlers.ts keeps it from then on). */
   riskLevel?: 'low' | 'medium' | 'high';
+  mail: string | null;
+  otherMails: string[];
+  proxyAddresses: string[];
 }
 
 /** A mail sent through POST /users/{sender}/sendMail, kept for tests (the request log never holds bodies). */
@@ -209,6 +212,9 @@ export class SimDirectory {
         methods,
         ...(user.note ? { note: user.note } : {}),
         ...(user.riskLevel ? { riskLevel: user.riskLevel } : {}),
+        mail: user.mail ?? (user.userType === 'Guest' ? null : user.userPrincipalName),
+        otherMails: user.otherMails,
+        proxyAddresses: user.proxyAddresses.length > 0 ? user.proxyAddresses : user.userType === 'Guest' ? [] : [`SMTP:${user.mail ?? user.userPrincipalName}`],
         signInSessionsValidFromDateTime: '2024-01-01T00:00:00Z',
       });
     }

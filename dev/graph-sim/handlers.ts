@@ -57,8 +57,23 @@ function userJson(user: SimUser): Record<string, unknown> {
     displayName: user.displayName,
     userType: user.userType,
     accountEnabled: user.accountEnabled,
-    mail: user.userType === 'Guest' ? null : user.userPrincipalName,
+    mail: user.mail,
+    otherMails: user.otherMails,
+    proxyAddresses: user.proxyAddresses,
   };
+}
+
+/**
+ * Graph returns a user's default properties unless `$select` names others; userType, accountEnabled,
+ * otherMails and proxyAddresses are not among the defaults (learn.microsoft.com/graph/api/user-get,
+ * "Optional query parameters"), so a caller that relies on one must select it.
+ */
+const DEFAULT_USER_PROPERTIES = ['id', 'userPrincipalName', 'displayName', 'mail'];
+
+function selected(json: Record<string, unknown>, req: SimRequest): Record<string, unknown> {
+  const select = req.query.get('$select');
+  const names = select ? select.split(',').map((name) => name.trim()).filter(Boolean) : DEFAULT_USER_PROPERTIES;
+  return Object.fromEntries(Object.entries(json).filter(([name]) => name.startsWith('@odata') || names.includes(name)));
 }
 
 function page<T>(items: T[], req: SimRequest, defaultTop = 100): { value: T[]; '@odata.nextLink'?: string } {
@@ -88,7 +103,7 @@ export function handle(dir: SimDirectory, req: SimRequest): Outcome {
     return temporaryAccessPassPolicy(dir);
   }
   if (s[0] === 'users' && s.length === 1 && method === 'GET') {
-    return { status: 200, body: page(dir.users.map(userJson), req) };
+    return { status: 200, body: page(dir.users.map((user) => selected(userJson(user), req)), req) };
   }
   if (s[0] === 'users' && s.length >= 2) {
     const user = dir.findUser(s[1]!);
@@ -108,7 +123,7 @@ export function handle(dir: SimDirectory, req: SimRequest): Outcome {
       if (cast && !advanced) {
         return graphError(400, 'Request_UnsupportedQuery', 'An OData cast on transitiveMembers is an advanced query: send ConsistencyLevel: eventual and $count=true.');
       }
-      const users = dir.transitiveUserMembers(group.id).map((u) => ({ '@odata.type': '#microsoft.graph.user', ...userJson(u) }));
+      const users = dir.transitiveUserMembers(group.id).map((u) => selected({ '@odata.type': '#microsoft.graph.user', ...userJson(u) }, req));
       const body = page(users, req);
       return { status: 200, body: advanced ? { '@odata.count': users.length, ...body } : body };
     }
@@ -119,7 +134,7 @@ export function handle(dir: SimDirectory, req: SimRequest): Outcome {
 
 function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: string, req: SimRequest): Outcome {
   if (rest.length === 0) {
-    return method === 'GET' ? { status: 200, body: userJson(user) } : methodNotAllowed();
+    return method === 'GET' ? { status: 200, body: selected(userJson(user), req) } : methodNotAllowed();
   }
   const [first, second, third] = rest;
 
@@ -127,7 +142,7 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
     if (method !== 'GET') return methodNotAllowed();
     const manager = user.managerId ? dir.users.find((u) => u.id === user.managerId) : undefined;
     if (!manager) return graphError(404, 'Request_ResourceNotFound', "Resource 'manager' does not exist or one of its queried reference-property objects are not present.");
-    return { status: 200, body: { '@odata.type': '#microsoft.graph.user', ...userJson(manager) } };
+    return { status: 200, body: selected({ '@odata.type': '#microsoft.graph.user', ...userJson(manager) }, req) };
   }
 
   if (first === 'sendMail' && rest.length === 1) {

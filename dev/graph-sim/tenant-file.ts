@@ -74,6 +74,12 @@ export const tenantUserSchema = z.object({
   manager: z.string().optional(),
   /** Identity Protection's rating when the tenant starts, at risk (GET /identityProtection/riskyUsers). */
   riskLevel: z.enum(['low', 'medium', 'high']).optional(),
+  /** The primary SMTP address; members default to their UPN, guests to none. */
+  mail: z.string().optional(),
+  /** Other addresses the user gave (Graph's otherMails). */
+  otherMails: z.array(z.string()).default([]),
+  /** Exchange addresses, as Graph lists them: `SMTP:` primary, `smtp:` aliases. */
+  proxyAddresses: z.array(z.string()).default([]),
 });
 export type TenantUser = z.infer<typeof tenantUserSchema>;
 

@@ -66,10 +66,21 @@ export function namedInApproval(approvedBy: string): { ids: string[]; names: str
  * Whether the approver recorded in `approvedBy` is the user being reset, now that the directory has
  * said who that is (a ticket may name the target by object id, and Jira hides e-mail addresses).
  */
-export function approvalNamesTarget(approvedBy: string, target: { userPrincipalName: string; objectId: string; displayName?: string; mail?: string }): boolean {
+export function approvalNamesTarget(approvedBy: string, target: { userPrincipalName: string; objectId: string; displayName?: string; aliases?: readonly string[] }): boolean {
   const { ids, names } = namedInApproval(approvedBy);
-  const targetIds = [target.userPrincipalName, target.objectId, target.mail].filter((v): v is string => !!v).map((v) => v.toLowerCase());
-  if (ids.some((id) => targetIds.includes(id))) return true;
+  const targetIds = [target.userPrincipalName, target.objectId, ...(target.aliases ?? [])].filter((v): v is string => !!v).map((v) => v.toLowerCase());
+  // `jira:`/`sn:` prefixed ids never equal an address; a bare one after a prefix may (sn-user:jdoe@…).
+  if (ids.some((id) => targetIds.includes(id) || targetIds.some((t) => id.endsWith(`:${t}`)))) return true;
   const display = target.displayName?.trim().toLowerCase();
   return display !== undefined && display !== '' && names.includes(display);
+}
+
+/**
+ * Whether the approver recorded in `approvedBy` is the requester, by any identifier either was given
+ * under (case-blind; `jira:`/`sn:` prefixes on one side only still match).
+ */
+export function approvalNamesRequester(approvedBy: string, requester: readonly (string | undefined)[]): boolean {
+  const { ids } = namedInApproval(approvedBy);
+  const said = requester.map((value) => value?.trim().toLowerCase()).filter((value): value is string => !!value);
+  return ids.some((id) => said.some((value) => id === value || id.endsWith(`:${value}`) || value.endsWith(`:${id}`)));
 }

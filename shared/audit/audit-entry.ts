@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 
 /** Who asked and who approved: copied into every audit row so a row reads on its own. */
@@ -32,10 +32,12 @@ export type NewAuditEntry = Pick<AuditEntry, 'action' | 'outcome'> &
 export const GENESIS_HASH = '0'.repeat(64);
 
 /**
- * SHA-256 over every field of the row but the hash itself, in a fixed order, chained to the previous
- * row's hash: changing any field of any row, or removing a row, breaks the chain from there on.
+ * HMAC-SHA-256, under the audit key (derived from INTAKE_MAC_KEY, which storage never holds), over
+ * every field of the row but the hash itself, in a fixed order, chained to the previous row's hash:
+ * changing any field of any row, or removing a row, breaks the chain from there on, and nobody without
+ * the key can write a consistent new chain, even with write access to the table.
  */
-export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'>): string {
+export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'>, key: Buffer): string {
   const canonical = JSON.stringify([
     entry.requestId,
     entry.seq,
@@ -51,5 +53,5 @@ export function hashAuditEntry(entry: Omit<AuditEntry, 'hash'>): string {
     entry.graphRequestIds,
     entry.prevHash,
   ]);
-  return createHash('sha256').update(canonical).digest('hex');
+  return createHmac('sha256', key).update(canonical).digest('hex');
 }

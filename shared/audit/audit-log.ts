@@ -1,3 +1,4 @@
+import { timingSafeEqual } from 'node:crypto';
 import { RestError, type TableClient, type TableEntityResult } from '@azure/data-tables';
 import { z } from 'zod';
 import {
@@ -50,7 +51,11 @@ const rowKeyOf = (seq: number) => String(seq).padStart(SEQ_WIDTH, '0');
 export class AuditLog {
   private tableReady: Promise<void> | undefined;
 
-  constructor(private readonly table: TableClient) {}
+  /** `key`: the audit chain's HMAC key (RequestIntegrity.auditKey), never stored with the rows. */
+  constructor(
+    private readonly table: TableClient,
+    private readonly key: Buffer,
+  ) {}
 
   /**
    * Appends one row. `after` is the head the caller last wrote, which saves reading the chain; if
@@ -74,7 +79,7 @@ export class AuditLog {
         graphRequestIds: entry.graphRequestIds ?? [],
         prevHash: last?.hash ?? GENESIS_HASH,
       };
-      const full: AuditEntry = { ...unsigned, hash: hashAuditEntry(unsigned) };
+      const full: AuditEntry = { ...unsigned, hash: hashAuditEntry(unsigned, this.key) };
       try {
         await this.table.createEntity({
           partitionKey: requestId,
@@ -120,7 +125,12 @@ export class AuditLog {
   }
 
   async verify(requestId: string, head?: AuditHead): Promise<AuditVerification> {
-    return verifyChain(requestId, await this.list(requestId), head);
+    return this.check(requestId, await this.list(requestId), head);
+  }
+
+  /** verifyChain under this log's key, for rows already read. */
+  check(requestId: string, rows: readonly AuditEntry[], head?: AuditHead): AuditVerification {
+    return verifyChain(requestId, rows, head, this.key);
   }
 
   private async lastEntry(requestId: string): Promise<AuditEntry | undefined> {
@@ -159,7 +169,7 @@ function toEntry(row: TableEntityResult<Record<string, unknown>>): AuditEntry {
  * each row chained to the one before, each hash matching its content, and the head the request
  * recorded present, so that removed last rows show too.
  */
-export function verifyChain(requestId: string, rows: readonly AuditEntry[], head?: AuditHead): AuditVerification {
+export function verifyChain(requestId: string, rows: readonly AuditEntry[], head: AuditHead | undefined, key: Buffer): AuditVerification {
   const fail = (problem: string): AuditVerification => ({ requestId, ok: false, rows: rows.length, problem });
   let prevHash = GENESIS_HASH;
   for (let index = 0; index < rows.length; index += 1) {
@@ -169,7 +179,7 @@ export function verifyChain(requestId: string, rows: readonly AuditEntry[], head
     if (row.seq !== expectedSeq) return fail(`row ${requestId}/${rowKeyOf(expectedSeq)} is missing (next present is ${name})`);
     if (row.prevHash !== prevHash) return fail(`row ${name} does not chain to the row before it (a row was removed or altered)`);
     const { hash, ...unsigned } = row;
-    if (hashAuditEntry(unsigned) !== hash) return fail(`row ${name} was altered: its content does not match its hash`);
+    if (!sameHex(hashAuditEntry(unsigned, key), hash)) return fail(`row ${name} was altered or not written by this service: its content does not match its keyed hash`);
     prevHash = hash;
   }
   if (head) {
@@ -180,4 +190,10 @@ export function verifyChain(requestId: string, rows: readonly AuditEntry[], head
     if (recorded.hash !== head.hash) return fail(`row ${requestId}/${rowKeyOf(head.seq)} differs from the hash the request recorded`);
   }
   return { requestId, ok: true, rows: rows.length };
+}
+
+function sameHex(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Settings } from '../config';
 import { firstTime } from '../log';
 import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../http/answer';
+import { bulkApproval } from '../intake/approval-gate';
 import { authenticate, type HeaderLookup } from '../intake/signature';
 import { checkSignedTimestamp, FRESHNESS } from '../intake/timestamp';
 import type { RequestIntegrity } from '../requests/request-integrity';
@@ -66,9 +67,9 @@ export async function receiveBulkJob(input: BulkSubmitInput, deps: BulkSubmitDep
       checkSignedTimestamp(json.timestamp, now, auth.mode === 'demo-unsigned' ? FRESHNESS.unsigned : FRESHNESS.generic);
       parsed = parseBulkJson(json);
     }
-    if (deps.settings.REQUIRE_APPROVAL && !parsed.request.approvedBy) {
-      throw refused('approval_required', 'approval is required for resets (REQUIRE_APPROVAL): the bulk job names no approver (approvedBy)');
-    }
+    // The same second-person rule as single requests (approver ≠ requester, case-blind, by name and
+    // id); each user's worker run compares the approver with that user by every name the directory has.
+    bulkApproval(parsed.request.approvedBy, parsed.request.requestedBy, 'the bulk job', deps.settings.REQUIRE_APPROVAL);
 
     // The signed webhook-id is the job's idempotency key; its id is an HMAC of it (unpredictable).
     const webhookId = auth.mode === 'standard-webhooks' || auth.mode === 'demo-unsigned' ? auth.webhookId : undefined;

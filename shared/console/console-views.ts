@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { verifyChain } from '../audit/audit-log';
 import type { AuditEntry } from '../audit/audit-entry';
 import { errorAnswer, jsonAnswer, type HttpAnswer } from '../http/answer';
 import { redact, statusView } from '../intake/status-service';
@@ -90,7 +89,7 @@ export async function requestDetail(id: string, person: SignedInPerson, deps: Pi
   let audit: { entries: unknown[]; verified: boolean; problem?: string };
   try {
     entries = await deps.audit.list(row.id);
-    const verification = verifyChain(row.id, entries, auditHeadOf(row));
+    const verification = deps.audit.check(row.id, entries, auditHeadOf(row));
     audit = { entries: entries.map(auditView), verified: verification.ok, ...(verification.problem ? { problem: verification.problem } : {}) };
   } catch {
     // A trail that cannot be read is never shown as verified.

@@ -137,7 +137,21 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
     // Persisting the resolved target (and whatever the caller does then, such as taking the user's lock)
     // runs side by side with the reads below; it must have succeeded before anything is written.
     let resolveRecorded: Promise<void> = Promise.resolve();
-    if (!state.target && !state.guards) {
+    // A resumed run (a redelivery, a throttled or deferred reset) trusts no stored verdict before it
+    // writes again: the target is resolved again and must be the same user, and every guard runs again.
+    const resumed = state.target !== undefined && state.guards?.outcome === 'passed' && !input.dryRun;
+    if (resumed) {
+      const again = await resolveTarget(ctx, input.target);
+      const before = state.target!;
+      if (!again.ok || again.target.objectId.toLowerCase() !== before.objectId.toLowerCase()) {
+        const now = again.ok ? `${again.target.userPrincipalName} (${again.target.objectId})` : again.reason;
+        const reason = `The user this reset started on, ${before.userPrincipalName} (${before.objectId}), is not the user the request names now: ${now}. Nothing more was changed; check the ticket and send a new request.`;
+        state.guards = { outcome: 'rejected', code: 'target-changed', reason };
+        await ctx.record({ step: 'resolve', outcome: 'rejected', detail: reason });
+        return finish(stopBeforeWriting(state, 'target-changed', reason));
+      }
+      state.target = again.target;
+    } else if (!state.target && !state.guards) {
       const resolved = await resolveTarget(ctx, input.target);
       if (!resolved.ok) {
         state.guards = { outcome: 'rejected', code: resolved.code, reason: resolved.reason };
@@ -158,17 +172,17 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
     // other reads answered, and a refused user's snapshot is dropped, never stored.
     const [recorded, guarded, snapshot, tapPolicy] = await Promise.allSettled([
       resolveRecorded,
-      state.guards ? Promise.resolve(undefined) : checkGuards(ctx, target, options.guards),
+      state.guards && !resumed ? Promise.resolve(undefined) : checkGuards(ctx, target, options.guards),
       state.snapshot ? Promise.resolve(state.snapshot) : takeSnapshot(ctx, target.objectId, { hardwareOath }),
       wantsPass && !state.tapPolicy && !input.dryRun ? readTapPolicy(ctx) : Promise.resolve(state.tapPolicy),
     ]);
     if (recorded.status === 'rejected') throw recorded.reason;
     if (guarded.status === 'rejected') throw guarded.reason;
-    if (!state.guards) {
+    if (!state.guards || resumed) {
       const guard = guarded.value!;
       state.guards = guard.ok ? { outcome: 'passed' } : { outcome: 'rejected', code: guard.code, reason: guard.reason };
-      await ctx.record({ step: 'guards', outcome: state.guards.outcome, detail: guard.ok ? undefined : guard.reason });
-      if (!guard.ok) return finish({ status: 'rejected', code: guard.code, reason: guard.reason });
+      await ctx.record({ step: 'guards', outcome: state.guards.outcome, detail: guard.ok ? (resumed ? 'checked again on resume' : undefined) : guard.reason });
+      if (!guard.ok) return finish(stopBeforeWriting(state, guard.code, guard.reason));
     }
     if (snapshot.status === 'rejected') throw snapshot.reason;
     if (tapPolicy.status === 'rejected') throw tapPolicy.reason;
@@ -253,6 +267,20 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
     }
     throw error;
   }
+}
+
+/**
+ * A refusal before this run writes anything: `rejected` when no earlier run wrote either, otherwise
+ * `partial`, since methods may already be gone (never a refusal that hides what was done).
+ */
+function stopBeforeWriting(state: ResetState, code: string, reason: string): ResetConclusion {
+  const wrote =
+    Object.values(state.deletions).some((d) => d.outcome === 'deleted' || d.outcome === 'deactivated') ||
+    state.defaultChange?.outcome === 'done' ||
+    state.revoke?.outcome === 'done' ||
+    (state.temporaryAccessPass !== undefined && state.temporaryAccessPass.outcome !== 'failed');
+  if (!wrote) return { status: 'rejected', code, reason };
+  return { status: 'partial', reason: `Stopped part-way: ${reason} What an earlier run already changed stays changed; see the methods below.` };
 }
 
 function describePolicy(policy: NonNullable<ResetState['tapPolicy']>): string {

@@ -15,7 +15,8 @@ export async function resolveTarget(
   const response = await ctx.call({
     method: 'GET',
     version: 'v1.0',
-    path: `${userPath(key)}?$select=id,userPrincipalName,displayName,userType,accountEnabled`,
+    // mail, otherMails and proxyAddresses are returned only when selected: the approver check needs them.
+    path: `${userPath(key)}?$select=id,userPrincipalName,displayName,userType,accountEnabled,mail,otherMails,proxyAddresses`,
   });
   if (response.status === 404 || response.status === 400) {
     return {
@@ -39,6 +40,14 @@ export async function resolveTarget(
       userPrincipalName: user.userPrincipalName,
       displayName: user.displayName ?? undefined,
       userType: user.userType ?? undefined,
+      aliases: aliasesOf(user),
     },
   };
+}
+
+/** mail, otherMails and the SMTP proxy addresses (`SMTP:` primary, `smtp:` aliases), without the UPN, lower-cased. */
+function aliasesOf(user: { userPrincipalName: string; mail?: string | null; otherMails?: string[] | null; proxyAddresses?: string[] | null }): string[] {
+  const all = [user.mail ?? undefined, ...(user.otherMails ?? []), ...(user.proxyAddresses ?? []).filter((p) => /^smtp:/i.test(p)).map((p) => p.slice(5))];
+  const upn = user.userPrincipalName.toLowerCase();
+  return [...new Set(all.filter((a): a is string => !!a && a.trim() !== '').map((a) => a.trim().toLowerCase()))].filter((a) => a !== upn);
 }

@@ -21,6 +21,9 @@ export const userSchema = z
     displayName: z.string().nullish(),
     userType: z.string().nullish(),
     accountEnabled: z.boolean().nullish(),
+    mail: z.string().nullish(),
+    otherMails: z.array(z.string()).nullish(),
+    proxyAddresses: z.array(z.string()).nullish(),
   })
   .passthrough();
 export type GraphUser = z.infer<typeof userSchema>;

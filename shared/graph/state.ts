@@ -14,6 +14,11 @@ export const targetSchema = z.object({
   userPrincipalName: z.string(),
   displayName: z.string().optional(),
   userType: z.string().optional(),
+  /**
+   * Every other address the directory knows the user by (mail, otherMails, proxyAddresses' SMTP
+   * addresses), lower-cased: an approver named by any of them is the user themselves.
+   */
+  aliases: z.array(z.string()).optional(),
 });
 export type ResolvedTarget = z.infer<typeof targetSchema>;
 

@@ -61,9 +61,14 @@ export function genericApproval(approvedBy: string | undefined, requestedBy: Req
   return gate({ ticket, record, requesters: [requesterPerson(requestedBy)], target, required });
 }
 
-/** Bulk jobs have many targets: the worker compares each one; here only approver ≠ requester. */
-export function bulkApproval(approvedBy: string | undefined, requestedBy: Requester, job: string, required: boolean): string | undefined {
-  return genericApproval(approvedBy, requestedBy, job, {}, required);
+/**
+ * Bulk jobs and schedules have many targets: the worker compares the approver with each one as the
+ * directory names them; here the same rules as a single request, approver ≠ requester (case-blind, by
+ * every name and id the requester is given under).
+ */
+export function bulkApproval(approvedBy: string | undefined, requestedBy: Requester | string, job: string, required: boolean): string | undefined {
+  const requester = typeof requestedBy === 'string' ? { name: requestedBy } : requestedBy;
+  return genericApproval(approvedBy, requester, job, {}, required);
 }
 
 function requesterPerson(requester: Requester): Person {

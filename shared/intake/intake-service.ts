@@ -129,10 +129,7 @@ async function store(
   const replayKey = deps.integrity.indexKey('replay', auth.digest);
   const id = deps.integrity.requestId(adapted.idempotencyKey);
   const candidate = newRow(id, adapted, now, deps.integrity);
-  const lineageKey = deps.integrity.indexKey(
-    'ticket',
-    ticketLineage(adapted.source, adapted.request.ticket.system, adapted.request.ticket.id, targetKey(adapted.request.target)),
-  );
+  const lineageKey = deps.integrity.indexKey('ticket', ticketLineage(adapted.source, adapted.request.ticket.system, adapted.request.ticket.id));
   const repeat = (row: StoredRequest, why: string) => {
     log.info(`intake ${input.source}: ${ticket} ${why} request ${row.id} (${row.status}), answering 200`);
     const body = acceptedBody(row, input.url);
@@ -250,6 +247,8 @@ async function claimTicket(key: string, id: string, candidate: RequestRow, deps:
       if (await deps.index.pointTicketAt(key, id, latest.etag, now)) return { outcome: 'new' };
       continue;
     }
+    // One approval, one person: the ticket was approved for the user its first request named.
+    if (request && rowTargetKey(request) !== rowTargetKey(candidate)) throw targetChanged(candidate, request);
     if (request && !RETRYABLE.includes(request.status)) return { outcome: 'live', request };
     if (!request && now.getTime() - latest.claimedAt < CLAIM_IN_FLIGHT_MS) {
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -260,11 +259,28 @@ async function claimTicket(key: string, id: string, candidate: RequestRow, deps:
   throw new Error('another delivery for this ticket and target is being stored at the same moment');
 }
 
-/** Whether two requests are for the same ticket and target from the same source (ticketLineage's terms). */
+/** Whether two requests are for the same ticket from the same source (ticketLineage's terms). */
 function sameLineage(a: RequestRow, b: RequestRow): boolean {
-  const lineage = (row: RequestRow) =>
-    ticketLineage(row.source, row.ticketSystem, row.ticketId, row.targetObjectId !== undefined ? `oid:${row.targetObjectId.toLowerCase()}` : `upn:${(row.targetUpn ?? '').toLowerCase()}`);
+  const lineage = (row: RequestRow) => ticketLineage(row.source, row.ticketSystem, row.ticketId);
   return lineage(a) === lineage(b);
+}
+
+/** The target as the ticket named it (targetKey's form), for rows. */
+function rowTargetKey(row: RequestRow): string {
+  return targetKey(row.targetObjectId !== undefined ? { objectId: row.targetObjectId } : { userPrincipalName: row.targetUpn ?? '' });
+}
+
+/**
+ * A delivery naming another user on a ticket that already asked for a reset: the approval the ticket
+ * carries was given for the first user (or the target field was edited after it). Jira's and
+ * ServiceNow's payloads cannot prove which came first, so the rule is one user per ticket.
+ */
+function targetChanged(candidate: RequestRow, earlier: RequestRow): IntakeRefusal {
+  return refused(
+    'approval_target_changed',
+    `${candidate.ticketSystem} ${candidate.ticketId} already asked for a reset of another user (request ${earlier.id}, ${earlier.status}); an approval covers only the one person it was given for, so this delivery was not accepted. Raise a new ticket for this user and have it approved there.`,
+    { previousRequestId: earlier.id },
+  );
 }
 
 function compareRepeat(existing: StoredRequest, candidate: RequestRow, repeat: (row: StoredRequest, why: string) => HttpAnswer): HttpAnswer {

@@ -11,9 +11,11 @@
  *   bulk|job|<job id>|upn:<upn>                                      one user of a bulk job
  * where <target> is `upn:<upn>` or `oid:<object id>`.
  *
- * Ticket lineage (`ticketLineage`) groups every delivery for one ticket and target: a new delivery for
- * a ticket whose request is still running or finished answers with that request; one whose request
- * failed starts a new attempt linked to it.
+ * Ticket lineage (`ticketLineage`) groups every delivery for one ticket from one source: a new delivery
+ * for a ticket whose request is still running or finished answers with that request; one whose request
+ * failed starts a new attempt linked to it. The target is not part of it: a ticket's approval covers the
+ * one user it was given for, so a delivery naming another user on the same ticket is refused
+ * (approval_target_changed), never taken as a new request.
  */
 export const idempotencyKeys = {
   genericDelivery: (webhookId: string) => `generic|delivery|${webhookId}`,
@@ -26,6 +28,6 @@ export const idempotencyKeys = {
   demoTicket: (system: string, ticketId: string, target: string) => `generic|demo|${system.toLowerCase()}|${ticketId}|${target}`,
 };
 
-export function ticketLineage(source: string, system: string, ticketId: string, target: string): string {
-  return `${source}|${system.toLowerCase()}|${ticketId.toUpperCase()}|${target}`;
+export function ticketLineage(source: string, system: string, ticketId: string): string {
+  return `${source}|${system.toLowerCase()}|${ticketId.toUpperCase()}`;
 }

@@ -1,4 +1,4 @@
-import { verifyChain, type AuditLog } from '../audit/audit-log';
+import type { AuditLog } from '../audit/audit-log';
 import type { StoredRequest } from '../requests/request-row';
 import { isRequestId } from '../requests/request-row';
 import type { RequestStore } from '../requests/request-store';
@@ -46,7 +46,7 @@ async function auditView(row: StoredRequest, audit: AuditLog): Promise<AuditView
   const entries = await audit.list(row.id);
   const head = row.auditSeq !== undefined && row.auditHash !== undefined ? { seq: row.auditSeq, hash: row.auditHash } : undefined;
   if (entries.length === 0 && !head) return { entries: [], verified: true };
-  const verification = verifyChain(row.id, entries, head);
+  const verification = audit.check(row.id, entries, head);
   return {
     entries: entries.map((entry) =>
       redact({

@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { decodeBase64Key } from '../security/secret-strength';
-import type { RequestRow } from './request-row';
+import { requestRowSchema, type RequestRow } from './request-row';
 
 /**
  * What only the intake can produce, under INTAKE_MAC_KEY (Key Vault, never in storage):
@@ -46,6 +46,37 @@ export class RequestIntegrity {
     const given = Buffer.from(row.intakeMac, 'base64url');
     const expected = this.hmac('row', canonicalRowFields(row));
     return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  /**
+   * The MAC over the whole row as the app last wrote it (every field but this MAC and updatedAt): its
+   * status, progress, result, lease, audit head and outbox as well as the request. Someone who can write
+   * to the table but does not hold the key can neither change a field the worker acts on nor set a
+   * finished request back.
+   */
+  stateMac(row: RequestRow): string {
+    return this.hmac('state', canonicalStateFields(row)).toString('base64url');
+  }
+
+  /** Whether the row carries a valid state MAC for exactly the values it holds. */
+  verifyState(row: RequestRow): boolean {
+    if (!row.stateMac) return false;
+    const given = Buffer.from(row.stateMac, 'base64url');
+    const expected = this.hmac('state', canonicalStateFields(row));
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  }
+
+  /** Both MACs: the intake's over the request, and the app's over the row as it is now. */
+  trusts(row: RequestRow): boolean {
+    return this.verifyRow(row) && this.verifyState(row);
+  }
+
+  /**
+   * The audit chain's HMAC key: a key of its own derived under its own label, so an audit row's hash
+   * is never valid as any other MAC (shared/audit/audit-entry.ts).
+   */
+  auditKey(): Buffer {
+    return this.hmac('audit-chain-key', '');
   }
 
   /** A MAC over any canonical text under its own label (bulk jobs and items use it). */
@@ -107,6 +138,18 @@ export function canonicalRowFields(row: RequestRow): string {
   return JSON.stringify(fields);
 }
 
+/** Left out of the state MAC: the MAC itself, and the time storage writes stamp on every update. */
+const UNCOVERED_STATE_FIELDS: readonly string[] = ['stateMac', 'updatedAt'];
+
+/** Every field of the row but those above, by name in a fixed order; absent fields are left out. */
+export function canonicalStateFields(row: RequestRow): string {
+  const fields = Object.entries(row as Record<string, unknown>)
+    .filter(([name, value]) => value !== undefined && !UNCOVERED_STATE_FIELDS.includes(name) && STATE_FIELD_NAMES.has(name))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, value]) => [name, canonicalValue(value)]);
+  return JSON.stringify(fields);
+}
+
 /** Objects with their keys sorted, so that the same values always give the same text. */
 function canonicalValue(value: unknown): unknown {
   if (value === undefined) return null;
@@ -121,6 +164,9 @@ function canonicalValue(value: unknown): unknown {
   }
   return value;
 }
+
+/** The row schema's own fields: anything else on the object (an ETag, a trust flag) is not row content. */
+const STATE_FIELD_NAMES: ReadonlySet<string> = new Set(Object.keys(requestRowSchema.shape));
 
 const cache = new Map<string, RequestIntegrity>();
 

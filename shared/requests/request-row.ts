@@ -37,6 +37,11 @@ export const requestRowSchema = z.object({
   nextRequestId: z.string().optional(),
   /** The intake's MAC over the request fields (shared/requests/request-integrity.ts). */
   intakeMac: z.string().optional(),
+  /**
+   * The app's MAC over the whole row as it last wrote it (RequestIntegrity.stateMac), set by the store
+   * on every write: status, progress, result, lease and audit head cannot be changed in storage alone.
+   */
+  stateMac: z.string().optional(),
 
   status: z.enum(REQUEST_STATUSES),
   statusReason: z.string().optional(),
@@ -89,8 +94,12 @@ export const requestRowSchema = z.object({
 
 export type RequestRow = z.infer<typeof requestRowSchema>;
 
-/** A row as read from the table, with the ETag to update it with. */
-export type StoredRequest = RequestRow & { etag: string };
+/**
+ * A row as read from the table, with the ETag to update it with. `trusted`: both MACs verified when the
+ * store read it (RequestIntegrity.trusts). Only a trusted row may be written back with a new state MAC,
+ * so no writer can launder a row someone changed in storage.
+ */
+export type StoredRequest = RequestRow & { etag: string; trusted: boolean };
 
 const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -143,5 +152,5 @@ export function fromEntity(entity: Record<string, unknown>): StoredRequest {
   if (!parsed.success) {
     throw new RequestRowError(id, parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; '));
   }
-  return { ...parsed.data, etag: String(entity.etag ?? '') };
+  return { ...parsed.data, etag: String(entity.etag ?? ''), trusted: false };
 }

@@ -1,4 +1,5 @@
 import { odata, RestError, type TableClient } from '@azure/data-tables';
+import type { RequestIntegrity } from './request-integrity';
 import { fromEntity, requestPartitionKey, toEntity, type RequestRow, type RequestStatus, type StoredRequest } from './request-row';
 
 /** An update lost the race: the row changed since it was read (HTTP 412 on the ETag). */
@@ -14,6 +15,17 @@ export class RequestNotFoundError extends Error {
   constructor(readonly requestId: string) {
     super(`request ${requestId} does not exist`);
     this.name = 'RequestNotFoundError';
+  }
+}
+
+/**
+ * A write was asked for on a row whose MACs did not verify when it was read: someone changed it in
+ * storage. Writing it back would give the forged values a valid state MAC, so nothing is written.
+ */
+export class UntrustedRowError extends Error {
+  constructor(readonly requestId: string) {
+    super(`request ${requestId} failed its MAC check when it was read (changed in storage?); it is not written back`);
+    this.name = 'UntrustedRowError';
   }
 }
 
@@ -48,6 +60,14 @@ export interface RequestStoreOptions {
   settleMs?: number;
 }
 
+export interface UpdateOptions {
+  /**
+   * Write a row that failed its MAC check, to end it (`rejected`, unauthenticated_row). Only the worker's
+   * refusal does this: the new state MAC then covers a final status, and the request MAC still fails.
+   */
+  quarantine?: boolean;
+}
+
 export interface CreateResult {
   /** false: a row with this id already existed and `request` is that row, unchanged. */
   created: boolean;
@@ -64,6 +84,8 @@ export interface ListOptions {
 /**
  * Table ResetRequests. `create` is a conditional insert (the id is deterministic, so a second insert
  * of the same request meets the first), `update` replaces the row only if its ETag still matches.
+ * Every write carries a state MAC over the whole row (RequestIntegrity.stateMac) and every read checks
+ * both MACs, so each row comes back marked `trusted` or not; a row that is not is never written back.
  */
 export class RequestStore {
   private tableReady: Promise<void> | undefined;
@@ -72,6 +94,7 @@ export class RequestStore {
 
   constructor(
     private readonly table: TableClient,
+    private readonly integrity: RequestIntegrity,
     options: RequestStoreOptions = {},
   ) {
     this.timeoutMs = options.timeoutMs ?? 5000;
@@ -79,13 +102,14 @@ export class RequestStore {
   }
 
   /** Inserts the row unless one with its id exists; then returns the existing row instead. */
-  async create(row: RequestRow): Promise<CreateResult> {
+  async create(input: RequestRow): Promise<CreateResult> {
+    const row = this.sealed(input);
     const entity = toEntity(row);
     for (let attempt = 0; attempt < 3; attempt += 1) {
       await this.ensureTable();
       try {
         const response = await this.table.createEntity(entity, { abortSignal: this.signal() });
-        return { created: true, request: { ...row, etag: response.etag ?? '' } };
+        return { created: true, request: this.stored(row, response.etag) };
       } catch (error) {
         if (isStatus(error, 409)) {
           // A row with this id exists (it may be ours: the SDK's own retry of an insert that landed
@@ -124,7 +148,7 @@ export class RequestStore {
     while (Date.now() < deadline) {
       try {
         const response = await this.table.createEntity(entity, { abortSignal: AbortSignal.timeout(Math.max(100, Math.min(this.timeoutMs, deadline - Date.now()))) });
-        return { created: true, request: { ...row, etag: response.etag ?? '' } };
+        return { created: true, request: this.stored(row, response.etag) };
       } catch (error) {
         last = error;
         if (isStatus(error, 409)) {
@@ -143,7 +167,7 @@ export class RequestStore {
       const entity = await this.table.getEntity<Record<string, unknown>>(requestPartitionKey(id), id, {
         abortSignal: this.signal(),
       });
-      return fromEntity(entity);
+      return this.checked(fromEntity(entity));
     } catch (error) {
       if (isStatus(error, 404)) return undefined;
       throw error instanceof RestError || !(error instanceof Error) || error.name === 'AbortError'
@@ -156,11 +180,12 @@ export class RequestStore {
    * Replaces the row if nobody changed it since `etag` was read; sets updatedAt. Throws
    * RequestConflictError on a lost race (412) and RequestNotFoundError if the row is gone.
    */
-  async update(row: RequestRow, etag: string): Promise<StoredRequest> {
-    const next: RequestRow = { ...row, updatedAt: new Date().toISOString() };
+  async update(row: RequestRow & { trusted?: boolean }, etag: string, options: UpdateOptions = {}): Promise<StoredRequest> {
+    if (row.trusted !== true && !options.quarantine) throw new UntrustedRowError(row.id);
+    const next = this.sealed({ ...row, updatedAt: new Date().toISOString() });
     try {
       const response = await this.table.updateEntity(toEntity(next), 'Replace', { etag, abortSignal: this.signal() });
-      return { ...next, etag: response.etag ?? '' };
+      return this.stored(next, response.etag);
     } catch (error) {
       if (isStatus(error, 412)) throw new RequestConflictError(row.id);
       if (isStatus(error, 404)) throw new RequestNotFoundError(row.id);
@@ -178,7 +203,7 @@ export class RequestStore {
     const rows: StoredRequest[] = [];
     try {
       for await (const entity of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-        rows.push(fromEntity(entity));
+        rows.push(this.checked(fromEntity(entity)));
         if (rows.length >= limit) break;
       }
     } catch (error) {
@@ -201,13 +226,33 @@ export class RequestStore {
     const rows: StoredRequest[] = [];
     try {
       for await (const entity of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
-        rows.push(fromEntity(entity));
+        rows.push(this.checked(fromEntity(entity)));
       }
     } catch (error) {
       if (error instanceof Error && error.name === 'RequestRowError') throw error;
       throw new StorageUnavailableError('list', error);
     }
     return rows.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, limit);
+  }
+
+  /** The row with its state MAC, made over exactly the values written. */
+  private sealed(row: RequestRow & { etag?: string; trusted?: boolean }): RequestRow {
+    const { etag: _etag, trusted: _trusted, stateMac: _old, ...content } = row;
+    return { ...content, stateMac: this.integrity.stateMac(content) };
+  }
+
+  /** A row this store just wrote: its state MAC is its own; the request MAC decides whether it is trusted. */
+  private stored(row: RequestRow, etag: string | undefined): StoredRequest {
+    return { ...row, etag: etag ?? '', trusted: this.integrity.verifyRow(row) };
+  }
+
+  private checked(row: StoredRequest): StoredRequest {
+    return { ...row, trusted: this.integrity.trusts(row) };
+  }
+
+  /** A row from a query made outside this store (a sweeper's own filter), checked like every read. */
+  fromQuery(entity: Record<string, unknown>): StoredRequest {
+    return this.checked(fromEntity(entity));
   }
 
   private ensureTable(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Settings } from '../config';
 import { firstTime } from '../log';
-import { namedInApproval } from '../approvals/identity';
+import { bulkApproval } from '../intake/approval-gate';
 import { schemaError } from '../intake/adapter';
 import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../http/answer';
 import { authenticate, type HeaderLookup } from '../intake/signature';
@@ -164,20 +164,11 @@ function checkCron(expression: string, timeZone: string): void {
 }
 
 /**
- * The approval a schedule records on every request it makes: required with REQUIRE_APPROVAL, and
- * never from the requester (the worker also refuses an approver who is the user being reset).
+ * The approval a schedule records on every request it makes: the bulk jobs' rules (required with
+ * REQUIRE_APPROVAL, never from the requester); the worker refuses an approver who is the user being reset.
  */
 function checkApproval(requestedBy: CreateSchedule['requestedBy'], approvedBy: string | undefined, settings: Settings): void {
-  if (approvedBy === undefined) {
-    if (settings.REQUIRE_APPROVAL) throw refused('approval_required', 'approval is required for resets (REQUIRE_APPROVAL): the schedule names no approver (approvedBy)');
-    return;
-  }
-  const requester = typeof requestedBy === 'string' ? [requestedBy] : [requestedBy.name, requestedBy.id ?? ''];
-  const said = requester.map((value) => value.trim().toLowerCase()).filter((value) => value !== '');
-  const named = namedInApproval(approvedBy);
-  if ([...named.ids, ...named.names].some((value) => said.includes(value))) {
-    throw refused('self_approval', `${approvedBy} both asks for and approves this schedule; an approval must come from a second person`);
-  }
+  bulkApproval(approvedBy, requestedBy, 'the schedule', settings.REQUIRE_APPROVAL);
 }
 
 function view(schedule: StoredSchedule, now: Date, upcoming = 1) {

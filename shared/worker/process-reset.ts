@@ -1,4 +1,5 @@
 import { resetStateSchema, runReset, type ResetResult, type ResetState } from '../graph';
+import { approvalNamesRequester } from '../approvals/identity';
 import { withWriteHooks } from '../pacing/write-hooks';
 import { FINAL_STATUSES, type RequestStatus, type StoredRequest } from '../requests/request-row';
 import { LeaseLostError, RequestProgress } from './request-progress';
@@ -53,6 +54,12 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
     return 'missing';
   }
   const now = Date.now();
+  // Nothing stored steers the worker unless the app wrote it: both MACs are checked before anything
+  // else, the status included, so a row set back from a final status (or forged as one) is caught too.
+  if (!row.trusted) {
+    if (row.status === 'rejected' && row.statusReason?.startsWith(UNAUTHENTICATED)) return 'already-finished';
+    return refuseUnauthenticated(new RequestProgress(row, deps, { quarantine: true }), deps);
+  }
   if (FINAL_STATUSES.includes(row.status)) return 'already-finished';
   const leaseUntil = row.leaseUntil ? Date.parse(row.leaseUntil) : 0;
   if (row.status === 'running' && leaseUntil > now) {
@@ -66,7 +73,9 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
   if (row.status === 'accepted' && leaseUntil > now + 5000) return 'deferred';
 
   const progress = new RequestProgress(row, deps);
-  if (!deps.integrity.verifyRow(row)) return refuseUnauthenticated(progress, deps);
+  if (row.attempts === 0 && row.engineState === undefined && now - Date.parse(row.createdAt) > maxAgeMs(deps)) {
+    return refuseExpired(progress, deps);
+  }
   try {
     await progress.save({
       status: 'running',
@@ -90,21 +99,54 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
   }
 }
 
+const UNAUTHENTICATED = 'unauthenticated_row';
+
 /**
- * A row whose intake MAC does not verify was not written by the intake (someone with storage write
- * access, or a row changed since): nothing is done for it, not even a Graph read. It ends `rejected`
- * with reason unauthenticated_row and an audit entry, so the attempt is visible.
+ * A row whose MACs do not verify was not written by this app as it is now: someone with storage write
+ * access made it, or changed a field since (a target, a guard outcome, a status set back from final,
+ * a result). Nothing is done for it, not even a Graph read, and nothing it names is trusted: no ticket
+ * note, no mail. It ends `rejected` with reason unauthenticated_row and an audit entry, so the attempt
+ * is visible; its forged progress is dropped.
  */
 async function refuseUnauthenticated(progress: RequestProgress, deps: WorkerDependencies): Promise<WorkerOutcome> {
-  const reason =
-    'unauthenticated_row: this request was not written by the intake (its MAC does not verify), so nothing was done; check who can write to the storage account';
-  deps.log.error('request row refused: its intake MAC does not verify', logFieldsOf(progress.current));
+  const reason = `${UNAUTHENTICATED}: this request row was not written by this service as it is now (its MAC does not verify), so nothing was done; check who can write to the storage account`;
+  deps.log.error('request row refused: its MAC does not verify', logFieldsOf(progress.current));
   try {
-    return await finish(progress, deps, undefined, { status: 'rejected', statusReason: reason }, { status: 'rejected', code: 'unauthenticated_row', reason });
+    await progress.audit({ action: 'finish', outcome: 'rejected', detail: reason });
+    await progress.save({
+      status: 'rejected',
+      statusReason: reason,
+      engineState: undefined,
+      result: JSON.stringify(summariseResult({ status: 'rejected', code: UNAUTHENTICATED, reason })),
+      leaseUntil: undefined,
+      ticketUpdates: undefined,
+      ticketDueAt: undefined,
+      completedAt: new Date().toISOString(),
+    });
+    return 'rejected';
   } catch (error) {
     if (error instanceof LeaseLostError) return 'lost-race';
     throw error;
   }
+}
+
+/**
+ * A request that waited longer than REQUEST_MAX_AGE_HOURS without starting (a lost message found late,
+ * or a row brought back from long ago) is refused before any Graph call: the approval it carries is old.
+ */
+async function refuseExpired(progress: RequestProgress, deps: WorkerDependencies): Promise<WorkerOutcome> {
+  const hours = deps.settings.REQUEST_MAX_AGE_HOURS;
+  const reason = `request_expired: this request was stored at ${progress.current.createdAt} and had not started within REQUEST_MAX_AGE_HOURS (${hours} h), so nothing was done; if the user still needs a reset, send the ticket again`;
+  try {
+    return await finish(progress, deps, undefined, { status: 'rejected', statusReason: reason }, { status: 'rejected', code: 'request_expired', reason });
+  } catch (error) {
+    if (error instanceof LeaseLostError) return 'lost-race';
+    throw error;
+  }
+}
+
+function maxAgeMs(deps: Pick<WorkerDependencies, 'settings'>): number {
+  return deps.settings.REQUEST_MAX_AGE_HOURS * 3_600_000;
 }
 
 /** A refusal that needs stored state; ends the request `rejected`. */
@@ -266,6 +308,13 @@ function offlineRefusal(row: StoredRequest, deps: WorkerDependencies): { code: s
     return {
       code: 'approval-missing',
       reason: 'this service requires an approver (REQUIRE_APPROVAL) and the request names none; approve the ticket and send it again',
+    };
+  }
+  // The intake and the bulk and schedule APIs refuse this already; every source meets it here again.
+  if (row.approvedBy && approvalNamesRequester(row.approvedBy, [row.requestedBy, row.requestedById])) {
+    return {
+      code: 'self-approval',
+      reason: `${row.approvedBy} both asked for and approved this reset; an approval must come from a second person`,
     };
   }
   if (row.temporaryAccessPass && !deps.passes) {

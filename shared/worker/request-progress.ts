@@ -28,6 +28,8 @@ export class RequestProgress {
   constructor(
     private row: StoredRequest,
     private readonly deps: Pick<WorkerDependencies, 'store' | 'audit'>,
+    /** `quarantine`: the row failed its MAC check, and the only write allowed is the one that ends it. */
+    private readonly options: { quarantine?: boolean } = {},
   ) {
     this.head = auditHeadOf(row);
   }
@@ -49,7 +51,7 @@ export class RequestProgress {
       const { etag, ...current } = this.row;
       const next: RequestRow = { ...current, ...changes, ...(this.head ? { auditSeq: this.head.seq, auditHash: this.head.hash } : {}) };
       try {
-        this.row = await this.deps.store.update(next, etag);
+        this.row = await this.deps.store.update(next, etag, this.options.quarantine ? { quarantine: true } : {});
       } catch (error) {
         if (error instanceof RequestConflictError) throw new LeaseLostError(this.row.id);
         throw error;

@@ -62,6 +62,13 @@ export async function sweepStuckRequests(deps: Pick<WorkerDependencies, 'store' 
     // Read again after the pause: a worker that had just taken its message has claimed it by now.
     const row = await deps.store.get(listed.id);
     if (!row || row.etag !== listed.etag) continue;
+    if (!row.trusted) {
+      // Not written back (that would make its values look authentic): the worker refuses it on this message.
+      await deps.queue.send(row.id);
+      report.redriven.push(row.id);
+      deps.log.error('stuck request fails its MAC check; sent to the worker, which refuses it', logFieldsOf(row));
+      continue;
+    }
     const reason =
       row.status === 'running'
         ? 'worker lease ran out with no message waiting for it; re-driven'

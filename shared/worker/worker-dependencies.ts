@@ -33,6 +33,7 @@ export interface WorkerDependencies {
     | 'GRAPH_MAX_CONCURRENCY'
     | 'GRAPH_MAX_INLINE_WAIT_SECONDS'
     | 'RESET_LEASE_SECONDS'
+    | 'REQUEST_MAX_AGE_HOURS'
   >;
   log: Logger;
   /** Engine options beyond the settings: `$batch`, and shorter retry waits in tests. */

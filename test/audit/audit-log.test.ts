@@ -1,3 +1,4 @@
+import { testIntegrity } from '../support/signing';
 import { describe, expect, it } from 'vitest';
 import { TableClient } from '@azure/data-tables';
 import { AuditLog } from '../../shared/audit/audit-log';
@@ -20,7 +21,7 @@ async function writeTrail(log: AuditLog, requestId: string, steps: number) {
 
 describe('audit trail', () => {
   it('appends chained rows and verifies them, also against the recorded head', async () => {
-    const log = new AuditLog(tableFor('AuditChain'));
+    const log = new AuditLog(tableFor('AuditChain'), testIntegrity().auditKey());
     const entries = await writeTrail(log, 'req-ok', 4);
     expect(entries.map((entry) => entry.seq)).toEqual([1, 2, 3, 4]);
     expect(entries[1]!.prevHash).toBe(entries[0]!.hash);
@@ -30,7 +31,7 @@ describe('audit trail', () => {
 
   it('names an altered row', async () => {
     const table = tableFor('AuditAltered');
-    const log = new AuditLog(table);
+    const log = new AuditLog(table, testIntegrity().auditKey());
     await writeTrail(log, 'req-alt', 4);
     await table.updateEntity({ partitionKey: 'req-alt', rowKey: '000002', outcome: 'failed' }, 'Merge');
     const result = await log.verify('req-alt');
@@ -41,7 +42,7 @@ describe('audit trail', () => {
 
   it('names a removed row in the middle', async () => {
     const table = tableFor('AuditRemoved');
-    const log = new AuditLog(table);
+    const log = new AuditLog(table, testIntegrity().auditKey());
     await writeTrail(log, 'req-gap', 4);
     await table.deleteEntity('req-gap', '000003');
     const result = await log.verify('req-gap');
@@ -51,7 +52,7 @@ describe('audit trail', () => {
 
   it('notices removed last rows through the head the request recorded', async () => {
     const table = tableFor('AuditTail');
-    const log = new AuditLog(table);
+    const log = new AuditLog(table, testIntegrity().auditKey());
     const entries = await writeTrail(log, 'req-tail', 3);
     await table.deleteEntity('req-tail', '000003');
     expect((await log.verify('req-tail')).ok).toBe(true);
@@ -61,7 +62,7 @@ describe('audit trail', () => {
   });
 
   it('keeps every row when writers race', async () => {
-    const log = new AuditLog(tableFor('AuditRace'));
+    const log = new AuditLog(tableFor('AuditRace'), testIntegrity().auditKey());
     await Promise.all(
       Array.from({ length: 4 }, (_, index) => log.append('req-race', actor, 'user@contoso.com', { action: `parallel-${index}`, outcome: 'ok' })),
     );
@@ -71,7 +72,7 @@ describe('audit trail', () => {
   });
 
   it('finds requests by date range', async () => {
-    const log = new AuditLog(tableFor('AuditRange'));
+    const log = new AuditLog(tableFor('AuditRange'), testIntegrity().auditKey());
     await writeTrail(log, 'req-a', 1);
     await writeTrail(log, 'req-b', 2);
     const ids = await log.requestIdsBetween(new Date(Date.now() - 60_000), new Date(Date.now() + 60_000));

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import type { StartState } from '../../dev/start-state';
 import { TABLES } from '../../shared/storage/names';
 import { useAzurite } from '../support/azurite';
+import { TEST_SECRETS } from '../support/signing';
 
 const root = join(__dirname, '..', '..');
 
@@ -40,7 +41,7 @@ describe('npm run audit:verify picks its storage unambiguously', () => {
     const state = (pid: number): StartState => ({
       pid,
       api: 'http://127.0.0.1:7071/api',
-      storage: { kind: 'embedded-azurite', connectionString: azurite.connectionString, description: 'embedded Azurite' },
+      storage: { kind: 'embedded-azurite', connectionString: azurite.connectionString, description: 'embedded Azurite', intakeMacKey: TEST_SECRETS.intakeMacKey },
     });
     // This test's own process stands in for a live npm start.
     writeFileSync(stateFile, JSON.stringify(state(process.pid)));
@@ -54,7 +55,11 @@ describe('npm run audit:verify picks its storage unambiguously', () => {
     expect(run({ LOCAL_STATE_FILE: stateFile }).stderr).toMatch(/no running npm start found/);
 
     // An explicit setting wins over the state file.
-    const explicit = run({ LOCAL_STATE_FILE: stateFile, AzureWebJobsStorage: azurite.connectionString });
+    // An explicit setting wins over the state file; the key must come with it, since the chain is keyed.
+    const keyless = run({ LOCAL_STATE_FILE: stateFile, AzureWebJobsStorage: azurite.connectionString, INTAKE_MAC_KEY: '' });
+    expect(keyless.status).toBe(2);
+    expect(keyless.stderr).toMatch(/INTAKE_MAC_KEY is not set: the audit chain is keyed/);
+    const explicit = run({ LOCAL_STATE_FILE: stateFile, AzureWebJobsStorage: azurite.connectionString, INTAKE_MAC_KEY: TEST_SECRETS.intakeMacKey });
     expect(explicit.stderr).toContain('AzureWebJobsStorage from the environment');
     expect(explicit.status).toBe(0);
   }, 60_000);

@@ -10,7 +10,7 @@ import { RequestStore } from '../../shared/requests/request-store';
 import { ResetQueue } from '../../shared/requests/reset-queue';
 import { QUEUES, TABLES } from '../../shared/storage/names';
 import { useAzurite } from '../support/azurite';
-import { secretSettings, signedHeaders, TEST_SECRETS } from '../support/signing';
+import { secretSettings, signedHeaders, TEST_SECRETS, testIntegrity } from '../support/signing';
 import { canonicalRequest } from '../intake/fixtures';
 
 /**
@@ -30,7 +30,7 @@ beforeAll(() => {
   const table = (name: string) => TableClient.fromConnectionString(connection, name, { allowInsecureConnection: true });
   deps = {
     settings: loadSettings({ AzureWebJobsStorage: connection, ...secretSettings() }),
-    store: new RequestStore(table(TABLES.requests)),
+    store: new RequestStore(table(TABLES.requests), testIntegrity()),
     queue: new ResetQueue(new QueueClient(connection, QUEUES.resets)),
     index: new IntakeIndex(table(TABLES.intakeIndex)),
     integrity,

@@ -1,3 +1,4 @@
+import { testIntegrity } from '../support/signing';
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -78,7 +79,7 @@ describe('a 300-user job', () => {
     }
     expect(pipeline.sim.tenant.revocations).toHaveLength(300);
 
-    const store = new RequestStore(TableClient.fromConnectionString(azurite.connectionString, TABLES.requests, { allowInsecureConnection: true }));
+    const store = new RequestStore(TableClient.fromConnectionString(azurite.connectionString, TABLES.requests, { allowInsecureConnection: true }), testIntegrity());
     const requestId = done.items[7]!.requestId!;
     const request = await store.get(requestId);
     expect(request).toMatchObject({ source: 'bulk', bulkJobId: id, status: 'completed', targetUpn: upnOf(7), ticketId: 'CHG0042001', dryRun: false });

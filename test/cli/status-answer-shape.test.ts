@@ -34,6 +34,7 @@ function answerFor(status: RequestStatus) {
     ...row,
     status,
     etag: '*',
+    trusted: true,
     ...(finished ? { completedAt: '2026-01-01T00:00:05Z', result: JSON.stringify(status === 'rejected' ? null : result) } : {}),
     ...(status === 'partial' || status === 'failed' || status === 'rejected' ? { statusReason: `why it is ${status}` } : {}),
   };

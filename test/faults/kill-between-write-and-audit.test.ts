@@ -8,7 +8,7 @@ import { AuditLog } from '../../shared/audit/audit-log';
 import { TABLES } from '../../shared/storage/names';
 import { useAzurite } from '../support/azurite';
 import { eventually } from '../support/eventually';
-import { secretSettings, signedHeaders } from '../support/signing';
+import { secretSettings, signedHeaders, testIntegrity } from '../support/signing';
 import { startFaultProxy, type FaultProxy } from './fault-proxy';
 
 const root = join(__dirname, '..', '..');
@@ -97,7 +97,7 @@ describe('kill -9 between a Graph write and its audit', () => {
     expect(removing?.clientRequestId).toBe(clientRequestId);
     expect(sim.tenant.removals).toHaveLength(1);
 
-    const audit = new AuditLog(TableClient.fromConnectionString(azurite.connectionString, TABLES.audit, { allowInsecureConnection: true }));
+    const audit = new AuditLog(TableClient.fromConnectionString(azurite.connectionString, TABLES.audit, { allowInsecureConnection: true }), testIntegrity().auditKey());
     // Written before the call: the intent, naming the write and its client-request-id.
     const before = await audit.list(id);
     const intent = before.find((entry) => entry.action.startsWith('intent DELETE') && entry.graphRequestIds.includes(clientRequestId));

@@ -1,3 +1,4 @@
+import { testIntegrity } from '../support/signing';
 import { randomUUID } from 'node:crypto';
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,7 +63,7 @@ async function ticketsStored(): Promise<Set<string>> {
 
 describe('an insert into frozen storage', () => {
   it('is resolved before answering: a timed-out insert is sent again until storage says, and then it is stored', async () => {
-    const store = new RequestStore(table(), { timeoutMs: 1500, settleMs: 15_000 });
+    const store = new RequestStore(table(), testIntegrity(), { timeoutMs: 1500, settleMs: 15_000 });
     await store.create(row()); // the table exists and this store knows it
     const request = row();
     freeze();
@@ -77,7 +78,7 @@ describe('an insert into frozen storage', () => {
   }, 30_000);
 
   it('says the outcome is unknown, not "not stored", when storage stays silent past the deadline', async () => {
-    const store = new RequestStore(table(), { timeoutMs: 800, settleMs: 1500 });
+    const store = new RequestStore(table(), testIntegrity(), { timeoutMs: 800, settleMs: 1500 });
     await store.create(row());
     const request = row();
     freeze();
@@ -136,7 +137,7 @@ describe('an insert into frozen storage', () => {
   }, 60_000);
   it('a 409 whose row cannot be read back is settled, not answered "not stored": the row may be this insert\'s own', async () => {
     const client = table();
-    const store = new RequestStore(client, { timeoutMs: 1500, settleMs: 5000 });
+    const store = new RequestStore(client, testIntegrity(), { timeoutMs: 1500, settleMs: 5000 });
     const request = row();
     // The first try landed (as when the SDK retried it): this insert meets its own row.
     await store.create(request);

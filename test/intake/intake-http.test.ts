@@ -3,7 +3,7 @@ import { freePort } from '../../dev/free-port';
 import type { RunningLocalHost } from '../../dev/local-host/local-host';
 import { AuditLog } from '../../shared/audit/audit-log';
 import { signBase64, signHex } from '../../shared/intake/signature';
-import { signedHeaders, TEST_SECRETS } from '../support/signing';
+import { signedHeaders, TEST_SECRETS, testIntegrity } from '../support/signing';
 import { TABLES } from '../../shared/storage/names';
 import { TableClient } from '@azure/data-tables';
 import { useAzurite } from '../support/azurite';
@@ -262,7 +262,7 @@ describe('GET /api/resets/{id}', () => {
 
   it('shows the audit trail, its verification, the plan and the result once the worker writes them', async () => {
     const answer = await post('generic', canonicalRequest({ ticket: { system: 'x', id: 'AUD-1' } }));
-    const audit = new AuditLog(TableClient.fromConnectionString(azurite.connectionString, TABLES.audit, { allowInsecureConnection: true }));
+    const audit = new AuditLog(TableClient.fromConnectionString(azurite.connectionString, TABLES.audit, { allowInsecureConnection: true }), testIntegrity().auditKey());
     const actor = { source: 'generic', ticketId: 'AUD-1', requestedBy: 'Isaiah Langer' };
     await audit.append(answer.body.id, actor, 'diego.siciliani@contoso.com', { action: 'resolve', outcome: 'ok' });
     await audit.append(answer.body.id, actor, 'diego.siciliani@contoso.com', { action: 'delete phone', outcome: 'ok', graphRequestIds: ['g-1'] });

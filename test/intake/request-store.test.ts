@@ -2,7 +2,7 @@ import { TableClient } from '@azure/data-tables';
 import { describe, expect, it } from 'vitest';
 import { RequestIntegrity } from '../../shared/requests/request-integrity';
 import { IntakeIndex } from '../../shared/requests/intake-index';
-import { secretSettings, signedHeaders, TEST_SECRETS } from '../support/signing';
+import { secretSettings, signedHeaders, TEST_SECRETS, testIntegrity } from '../support/signing';
 import { newRow, receiveResetRequest } from '../../shared/intake/intake-service';
 import { ResetQueue } from '../../shared/requests/reset-queue';
 import { QueueClient } from '@azure/storage-queue';
@@ -17,7 +17,7 @@ import { useAzurite } from '../support/azurite';
 const azurite = useAzurite();
 const integrity = new RequestIntegrity(TEST_SECRETS.intakeMacKey);
 const requestIdFor = (key: string) => integrity.requestId(key);
-const store = () => new RequestStore(TableClient.fromConnectionString(azurite.connectionString, TABLES.requests, { allowInsecureConnection: true }));
+const store = () => new RequestStore(TableClient.fromConnectionString(azurite.connectionString, TABLES.requests, { allowInsecureConnection: true }), testIntegrity());
 
 function row(key: string, overrides: Partial<RequestRow> = {}): RequestRow {
   const base = newRow(
@@ -74,7 +74,7 @@ describe('RequestStore', () => {
       running.etag,
     );
     expect(await requests.get(request.id)).toMatchObject({ status: 'completed', attempts: 1, result: '{"removed":2}', etag: done.etag });
-    await expect(requests.update(row('store|missing'), '*')).rejects.toBeInstanceOf(RequestNotFoundError);
+    await expect(requests.update({ ...row('store|missing'), trusted: true }, '*')).rejects.toBeInstanceOf(RequestNotFoundError);
   });
 
   it('lists rows by status for a sweeper, optionally only those not updated lately', async () => {

@@ -1,3 +1,4 @@
+import { RequestIntegrity } from '../../shared/requests/request-integrity';
 import { signBase64, signHex } from '../../shared/intake/signature';
 import { standardWebhookHeaders } from '../../shared/intake/standard-webhooks';
 
@@ -29,4 +30,9 @@ export function signedHeaders(source: SignedSource, raw: string | Uint8Array, op
   if (source === 'servicenow') return { 'x-servicenow-signature': signBase64(raw, TEST_SECRETS.servicenow) };
   if (source === 'jira') return { 'x-hub-signature': signHex(raw, TEST_SECRETS.jira) };
   return standardWebhookHeaders(TEST_SECRETS.generic, raw, { id: options.webhookId, timestamp: options.timestamp });
+}
+
+/** The MACs the app makes under the test INTAKE_MAC_KEY, for tests that build stores by hand. */
+export function testIntegrity(): RequestIntegrity {
+  return new RequestIntegrity(TEST_SECRETS.intakeMacKey);
 }

@@ -1,3 +1,4 @@
+import { testIntegrity } from '../support/signing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TableClient } from '@azure/data-tables';
 import { QueueClient } from '@azure/storage-queue';
@@ -6,7 +7,7 @@ import { functionDefinitions } from '../../functions/all';
 import { AuditLog } from '../../shared/audit/audit-log';
 import { silentLogger } from '../../shared/log';
 import type { RequestRow, StoredRequest } from '../../shared/requests/request-row';
-import { RequestStore } from '../../shared/requests/request-store';
+import { RequestStore, type UpdateOptions } from '../../shared/requests/request-store';
 import { getServices } from '../../shared/services';
 import { encodeQueueMessage } from '../../shared/storage/clients';
 import { QUEUES, TABLES } from '../../shared/storage/names';
@@ -65,12 +66,12 @@ function removalsOf(user: number) {
 class CrashingStore extends RequestStore {
   private updates = 0;
   constructor(table: TableClient, private readonly crashAt: number) {
-    super(table);
+    super(table, testIntegrity());
   }
-  override async update(row: RequestRow, etag: string): Promise<StoredRequest> {
+  override async update(row: RequestRow & { trusted?: boolean }, etag: string, options?: UpdateOptions): Promise<StoredRequest> {
     this.updates += 1;
     if (this.updates === this.crashAt) throw new Error(`instance died at update ${this.crashAt}`);
-    return super.update(row, etag);
+    return super.update(row, etag, options);
   }
 }
 
@@ -152,7 +153,7 @@ describe('the worker under failure', () => {
     const queue = new QueueClient(system.azurite.connectionString, QUEUES.resets);
     const id = await submit(16);
     await queue.clearMessages();
-    const store = new RequestStore(getServices().storage.table(TABLES.requests));
+    const store = new RequestStore(getServices().storage.table(TABLES.requests), testIntegrity());
     const row = (await store.get(id))!;
     const { etag, ...fields } = row;
     await store.update({ ...fields, status: 'running', leaseUntil: new Date(Date.now() + 30_000).toISOString(), attempts: 1 }, etag);
@@ -165,7 +166,7 @@ describe('the worker under failure', () => {
 
   it('re-drives a running request whose worker died, once its lease ran out', async () => {
     const id = await submit(15);
-    const store = new RequestStore(getServices().storage.table(TABLES.requests));
+    const store = new RequestStore(getServices().storage.table(TABLES.requests), testIntegrity());
     const row = (await store.get(id))!;
     const { etag, ...fields } = row;
     await store.update({ ...fields, status: 'running', leaseUntil: new Date(Date.now() - 1000).toISOString(), attempts: 1 }, etag);
@@ -185,7 +186,7 @@ describe('the audit trail', () => {
     expect((await system.status(id)).audit?.verified).toBe(true);
 
     const table = TableClient.fromConnectionString(system.azurite.connectionString, TABLES.audit, { allowInsecureConnection: true });
-    const log = new AuditLog(table);
+    const log = new AuditLog(table, testIntegrity().auditKey());
     const rows = await log.list(id);
     await table.updateEntity({ partitionKey: id, rowKey: '000003', outcome: 'nothing happened' }, 'Merge');
     const altered = await system.status(id);

@@ -1,3 +1,4 @@
+import { testIntegrity } from '../support/signing';
 import { randomUUID } from 'node:crypto';
 import { QueueClient } from '@azure/storage-queue';
 import { TableClient } from '@azure/data-tables';
@@ -13,8 +14,9 @@ const azurite = useAzurite();
 const BACKLOG = 1000;
 const LOST = 20;
 
+/** A row as the intake writes it, with its request MAC. */
 function row(id: string, at: Date): RequestRow {
-  return {
+  const fields: RequestRow = {
     id,
     idempotencyKey: `test:${id}`,
     source: 'generic',
@@ -30,6 +32,7 @@ function row(id: string, at: Date): RequestRow {
     createdAt: at.toISOString(),
     updatedAt: at.toISOString(),
   };
+  return { ...fields, intakeMac: testIntegrity().rowMac(fields) };
 }
 
 async function inBatches<T>(items: readonly T[], size: number, task: (item: T) => Promise<unknown>): Promise<void> {
@@ -40,7 +43,7 @@ describe('the sweeper under a queue backlog', () => {
   it('re-drives none of 1,000 requests waiting in the queue, adds no message on repeated sweeps, and re-drives only the lost ones once the backlog has passed', async () => {
     const table = TableClient.fromConnectionString(azurite.connectionString, 'ResetRequests', { allowInsecureConnection: true });
     const rawQueue = new QueueClient(azurite.connectionString, 'mfa-resets');
-    const deps = { store: new RequestStore(table), queue: new ResetQueue(rawQueue), log: silentLogger };
+    const deps = { store: new RequestStore(table, testIntegrity()), queue: new ResetQueue(rawQueue), log: silentLogger };
     const start = new Date();
     const ids = Array.from({ length: BACKLOG }, () => randomUUID());
     const lost = new Set(ids.slice(0, LOST));
@@ -100,7 +103,7 @@ describe('the sweeper under a queue backlog', () => {
   it('does not call lost a request whose message a worker has just taken: invisible to the peek, its claim lands while the sweeper waits to read it again', async () => {
     const table = TableClient.fromConnectionString(azurite.connectionString, `Taken${randomUUID().slice(0, 8).replace(/-/g, '')}`, { allowInsecureConnection: true });
     const rawQueue = new QueueClient(azurite.connectionString, `taken-${randomUUID().slice(0, 8)}`);
-    const deps = { store: new RequestStore(table), queue: new ResetQueue(rawQueue), log: silentLogger };
+    const deps = { store: new RequestStore(table, testIntegrity()), queue: new ResetQueue(rawQueue), log: silentLogger };
     await rawQueue.createIfNotExists();
     const start = new Date();
     const taken = randomUUID();
