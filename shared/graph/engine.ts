@@ -178,10 +178,12 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
     ]);
     if (recorded.status === 'rejected') throw recorded.reason;
     if (guarded.status === 'rejected') throw guarded.reason;
-    if (!state.guards || resumed) {
+    // A check on resume that passes again changes nothing and is not a step of its own (the worker's
+    // `resume` audit row says the run resumed); one that refuses is recorded and ends the run.
+    if (!state.guards || (resumed && !guarded.value!.ok)) {
       const guard = guarded.value!;
       state.guards = guard.ok ? { outcome: 'passed' } : { outcome: 'rejected', code: guard.code, reason: guard.reason };
-      await ctx.record({ step: 'guards', outcome: state.guards.outcome, detail: guard.ok ? (resumed ? 'checked again on resume' : undefined) : guard.reason });
+      await ctx.record({ step: 'guards', outcome: state.guards.outcome, detail: guard.ok ? undefined : resumed ? `checked again on resume: ${guard.reason}` : guard.reason });
       if (!guard.ok) return finish(stopBeforeWriting(state, guard.code, guard.reason));
     }
     if (snapshot.status === 'rejected') throw snapshot.reason;

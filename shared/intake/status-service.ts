@@ -67,6 +67,7 @@ async function auditView(row: StoredRequest, audit: AuditLog): Promise<AuditView
 }
 
 export function statusView(row: StoredRequest, audit: AuditView): Record<string, unknown> {
+  if (!row.trusted && !isQuarantined(row)) return unverifiedView(row, audit);
   const engineState = parseJson(row.engineState);
   return {
     id: row.id,
@@ -96,6 +97,36 @@ export function statusView(row: StoredRequest, audit: AuditView): Record<string,
     completedAt: row.completedAt,
     // What was posted to the ticket and mailed, and what failed (shared/tickets/outbox-state.ts).
     ticketUpdates: redact(parseJson(row.ticketUpdates) ?? null),
+    audit,
+  };
+}
+
+/** The worker's own refusal of a row that failed its MAC: its status is the service's word, not the forger's. */
+function isQuarantined(row: StoredRequest): boolean {
+  return row.status === 'rejected' && (row.statusReason ?? '').startsWith('unauthenticated_row');
+}
+
+/**
+ * A row that fails its MAC check (changed in storage since the service wrote it): its stored status,
+ * plan and result are not the service's word, so none of them is presented as such. The request part
+ * is shown so a person can find the ticket; the worker ends the row when it next sees it.
+ */
+function unverifiedView(row: StoredRequest, audit: AuditView): Record<string, unknown> {
+  return {
+    id: row.id,
+    status: 'unverified',
+    statusReason: `unauthenticated_row: this request row fails its MAC check (it was changed in storage), so its stored status "${String(row.status).slice(0, 40)}", plan and result cannot be trusted; nothing is done for it`,
+    source: row.source,
+    ticket: { system: row.ticketSystem, id: row.ticketId, url: row.ticketUrl, sysId: row.ticketSysId, table: row.ticketTable },
+    target: { userPrincipalName: row.targetUpn, objectId: row.targetObjectId },
+    requestedBy: { name: row.requestedBy, id: row.requestedById },
+    approvedBy: row.approvedBy,
+    plan: null,
+    result: null,
+    attempts: row.attempts,
+    createdAt: row.createdAt,
+    updatedAt: row.updatedAt,
+    ticketUpdates: null,
     audit,
   };
 }

@@ -172,7 +172,7 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
   await progress.audit({
     action: firstRun ? 'start' : 'resume',
     outcome: 'running',
-    detail: `attempt ${row.attempts}, delivery ${delivery.dequeueCount} of ${delivery.maxDequeueCount}`,
+    detail: `attempt ${row.attempts}, delivery ${delivery.dequeueCount} of ${delivery.maxDequeueCount}${firstRun ? '' : '; the target is resolved and every guard checked again before anything more is written'}`,
   });
   // A write whose intent was audited but not its outcome (the last run died in between): settle it
   // with what Graph says now, before this run sends anything.

@@ -1,3 +1,5 @@
+import type { RequestRow } from '../../shared/requests/request-row';
+import { testIntegrity } from '../support/signing';
 import { randomUUID } from 'node:crypto';
 import { InvocationContext, type Timer } from '@azure/functions';
 import { QueueServiceClient } from '@azure/storage-queue';
@@ -35,6 +37,11 @@ async function queueNames(service: QueueServiceClient): Promise<string[]> {
   const names: string[] = [];
   for await (const queue of service.listQueues()) names.push(queue.name);
   return names;
+}
+
+/** A row as the intake writes it: with its request MAC under the test key. */
+function signed(row: RequestRow): RequestRow {
+  return { ...row, intakeMac: testIntegrity().rowMac(row) };
 }
 
 describe('poison handling', () => {
@@ -107,11 +114,11 @@ describe('poison handling', () => {
     const id = randomUUID();
     const at = new Date().toISOString();
     const outbox = { version: 1, status: 'completed', events: { outcome: { state: 'pending', channel: 'jira', attempts: 0, marker: `mfa-reset:${id}` } } };
-    await deps.store.create({
+    await deps.store.create(signed({
       id, idempotencyKey: `test:${id}`, source: 'jira', status: 'completed', statusReason: 'done',
       ticketSystem: 'jira', ticketId: 'SR-POISON-5', targetUpn: 'lee.gu@contoso.com', requestedBy: 'agent@contoso.com',
       profile: 'portal', revokeSessions: true, dryRun: false, attempts: 1, createdAt: at, updatedAt: at, ticketUpdates: JSON.stringify(outbox),
-    });
+    }));
     await poison.sendMessage(encodeQueueMessage({ requestId: id }));
     const context = new InvocationContext({ functionName: 'ticketUpdatesPoison', logHandler: () => undefined });
     const drain = functionDefinitions.find((d) => d.name === 'ticketUpdatesPoison');
@@ -236,11 +243,11 @@ describe('poison handling', () => {
 
     const stuck = randomUUID();
     const at = new Date().toISOString();
-    await deps.store.create({
+    await deps.store.create(signed({
       id: stuck, idempotencyKey: `test:${stuck}`, source: 'generic', status: 'running', statusReason: 'attempt 5 failed: Graph answered 500',
       ticketSystem: 'generic', ticketId: 'SR-POISON-3', targetUpn: 'lee.gu@contoso.com', requestedBy: 'agent@contoso.com',
       profile: 'portal', revokeSessions: true, dryRun: false, attempts: 5, createdAt: at, updatedAt: at,
-    });
+    }));
     await poison.sendMessage(encodeQueueMessage({ requestId: stuck }));
     expect(await drainPoisonQueue(poison, deps, { maxDequeueCount: 5 })).toEqual({ handled: { marked: 1 }, retried: 0 });
     const marked = await deps.store.get(stuck);
@@ -255,11 +262,11 @@ describe('poison handling', () => {
     const deps = workerDependencies(getServices(), silentLogger);
     const held = randomUUID();
     const at = new Date().toISOString();
-    await deps.store.create({
+    await deps.store.create(signed({
       id: held, idempotencyKey: `test:${held}`, source: 'generic', status: 'running', leaseUntil: new Date(Date.now() + 120_000).toISOString(),
       ticketSystem: 'generic', ticketId: 'SR-POISON-4', targetUpn: 'lee.gu@contoso.com', requestedBy: 'agent@contoso.com',
       profile: 'portal', revokeSessions: true, dryRun: false, attempts: 1, createdAt: at, updatedAt: at,
-    });
+    }));
     // Anyone who can write to the queue can put this there; a running reset must not be cut short by it.
     await poison.sendMessage(encodeQueueMessage({ requestId: held }));
     expect(await drainPoisonQueue(poison, deps, { maxDequeueCount: 2, visibilityTimeoutSeconds: 1 })).toEqual({ handled: {}, retried: 1 });

@@ -1,3 +1,4 @@
+import { TABLES } from '../../shared/storage/names';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
@@ -166,16 +167,15 @@ describe("a generic caller's callbackUrl", () => {
 
   it('a callbackUrl changed in storage after the intake is never posted to', async () => {
     const id = await submit('ACME-5', 'pradeep.gupta@contoso.com', receiver.url('/hooks/five'));
-    const { store } = requestStores(getServices());
-    const row = (await store.get(id))!;
-    const { etag, ...fields } = row;
-    // Someone with table access points the callback at another path of an allowed host.
-    await store.update({ ...fields, callbackUrl: receiver.url('/hooks/attacker') }, etag);
-    const record = await drainOutbox(id);
-    expect(record.state).toBe('failed');
-    expect(record.error).toMatch(/not-authentic/);
+    // Someone with table access (no key) points the callback at another path of an allowed host.
+    const table = getServices().storage.table(TABLES.requests);
+    await table.updateEntity({ partitionKey: id.slice(0, 2), rowKey: id, callbackUrl: receiver.url('/hooks/attacker') }, 'Merge');
+    const deps = { ...ticketDependencies(getServices(), log), queue: { send: async () => undefined } };
+    for (let i = 0; i < 3; i += 1) expect(await processTicketUpdate({ requestId: id }, deps)).toBe('not-authentic');
     expect(receiver.on('/hooks/attacker')).toHaveLength(0);
     expect(receiver.on('/hooks/five')).toHaveLength(0);
+    // The status answer does not present the changed row as the service's word.
+    expect((await ticketStatus(t.system, id)).status).toBe('unverified');
   });
 
   it('the intake refuses a callbackUrl off the allow-list, over plain http, with credentials, or on another port, and stores nothing', async () => {
