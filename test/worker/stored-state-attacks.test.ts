@@ -105,6 +105,10 @@ describe('a storage writer without the key', () => {
     const { id, done } = await finishedReset('megan.bowen@contoso.com', 'ST-1');
     expect(done.status).toBe('completed');
     const startedAt = Date.now();
+    // The worker's outcome line names the user it resolved, by UPN and object id.
+    const outcome = system.log.lines.find((line) => line.includes('"reset completed"') && line.includes(id));
+    expect(outcome).toContain('"targetUpn":"megan.bowen@contoso.com"');
+    expect(outcome).toContain(`"targetObjectId":"${idOf('megan.bowen@contoso.com')}"`);
     const entity = await requests.getEntity<Record<string, unknown>>(id.slice(0, 2), id);
     const state = JSON.parse(String(entity.engineState)) as Record<string, unknown>;
     const forgedState = {
@@ -121,6 +125,7 @@ describe('a storage writer without the key', () => {
     await forge(id, { status: 'accepted', engineState: JSON.stringify(forgedState) }, ['result', 'completedAt', 'leaseUntil']);
     await enqueue(id);
     await expectRefusedUntouched(id, ['globaladmin@contoso.com', 'megan.bowen@contoso.com'], before);
+    expect(system.log.lines.some((line) => line.includes('its MAC does not verify') && line.includes(id))).toBe(true);
     // Nothing at all was sent about the administrator, not even a read.
     expect(system.graph.requestLog.some((entry) => entry.url.includes(idOf('globaladmin@contoso.com')) && Date.parse(entry.at) > startedAt)).toBe(false);
   });
