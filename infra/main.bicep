@@ -151,6 +151,37 @@ param notifySenderUpn string = ''
 @description('CALLBACK_ALLOWED_HOSTS: comma-separated host names a generic caller\'s callbackUrl may name. Empty: callbacks are refused.')
 param callbackAllowedHosts string = ''
 
+@description('VERIFICATION_REQUIRED: how the person proves who they are before anything is removed: none, verified-id (Entra Verified ID with Face Check), manager (the target\'s manager attests in the console), verified-id-or-manager (docs/verification.md).')
+@allowed(['none', 'verified-id', 'manager', 'verified-id-or-manager'])
+param verificationRequired string = 'verified-id-or-manager'
+
+@description('VERIFICATION_STRICT_GROUP_IDS: comma-separated group object ids whose members must present a Verified ID whatever VERIFICATION_REQUIRED says.')
+param verificationStrictGroupIds string = ''
+
+@description('VERIFICATION_TTL_MINUTES: a verification not passed within this time ends the request rejected.')
+@minValue(1)
+@maxValue(1440)
+param verificationTtlMinutes int = 30
+
+@description('VERIFICATION_MAX_FAILURES: failed presentations allowed before the request ends rejected.')
+@minValue(1)
+@maxValue(10)
+param verificationMaxFailures int = 3
+
+@description('VERIFIED_ID_AUTHORITY: the verifier DID of the tenant\'s Verified ID service (did:web:...). Required while VERIFICATION_REQUIRED includes verified-id.')
+param verifiedIdAuthority string = ''
+
+@description('VERIFIED_ID_ACCEPTED_ISSUERS: comma-separated issuer DIDs whose VerifiedEmployee credentials are accepted (usually the same DID). Required while VERIFICATION_REQUIRED includes verified-id.')
+param verifiedIdAcceptedIssuers string = ''
+
+@description('VERIFIED_ID_FACECHECK_THRESHOLD: Face Check matchConfidenceThreshold, 50-100.')
+@minValue(50)
+@maxValue(100)
+param verifiedIdFaceCheckThreshold int = 80
+
+@description('CONSOLE_ATTESTATION_AUTH_CONTEXT: a Conditional Access authentication context id (c1-c99) a manager\'s sign-in must carry to attest. Empty: none required.')
+param consoleAttestationAuthContext string = ''
+
 // ---------- network ----------
 
 @description('Private networking: storage and Key Vault accept traffic only through private endpoints in a virtual network the app is integrated with (public network access disabled on both). infra/scripts/init-secrets.sh opens the vault to its own caller for the minutes it needs and closes it again. Off: both keep public endpoints, guarded by Entra ID and RBAC alone.')
@@ -327,6 +358,18 @@ var appSettings = {
   FOLLOW_UP_INTERVAL_SECONDS: string(followUpIntervalSeconds)
   NOTIFY_SENDER_UPN: notifySenderUpn
   CALLBACK_ALLOWED_HOSTS: callbackAllowedHosts
+  // verifying the person before the reset (docs/verification.md)
+  REQUEST_MAX_AGE_HOURS: '24'
+  VERIFICATION_REQUIRED: verificationRequired
+  VERIFICATION_STRICT_GROUP_IDS: verificationStrictGroupIds
+  VERIFICATION_TTL_MINUTES: string(verificationTtlMinutes)
+  VERIFICATION_MAX_FAILURES: string(verificationMaxFailures)
+  VERIFIED_ID_ENDPOINT: 'https://verifiedid.did.msidentity.com/v1.0'
+  VERIFIED_ID_AUTHORITY: verifiedIdAuthority
+  VERIFIED_ID_ACCEPTED_ISSUERS: verifiedIdAcceptedIssuers
+  VERIFIED_ID_FACECHECK_THRESHOLD: string(verifiedIdFaceCheckThreshold)
+  VERIFIED_ID_CLIENT_NAME: 'IT service desk MFA reset'
+  CONSOLE_ATTESTATION_AUTH_CONTEXT: consoleAttestationAuthContext
   // secrets
   WEBHOOK_SECRET_JIRA: keyVaultReference(vaultName, secrets.WEBHOOK_SECRET_JIRA.secretName)
   WEBHOOK_SECRET_JIRA_AUTOMATION: optionalKeyVaultReference(

@@ -227,6 +227,31 @@ export const settingsSchema = z
     FOLLOW_UP_INTERVAL_SECONDS: positiveInt(900),
     /** Mailbox the user and their manager are told from after a reset (Graph sendMail, Mail.Send). Off while unset. */
     NOTIFY_SENDER_UPN: z.string().trim().email('must be the UPN (e-mail address) of the mailbox mails are sent from').optional(),
+    /**
+     * Verifying the person before the reset (shared/verification): `none`, `verified-id` (Microsoft Entra
+     * Verified ID with Face Check), `manager` (the target's current manager attests after signing in to the
+     * console) or `verified-id-or-manager`. Infra sets `verified-id-or-manager`; npm start turns it on with
+     * its local stand-ins. A request may ask for stricter, never looser.
+     */
+    VERIFICATION_REQUIRED: z.enum(['none', 'verified-id', 'manager', 'verified-id-or-manager', '']).optional().transform((value) => (value === undefined || value === '' ? 'none' : value)),
+    /** Members of these groups (transitively) must present a Verified ID whatever VERIFICATION_REQUIRED says. */
+    VERIFICATION_STRICT_GROUP_IDS: list.pipe(z.array(z.string().regex(guid, 'each entry must be a group object id (GUID)'))),
+    /** A verification not passed within this many minutes ends the request `rejected`. */
+    VERIFICATION_TTL_MINUTES: positiveInt(30).pipe(z.number().max(24 * 60, 'must be at most 1440 minutes (a day)')),
+    /** Failed presentations allowed; the next one ends the request `rejected`. */
+    VERIFICATION_MAX_FAILURES: positiveInt(3).pipe(z.number().max(10, 'must be at most 10')),
+    /** The Verified ID Request Service: https, or a loopback stand-in (which gets no token, as GRAPH_AUTH=none). */
+    VERIFIED_ID_ENDPOINT: z.string().url('must be a URL such as https://verifiedid.did.msidentity.com/v1.0').default('https://verifiedid.did.msidentity.com/v1.0'),
+    /** The verifier's decentralized identifier (did:web:...): the `authority` of every presentation request. */
+    VERIFIED_ID_AUTHORITY: z.string().trim().regex(/^did:[a-z0-9]+:.+$/, 'must be a DID such as did:web:verifiedid.contoso.com').optional(),
+    /** Issuer DIDs whose VerifiedEmployee credentials are accepted; required whenever Verified ID is used, never empty. */
+    VERIFIED_ID_ACCEPTED_ISSUERS: list.pipe(z.array(z.string().regex(/^did:[a-z0-9]+:.+$/, 'each entry must be an issuer DID such as did:web:verifiedid.contoso.com'))),
+    /** Face Check's matchConfidenceThreshold: an integer 50-100; 80 is stricter than the service's 70, as Microsoft suggests for security use. */
+    VERIFIED_ID_FACECHECK_THRESHOLD: positiveInt(80).pipe(z.number().min(50, 'must be from 50 to 100').max(100, 'must be from 50 to 100')),
+    /** The verifier name Microsoft Authenticator shows the person (registration.clientName). */
+    VERIFIED_ID_CLIENT_NAME: z.string().trim().min(1).max(100).default('IT service desk MFA reset'),
+    /** An Entra Conditional Access authentication context (c1-c99) a manager's sign-in must carry (acrs) to attest. */
+    CONSOLE_ATTESTATION_AUTH_CONTEXT: z.string().trim().regex(/^c([1-9]|[1-9][0-9])$/, 'must be an authentication context id from c1 to c99').optional(),
     /** Hosts a generic caller's callbackUrl may name (exact host names, https only); none: callbacks are refused. */
     CALLBACK_ALLOWED_HOSTS: list.pipe(z.array(z.string().regex(/^[a-z0-9.-]+(:\d+)?$/i, 'each entry must be a host name such as hooks.contoso.com'))),
     /** Standard Webhooks secret callbacks are signed with (whsec_...), its own: never WEBHOOK_SECRET_GENERIC, so a callback cannot be replayed as a request. */
@@ -327,6 +352,30 @@ export const settingsSchema = z
           });
         }
       }
+    }
+    const verifiedId = settings.VERIFICATION_REQUIRED.includes('verified-id') || settings.VERIFICATION_STRICT_GROUP_IDS.length > 0;
+    if (verifiedId) {
+      if (!settings.VERIFIED_ID_AUTHORITY) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['VERIFIED_ID_AUTHORITY'], message: "is not set: presentation requests need the verifier's DID (Entra admin center, Verified ID, Organization settings: Decentralized identifier)" });
+      }
+      if (settings.VERIFIED_ID_ACCEPTED_ISSUERS.length === 0) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['VERIFIED_ID_ACCEPTED_ISSUERS'], message: 'is empty: name the issuer DIDs whose VerifiedEmployee credentials count (an empty list would accept any issuer)' });
+      }
+      if (!settings.CONSOLE_BASE_URL) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['CONSOLE_BASE_URL'], message: "is not set: the Request Service calls back to the app's public https address (infra sets it to the function app's host name)" });
+      }
+    }
+    let endpoint: URL | undefined;
+    try {
+      endpoint = new URL(settings.VERIFIED_ID_ENDPOINT);
+    } catch {
+      endpoint = undefined;
+    }
+    if (endpoint && endpoint.protocol !== 'https:' && !isLoopbackUrl(settings.VERIFIED_ID_ENDPOINT)) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['VERIFIED_ID_ENDPOINT'], message: 'must be https (plain http only for a loopback stand-in, which gets no token)' });
+    }
+    if (settings.VERIFICATION_REQUIRED.includes('manager') && !settings.CONSOLE_TENANT_ID) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, path: ['VERIFICATION_REQUIRED'], message: 'names manager attestation, which needs the console (CONSOLE_TENANT_ID and CONSOLE_CLIENT_ID): managers attest after signing in there' });
     }
     if (settings.LOCAL_DEMO_MODE && !isLoopbackUrl(settings.GRAPH_BASE_URL)) {
       ctx.addIssue({
