@@ -12,6 +12,8 @@ import { resetSweeper } from './reset-sweeper';
 import { resetWorker } from './reset-worker';
 import { scheduleFunctions } from './schedules';
 import { ticketSweeper, ticketUpdates, ticketUpdatesPoison } from './ticket-updates';
+import { verificationCallback } from './verification-callback';
+import { verificationPageFunctions } from './verification-page';
 
 /** Every function of the app, in one list: registered with Azure by index.ts and served by the local host. */
 export const functionDefinitions: readonly FunctionDefinition[] = [
@@ -31,6 +33,8 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   bulkSubmit,
   bulkStatus,
   bulkDispatcher,
+  verificationCallback,
+  ...verificationPageFunctions,
   ...consoleFunctions,
   ...scheduleFunctions,
 ];

@@ -7,6 +7,7 @@ import { ResetQueue } from './requests/reset-queue';
 import type { Services } from './services';
 import { QUEUES, TABLES } from './storage/names';
 import { TargetGuard } from './worker/target-guard';
+import { VerificationSecrets } from './verification/verification-secrets';
 
 /** The request table, the reset queue, the audit trail and the per-user guard, shared by intake, worker and bulk. */
 export interface RequestStores {
@@ -20,6 +21,8 @@ export interface RequestStores {
   integrity: RequestIntegrity;
   /** Present when TAP_SEALING_KEY is set: issued passes wait here, sealed, until collected. */
   passes: PassHandover | undefined;
+  /** Verification page tokens, callback states and api-keys, derived under INTAKE_MAC_KEY. */
+  secrets: VerificationSecrets;
 }
 
 const built = new WeakMap<Services, RequestStores>();
@@ -36,6 +39,7 @@ export function requestStores(services: Services): RequestStores {
       targets: new TargetGuard(services.storage.table(TABLES.targets)),
       index: new IntakeIndex(services.storage.table(TABLES.intakeIndex)),
       integrity,
+      secrets: new VerificationSecrets(integrity),
       passes: services.settings.TAP_SEALING_KEY
         ? new PassHandover(services.storage.table(TABLES.passes), Buffer.from(services.settings.TAP_SEALING_KEY, 'base64'))
         : undefined,

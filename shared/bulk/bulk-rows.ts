@@ -14,7 +14,7 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 export const ACTIVE_JOB_STATUSES: readonly JobStatus[] = ['expanding', 'scheduled', 'running'];
 
 /** `invalid`: refused at submission; `waiting`: not released yet; `released`: its request is queued or running. */
-export type ItemStatus = 'invalid' | 'waiting' | 'released' | Exclude<RequestStatus, 'accepted' | 'running'>;
+export type ItemStatus = 'invalid' | 'waiting' | 'released' | Exclude<RequestStatus, 'accepted' | 'running' | 'awaiting_verification'>;
 export const FINAL_ITEM_STATUSES: readonly ItemStatus[] = ['invalid', 'completed', 'partial', 'failed', 'rejected', 'planned'];
 
 export const COUNT_KEYS = ['completed', 'partial', 'failed', 'rejected', 'planned', 'pending', 'invalid'] as const;

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { securityHeaders } from '../http/security-headers';
+
+export { securityHeaders };
 
 /**
  * The console's pages: one HTML shell, its script and its style sheet, shipped beside this module
@@ -31,16 +34,4 @@ export function consoleAsset(file: string | undefined, authorityOrigin: string |
     cache.set(name, body);
   }
   return { status: 200, headers: { 'content-type': type, ...securityHeaders(authorityOrigin) }, body };
-}
-
-export function securityHeaders(authorityOrigin: string | undefined): Record<string, string> {
-  const connect = ["'self'", ...(authorityOrigin ? [authorityOrigin] : [])].join(' ');
-  return {
-    'content-security-policy': `default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src ${connect}; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
-    'x-content-type-options': 'nosniff',
-    // The sign-in code arrives in the page's URL: never send it on as a referrer.
-    'referrer-policy': 'no-referrer',
-    'cache-control': 'no-cache',
-    'x-frame-options': 'DENY',
-  };
 }

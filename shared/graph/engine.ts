@@ -43,7 +43,15 @@ export interface ResetOptions {
   state?: ResetState;
   /** Called after every finished step with a copy of the state, strictly one call at a time; a throw stops the run. */
   onStep?: (state: ResetState, event: StepEvent) => Promise<void>;
+  /**
+   * Asked once per run after the plan and before the first write (after the guards' reads): verifying the
+   * person (shared/verification). `wait` ends the run `awaiting-verification` with nothing written;
+   * `refuse` ends it before any write of this run. Not asked on a dry run.
+   */
+  gate?: (state: ResetState) => Promise<GateDecision>;
 }
+
+export type GateDecision = { kind: 'proceed' } | { kind: 'wait'; reason: string } | { kind: 'refuse'; code: string; reason: string };
 
 export type MethodOutcomeKind = 'deleted' | 'deactivated' | 'already-gone' | 'failed' | 'remaining' | 'kept' | 'planned';
 
@@ -84,7 +92,9 @@ export type ResetResult =
   | ({ status: 'failed'; reason: string; transient: boolean } & ResetReport)
   | ({ status: 'rejected'; reason: string; code: string } & ResetReport)
   | ({ status: 'planned' } & ResetReport)
-  | ({ status: 'retry-later'; retryAt: string; reason: string } & ResetReport);
+  | ({ status: 'retry-later'; retryAt: string; reason: string } & ResetReport)
+  /** Nothing written: the person must be verified first (ResetOptions.gate); the run resumes once they are. */
+  | ({ status: 'awaiting-verification'; reason: string } & ResetReport);
 
 /** The status part of a result, without the shared report fields. */
 export type ResetConclusion = ResetResult extends infer R ? (R extends ResetResult ? Omit<R, keyof ResetReport> : never) : never;
@@ -182,7 +192,7 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
     // `resume` audit row says the run resumed); one that refuses is recorded and ends the run.
     if (!state.guards || (resumed && !guarded.value!.ok)) {
       const guard = guarded.value!;
-      state.guards = guard.ok ? { outcome: 'passed' } : { outcome: 'rejected', code: guard.code, reason: guard.reason };
+      state.guards = guard.ok ? { outcome: 'passed', ...(guard.strictVerification ? { strictVerification: true } : {}) } : { outcome: 'rejected', code: guard.code, reason: guard.reason };
       await ctx.record({ step: 'guards', outcome: state.guards.outcome, detail: guard.ok ? undefined : resumed ? `checked again on resume: ${guard.reason}` : guard.reason });
       if (!guard.ok) return finish(stopBeforeWriting(state, guard.code, guard.reason));
     }
@@ -218,6 +228,20 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
       await ctx.record({ step: 'plan', outcome: 'planned', detail: `${state.plan.deletions.length} to remove, ${state.plan.kept.length} kept` });
     }
     if (input.dryRun) return finish({ status: 'planned' });
+
+    // The user proves who they are before anything is removed, revoked or issued.
+    if (options.gate) {
+      if (resumed && guarded.status === 'fulfilled' && guarded.value?.ok) {
+        // A check on resume may find the user newly in a strict group: the verification it needs follows.
+        state.guards = { ...state.guards!, strictVerification: guarded.value.strictVerification === true };
+      }
+      const decision = await options.gate(structuredClone(state));
+      if (decision.kind === 'wait') {
+        await ctx.flush();
+        return finish({ status: 'awaiting-verification', reason: decision.reason });
+      }
+      if (decision.kind === 'refuse') return finish(stopBeforeWriting(state, decision.code, decision.reason));
+    }
 
     const execution = { concurrency: options.concurrency ?? 4, useBatch: options.useBatch ?? false };
     if (state.passes === 0) {

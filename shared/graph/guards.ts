@@ -17,9 +17,12 @@ export interface GuardSettings {
   tenantDomains: readonly string[];
   /** Who approved, as the intake recorded it: refused when it names the resolved target. */
   approvedBy?: string;
+  /** VERIFICATION_STRICT_GROUP_IDS: their (transitive) members must present a Verified ID. */
+  strictVerificationGroupIds?: readonly string[];
 }
 
-export type GuardOutcome = { ok: true } | { ok: false; code: string; reason: string };
+/** `strictVerification`: the user is in a VERIFICATION_STRICT_GROUP_IDS group (read with the other memberships). */
+export type GuardOutcome = { ok: true; strictVerification?: boolean } | { ok: false; code: string; reason: string };
 
 const PAA_ADVICE =
   "Resetting an administrator's MFA needs a Privileged Authentication Administrator: raise it with the identity team, who can do it in the Entra admin center.";
@@ -128,7 +131,9 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
       reason: `${target.userPrincipalName} is PIM-eligible for protected group ${eligibleHits.join(', ')} (PROTECTED_GROUP_IDS) and can activate that membership at any time. Members of that group are reset only by the identity team, by hand.`,
     };
   }
-  return { ok: true };
+  const strictIds = new Set((settings.strictVerificationGroupIds ?? []).map((id) => id.toLowerCase()));
+  const strictVerification = evidence.memberships.some((m) => m.type === 'group' && strictIds.has(m.id));
+  return strictVerification ? { ok: true, strictVerification } : { ok: true };
 }
 
 /** Graph answered and said no (permission, bad request): retrying will not help. */

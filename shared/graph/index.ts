@@ -3,7 +3,7 @@ export { createGraphClient, type GraphClient, type GraphClientSettings, type Gra
 export type { GraphTransport, GraphRequest, GraphResponse, GraphVersion } from './http';
 export { GraphNetworkError } from './http';
 export { METHOD_TYPES, classify, inScope, PHONE_IDS, type MethodType } from './catalogue';
-export { runReset, withoutSecrets, type ResetInput, type ResetOptions, type ResetResult, type ResetReport, type ResetConclusion, type MethodOutcome, type MethodOutcomeKind } from './engine';
+export { runReset, withoutSecrets, type GateDecision, type ResetInput, type ResetOptions, type ResetResult, type ResetReport, type ResetConclusion, type MethodOutcome, type MethodOutcomeKind } from './engine';
 export { GraphCallError } from './context';
 export { TAP_LIFETIME } from './sessions';
 export { resetStateSchema, type ResetState, type StepEvent, type Plan, type Snapshot, type ResolvedTarget } from './state';

@@ -118,7 +118,13 @@ export const resetStateSchema = z.object({
   updatedAt: z.string(),
   target: targetSchema.optional(),
   guards: z
-    .object({ outcome: z.enum(['passed', 'rejected']), reason: z.string().optional(), code: z.string().optional() })
+    .object({
+      outcome: z.enum(['passed', 'rejected']),
+      reason: z.string().optional(),
+      code: z.string().optional(),
+      /** The user is in a VERIFICATION_STRICT_GROUP_IDS group: only a Verified ID presentation verifies them. */
+      strictVerification: z.boolean().optional(),
+    })
     .optional(),
   snapshot: snapshotSchema.optional(),
   plan: planSchema.optional(),

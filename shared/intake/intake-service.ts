@@ -353,6 +353,7 @@ export function newRow(id: string, adapted: AdaptedRequest, now: Date, integrity
     temporaryAccessPass: request.temporaryAccessPass,
     dryRun: request.dryRun,
     ...(request.callbackUrl !== undefined ? { callbackUrl: request.callbackUrl } : {}),
+    ...(request.verification !== undefined ? { verificationAsked: request.verification } : {}),
     ...(request.ticket.assignee !== undefined ? { ticketAssignee: request.ticket.assignee } : {}),
     attempts: 0,
     createdAt: time,

@@ -1,3 +1,4 @@
+import { verificationPolicySchema, type VerificationPolicy } from '../verification/policy';
 import { z } from 'zod';
 import { METHOD_KINDS, RESET_PROFILES, type MethodKind, type ResetProfile } from '../method-names';
 
@@ -110,6 +111,11 @@ export const canonicalRequestSchema = z
      * host in CALLBACK_ALLOWED_HOSTS (checked by the intake, and again before each post).
      */
     callbackUrl: z.string().trim().url('must be an absolute URL such as https://hooks.contoso.com/mfa-reset').max(2048, 'must be at most 2048 characters').optional(),
+    /**
+     * How the person must prove who they are before anything is removed: stricter than the service's
+     * VERIFICATION_REQUIRED is honoured, looser is not (the service's setting then applies).
+     */
+    verification: verificationPolicySchema.optional(),
   })
   .strict();
 
@@ -136,6 +142,8 @@ export interface NormalizedRequest {
   dryRun: boolean;
   /** Generic callers only: where the outcome is posted. */
   callbackUrl?: string;
+  /** The verification the request asks for (shared/verification/policy.ts). */
+  verification?: VerificationPolicy;
 }
 
 export function normalizeRequest(request: CanonicalRequest): NormalizedRequest {
@@ -156,6 +164,7 @@ export function normalizeRequest(request: CanonicalRequest): NormalizedRequest {
     temporaryAccessPass: request.temporaryAccessPass,
     dryRun: request.dryRun,
     ...(request.callbackUrl !== undefined ? { callbackUrl: request.callbackUrl } : {}),
+    ...(request.verification !== undefined ? { verification: request.verification } : {}),
   };
 }
 

@@ -130,7 +130,7 @@ export const MAC_FIELDS = [
  * Request fields added later: covered when present, left out of the text when absent, so that rows
  * stored before they existed keep their MAC.
  */
-export const OPTIONAL_MAC_FIELDS = ['callbackUrl', 'ticketAssignee'] as const satisfies readonly (keyof RequestRow)[];
+export const OPTIONAL_MAC_FIELDS = ['callbackUrl', 'ticketAssignee', 'verificationAsked'] as const satisfies readonly (keyof RequestRow)[];
 
 export function canonicalRowFields(row: RequestRow): string {
   const fields: [string, unknown][] = MAC_FIELDS.map((name) => [name, canonicalValue(row[name])]);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { METHOD_KINDS, RESET_PROFILES } from '../method-names';
+import { verificationPolicySchema } from '../verification/policy';
 
 /**
  * One row of table ResetRequests per request. PartitionKey is the first two hex digits of the id and
@@ -10,7 +11,7 @@ import { METHOD_KINDS, RESET_PROFILES } from '../method-names';
  * stored here: no Temporary Access Pass, no signature, no token.
  */
 
-export const REQUEST_STATUSES = ['accepted', 'running', 'completed', 'partial', 'failed', 'rejected', 'planned'] as const;
+export const REQUEST_STATUSES = ['accepted', 'running', 'awaiting_verification', 'completed', 'partial', 'failed', 'rejected', 'planned'] as const;
 export type RequestStatus = (typeof REQUEST_STATUSES)[number];
 
 /** Statuses a request does not leave. */
@@ -70,6 +71,10 @@ export const requestRowSchema = z.object({
   dryRun: z.boolean(),
   /** Generic callers: where the outcome is posted (shared/tickets/callback-client.ts); covered by the row MAC. */
   callbackUrl: z.string().max(2048).optional(),
+  /** The verification the request asked for (stricter than the service's, never looser); covered by the row MAC. */
+  verificationAsked: verificationPolicySchema.optional(),
+  /** Verifying the person before the first write: method, state, attempts, evidence (JSON, shared/verification). */
+  verification: z.string().max(200_000).optional(),
 
   /** The worker's step progress, JSON. */
   engineState: z.string().optional(),

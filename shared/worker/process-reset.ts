@@ -1,5 +1,7 @@
 import { resetStateSchema, runReset, type ResetResult, type ResetState } from '../graph';
 import { approvalNamesRequester } from '../approvals/identity';
+import { VerificationGate } from '../verification/gate';
+import { parseVerification, workerHasWork } from '../verification/verification-state';
 import { withWriteHooks } from '../pacing/write-hooks';
 import { FINAL_STATUSES, type RequestStatus, type StoredRequest } from '../requests/request-row';
 import { LeaseLostError, RequestProgress } from './request-progress';
@@ -25,6 +27,8 @@ export type WorkerOutcome =
   | 'lost-race'
   | 'waiting-for-user'
   | 'retry-later'
+  /** Nothing written: the person must prove who they are first (shared/verification). */
+  | 'awaiting-verification'
   | RequestStatus;
 
 /** A failure the queue should retry: thrown after the request was left ready to resume. */
@@ -61,6 +65,11 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
     return refuseUnauthenticated(new RequestProgress(row, deps, { quarantine: true }), deps);
   }
   if (FINAL_STATUSES.includes(row.status)) return 'already-finished';
+  // Waiting for the person: only a message that finds something to do (verified, failed, expired, a new
+  // code asked for) claims the request; a stray one changes nothing.
+  if (row.status === 'awaiting_verification' && !workerHasWork(parseVerification(row.verification), deps.settings.VERIFICATION_MAX_FAILURES, new Date(now))) {
+    return 'awaiting-verification';
+  }
   const leaseUntil = row.leaseUntil ? Date.parse(row.leaseUntil) : 0;
   if (row.status === 'running' && leaseUntil > now) {
     // Either a duplicate, or a redelivery after the holder died: look again when the lease runs out,
@@ -205,6 +214,7 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
   let counted = false;
 
   const previous = row.engineState ? parseState(row.engineState) : undefined;
+  const gate = new VerificationGate(row, { settings: deps.settings, graph: deps.graph, requestService: deps.requestService, secrets: deps.secrets });
   let result: ResetResult;
   try {
     if (!row.dryRun && previous?.target) await holdUser(previous.target.objectId, !previous.snapshot);
@@ -234,7 +244,9 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
           breakGlassUpns: deps.settings.BREAK_GLASS_UPNS,
           tenantDomains: deps.settings.TENANT_DOMAINS,
           approvedBy: row.approvedBy,
+          strictVerificationGroupIds: deps.settings.VERIFICATION_STRICT_GROUP_IDS,
         },
+        gate: gate.decide,
         concurrency: deps.settings.GRAPH_MAX_CONCURRENCY,
         maxInlineWaitSeconds: inlineWaitSeconds(deps),
         ...deps.engine,
@@ -282,10 +294,13 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     await progress.audit({ action: 'pass-sealed', outcome: 'waiting', detail: `sealed until a member of the collector group reveals it once in the console (Reveal pass on this request's page), before ${expiresAt.toISOString()}` });
   }
 
+  const verification = gate.current ? { verification: JSON.stringify(gate.current) } : {};
+  if (result.status === 'awaiting-verification') return awaitVerification(progress, deps, userKey, result, gate, verification);
+
   if (result.status === 'retry-later') {
     const reason = `Graph is throttling; resumes at ${result.retryAt} (${result.reason})`;
     await progress.audit({ action: 'defer', outcome: 'retry-later', detail: reason });
-    await progress.save({ status: 'accepted', statusReason: reason, engineState: JSON.stringify(result.state), leaseUntil: result.retryAt });
+    await progress.save({ status: 'accepted', statusReason: reason, engineState: JSON.stringify(result.state), leaseUntil: result.retryAt, ...verification });
     if (userKey) await deps.targets.release(userKey, row.id);
     await deps.queue.send(row.id, secondsUntil(new Date(result.retryAt)));
     deps.log.warn('throttled: re-queued for later', { ...fields, retryAt: result.retryAt });
@@ -299,7 +314,41 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     throw new TransientResetError(result.reason);
   }
 
-  return finish(progress, deps, userKey, { status: result.status, statusReason: 'reason' in result ? result.reason : undefined, engineState: JSON.stringify(result.state) }, result);
+  for (const event of gate.events) {
+    if (event.kind === 'ended') await progress.audit({ action: 'verification', outcome: 'refused', detail: event.reason });
+  }
+  return finish(progress, deps, userKey, { status: result.status, statusReason: 'reason' in result ? result.reason : undefined, engineState: JSON.stringify(result.state), ...verification }, result);
+}
+
+/**
+ * The person must prove who they are before anything is written: the request waits in
+ * `awaiting_verification`, holding no lease on the user, with its verification saved (MAC'd with the
+ * row) and a message due when it expires. The callback route or the manager's attestation wakes it.
+ */
+async function awaitVerification(
+  progress: RequestProgress,
+  deps: WorkerDependencies,
+  userKey: string | undefined,
+  result: Extract<ResetResult, { status: 'awaiting-verification' }>,
+  gate: VerificationGate,
+  verification: { verification?: string },
+): Promise<WorkerOutcome> {
+  const current = gate.current!;
+  for (const event of gate.events) {
+    if (event.kind === 'started') {
+      const offered = [current.verifiedIdUnavailable ? undefined : current.policy.includes('verified-id') ? 'Verified ID with Face Check' : undefined, current.manager ? `attestation by their manager ${current.manager.userPrincipalName}` : undefined].filter(Boolean);
+      await progress.audit({ action: 'verification', outcome: 'requested', detail: `${current.targetUpn} must prove who they are by ${offered.join(' or ')} before ${current.expiresAt}; nothing is written until then${current.managerUnavailable ? ` (manager attestation not offered: ${current.managerUnavailable})` : ''}` });
+    }
+    if (event.kind === 'presentation') {
+      await progress.audit({ action: 'verification presentation', outcome: 'sent', detail: `presentation request ${event.attempt} sent to the Verified ID Request Service, open until ${event.expiresAt}` });
+    }
+  }
+  await progress.save({ status: 'awaiting_verification', statusReason: result.reason, engineState: JSON.stringify(result.state), leaseUntil: current.expiresAt, ...verification });
+  if (userKey) await deps.targets.release(userKey, progress.current.id);
+  // The expiry is checked by a message of its own; the sweeper is the net if it is lost.
+  await deps.queue.send(progress.current.id, secondsUntil(new Date(Date.parse(current.expiresAt) + 1000)));
+  deps.log.info('awaiting verification', { ...logFieldsOf(progress.current), expiresAt: current.expiresAt });
+  return 'awaiting-verification';
 }
 
 /** Refusals decided from the request and the settings alone: approval, and a pass that could not be handed over. */
@@ -338,14 +387,14 @@ async function cooldownRefusal(userKey: string, requestId: string, deps: WorkerD
   };
 }
 
-type FinalStatus = Exclude<ResetResult['status'], 'retry-later'>;
+type FinalStatus = Exclude<ResetResult['status'], 'retry-later' | 'awaiting-verification'>;
 
 async function finish(
   progress: RequestProgress,
   deps: WorkerDependencies,
   /** The user's lock and cooldown key, when this run took the lock. */
   userKey: string | undefined,
-  changes: { status: FinalStatus; statusReason?: string; engineState?: string },
+  changes: { status: FinalStatus; statusReason?: string; engineState?: string; verification?: string },
   result: ResetResult | { status: 'rejected'; code: string; reason: string },
 ): Promise<WorkerOutcome> {
   const row = progress.current;

@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/audit-log';
+import type { GateSettings } from '../verification/gate';
 import type { Settings } from '../config';
 import type { GraphTransport, ResetOptions } from '../graph';
 import type { Logger } from '../log';
@@ -8,6 +9,8 @@ import type { ResetQueue } from '../requests/reset-queue';
 import type { PassHandover } from '../passes/pass-handover';
 import type { TicketHook } from '../tickets/open-outbox';
 import type { TargetGuard } from './target-guard';
+import type { RequestService } from '../verification/request-service';
+import type { VerificationSecrets } from '../verification/verification-secrets';
 
 /** Everything the worker, the sweeper and the poison handler use; built by worker-services.ts. */
 export interface WorkerDependencies {
@@ -22,6 +25,10 @@ export interface WorkerDependencies {
   graph: GraphTransport;
   /** Verifies the intake's MAC on every row before anything is done for it (INTAKE_MAC_KEY). */
   integrity: RequestIntegrity;
+  /** The Verified ID Request Service; undefined while Verified ID is not configured. */
+  requestService?: RequestService;
+  /** The verification's page token, callback state and api-keys, derived under INTAKE_MAC_KEY. */
+  secrets: VerificationSecrets;
   settings: Pick<
     Settings,
     | 'REQUIRE_APPROVAL'
@@ -34,6 +41,8 @@ export interface WorkerDependencies {
     | 'GRAPH_MAX_INLINE_WAIT_SECONDS'
     | 'RESET_LEASE_SECONDS'
     | 'REQUEST_MAX_AGE_HOURS'
+    | 'VERIFICATION_STRICT_GROUP_IDS'
+    | keyof GateSettings
   >;
   log: Logger;
   /** Engine options beyond the settings: `$batch`, and shorter retry waits in tests. */
