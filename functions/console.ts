@@ -7,7 +7,9 @@ import { consoleServices, type ConsoleServices } from '../shared/console/console
 import { listRequests, requestDetail } from '../shared/console/console-views';
 import { listBulkJobs } from '../shared/console/bulk-views';
 import { listSchedules } from '../shared/console/schedule-views';
-import { admitPerson, type ConsoleRole, type SignedInPerson } from '../shared/console/person-gate';
+import { admitPerson, type ConsoleNeed, type SignedInPerson } from '../shared/console/person-gate';
+import { managerAttestation } from '../shared/verification/attestation';
+import { appGraph } from '../shared/pacing/app-graph';
 import { revealPass } from '../shared/console/reveal-pass';
 import { consoleAsset, securityHeaders } from '../shared/console/static-assets';
 import { getServices } from '../shared/services';
@@ -20,9 +22,9 @@ import { invocationLog } from './invocation-log';
  * `anonymous` because people carry no function key; the gate refuses any request that carries one.
  */
 
-type PersonHandler = (person: SignedInPerson, request: HttpRequest, deps: ConsoleServices) => Promise<HttpAnswer | HttpResponseInit>;
+type PersonHandler = (person: SignedInPerson, request: HttpRequest, deps: ConsoleServices, context: InvocationContext) => Promise<HttpAnswer | HttpResponseInit>;
 
-function personRoute(need: ConsoleRole, handler: PersonHandler) {
+function personRoute(need: ConsoleNeed, handler: PersonHandler) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const deps = consoleServices(getServices());
     const admitted = await admitPerson(
@@ -35,7 +37,7 @@ function personRoute(need: ConsoleRole, handler: PersonHandler) {
       return toResponse(admitted.answer);
     }
     try {
-      return toResponse(await handler(admitted.person, request, deps));
+      return toResponse(await handler(admitted.person, request, deps, context));
     } catch (error) {
       invocationLog(context).warn('console read failed', { method: request.method, path: new URL(request.url).pathname, error: error instanceof Error ? error.message : String(error) });
       return toResponse(errorAnswer(503, 'storage_unavailable', 'the console cannot read the store right now; try again later', undefined, { 'retry-after': '10', 'cache-control': 'no-store' }));
@@ -131,6 +133,25 @@ export const consolePassReveal: FunctionDefinition = {
   },
 };
 
+/**
+ * Manager attestation: any signed-in person of the tenant may ask; only the target's current manager
+ * (read from the directory now) is shown the request, may attest, and is shown a requested pass once.
+ */
+export const consoleAttestation: FunctionDefinition = {
+  name: 'consoleAttestation',
+  trigger: 'http',
+  options: {
+    route: 'console/api/requests/{id}/attestation/{action?}',
+    methods: ['GET', 'POST'],
+    authLevel: 'anonymous',
+    handler: personRoute('person', async (person, request, deps, context) => {
+      const action = request.method === 'GET' ? 'view' : request.params.action === 'pass' ? 'pass' : request.params.action ? undefined : 'attest';
+      if (!action || (request.method === 'GET' && request.params.action)) return errorAnswer(404, 'not_found', 'no such attestation action');
+      return managerAttestation(request.params.id ?? '', person, action, { ...deps, settings: deps.services.settings, graph: appGraph(deps.services), log: invocationLog(context) });
+    }),
+  },
+};
+
 export const consoleBulkJobs: FunctionDefinition = {
   name: 'consoleBulkJobs',
   trigger: 'http',
@@ -191,6 +212,7 @@ export const consoleFunctions: readonly FunctionDefinition[] = [
   consoleRequests,
   consoleRequest,
   consolePassReveal,
+  consoleAttestation,
   consoleBulkJobs,
   consoleBulkJob,
   consoleSchedules,

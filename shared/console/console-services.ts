@@ -7,7 +7,7 @@ import type { Services } from '../services';
 import { validatorFor } from './person-gate';
 import type { ConsoleTokenValidator } from './token-validation';
 
-export interface ConsoleServices extends Pick<RequestStores, 'store' | 'audit' | 'passes' | 'integrity'> {
+export interface ConsoleServices extends Pick<RequestStores, 'store' | 'audit' | 'passes' | 'integrity' | 'queue' | 'secrets'> {
   services: Services;
   bulk: BulkStore;
   schedules: ScheduleStore;
@@ -21,8 +21,8 @@ const built = new WeakMap<Services, ConsoleServices>();
 export function consoleServices(services: Services): ConsoleServices {
   let made = built.get(services);
   if (!made) {
-    const { store, audit, passes, integrity } = requestStores(services);
-    made = { services, store, audit, passes, integrity, bulk: bulkStore(services), schedules: scheduleStore(services), validator: validatorFor(services.settings) };
+    const { store, audit, passes, integrity, queue, secrets } = requestStores(services);
+    made = { services, store, audit, passes, integrity, queue, secrets, bulk: bulkStore(services), schedules: scheduleStore(services), validator: validatorFor(services.settings) };
     built.set(services, made);
   }
   return made;

@@ -5,6 +5,8 @@ import { ConsoleTokenValidator, TokenRejected, type Person } from './token-valid
 
 /** What a console route needs the caller to be allowed. */
 export type ConsoleRole = 'reader' | 'collector';
+/** `person`: any signed-in person of the tenant; the route decides who may act (a manager attesting). */
+export type ConsoleNeed = ConsoleRole | 'person';
 
 export interface SignedInPerson extends Person {
   roles: ConsoleRole[];
@@ -33,7 +35,7 @@ const NO_STORE = { 'cache-control': 'no-store' };
  */
 export async function admitPerson(
   input: GateInput,
-  need: ConsoleRole,
+  need: ConsoleNeed,
   deps: { settings: Settings; validator: ConsoleTokenValidator | undefined },
 ): Promise<{ person: SignedInPerson } | { answer: HttpAnswer }> {
   const machine = MACHINE_HEADERS.find((name) => input.header(name));
@@ -59,7 +61,7 @@ export async function admitPerson(
     return refuse(401, 'invalid_token', error.reason, `Bearer error="invalid_token"`);
   }
   const roles = rolesOf(person, deps.settings);
-  const allowed = need === 'collector' ? roles.includes('collector') : roles.length > 0;
+  const allowed = need === 'person' ? true : need === 'collector' ? roles.includes('collector') : roles.length > 0;
   if (!allowed) {
     const group = need === 'collector' ? 'PASS_COLLECTOR_GROUP_ID' : 'CONSOLE_READER_GROUP_ID (or PASS_COLLECTOR_GROUP_ID)';
     return refuse(403, 'not_in_group', `${person.userPrincipalName} is signed in but not a member of the group ${group} names; an admin grants it by adding the person to that group`);

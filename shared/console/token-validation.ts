@@ -10,6 +10,10 @@ export interface Person {
   name?: string;
   /** Group object ids from the token's `groups` claim. */
   groups: string[];
+  /** When the person signed in (auth_time, when the token carries it), how (amr), and the authentication contexts met (acrs). */
+  authTime?: string;
+  amr?: string[];
+  acrs?: string[];
 }
 
 /** Why a token was refused; never the token itself. */
@@ -43,6 +47,10 @@ const claimsSchema = z.object({
   /** Present instead of `groups` when the person is in more groups than fit in a token (overage). */
   _claim_names: z.object({ groups: z.string().optional() }).passthrough().optional(),
   hasgroups: z.union([z.boolean(), z.literal('true')]).optional(),
+  auth_time: z.number().int().positive().optional(),
+  amr: z.array(z.string().max(40)).max(20).optional(),
+  /** Conditional Access authentication contexts the sign-in satisfied (c1-c99). */
+  acrs: z.array(z.string().max(10)).max(20).optional(),
 });
 
 /** Seconds of clock difference tolerated on exp/nbf/iat, as Microsoft's own middleware does (5 min is its default; less here). */
@@ -103,6 +111,9 @@ export class ConsoleTokenValidator {
       userPrincipalName: claims.preferred_username ?? claims.oid.toLowerCase(),
       ...(claims.name ? { name: claims.name } : {}),
       groups: (claims.groups ?? []).map((id) => id.toLowerCase()),
+      ...(claims.auth_time ? { authTime: new Date(claims.auth_time * 1000).toISOString() } : {}),
+      ...(claims.amr ? { amr: claims.amr } : {}),
+      ...(claims.acrs ? { acrs: claims.acrs } : {}),
     };
   }
 }
