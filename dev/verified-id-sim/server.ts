@@ -54,8 +54,7 @@ export async function startVerifiedIdSimulator(options: VerifiedIdSimOptions = {
       const { url, state } = presentation.body.callback;
       const headers = presentation.body.callback.headers ?? {};
       const retrieved = await postCallback(url, { requestId, requestStatus: 'request_retrieved', state }, headers);
-      if (presentation.status === 'created') presentation.status = 'retrieved';
-      // The service has finished the presentation by the time it reports the result.
+      // The service has finished the presentation by the time it reports the result ('retrieved' for a forged one).
       presentation.status = outcome.finalStatus;
       const finalHeaders = outcome.apiKey !== undefined ? withApiKey(headers, outcome.apiKey) : headers;
       const finished = await postCallback(url, outcome.body, finalHeaders);
@@ -65,27 +64,18 @@ export async function startVerifiedIdSimulator(options: VerifiedIdSimOptions = {
     }
   };
 
-  const createPresentationRequest = async (req: IncomingMessage, bodyText: string): Promise<{ status: number; body: unknown; logged: unknown; headers?: Record<string, string> }> => {
-    let parsed: unknown = null;
-    let jsonOk = false;
-    try {
-      parsed = JSON.parse(bodyText);
-      jsonOk = true;
-    } catch {
-      parsed = null;
-    }
-    const logged = redactCallbackHeaders(parsed);
+  const createPresentationRequest = async (req: IncomingMessage, parsed: ParsedBody): Promise<Answer> => {
     const authorization = req.headers.authorization;
     if (options.requireToken && !(typeof authorization === 'string' && /^Bearer\s+\S+/i.test(authorization))) {
-      return { ...errorAnswer(serviceError(401, { code: 'tokenError', message: 'The request has no bearer access token.', target: 'Authorization' })), logged };
+      return errorAnswer(serviceError(401, { code: 'tokenError', message: 'The request has no bearer access token.', target: 'Authorization' }));
     }
     const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
     if (contentType !== 'application/json') {
-      return { ...errorAnswer(serviceError(415, { code: 'badOrMissingField', message: 'The request body must be sent as application/json.', target: 'Content-Type' })), logged };
+      return errorAnswer(serviceError(415, { code: 'badOrMissingField', message: 'The request body must be sent as application/json.', target: 'Content-Type' }));
     }
-    if (!jsonOk) return { ...errorAnswer(badField('body', 'The request contains `body`, but it is not valid JSON.')), logged };
-    const checked = checkPresentationRequest(parsed);
-    if (!checked.ok) return { ...errorAnswer(badField(checked.target, checked.message)), logged };
+    if (!parsed.ok) return errorAnswer(badField('body', 'The request contains `body`, but it is not valid JSON.'));
+    const checked = checkPresentationRequest(parsed.value);
+    if (!checked.ok) return errorAnswer(badField(checked.target, checked.message));
 
     const requestId = randomUUID();
     const created = new Date();
@@ -95,29 +85,37 @@ export async function startVerifiedIdSimulator(options: VerifiedIdSimOptions = {
     presentations.set(requestId, { requestId, body: checked.body, createdAt: created.toISOString(), expiresAt: expires.toISOString(), status: 'created' });
     const answer: Record<string, unknown> = { requestId, url, expiry: Math.floor(expires.getTime() / 1000) };
     if (checked.body.includeQRCode === true) answer.qrCode = await QRCode.toDataURL(url);
-    return { status: 201, body: answer, logged };
+    return { status: 201, body: answer };
   };
 
   const serveApi = async (req: IncomingMessage, res: ServerResponse, path: string, method: string) => {
-    let outcome: { status: number; body: unknown; logged: unknown; headers?: Record<string, string> };
+    let answer: Answer;
+    let parsed: ParsedBody = { ok: false };
     try {
-      const bodyText = await readBody(req);
+      parsed = parseJson(await readBody(req));
       if (path === CREATE_PRESENTATION_PATH) {
-        outcome =
+        answer =
           method === 'POST'
-            ? await createPresentationRequest(req, bodyText)
-            : { ...errorAnswer(serviceError(405, { code: 'badOrMissingField', message: `${method} is not supported here; use POST.` })), headers: { Allow: 'POST' }, logged: null };
+            ? await createPresentationRequest(req, parsed)
+            : { ...errorAnswer(serviceError(405, { code: 'badOrMissingField', message: `${method} is not supported here; use POST.` })), headers: { Allow: 'POST' } };
       } else {
-        outcome = { ...errorAnswer(serviceError(404, { code: 'notFound', message: 'The stand-in serves only POST /v1.0/verifiableCredentials/createPresentationRequest.', target: path })), logged: null };
+        answer = errorAnswer(serviceError(404, { code: 'notFound', message: 'The stand-in serves only POST /v1.0/verifiableCredentials/createPresentationRequest.', target: path }));
       }
     } catch (error) {
-      outcome =
+      answer =
         error instanceof BodyTooLarge
-          ? { ...errorAnswer(serviceError(413, { code: 'badOrMissingField', message: `The request body is over ${MAX_BODY} bytes.`, target: 'body' })), logged: null }
-          : { ...errorAnswer(serviceError(500, { code: 'transientError', message: 'The stand-in failed on this request.' })), logged: null };
+          ? errorAnswer(serviceError(413, { code: 'badOrMissingField', message: `The request contains \`body\`, but it is over ${MAX_BODY} bytes.`, target: 'body' }))
+          : errorAnswer(serviceError(500, { code: 'transientError', message: 'The stand-in failed on this request.' }));
     }
-    requestLog.push({ at: new Date().toISOString(), method, path, status: outcome.status, body: outcome.logged, authorization: req.headers.authorization !== undefined });
-    sendJson(res, outcome.status, outcome.body, outcome.headers);
+    requestLog.push({
+      at: new Date().toISOString(),
+      method,
+      path,
+      status: answer.status,
+      body: parsed.ok ? redactCallbackHeaders(parsed.value) : null,
+      authorization: req.headers.authorization !== undefined,
+    });
+    sendJson(res, answer.status, answer.body, answer.headers);
   };
 
   const serveWallet = async (req: IncomingMessage, res: ServerResponse, path: string, method: string) => {
@@ -136,8 +134,10 @@ export async function startVerifiedIdSimulator(options: VerifiedIdSimOptions = {
     } catch {
       return sendText(res, 413, 'The form is too large.');
     }
-    const form = walletFormSchema.safeParse(Object.fromEntries(new URLSearchParams(bodyText)));
-    if (!form.success || !sameSecret(form.data.token, formToken)) return sendText(res, 403, 'This form did not come from the wallet page. Open the wallet page and use its buttons.');
+    const fields = new URLSearchParams(bodyText);
+    if (!sameSecret(fields.get('token') ?? '', formToken)) return sendText(res, 403, 'This form did not come from the wallet page. Open the wallet page and use its buttons.');
+    const form = walletFormSchema.safeParse(Object.fromEntries(fields));
+    if (!form.success) return sendText(res, 400, 'The form names no scenario the wallet knows.');
     const requestId = safeDecode(match[1]!);
     const presentation = requestId === undefined ? undefined : presentations.get(requestId);
     if (!presentation || requestId === undefined) return sendText(res, 404, 'No such presentation request.');
@@ -192,8 +192,24 @@ export async function startVerifiedIdSimulator(options: VerifiedIdSimOptions = {
   };
 }
 
-function errorAnswer(error: ServiceError): { status: number; body: unknown } {
+interface Answer {
+  status: number;
+  body: unknown;
+  headers?: Record<string, string>;
+}
+
+type ParsedBody = { ok: true; value: unknown } | { ok: false };
+
+function errorAnswer(error: ServiceError): Answer {
   return { status: error.status, body: error.body };
+}
+
+function parseJson(text: string): ParsedBody {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false };
+  }
 }
 
 /** The request's callback headers with the api-key replaced (names compare case-blind, as HTTP's do). */

@@ -182,12 +182,23 @@ describe('createPresentationRequest: other paths and methods', () => {
   });
 
   it('answers 404 for any other path, issuance included', async () => {
+    const before = h.sim.presentations.size;
     for (const path of ['/v1.0/verifiableCredentials/createIssuanceRequest', '/v1.0/verifiableCredentials/createpresentationrequest', '/beta/verifiableCredentials/createPresentationRequest', '/']) {
-      const response = await fetch(`${h.sim.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+      const response = await fetch(`${h.sim.url}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(appRequest(h.receiver.url)) });
       expect(response.status).toBe(404);
       expectServiceError((await response.json()) as Record<string, unknown>, { code: 'notFound', message: "The requested resource doesn't exist." }, { code: 'notFound' });
     }
     expect(h.sim.requestLog.map((e) => e.status)).toEqual([404, 404, 404, 404]);
+    expect(JSON.stringify(h.sim.requestLog)).not.toContain(API_KEY);
+    expect(h.sim.presentations.size).toBe(before);
+  });
+
+  it('answers 413 for a body over 1 MB', async () => {
+    const body = appRequest(h.receiver.url);
+    (body.registration as Record<string, unknown>).purpose = 'x'.repeat(1024 * 1024);
+    const { status, json } = await createRequest(h.sim, body);
+    expect(status).toBe(413);
+    expectServiceError(json, { code: 'payloadTooLarge', message: 'The payload is too large.' }, { code: 'badOrMissingField', target: 'body' });
   });
 });
 
@@ -196,7 +207,7 @@ describe('createPresentationRequest with requireToken', () => {
     const sim = await startVerifiedIdSimulator({ requireToken: true });
     try {
       const body = appRequest('https://app.contoso.com/api/verification/callback');
-      for (const headers of [{}, { Authorization: 'Bearer ' }, { Authorization: 'Basic dXNlcjpwYXNz' }]) {
+      for (const headers of [{}, { Authorization: 'Bearer ' }, { Authorization: 'Basic dXNlcjpwYXNz' }] as Record<string, string>[]) {
         const { status, json } = await createRequest(sim, body, headers);
         expect(status).toBe(401);
         expectServiceError(json, { code: 'unauthorized', message: 'The requested resource requires authentication' }, { code: 'tokenError' });
