@@ -10,6 +10,7 @@ import { listSchedules } from '../shared/console/schedule-views';
 import { admitPerson, type ConsoleNeed, type SignedInPerson } from '../shared/console/person-gate';
 import { managerAttestation } from '../shared/verification/attestation';
 import { appGraph } from '../shared/pacing/app-graph';
+import { ticketHookFor } from '../shared/tickets/ticket-services';
 import { revealPass } from '../shared/console/reveal-pass';
 import { consoleAsset, securityHeaders } from '../shared/console/static-assets';
 import { getServices } from '../shared/services';
@@ -118,7 +119,7 @@ export const consoleRequest: FunctionDefinition = {
     route: 'console/api/requests/{id}',
     methods: ['GET'],
     authLevel: 'anonymous',
-    handler: personRoute('reader', async (person, request, deps) => requestDetail(request.params.id ?? '', person, deps)),
+    handler: personRoute('reader', async (person, request, deps) => requestDetail(request.params.id ?? '', person, { ...deps, settings: deps.services.settings })),
   },
 };
 
@@ -129,7 +130,7 @@ export const consolePassReveal: FunctionDefinition = {
     route: 'console/api/requests/{id}/pass',
     methods: ['POST'],
     authLevel: 'anonymous',
-    handler: personRoute('collector', async (person, request, deps) => revealPass(request.params.id ?? '', person, deps)),
+    handler: personRoute('collector', async (person, request, deps) => revealPass(request.params.id ?? '', person, { ...deps, settings: deps.services.settings })),
   },
 };
 
@@ -147,7 +148,8 @@ export const consoleAttestation: FunctionDefinition = {
     handler: personRoute('person', async (person, request, deps, context) => {
       const action = request.method === 'GET' ? 'view' : request.params.action === 'pass' ? 'pass' : request.params.action ? undefined : 'attest';
       if (!action || (request.method === 'GET' && request.params.action)) return errorAnswer(404, 'not_found', 'no such attestation action');
-      return managerAttestation(request.params.id ?? '', person, action, { ...deps, settings: deps.services.settings, graph: appGraph(deps.services), log: invocationLog(context) });
+      const log = invocationLog(context);
+      return managerAttestation(request.params.id ?? '', person, action, { ...deps, settings: deps.services.settings, graph: appGraph(deps.services), tickets: ticketHookFor(deps.services, log), log });
     }),
   },
 };

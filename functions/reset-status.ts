@@ -2,12 +2,15 @@ import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/fu
 import { intakeServices } from '../shared/intake/intake-services';
 import { getResetStatus } from '../shared/intake/status-service';
 import { getServices } from '../shared/services';
+import { requestStores } from '../shared/request-stores';
 import type { FunctionDefinition } from './definition';
 import { invocationLog } from './invocation-log';
 
 export async function resetStatusHandler(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const { store, audit } = intakeServices(getServices());
-  const answer = await getResetStatus(request.params.id ?? '', { store, audit, log: invocationLog(context) });
+  const services = getServices();
+  const { store, audit } = intakeServices(services);
+  const { secrets } = requestStores(services);
+  const answer = await getResetStatus(request.params.id ?? '', { store, audit, secrets, baseUrl: services.settings.CONSOLE_BASE_URL, log: invocationLog(context) });
   return { status: answer.status, headers: answer.headers, jsonBody: answer.jsonBody };
 }
 

@@ -1,6 +1,7 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { requestStores } from '../shared/request-stores';
 import { getServices } from '../shared/services';
+import { ticketHookFor } from '../shared/tickets/ticket-services';
 import { MAX_CALLBACK_BYTES, receiveVerificationCallback } from '../shared/verification/callback-service';
 import { CALLBACK_PATH } from '../shared/verification/presentation-request';
 import type { FunctionDefinition } from './definition';
@@ -18,7 +19,7 @@ export async function verificationCallbackHandler(request: HttpRequest, context:
   if ('refusal' in read) return read.refusal;
   const answer = await receiveVerificationCallback(
     { body: read.body, apiKey: request.headers.get('api-key') },
-    { ...requestStores(services), settings: services.settings, log: invocationLog(context) },
+    { ...requestStores(services), settings: services.settings, tickets: ticketHookFor(services, invocationLog(context)), log: invocationLog(context) },
   );
   return { status: answer.status, headers: answer.headers, jsonBody: answer.jsonBody };
 }

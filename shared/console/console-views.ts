@@ -1,3 +1,6 @@
+import type { Settings } from '../config';
+import { passGoesToVerifiedPerson } from '../verification/pass-routing';
+import { verificationView } from '../verification/verification-view';
 import { z } from 'zod';
 import type { AuditEntry } from '../audit/audit-entry';
 import { errorAnswer, jsonAnswer, type HttpAnswer } from '../http/answer';
@@ -82,7 +85,11 @@ function listItem(row: StoredRequest) {
  * audit timeline with its chain verified against the head the row recorded, the methods before and
  * after, and the pass: asked for, waiting, or taken and by whom.
  */
-export async function requestDetail(id: string, person: SignedInPerson, deps: Pick<RequestStores, 'store' | 'audit' | 'passes'>): Promise<HttpAnswer> {
+export async function requestDetail(
+  id: string,
+  person: SignedInPerson,
+  deps: Pick<RequestStores, 'store' | 'audit' | 'passes' | 'secrets'> & { settings: Pick<Settings, 'VERIFICATION_REQUIRED' | 'CONSOLE_BASE_URL'> },
+): Promise<HttpAnswer> {
   const row = isRequestId(id) ? await deps.store.get(id) : undefined;
   if (!row) return errorAnswer(404, 'not_found', 'no reset request has this id', undefined, NO_STORE);
   let entries: AuditEntry[] = [];
@@ -95,7 +102,9 @@ export async function requestDetail(id: string, person: SignedInPerson, deps: Pi
     // A trail that cannot be read is never shown as verified.
     audit = { entries: [], verified: false, problem: 'the audit trail could not be read' };
   }
-  const base = statusView(row, audit);
+  const verification = row.trusted ? await verificationView(row, deps.secrets, deps.settings.CONSOLE_BASE_URL) : undefined;
+  const base = statusView(row, audit, verification);
+  const goesTo = passGoesToVerifiedPerson(row, deps.settings);
   const waiting = row.temporaryAccessPass && deps.passes ? await deps.passes.waiting(row.id) : undefined;
   const handover = lastHandover(entries);
   const assignee = assigneeNote(row, person);
@@ -109,7 +118,8 @@ export async function requestDetail(id: string, person: SignedInPerson, deps: Pi
         waiting: waiting !== undefined,
         ...(waiting ? { expiresAt: waiting.expiresAt } : {}),
         ...(handover ? { collected: handover } : {}),
-        canReveal: person.roles.includes('collector') && waiting !== undefined,
+        canReveal: person.roles.includes('collector') && waiting !== undefined && goesTo === undefined,
+        ...(goesTo ? { goesTo } : {}),
         ticketAssignee: assignee.view,
       },
     },

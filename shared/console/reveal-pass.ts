@@ -5,6 +5,8 @@ import { RequestConflictError } from '../requests/request-store';
 import type { RequestStores } from '../request-stores';
 import { actorOf, auditHeadOf, targetOf } from '../worker/request-view';
 import type { SignedInPerson } from './person-gate';
+import type { Settings } from '../config';
+import { passGoesToVerifiedPerson } from '../verification/pass-routing';
 
 /** Audit actions that record a pass leaving the service (the machine route's and the console's). */
 export const PASS_HANDOVER_ACTIONS = ['pass-collect', 'pass-reveal'] as const;
@@ -23,10 +25,16 @@ export interface PassHandoverRecord {
  * they are the ticket's assignee where the ticket names one) before anything is shown. If the audit
  * cannot be written the pass is not shown: it is gone, and a new request issues a new one.
  */
-export async function revealPass(id: string, person: SignedInPerson, deps: Pick<RequestStores, 'store' | 'audit' | 'passes'>): Promise<HttpAnswer> {
+export async function revealPass(
+  id: string,
+  person: SignedInPerson,
+  deps: Pick<RequestStores, 'store' | 'audit' | 'passes'> & { settings: Pick<Settings, 'VERIFICATION_REQUIRED'> },
+): Promise<HttpAnswer> {
   const noStore = { 'cache-control': 'no-store' };
   const row = isRequestId(id) ? await deps.store.get(id) : undefined;
   if (!row) return errorAnswer(404, 'not_found', 'no reset request has this id', undefined, noStore);
+  const refusal = passGoesToVerifiedPerson(row, deps.settings);
+  if (refusal) return errorAnswer(403, 'pass_goes_to_verified_person', refusal, undefined, noStore);
   if (!deps.passes) return errorAnswer(404, 'no_pass', 'this service has no TAP_SEALING_KEY, so it never keeps a pass to hand over', undefined, noStore);
 
   const collected = await deps.passes.collect(row.id);

@@ -3,10 +3,16 @@ import type { StoredRequest } from '../requests/request-row';
 import { isRequestId } from '../requests/request-row';
 import type { RequestStore } from '../requests/request-store';
 import { errorAnswer, jsonAnswer, type HttpAnswer } from '../http/answer';
+import type { VerificationSecrets } from '../verification/verification-secrets';
+import { verificationView } from '../verification/verification-view';
 
 export interface StatusDependencies {
   store: RequestStore;
   audit: AuditLog;
+  /** Derives the verification link shown for the person (shared/verification). */
+  secrets?: VerificationSecrets;
+  /** Where people reach the app (CONSOLE_BASE_URL): the verification link's origin. */
+  baseUrl?: string;
   log?: { warn(message: string): void };
 }
 
@@ -33,7 +39,8 @@ export async function getResetStatus(id: string, deps: StatusDependencies): Prom
       'retry-after': '10',
     });
   }
-  return jsonAnswer(200, statusView(row, audit), { 'cache-control': 'no-store' });
+  const verification = row.trusted && deps.secrets ? await verificationView(row, deps.secrets, deps.baseUrl) : undefined;
+  return jsonAnswer(200, statusView(row, audit, verification), { 'cache-control': 'no-store' });
 }
 
 interface AuditView {
@@ -66,7 +73,7 @@ async function auditView(row: StoredRequest, audit: AuditLog): Promise<AuditView
   };
 }
 
-export function statusView(row: StoredRequest, audit: AuditView): Record<string, unknown> {
+export function statusView(row: StoredRequest, audit: AuditView, verification?: unknown): Record<string, unknown> {
   if (!row.trusted && !isQuarantined(row)) return unverifiedView(row, audit);
   const engineState = parseJson(row.engineState);
   return {
@@ -97,6 +104,7 @@ export function statusView(row: StoredRequest, audit: AuditView): Record<string,
     completedAt: row.completedAt,
     // What was posted to the ticket and mailed, and what failed (shared/tickets/outbox-state.ts).
     ticketUpdates: redact(parseJson(row.ticketUpdates) ?? null),
+    ...(verification !== undefined ? { verification } : {}),
     audit,
   };
 }

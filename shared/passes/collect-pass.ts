@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { passGoesToVerifiedPerson } from '../verification/pass-routing';
 import type { Settings } from '../config';
 import { errorAnswer, IntakeRefusal, jsonAnswer, type HttpAnswer } from '../http/answer';
 import { authenticate, type Authentication, type HeaderLookup } from '../intake/signature';
@@ -82,6 +83,8 @@ export async function collectTemporaryAccessPass(
   }
   const row = isRequestId(input.id) ? await deps.store.get(input.id) : undefined;
   if (!row) return errorAnswer(404, 'not_found', `no reset request has the id ${input.id.slice(0, 64)}`);
+  const refusal = passGoesToVerifiedPerson(row, deps.settings);
+  if (refusal) return errorAnswer(403, 'pass_goes_to_verified_person', refusal, undefined, noStore);
   if (!deps.passes) return errorAnswer(404, 'no_pass', 'this service has no TAP_SEALING_KEY, so it never keeps a pass to hand over');
 
   const collected = await deps.passes.collect(row.id);

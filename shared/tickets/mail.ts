@@ -7,6 +7,7 @@ import type { RequestRow } from '../requests/request-row';
 import { scrub } from './note-format';
 import { kindName, storedResult } from './note-text';
 import type { CallOutcome } from './ticket-http';
+import type { EventRecord } from './outbox-state';
 
 /**
  * Telling the people affected (the help-desk attack: a caller impersonating the user gets a reset; the
@@ -61,6 +62,31 @@ export function mailFor(recipient: Recipient, row: RequestRow, user: Person, at:
       `Removed: ${what}.`,
       '',
       `If ${name} did not ask for this (for example, they are away or did not lose their phone), someone may be impersonating them. Contact the service desk or security team at once.`,
+      '',
+      `Reference: request ${row.id}`,
+    ].join('\n'),
+  };
+}
+
+/**
+ * The one mail a manager gets when they may vouch for the user (shared/verification/attestation.ts):
+ * what was asked, by whom, and the console link where they sign in, check it is really the person
+ * (for example on a video call) and confirm. No pass, no verification link (that is the user's).
+ */
+export function attestationMail(row: RequestRow, user: Person, record: EventRecord, consoleBaseUrl: string | undefined): MailMessage {
+  const name = scrub(user.displayName ?? user.userPrincipalName ?? 'your report');
+  const link = consoleBaseUrl ? `${consoleBaseUrl.replace(/\/+$/, '')}/api/console/#/attest/${encodeURIComponent(row.id)}` : `the operator console (request ${row.id})`;
+  return {
+    subject: `Please confirm it is really ${name} before their MFA is reset`,
+    text: [
+      'Hello,',
+      '',
+      `The service desk was asked to reset the multi-factor authentication (MFA) of ${name} (${user.userPrincipalName ?? ''}), for ${row.ticketSystem} ticket ${row.ticketId}, by ${scrub(row.requestedBy)}.`,
+      `Nothing is changed until someone confirms it is really them${record.facts?.expiresAt ? `, before ${record.facts.expiresAt}` : ''}. As their manager you can:`,
+      `1. Talk to ${name} on a video call (or in person) and make sure it is them, and that they asked for this.`,
+      `2. Open ${link}, sign in with your work account, and confirm.`,
+      '',
+      `If you cannot reach ${name}, or they did not ask for this, do not confirm: tell the service desk or security team at once. Someone may be impersonating them.`,
       '',
       `Reference: request ${row.id}`,
     ].join('\n'),

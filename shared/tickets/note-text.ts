@@ -180,7 +180,9 @@ export function outcomeNote(row: RequestRow, consoleBaseUrl?: string): Note {
     if (pass?.outcome === 'created') {
       lines.push(
         `Temporary Access Pass: issued${pass.lifetimeInMinutes ? `, valid ${pass.lifetimeInMinutes} minutes` : ''}${pass.isUsableOnce ? ', usable once' : ''}. ` +
-          'An authorised agent reveals it once in the operator console (Reveal pass) and gives it to the user after checking who they are; it is never written here.',
+          (row.verification
+            ? 'It is shown once to the verified person (on their verification page, or to the manager who attested), never to an agent; it is never written here.'
+            : 'An authorised agent reveals it once in the operator console (Reveal pass) and gives it to the user after checking who they are; it is never written here.'),
       );
     } else {
       lines.push(`Temporary Access Pass: NOT issued${pass?.outcome ? ` (${pass.outcome})` : ''}.`);
@@ -214,7 +216,35 @@ export function followUpClosedNote(row: RequestRow, record: EventRecord): Note {
   };
 }
 
+/**
+ * Notes while the person is being verified: asked for (how, until when), passed (method, Face Check
+ * score or the attesting manager, when) or failed (why). Made from the facts fixed when the event was
+ * opened. Never the verification link: the ticket may be read by the caller, and the link is for the
+ * person, handed over by the agent from the console or the status answer.
+ */
+export function verificationNote(event: 'verification-requested' | 'verification-passed' | 'verification-failed', row: RequestRow, record: EventRecord, consoleBaseUrl?: string): Note {
+  const facts = record.facts ?? {};
+  const user = facts.user ?? row.targetUpn ?? row.targetObjectId ?? 'the user';
+  const lines: string[] = [];
+  if (event === 'verification-requested') {
+    lines.push(`Before anything is changed, ${user} must prove who they are by ${facts.methods ?? 'the configured method'}, before ${facts.expiresAt ?? 'the deadline'}.`);
+    lines.push('Hand the user the verification link from the request page in the operator console (not by reading it to a caller you have not called back). Only continue if the user asked for this.');
+    if (facts.manager) lines.push(`Their manager ${facts.manager} was asked to confirm it is them, in the console.`);
+    lines.push(detailsLine(row, consoleBaseUrl));
+    return { title: header(row, 'waiting for the user to verify'), lines, marker: markerOf(row.id, event) };
+  }
+  if (event === 'verification-passed') {
+    lines.push(facts.method === 'manager' ? `Verified by their manager ${facts.who ?? ''}, who signed in and attested at ${facts.at ?? ''}.` : `Verified with a Verified ID (VerifiedEmployee from ${facts.issuer ?? 'an accepted issuer'}) and Face Check ${facts.score ?? ''} at ${facts.at ?? ''}, presented by ${facts.who ?? user}.`);
+    lines.push('The reset now goes ahead.');
+    return { title: header(row, 'the user was verified'), lines, marker: markerOf(row.id, event) };
+  }
+  lines.push(`${user} was not verified: ${scrub(facts.reason ?? 'no reason recorded')}`);
+  lines.push('Nothing was changed. Repeated failures can mean someone else is trying: call the user back on a number from the directory before raising a new ticket.');
+  return { title: header(row, 'verification failed'), lines, marker: markerOf(row.id, event) };
+}
+
 export function noteFor(event: OutboxEvent, row: RequestRow, record: EventRecord, consoleBaseUrl?: string): Note {
+  if (event === 'verification-requested' || event === 'verification-passed' || event === 'verification-failed') return verificationNote(event, row, record, consoleBaseUrl);
   if (event === 'follow-up') return followUpNote(row, record);
   if (event === 'follow-up-closed') return followUpClosedNote(row, record);
   return outcomeNote(row, consoleBaseUrl);

@@ -1,7 +1,7 @@
 import type { Settings } from '../config';
 import type { RequestRow } from '../requests/request-row';
 import { storedResult } from './note-text';
-import { markerOf, outboxFields, type EventRecord, type OutboxEvent, type OutboxState } from './outbox-state';
+import { markerOf, outboxFields, parseOutbox, type EventRecord, type OutboxEvent, type OutboxState } from './outbox-state';
 
 export type TicketSettings = Pick<
   Settings,
@@ -72,9 +72,29 @@ export function openOutbox(row: RequestRow, settings: TicketSettings, now: Date)
   return state;
 }
 
+export type VerificationEvent = 'verification-requested' | 'verification-passed' | 'verification-failed' | 'mail-manager-attest';
+
+/**
+ * Adds verification events to a request's outbox before it ends (the outbox is opened early, marked
+ * `awaiting_verification`, and completed when the request ends): the notes go to the ticket system the
+ * request came through, the attestation mail to the target's manager when a sender mailbox is set.
+ * Facts are fixed now, so the text is the same however often a note is retried.
+ */
+export function withVerificationEvent(row: RequestRow, event: VerificationEvent, facts: Record<string, string>, settings: TicketSettings, now: Date): OutboxState | undefined {
+  const channel = event === 'mail-manager-attest' ? (settings.NOTIFY_SENDER_UPN ? 'mail' : undefined) : ticketChannelOf(row, settings);
+  if (!channel) return undefined;
+  const state: OutboxState = parseOutbox(row.ticketUpdates) ?? { version: 1, status: 'awaiting_verification', events: {} };
+  if (state.events[event]) return undefined;
+  const clipped = Object.fromEntries(Object.entries(facts).map(([key, value]) => [key, value.slice(0, 500)]));
+  state.events[event] = { state: 'pending', channel, attempts: 0, marker: markerOf(row.id, event), facts: clipped };
+  return state;
+}
+
 /** The worker's side: fields to save with the final status, and the wake-up after that save. */
 export interface TicketHook {
   fieldsOnFinish(next: RequestRow): Partial<Pick<RequestRow, 'ticketUpdates' | 'ticketDueAt'>>;
+  /** Fields that add a verification note or mail to the outbox (none when nobody is to be told). */
+  fieldsOnVerification(next: RequestRow, event: VerificationEvent, facts: Record<string, string>): Partial<Pick<RequestRow, 'ticketUpdates' | 'ticketDueAt'>>;
   /** Never throws: a lost wake-up is found by the ticket sweeper from the row's ticketDueAt. */
   notify(row: RequestRow): Promise<void>;
 }
@@ -86,10 +106,19 @@ export function ticketHook(
 ): TicketHook {
   return {
     fieldsOnFinish(next) {
-      // Opened once: a request saved final again (a duplicate finish) keeps what was posted.
-      if (next.ticketUpdates) return {};
       const now = new Date();
+      const earlier = parseOutbox(next.ticketUpdates);
+      // Opened once: a request saved final again (a duplicate finish) keeps what was posted. An outbox
+      // opened while the person was being verified gets the final events added to it.
+      if (next.ticketUpdates && earlier?.status !== 'awaiting_verification') return {};
       const state = openOutbox(next, settings, now);
+      if (!earlier) return state ? outboxFields(state, now) : {};
+      const merged: OutboxState = { ...earlier, status: next.status, events: { ...(state?.events ?? {}), ...earlier.events }, ...(state?.watch ? { watch: state.watch } : {}) };
+      return outboxFields(merged, now);
+    },
+    fieldsOnVerification(next, event, facts) {
+      const now = new Date();
+      const state = withVerificationEvent(next, event, facts, settings, now);
       return state ? outboxFields(state, now) : {};
     },
     async notify(row) {

@@ -9,7 +9,18 @@ import { z } from 'zod';
  */
 
 /** One side effect of a request: a note, a mail or a callback. */
-export const OUTBOX_EVENTS = ['outcome', 'follow-up', 'follow-up-closed', 'mail-user', 'mail-manager', 'callback'] as const;
+export const OUTBOX_EVENTS = [
+  'verification-requested',
+  'mail-manager-attest',
+  'verification-passed',
+  'verification-failed',
+  'outcome',
+  'follow-up',
+  'follow-up-closed',
+  'mail-user',
+  'mail-manager',
+  'callback',
+] as const;
 export type OutboxEvent = (typeof OUTBOX_EVENTS)[number];
 
 export const EVENT_STATES = ['pending', 'posting', 'retrying', 'posted', 'failed', 'skipped'] as const;

@@ -8,7 +8,7 @@ import { resetMessageSchema } from '../worker/reset-message';
 import { callbackPayload, callbackWebhookId, postCallback } from './callback-client';
 import { watchStep } from './follow-up';
 import type { JiraClient } from './jira-client';
-import { mailFor, recipientOf, sendMail, type Recipient } from './mail';
+import { attestationMail, mailFor, recipientOf, sendMail, type Recipient } from './mail';
 import { noteAdf, noteText } from './note-format';
 import { noteFor } from './note-text';
 import type { TicketSettings } from './open-outbox';
@@ -185,7 +185,7 @@ async function runEvent(outbox: OutboxRow, event: OutboxEvent, deps: TicketDepen
 
 async function send(outbox: OutboxRow, event: OutboxEvent, record: EventRecord, tried: boolean, deps: TicketDependencies): Promise<Sent> {
   const row = outbox.current;
-  if (record.channel === 'mail') return sendOneMail(outbox, event === 'mail-user' ? 'user' : 'manager', record, deps);
+  if (record.channel === 'mail') return sendOneMail(outbox, event, record, deps);
   const note = noteFor(event, row, record, deps.settings.CONSOLE_BASE_URL);
   if (record.channel === 'callback') {
     if (!row.callbackUrl) return { kind: 'refused', status: 0, message: 'the request names no callbackUrl' };
@@ -232,7 +232,8 @@ async function send(outbox: OutboxRow, event: OutboxEvent, record: EventRecord, 
   return { kind: 'refused', status: 0, message: `no sender for channel ${record.channel}` };
 }
 
-async function sendOneMail(outbox: OutboxRow, recipient: Recipient, record: EventRecord, deps: TicketDependencies): Promise<Sent> {
+async function sendOneMail(outbox: OutboxRow, event: OutboxEvent, record: EventRecord, deps: TicketDependencies): Promise<Sent> {
+  const recipient: Recipient = event === 'mail-user' ? 'user' : 'manager';
   const sender = deps.settings.NOTIFY_SENDER_UPN;
   if (!sender) return { kind: 'ok', status: 0, body: { skipped: 'NOTIFY_SENDER_UPN is no longer set' } };
   const row = outbox.current;
@@ -244,7 +245,7 @@ async function sendOneMail(outbox: OutboxRow, recipient: Recipient, record: Even
   if (to.kind !== 'ok') return to;
   if (!to.body.address) return { kind: 'ok', status: to.status, body: { skipped: recipient === 'manager' ? 'the user has no manager with a mail address in the directory' : 'the user has no mail address' } };
   const at = row.completedAt ?? new Date().toISOString();
-  const message = mailFor(recipient, row, user.body.person, at);
+  const message = event === 'mail-manager-attest' ? attestationMail(row, user.body.person, record, deps.settings.CONSOLE_BASE_URL) : mailFor(recipient, row, user.body.person, at);
   const answer = await sendMail(deps.graph, sender, to.body.address, message, record.marker);
   if (answer.kind !== 'ok') return answer;
   return { kind: 'ok', status: answer.status, body: { remoteId: `mail to ${maskAddress(to.body.address)}`, textHash: createHash('sha256').update(message.text).digest('hex') } };

@@ -8,7 +8,8 @@ import type { Person } from '../console/token-validation';
 import { readManager } from './manager-lookup';
 import { methodsOf } from './policy';
 import { revealToVerifiedPerson } from './verified-pass';
-import { parseVerification, type Verification } from './verification-state';
+import { evidenceFacts, parseVerification, type Verification } from './verification-state';
+import type { TicketHook } from '../tickets/open-outbox';
 
 const NO_STORE = { 'cache-control': 'no-store' };
 
@@ -16,6 +17,8 @@ export interface AttestationDependencies extends Pick<RequestStores, 'store' | '
   settings: { CONSOLE_ATTESTATION_AUTH_CONTEXT?: string };
   /** The directory is asked again at attestation time: only the target's current manager may attest. */
   graph: GraphTransport;
+  /** The ticket outbox: a note when the manager attests. */
+  tickets?: TicketHook;
   log: Logger;
   now?: () => Date;
 }
@@ -113,7 +116,10 @@ async function attest(row: StoredRequest, verification: Verification, person: Pe
     detail: `${person.userPrincipalName} (object id ${evidence.objectId}), ${verification.targetUpn}'s manager, attested that they verified the person; signed in ${person.authTime ?? 'at an unknown time'}${person.amr ? `, amr ${person.amr.join('+')}` : ''}${person.acrs?.length ? `, acrs ${person.acrs.join(',')}` : ''}`,
   });
   const next: Verification = { ...verification, status: 'passed', evidence };
-  const saved = await progress.save({ verification: JSON.stringify(next) });
+  const json = JSON.stringify(next);
+  const told = deps.tickets?.fieldsOnVerification({ ...progress.current, verification: json }, 'verification-passed', evidenceFacts(next));
+  const saved = await progress.save({ verification: json, ...told });
+  if (told?.ticketDueAt) await deps.tickets?.notify(saved);
   await deps.queue.send(row.id).catch((error: unknown) => {
     deps.log.warn('attestation recorded, but the worker was not woken; the sweeper will find the request', { requestId: row.id, cause: error instanceof Error ? error.message : String(error) });
   });

@@ -5,7 +5,8 @@ import type { RequestStores } from '../request-stores';
 import { LeaseLostError, RequestProgress } from '../worker/request-progress';
 import { callbackBodySchema, type CallbackBody } from './callback-body';
 import { checkPresentation } from './presentation-check';
-import { parseVerification, type PresentationAttempt, type Verification } from './verification-state';
+import { evidenceFacts, parseVerification, type PresentationAttempt, type Verification } from './verification-state';
+import type { TicketHook } from '../tickets/open-outbox';
 
 /** A callback is small JSON; anything larger is not the Request Service's. */
 export const MAX_CALLBACK_BYTES = 64 * 1024;
@@ -14,6 +15,8 @@ export type CallbackSettings = Pick<Settings, 'VERIFIED_ID_ACCEPTED_ISSUERS' | '
 
 export interface CallbackDependencies extends Pick<RequestStores, 'store' | 'audit' | 'queue' | 'secrets'> {
   settings: CallbackSettings;
+  /** The ticket outbox: a note when the verification passes (or finally fails). */
+  tickets?: TicketHook;
   log: Logger;
   now?: () => Date;
 }
@@ -126,7 +129,12 @@ async function apply(
       detail: `presentation ${presentation.n}: ${failure} (${failures} of ${deps.settings.VERIFICATION_MAX_FAILURES} failures allowed)`,
     });
   }
-  await progress.save({ verification: JSON.stringify(next!) });
+  const verificationJson = JSON.stringify(next!);
+  const told = next!.status === 'passed'
+    ? deps.tickets?.fieldsOnVerification({ ...progress.current, verification: verificationJson }, 'verification-passed', evidenceFacts(next!))
+    : undefined;
+  await progress.save({ verification: verificationJson, ...told });
+  if (told?.ticketDueAt) await deps.tickets?.notify(progress.current);
   // The worker goes on: the reset after a pass, a new code or the end after a failure.
   await deps.queue.send(progress.current.id).catch((error: unknown) => {
     deps.log.warn('verification recorded, but the worker was not woken; the sweeper will find the request', { requestId: progress.current.id, cause: error instanceof Error ? error.message : String(error) });

@@ -115,3 +115,17 @@ export function workerHasWork(verification: Verification | undefined, maxFailure
   const methods = verification.policy === 'verified-id-or-manager' ? ['verified-id', 'manager'] : [verification.policy];
   return needsNewAttempt(verification, verification.verifiedIdUnavailable ? methods.filter((m) => m !== 'verified-id') : methods, now);
 }
+
+/** The facts a "verified" ticket note is made from (shared/tickets/note-text.ts). */
+export function evidenceFacts(verification: Verification): Record<string, string> {
+  const evidence = verification.evidence;
+  if (!evidence) return { user: verification.targetUpn };
+  return {
+    user: verification.targetUpn,
+    method: evidence.method,
+    who: evidence.who,
+    at: evidence.at,
+    ...(evidence.issuer ? { issuer: evidence.issuer } : {}),
+    ...(evidence.score !== undefined ? { score: String(evidence.score) } : {}),
+  };
+}

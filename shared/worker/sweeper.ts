@@ -46,7 +46,10 @@ export async function sweepStuckRequests(deps: Pick<WorkerDependencies, 'store' 
   const graceMs = options.acceptedGraceMs ?? 2 * 60 * 1000;
   const accepted = await deps.store.listByStatus('accepted', { updatedBefore: new Date(now.getTime() - graceMs) });
   const running = await deps.store.listByStatus('running', { updatedBefore: now });
-  const stuck = [...accepted, ...running].filter((row) => !row.leaseUntil || Date.parse(row.leaseUntil) <= now.getTime());
+  // A request waiting for verification holds its lease until the verification expires: past that, its
+  // own expiry message was lost, and the worker must end it.
+  const verifying = await deps.store.listByStatus('awaiting_verification', { updatedBefore: now });
+  const stuck = [...accepted, ...running, ...verifying].filter((row) => !row.leaseUntil || Date.parse(row.leaseUntil) <= now.getTime());
   const report: SweepReport = { redriven: [], waiting: [] };
   if (stuck.length === 0) return report;
 
@@ -70,7 +73,9 @@ export async function sweepStuckRequests(deps: Pick<WorkerDependencies, 'store' 
       continue;
     }
     const reason =
-      row.status === 'running'
+      row.status === 'awaiting_verification'
+        ? row.statusReason ?? 'waiting for verification'
+        : row.status === 'running'
         ? 'worker lease ran out with no message waiting for it; re-driven'
         : 're-driven: no queue message for it was waiting (the message was lost or never sent)';
     try {
