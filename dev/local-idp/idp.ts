@@ -34,6 +34,8 @@ export interface TokenOverrides {
   ver?: string;
   /** Sign with a key that is not published in the JWKS. */
   unpublishedKey?: boolean;
+  /** Conditional Access authentication contexts the sign-in met (the `acrs` claim). */
+  acrs?: string[];
 }
 
 export interface RunningLocalIdp {
@@ -54,6 +56,8 @@ interface PendingCode {
   challenge: string;
   scope: string;
   nonce?: string;
+  /** Authentication contexts the authorize request's `claims` asked for as essential (a step-up). */
+  acrs?: string[];
   expiresAt: number;
 }
 
@@ -94,6 +98,7 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Runn
       groups: overrides.groups ?? directory.transitiveGroupIds(user),
       uti: randomBytes(12).toString('base64url'),
       ...(nonce ? { nonce } : {}),
+      ...(overrides.acrs ? { acrs: overrides.acrs } : {}),
     };
     if (overrides.scp !== null) claims.scp = overrides.scp ?? CONSOLE_SCOPE;
     const key: CryptoKey = overrides.unpublishedKey ? (await (stray ??= generateKeyPair('RS256'))).privateKey : privateKey;
@@ -176,6 +181,7 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Runn
       challenge: params.get('code_challenge')!,
       scope: params.get('scope') ?? '',
       ...(params.get('nonce') ? { nonce: params.get('nonce')! } : {}),
+      ...(requestedAcrs(params.get('claims')) ? { acrs: requestedAcrs(params.get('claims'))! } : {}),
       expiresAt: Date.now() + 60_000,
     });
     const target = new URL(redirectUri);
@@ -199,7 +205,9 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Runn
     if (form.get('client_id')?.toLowerCase() !== pending.clientId || form.get('redirect_uri') !== pending.redirectUri) return fail('client_id or redirect_uri differ from the authorization request');
     if (createHash('sha256').update(verifier).digest('base64url') !== pending.challenge) return fail('code_verifier does not match the code_challenge');
     const user = directory.users.find((u) => u.id === pending.userId)!;
-    const accessToken = await sign(user, {}, pending.nonce);
+    // A step-up the authorize request asked for (claims challenge) is met here as Entra would after the
+    // Conditional Access policy of that authentication context was satisfied.
+    const accessToken = await sign(user, pending.acrs ? { acrs: pending.acrs } : {}, pending.nonce);
     return json(res, 200, { token_type: 'Bearer', access_token: accessToken, expires_in: lifetime, scope: pending.scope }, { ...cors, 'cache-control': 'no-store' });
   }
 
@@ -225,6 +233,20 @@ export async function startLocalIdp(options: LocalIdpOptions = {}): Promise<Runn
         server.closeAllConnections();
       }),
   };
+}
+
+/** The authentication contexts a `claims` parameter asks for: {"access_token":{"acrs":{"essential":true,"value":"c1"}}}. */
+function requestedAcrs(claims: string | null): string[] | undefined {
+  if (!claims) return undefined;
+  try {
+    const parsed = JSON.parse(claims) as { access_token?: { acrs?: { value?: unknown; values?: unknown } } };
+    const acrs = parsed.access_token?.acrs;
+    const values = Array.isArray(acrs?.values) ? acrs.values : acrs?.value !== undefined ? [acrs.value] : [];
+    const ids = values.filter((value): value is string => typeof value === 'string' && /^c\d{1,2}$/.test(value));
+    return ids.length > 0 ? ids : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function isLoopbackRedirect(uri: string): boolean {

@@ -117,9 +117,8 @@ async function attest(row: StoredRequest, verification: Verification, person: Pe
   });
   const next: Verification = { ...verification, status: 'passed', evidence };
   const json = JSON.stringify(next);
-  const told = deps.tickets?.fieldsOnVerification({ ...progress.current, verification: json }, 'verification-passed', evidenceFacts(next));
-  const saved = await progress.save({ verification: json, ...told });
-  if (told?.ticketDueAt) await deps.tickets?.notify(saved);
+  const saved = await progress.save((current) => ({ verification: json, ...deps.tickets?.fieldsOnVerification({ ...current, verification: json }, 'verification-passed', evidenceFacts(next)) }));
+  if (saved.ticketDueAt) await deps.tickets?.notify(saved);
   await deps.queue.send(row.id).catch((error: unknown) => {
     deps.log.warn('attestation recorded, but the worker was not woken; the sweeper will find the request', { requestId: row.id, cause: error instanceof Error ? error.message : String(error) });
   });

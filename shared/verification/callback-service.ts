@@ -130,11 +130,12 @@ async function apply(
     });
   }
   const verificationJson = JSON.stringify(next!);
-  const told = next!.status === 'passed'
-    ? deps.tickets?.fieldsOnVerification({ ...progress.current, verification: verificationJson }, 'verification-passed', evidenceFacts(next!))
-    : undefined;
-  await progress.save({ verification: verificationJson, ...told });
-  if (told?.ticketDueAt) await deps.tickets?.notify(progress.current);
+  const passed = next!.status === 'passed';
+  const saved = await progress.save((row) => ({
+    verification: verificationJson,
+    ...(passed ? deps.tickets?.fieldsOnVerification({ ...row, verification: verificationJson }, 'verification-passed', evidenceFacts(next!)) : {}),
+  }));
+  if (passed && saved.ticketDueAt) await deps.tickets?.notify(saved);
   // The worker goes on: the reset after a pass, a new code or the end after a failure.
   await deps.queue.send(progress.current.id).catch((error: unknown) => {
     deps.log.warn('verification recorded, but the worker was not woken; the sweeper will find the request', { requestId: progress.current.id, cause: error instanceof Error ? error.message : String(error) });

@@ -1,8 +1,8 @@
 import { errorAnswer, jsonAnswer, type HttpAnswer } from '../http/answer';
 import type { RequestStores } from '../request-stores';
 import type { StoredRequest } from '../requests/request-row';
-import { RequestProgress } from '../worker/request-progress';
-import type { Verification } from './verification-state';
+import { LeaseLostError, RequestProgress } from '../worker/request-progress';
+import { parseVerification, type Verification } from './verification-state';
 
 const NO_STORE = { 'cache-control': 'no-store', pragma: 'no-cache' };
 
@@ -36,6 +36,25 @@ export async function revealToVerifiedPerson(
   }
   const at = new Date().toISOString();
   await progress.audit({ action: 'pass-reveal', outcome: 'handed-over', detail: `shown once to ${shownTo}` });
-  await progress.save({ verification: JSON.stringify({ ...verification, passShownTo: shownTo.slice(0, 300), passShownAt: at }) });
+  // The pass is out of the table now: whatever else changed the row meanwhile (a ticket note), this
+  // records who saw it on the row as it is, and is never sent back through the caller's retry.
+  await recordShown(progress, deps, shownTo, at);
   return jsonAnswer(200, { id: row.id, temporaryAccessPass: collected.temporaryAccessPass, expiresAt: collected.expiresAt }, NO_STORE);
+}
+
+async function recordShown(progress: RequestProgress, deps: Pick<RequestStores, 'store' | 'audit'>, shownTo: string, at: string): Promise<void> {
+  let current: RequestProgress = progress;
+  for (let attempt = 0; attempt < 5; attempt += 1) {
+    const verification = parseVerification(current.current.verification);
+    if (!verification) return;
+    try {
+      await current.save({ verification: JSON.stringify({ ...verification, passShownTo: shownTo.slice(0, 300), passShownAt: at }) });
+      return;
+    } catch (error) {
+      if (!(error instanceof LeaseLostError)) throw error;
+      const fresh = await deps.store.get(progress.current.id);
+      if (!fresh?.trusted) return;
+      current = new RequestProgress(fresh, deps);
+    }
+  }
 }

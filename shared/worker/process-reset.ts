@@ -314,14 +314,13 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     throw new TransientResetError(result.reason);
   }
 
-  let told: Partial<Pick<StoredRequest, 'ticketUpdates' | 'ticketDueAt'>> = {};
+  let verificationFailed: { user: string; reason: string } | undefined;
   for (const event of gate.events) {
     if (event.kind !== 'ended') continue;
     await progress.audit({ action: 'verification', outcome: 'refused', detail: event.reason });
-    // The ticket hears why, in the same write as the final status (which adds the outcome note).
-    told = deps.tickets?.fieldsOnVerification({ ...progress.current, ...verification }, 'verification-failed', { user: gate.current?.targetUpn ?? '', reason: event.reason }) ?? {};
+    verificationFailed = { user: gate.current?.targetUpn ?? '', reason: event.reason };
   }
-  return finish(progress, deps, userKey, { status: result.status, statusReason: 'reason' in result ? result.reason : undefined, engineState: JSON.stringify(result.state), ...verification, ...told }, result);
+  return finish(progress, deps, userKey, { status: result.status, statusReason: 'reason' in result ? result.reason : undefined, engineState: JSON.stringify(result.state), ...verification }, result, verificationFailed);
 }
 
 /**
@@ -347,17 +346,17 @@ async function awaitVerification(
       await progress.audit({ action: 'verification presentation', outcome: 'sent', detail: `presentation request ${event.attempt} sent to the Verified ID Request Service, open until ${event.expiresAt}` });
     }
   }
-  let told: Partial<Pick<StoredRequest, 'ticketUpdates' | 'ticketDueAt'>> = {};
-  if (gate.events.some((event) => event.kind === 'started') && deps.tickets) {
-    const offered = [current.verifiedIdUnavailable ? undefined : current.policy.includes('verified-id') ? 'a Verified ID with Face Check' : undefined, current.manager ? 'their manager confirming in the console' : undefined].filter(Boolean).join(' or ');
-    const next = { ...progress.current, ...verification };
-    told = deps.tickets.fieldsOnVerification(next, 'verification-requested', { user: current.targetUpn, methods: offered, expiresAt: current.expiresAt, ...(current.manager ? { manager: current.manager.userPrincipalName } : {}) });
-    if (current.manager) {
-      told = { ...told, ...deps.tickets.fieldsOnVerification({ ...next, ...told }, 'mail-manager-attest', { expiresAt: current.expiresAt }) };
-    }
-  }
-  await progress.save({ status: 'awaiting_verification', statusReason: result.reason, engineState: JSON.stringify(result.state), leaseUntil: current.expiresAt, ...verification, ...told });
-  if (told.ticketDueAt) await deps.tickets?.notify(progress.current);
+  const started = gate.events.some((event) => event.kind === 'started');
+  const offered = [current.verifiedIdUnavailable ? undefined : current.policy.includes('verified-id') ? 'a Verified ID with Face Check' : undefined, current.manager ? 'their manager confirming in the console' : undefined].filter(Boolean).join(' or ');
+  const waiting = { status: 'awaiting_verification' as const, statusReason: result.reason, engineState: JSON.stringify(result.state), leaseUntil: current.expiresAt, ...verification };
+  const saved = await progress.save((row) => {
+    if (!started || !deps.tickets) return waiting;
+    const next = { ...row, ...waiting };
+    let told = deps.tickets.fieldsOnVerification(next, 'verification-requested', { user: current.targetUpn, methods: offered, expiresAt: current.expiresAt, ...(current.manager ? { manager: current.manager.userPrincipalName } : {}) });
+    if (current.manager) told = { ...told, ...deps.tickets.fieldsOnVerification({ ...next, ...told }, 'mail-manager-attest', { expiresAt: current.expiresAt }) };
+    return { ...waiting, ...told };
+  });
+  if (started && saved.ticketDueAt) await deps.tickets?.notify(saved);
   if (userKey) await deps.targets.release(userKey, progress.current.id);
   // The expiry is checked by a message of its own; the sweeper is the net if it is lost.
   await deps.queue.send(progress.current.id, secondsUntil(new Date(Date.parse(current.expiresAt) + 1000)));
@@ -408,8 +407,10 @@ async function finish(
   deps: WorkerDependencies,
   /** The user's lock and cooldown key, when this run took the lock. */
   userKey: string | undefined,
-  changes: { status: FinalStatus; statusReason?: string; engineState?: string; verification?: string; ticketUpdates?: string; ticketDueAt?: string },
+  changes: { status: FinalStatus; statusReason?: string; engineState?: string; verification?: string },
   result: ResetResult | { status: 'rejected'; code: string; reason: string },
+  /** The verification ended the request: the ticket hears why in a note of its own, in the same write. */
+  verificationFailed?: { user: string; reason: string },
 ): Promise<WorkerOutcome> {
   const row = progress.current;
   const completedAt = new Date();
@@ -417,7 +418,10 @@ async function finish(
   await progress.audit({ action: 'finish', outcome: changes.status, detail: changes.statusReason ?? summary.headline });
   const final = { ...changes, result: JSON.stringify(summary), leaseUntil: undefined, completedAt: completedAt.toISOString() };
   // The ticket outbox opens in the same write as the final status; the note itself never holds up Graph work.
-  await progress.save({ ...final, ...deps.tickets?.fieldsOnFinish({ ...progress.current, ...final }) });
+  await progress.save((current) => {
+    const told = verificationFailed ? (deps.tickets?.fieldsOnVerification({ ...current, ...final }, 'verification-failed', verificationFailed) ?? {}) : {};
+    return { ...final, ...told, ...deps.tickets?.fieldsOnFinish({ ...current, ...final, ...told }) };
+  });
   await deps.tickets?.notify(progress.current);
   if (userKey) {
     if (changes.status === 'completed' || changes.status === 'partial') await deps.targets.recordReset(userKey, row.id, completedAt);

@@ -3,6 +3,7 @@ import type { NewAuditEntry } from '../audit/audit-entry';
 import type { RequestRow, StoredRequest } from '../requests/request-row';
 import { RequestConflictError } from '../requests/request-store';
 import { actorOf, auditHeadOf, targetOf } from './request-view';
+import { parseVerification } from '../verification/verification-state';
 import type { WorkerDependencies } from './worker-dependencies';
 
 /** Someone else changed the request since this worker read it: it no longer holds it, and stops. */
@@ -45,18 +46,31 @@ export class RequestProgress {
     });
   }
 
-  /** Writes the row with the given changes if nobody else changed it since; LeaseLostError otherwise. */
-  save(changes: Partial<RequestRow>): Promise<StoredRequest> {
+  /**
+   * Writes the row with the given changes if nobody else changed what this holder owns since;
+   * LeaseLostError otherwise. `changes` may be a function of the row as it is, for changes made from
+   * fields others write too (the outbox). Others write a few fields while a worker holds a request (the
+   * ticket outbox its notes, the verification page its browser binding, the intake a link to a new
+   * attempt): such a write is taken in and the save tried again, so a ticket note never stops a reset.
+   */
+  save(changes: Partial<RequestRow> | ((current: StoredRequest) => Partial<RequestRow>)): Promise<StoredRequest> {
     return this.serial(async () => {
-      const { etag, ...current } = this.row;
-      const next: RequestRow = { ...current, ...changes, ...(this.head ? { auditSeq: this.head.seq, auditHash: this.head.hash } : {}) };
-      try {
-        this.row = await this.deps.store.update(next, etag, this.options.quarantine ? { quarantine: true } : {});
-      } catch (error) {
-        if (error instanceof RequestConflictError) throw new LeaseLostError(this.row.id);
-        throw error;
+      for (let attempt = 0; ; attempt += 1) {
+        const { etag, ...current } = this.row;
+        const made = typeof changes === 'function' ? changes(this.row) : changes;
+        const next: RequestRow = { ...current, ...made, ...(this.head ? { auditSeq: this.head.seq, auditHash: this.head.hash } : {}) };
+        try {
+          this.row = await this.deps.store.update(next, etag, this.options.quarantine ? { quarantine: true } : {});
+          return this.row;
+        } catch (error) {
+          if (!(error instanceof RequestConflictError)) throw error;
+          const fresh = attempt < 5 && !this.options.quarantine ? await this.deps.store.get(this.row.id) : undefined;
+          if (!fresh || !fresh.trusted || !onlySharedFieldsChanged(this.row, fresh)) throw new LeaseLostError(this.row.id);
+          this.row = withSharedFieldsOf(this.row, fresh);
+          const freshHead = auditHeadOf(fresh);
+          if (freshHead && (!this.head || freshHead.seq > this.head.seq)) this.head = freshHead;
+        }
       }
-      return this.row;
     });
   }
 
@@ -65,4 +79,25 @@ export class RequestProgress {
     this.queue = run.catch(() => undefined);
     return run;
   }
+}
+
+/** Fields a request's holder owns: a change to any of them by someone else means the request was taken over. */
+const HOLDER_FIELDS = ['status', 'statusReason', 'leaseUntil', 'attempts', 'engineState', 'result', 'completedAt'] as const;
+
+function onlySharedFieldsChanged(mine: StoredRequest, fresh: StoredRequest): boolean {
+  if (HOLDER_FIELDS.some((name) => mine[name] !== fresh[name])) return false;
+  const a = parseVerification(mine.verification);
+  const b = parseVerification(fresh.verification);
+  if (!a || !b) return mine.verification === fresh.verification;
+  // Of the verification, only the page's browser binding and who was shown the pass change on the side.
+  const core = (v: NonNullable<typeof a>) => JSON.stringify({ ...v, pageBinding: undefined, passShownTo: undefined, passShownAt: undefined });
+  return core(a) === core(b);
+}
+
+/** The row as this holder has it, with what others wrote meanwhile: outbox, audit head, attempt link, page binding. */
+function withSharedFieldsOf(mine: StoredRequest, fresh: StoredRequest): StoredRequest {
+  const a = parseVerification(mine.verification);
+  const b = parseVerification(fresh.verification);
+  const verification = a && b ? JSON.stringify({ ...a, pageBinding: b.pageBinding, passShownTo: b.passShownTo, passShownAt: b.passShownAt }) : fresh.verification;
+  return { ...mine, ticketUpdates: fresh.ticketUpdates, ticketDueAt: fresh.ticketDueAt, nextRequestId: fresh.nextRequestId, auditSeq: fresh.auditSeq, auditHash: fresh.auditHash, verification, etag: fresh.etag, trusted: fresh.trusted };
 }

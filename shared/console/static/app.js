@@ -51,7 +51,8 @@
   const b64url = (bytes) => btoa(String.fromCharCode(...new Uint8Array(bytes))).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
   const randomText = () => b64url(crypto.getRandomValues(new Uint8Array(32)));
 
-  async function signIn() {
+  /** `claims`: a claims challenge (an authentication context the route asks for), passed on to Entra ID. */
+  async function signIn(claims) {
     const verifier = randomText();
     const state = randomText();
     const challenge = b64url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(verifier)));
@@ -66,6 +67,7 @@
       state,
       code_challenge: challenge,
       code_challenge_method: 'S256',
+      ...(claims ? { claims } : {}),
     }).toString();
     location.assign(url.toString());
   }
@@ -210,7 +212,30 @@
           h('tbody', {}, r.methods.map((m) => h('tr', {}, h('td', {}, m.kind, m.isDefault ? ' (default)' : ''), h('td', {}, m.detail), h('td', {}, 'registered'), h('td', {}, m.outcome, m.reason ? `: ${m.reason}` : ''), h('td', {}, m.after))))))
       : h('p', {}, 'No methods recorded (the request did not reach the snapshot).');
 
-    show(`Request ${r.ticket.id}`, facts, h('h2', {}, 'Audit trail'), verified, timeline, h('h2', {}, 'Methods before and after'), methods, h('h2', {}, 'Temporary Access Pass'), passSection(r));
+    show(`Request ${r.ticket.id}`, facts, ...verificationSection(r), h('h2', {}, 'Audit trail'), verified, timeline, h('h2', {}, 'Methods before and after'), methods, h('h2', {}, 'Temporary Access Pass'), passSection(r));
+  }
+
+  /** How the person proves who they are: the state, and while it waits the link (and its QR code) to hand to them. */
+  function verificationSection(r) {
+    const v = r.verification;
+    if (!v) return [];
+    const how = v.methods.map((m) => (m === 'verified-id' ? 'Verified ID with Face Check' : `their manager ${v.manager ? v.manager.userPrincipalName : ''} confirming in this console`)).join(' or ');
+    const items = [h('dt', {}, 'State'), h('dd', {}, badge(v.status), ` by ${how || 'no method available'}; until ${new Date(v.expiresAt).toLocaleString()}; ${v.failures} failed presentation(s)`)];
+    if (v.evidence) {
+      items.push(h('dt', {}, 'Evidence'), h('dd', {}, v.evidence.method === 'manager'
+        ? `${v.evidence.who} (their manager) attested at ${new Date(v.evidence.at).toLocaleString()}`
+        : `${v.evidence.who} presented a VerifiedEmployee credential from ${v.evidence.issuer}; Face Check ${v.evidence.score}`));
+    }
+    if (v.failureReasons && v.failureReasons.length) items.push(h('dt', {}, 'Last failure'), h('dd', {}, v.failureReasons[v.failureReasons.length - 1]));
+    if (v.passShownTo) items.push(h('dt', {}, 'Pass shown to'), h('dd', {}, `${v.passShownTo} at ${new Date(v.passShownAt).toLocaleString()}`));
+    const handover = v.link
+      ? h('div', { class: 'handover', id: 'verification-link' },
+          h('p', {}, 'Give the user this link (send it to their work mail or read it to them on a call you made to a number from the directory). The first browser that opens it is the only one shown the code and, later, the pass.'),
+          h('p', {}, h('code', {}, v.link)),
+          v.linkQrCode ? h('img', { src: v.linkQrCode, alt: 'QR code of the verification link', width: 160, height: 160 }) : '',
+          v.pageOpened ? h('p', { class: 'notice' }, 'The link has been opened.') : '')
+      : '';
+    return [h('h2', {}, 'Verifying the person'), h('dl', { class: 'facts' }, items), handover];
   }
 
   function passSection(r) {
@@ -221,6 +246,7 @@
       : 'The ticket names no assignee.';
     const collected = (c) => h('p', { class: 'notice', id: 'pass-collected' }, `Collected at ${new Date(c.at).toLocaleString()}${c.by ? ` by ${c.by.userPrincipalName}` : ''}. ${c.detail}`);
     if (!p.requested) box.append(h('p', {}, 'No pass was asked for.'));
+    else if (p.goesTo) box.append(h('p', { id: 'pass-goes-to' }, `${p.waiting ? 'A pass was issued. ' : ''}It is not shown here: ${p.goesTo}.`));
     else if (p.collected) box.append(collected(p.collected));
     else if (!p.waiting) box.append(h('p', {}, 'No pass is waiting (not issued yet, or expired).'));
     else if (!p.canReveal) box.append(h('p', {}, `A pass is waiting until ${new Date(p.expiresAt).toLocaleString()}. Only members of the collector group can reveal it.`));
@@ -337,11 +363,68 @@
     show('Health', h('dl', { class: 'facts' }, h('dt', {}, 'Overall'), h('dd', {}, badge(report.status)), h('dt', {}, 'Version'), h('dd', {}, report.version), row('Storage', report.storage), row('Microsoft Graph', report.graph)));
   }
 
+  /** A manager asked to confirm it is really their report; any signed-in person may open it, only the manager may act. */
+  async function attestView(id) {
+    nav.hidden = true;
+    const path = `/requests/${encodeURIComponent(id)}/attestation`;
+    const a = await api(path);
+    const facts = h('dl', { class: 'facts' },
+      h('dt', {}, 'User'), h('dd', {}, a.user),
+      h('dt', {}, 'Ticket'), h('dd', {}, a.ticket),
+      h('dt', {}, 'Asked by'), h('dd', {}, a.requestedBy),
+      h('dt', {}, 'Why'), h('dd', {}, a.reason || 'not given'),
+      h('dt', {}, 'Verification'), h('dd', {}, badge(a.verification.status), ` until ${new Date(a.verification.expiresAt).toLocaleString()}`));
+    const box = h('div', { id: 'attest' });
+    if (a.verification.status === 'pending' && a.status === 'awaiting_verification') {
+      const check = h('input', { type: 'checkbox', id: 'attest-check' });
+      const button = h('button', { type: 'button', id: 'attest-confirm', disabled: true, onclick: async () => {
+        button.disabled = true;
+        try {
+          await api(path, { method: 'POST' });
+          say('Attested');
+          return attestView(id);
+        } catch (error) {
+          const claims = error instanceof ApiError && error.body && error.body.error && error.body.error.details && error.body.error.details.claims;
+          if (error instanceof ApiError && error.status === 401 && claims) return void signIn(atob(claims));
+          box.append(h('p', { class: 'notice bad', role: 'alert' }, error.message));
+        }
+      } }, 'Confirm it is them');
+      check.addEventListener('change', () => { button.disabled = !check.checked; });
+      box.append(
+        h('p', {}, `Before anything is changed, confirm that the person asking is really ${a.user}. Talk to them on a video call or in person; do not confirm from a phone call or a message alone.`),
+        h('p', {}, check, h('label', { for: 'attest-check' }, ` I have seen ${a.user} and I am sure it is them, and that they asked for this reset.`)),
+        button);
+    } else if (a.verification.evidence) {
+      box.append(h('p', { class: 'verified' }, `Verified by ${a.verification.evidence.who} at ${new Date(a.verification.evidence.at).toLocaleString()}.`));
+    }
+    if (a.pass === 'ready') {
+      const reveal = h('button', { type: 'button', id: 'attest-pass', onclick: async () => {
+        reveal.disabled = true;
+        try {
+          const shown = await api(`${path}/pass`, { method: 'POST' });
+          box.append(h('div', { class: 'pass', role: 'region', 'aria-label': 'Temporary Access Pass' },
+            h('p', {}, `Give this pass to ${a.user} yourself. It is shown once.`),
+            h('output', { id: 'pass-value' }, shown.temporaryAccessPass),
+            h('p', {}, `Valid until ${new Date(shown.expiresAt).toLocaleString()}.`)));
+        } catch (error) {
+          box.append(h('p', { class: 'notice bad', role: 'alert' }, error.message));
+        }
+      } }, 'Show the Temporary Access Pass (once)');
+      box.append(reveal);
+    } else if (a.pass === 'shown') box.append(h('p', {}, 'The pass was shown already.'));
+    else if (a.pass === 'not-yet') box.append(h('p', {}, 'A pass was asked for: it appears here once the reset is done.'));
+    show(`Confirm it is ${a.user}`, facts, box);
+    if (a.status === 'awaiting_verification' || a.status === 'running' || a.status === 'accepted') {
+      refreshTimer = setTimeout(() => { if (location.hash.startsWith(`#/attest/${id}`)) void route(); }, 3000);
+    }
+  }
+
   async function route() {
     if (location.hash === '#main') return; // the skip link, not a view
     const [path, search] = (location.hash.replace(/^#/, '') || '/requests').split('?');
     const parts = path.split('/').filter(Boolean);
     try {
+      if (parts[0] === 'attest' && parts[1]) return await attestView(parts[1]);
       if (parts[0] === 'requests' && parts[1]) return await requestView(parts[1]);
       if (parts[0] === 'bulk' && parts[1]) return await bulkView(parts[1], search || '');
       if (parts[0] === 'bulk') return await bulkListView();
@@ -361,6 +444,11 @@
       if (params.get('error')) throw new Error(`sign-in failed: ${params.get('error_description') || params.get('error')}`);
       if (params.get('code')) await redeem(params);
       if (!token()) return signInView();
+      // A manager asked to attest need not be a console reader: that page asks the API itself.
+      if (location.hash.startsWith('#/attest/')) {
+        window.addEventListener('hashchange', () => void route());
+        return await route();
+      }
       me = await api('/me');
       who.replaceChildren(`${me.name || me.userPrincipalName} · ${me.roles.join(', ')}`, h('button', { type: 'button', class: 'secondary', onclick: signOut }, 'Sign out'));
       nav.hidden = false;
