@@ -49,6 +49,7 @@ const KIND_NAMES: Record<string, string> = {
   temporaryAccessPass: 'Temporary Access Pass',
   platformCredential: 'platform credential',
   externalAuthentication: 'external method',
+  qrCodePin: 'QR code + PIN',
   password: 'password',
 };
 
