@@ -152,8 +152,15 @@ async function deleteOne(ctx: StepContext, objectId: string, deletion: PlannedDe
           ...(response.requestId ? { requestId: response.requestId } : {}),
           detail: `${deletion.kind} ${deletion.detail}: DELETE …/${deletion.collection}/{id}/$ref (the documented form) answered ${graphErrorText(response.body) ?? `HTTP ${response.status}`}; trying the item path`,
         });
+        const first = response;
         response = await ctx.call({ ...removal(objectId, deletion, 'item'), version: deletion.version });
         form = 'item';
+        // The item path is not taken either, and the $ref form had said "not found": the method is gone.
+        if (first.status === 404 && unknownPath(response.status) && response.status !== 404) {
+          if (response.requestId) progress.requestIds.push(response.requestId);
+          response = first;
+          form = 'ref';
+        }
       }
     }
   } catch (error) {
