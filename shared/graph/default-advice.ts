@@ -56,14 +56,14 @@ export function defaultBlockers(plan: Plan, scope: ResetScope, remainingIds: rea
 export function finishAdvice(blockers: DefaultBlockers, scope: ResetScope): string {
   const explicit = scope.methods && scope.methods.length > 0 ? scope.methods : undefined;
   if (blockers.staying.length === 0) {
-    return 'Graph keeps a default method while any other method is registered, the password included, so no request to this service can remove it. To finish: use "Require re-register multifactor authentication" for this user in the Entra admin center, or have the user pick another default at https://mysignins.microsoft.com/security-info.';
+    return 'Graph keeps a default method while any other method is registered, the password included, so no request to this service can remove it. To finish: use "Require re-register multifactor authentication" for this user in the Entra admin center.';
   }
-  const lead = `Graph keeps the default method while ${blockers.staying.join(', ')} ${blockers.staying.length === 1 ? 'stays' : 'stay'}.`;
+  // What stays is named by the sentence this one follows; here, what can be done about it.
   if (blockers.stuck.length > 0) {
-    return `${lead} This service cannot remove ${blockers.stuck.join(', ')}. To finish: use "Require re-register multifactor authentication" for this user in the Entra admin center.`;
+    return `This service cannot remove ${blockers.stuck.join(', ')}. To finish: use "Require re-register multifactor authentication" for this user in the Entra admin center.`;
   }
   const current = METHOD_KINDS.filter((kind) => inScope(kind, scope.profile, explicit));
   const wider = METHOD_KINDS.filter((kind) => current.includes(kind) || blockers.widen.includes(kind));
   const added = blockers.widen.map((kind) => METHOD_TYPES[kind].label).join(', ');
-  return `${lead} To finish: send the request again for the same ticket with methods ${JSON.stringify(wider)}, which also removes the ${added}.`;
+  return `To finish: send the request again for the same ticket with methods ${JSON.stringify(wider)}, which also removes the ${added}.`;
 }

@@ -141,26 +141,23 @@ async function deleteOne(ctx: StepContext, objectId: string, deletion: PlannedDe
     response = await ctx.call({ ...removal(objectId, deletion), version: deletion.version });
     if (byRef(deletion)) {
       form = 'ref';
-      // The documented `$ref` form answered as a path Graph does not know: the item path, once. A 404
-      // there too means the method is gone; either way the audit says which form Graph took.
+      // The documented `$ref` form answered as a path Graph does not know: the item path, once, and the
+      // audit says which form Graph took.
       if (unknownPath(response.status) && !isDefaultRefusal(response.status, response.body)) {
-        if (response.requestId) progress.requestIds.push(response.requestId);
+        const first = response;
+        if (first.requestId) progress.requestIds.push(first.requestId);
         await ctx.record({
           step: 'delete',
           outcome: 'retrying',
           methodId: deletion.id,
-          ...(response.requestId ? { requestId: response.requestId } : {}),
-          detail: `${deletion.kind} ${deletion.detail}: DELETE …/${deletion.collection}/{id}/$ref (the documented form) answered ${graphErrorText(response.body) ?? `HTTP ${response.status}`}; trying the item path`,
+          ...(first.requestId ? { requestId: first.requestId } : {}),
+          detail: `${deletion.kind} ${deletion.detail}: DELETE …/${deletion.collection}/{id}/$ref (the documented form) answered ${graphErrorText(first.body) ?? `HTTP ${first.status}`}; trying the item path`,
         });
-        const first = response;
-        response = await ctx.call({ ...removal(objectId, deletion, 'item'), version: deletion.version });
-        form = 'item';
+        const second = await ctx.call({ ...removal(objectId, deletion, 'item'), version: deletion.version });
         // The item path is not taken either, and the $ref form had said "not found": the method is gone.
-        if (first.status === 404 && unknownPath(response.status) && response.status !== 404) {
-          if (response.requestId) progress.requestIds.push(response.requestId);
-          response = first;
-          form = 'ref';
-        }
+        const gone = first.status === 404 && unknownPath(second.status) && second.status !== 404;
+        response = gone ? { ...first, requestId: second.requestId } : second;
+        form = gone ? 'ref' : 'item';
       }
     }
   } catch (error) {
