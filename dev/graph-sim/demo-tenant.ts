@@ -201,7 +201,6 @@ export const demoTenant: TenantFile = {
       userPrincipalName: 'irvin.sayers@contoso.com',
       displayName: 'Irvin Sayers',
       note: 'frontline worker who signs in with QR code + PIN: kept under portal (the admin center does not remove it), removed under all',
-      groups: ['All staff'],
       methods: [{ type: 'qrCodePin' }],
     },
     {
