@@ -1,6 +1,6 @@
 import { isLoopbackUrl } from './config';
 import { graphCloudOf } from './graph-clouds';
-import { MAIL_SEND_NEED, missingFromRoles, PERMISSION_NEEDS } from './graph/permission-needs';
+import { assessRoles } from './graph/permission-needs';
 import type { Services } from './services';
 import { appVersion } from './version';
 
@@ -19,6 +19,8 @@ export interface HealthReport {
     error?: string;
     /** Application permissions whose probe read Graph refused. */
     missingPermissions?: string[];
+    /** True but not a fault: what profile "all" would lack, how Mail.Send stands. Never makes the status degraded. */
+    notes?: string[];
   };
 }
 
@@ -76,20 +78,23 @@ const PERMISSION_PROBES = [
   { permission: 'RoleManagement.Read.Directory', path: () => '/roleManagement/directory/roleAssignments?$top=1' },
   { permission: 'GroupMember.Read.All', path: (userId: string) => `/users/${userId}/transitiveMemberOf?$top=1` },
   { permission: 'Policy.Read.AuthenticationMethod', path: () => '/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass' },
+  { permission: 'Application.Read.All', path: () => '/servicePrincipals?$top=1&$select=id' },
+  { permission: 'AdministrativeUnit.Read.All', path: () => '/directory/administrativeUnits?$top=1&$select=id' },
 ] as const;
 
-type GraphProbe = { reachable: boolean; error?: string; missingPermissions?: string[] };
+type GraphProbe = { reachable: boolean; error?: string; missingPermissions?: string[]; notes?: string[] };
 
 async function probeGraph(services: Services): Promise<GraphProbe> {
   const [reads, roles] = await Promise.all([probeReads(services), probeRoles(services)]);
   const missing = [...new Set([...(reads.missingPermissions ?? []), ...(roles.missing ?? [])])];
   const errors = [reads.error, roles.error].filter((e): e is string => e !== undefined);
-  if (reads.reachable && missing.length === 0 && errors.length === 0) return { reachable: true };
-  return { reachable: false, ...(missing.length ? { missingPermissions: missing } : {}), ...(errors.length ? { error: errors.join('; ') } : {}) };
+  const notes = roles.notes?.length ? { notes: roles.notes } : {};
+  if (reads.reachable && missing.length === 0 && errors.length === 0) return { reachable: true, ...notes };
+  return { reachable: false, ...(missing.length ? { missingPermissions: missing } : {}), ...(errors.length ? { error: errors.join('; ') } : {}), ...notes };
 }
 
 /** The token's app roles against every need; nothing to say without a token (the simulator). */
-async function probeRoles(services: Services): Promise<{ missing?: string[]; error?: string }> {
+async function probeRoles(services: Services): Promise<{ missing?: string[]; error?: string; notes?: string[] }> {
   if (!services.graph.appRoles) return {};
   let roles: string[];
   try {
@@ -97,12 +102,12 @@ async function probeRoles(services: Services): Promise<{ missing?: string[]; err
   } catch (error) {
     return { error: `no Graph token: ${describeError(error)}` };
   }
-  const needs = services.settings.NOTIFY_SENDER_UPN ? [...PERMISSION_NEEDS, MAIL_SEND_NEED] : PERMISSION_NEEDS;
-  const missing = missingFromRoles(roles, needs);
-  if (missing.length === 0) return {};
+  const { missing, notes } = assessRoles(roles, { notifySender: services.settings.NOTIFY_SENDER_UPN });
+  if (missing.length === 0) return notes.length ? { notes } : {};
   return {
     missing: missing.map((m) => m.grant),
     error: `the app's token lacks ${missing.map((m) => `${m.grant} (${m.for})`).join(', ')}: grant them (infra/scripts/grant-graph-permissions.sh)`,
+    ...(notes.length ? { notes } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ export const METHOD_KINDS = [
   'temporaryAccessPass',
   'platformCredential',
   'externalAuthentication',
+  'qrCodePin',
 ] as const;
 
 export type MethodKind = (typeof METHOD_KINDS)[number];

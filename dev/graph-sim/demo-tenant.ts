@@ -10,6 +10,8 @@ export const DEMO_PASS_COLLECTOR_GROUP_ID = 'c0a5011e-7a55-4c0d-9e1f-2a3b4c5d6e7
 export const DEMO_REREGISTRATION_GROUP_ID = '8c9d0e1f-2a3b-4c4d-9e5f-6a7b8c9d0e1f';
 /** Identity Protection rates this user high risk when the simulator starts. */
 export const DEMO_RISKY_UPN = 'joni.sherman@contoso.com';
+/** The group the demo Temporary Access Pass policy excludes. */
+export const DEMO_NO_PASS_GROUP_ID = '3e4f5a6b-7c8d-4e9f-8a0b-1c2d3e4f5a6b';
 
 /**
  * The built-in demo tenant: one user per situation a service desk meets. Phone numbers are from the
@@ -28,6 +30,16 @@ export const demoTenant: TenantFile = {
     { id: DEMO_REREGISTRATION_GROUP_ID, displayName: 'MFA re-registration required' },
     // PIM for Groups: Christie may activate membership of this role-assignable group, and with it its role.
     { id: 'd41c7a2e-58b0-4f3a-9c61-2e7b05f8a9d3', displayName: 'Tier 0 admins (PIM)', isAssignableToRole: true, roles: ['Privileged Role Administrator'], eligibleMembers: ['christie.cline@contoso.com'] },
+    { id: DEMO_NO_PASS_GROUP_ID, displayName: 'No Temporary Access Pass' },
+  ],
+  // Entra's default policy (all users), minus one group: a pass for its member is refused up front.
+  temporaryAccessPassPolicy: { includeTargets: ['all_users'], excludeTargets: ['No Temporary Access Pass'] },
+  // Only administrators scoped to this unit may change its members: no application may.
+  administrativeUnits: [{ id: '2b3c4d5e-6f70-4a81-9b2c-3d4e5f6a7b8c', displayName: 'Executive office (restricted)', isMemberManagementRestricted: true, members: ['debra.berger@contoso.com'] }],
+  applications: [{ displayName: 'Payroll sync', owners: ['allan.deyoung@contoso.com'] }],
+  servicePrincipals: [
+    { displayName: 'Payroll sync', application: 'Payroll sync', graphPermissions: ['Directory.ReadWrite.All'] },
+    { displayName: 'Reporting bot', owners: ['emily.braun@contoso.com'], roles: ['Privileged Role Administrator'] },
   ],
   users: [
     {
@@ -79,7 +91,7 @@ export const demoTenant: TenantFile = {
       methods: [
         { type: 'phone', phoneType: 'mobile', phoneNumber: '+44 7700900123' },
         { type: 'externalAuthentication', displayName: 'Contoso RSA bridge' },
-        { type: 'other', odataType: '#microsoft.graph.qrCodePinAuthenticationMethod', displayName: 'QR code badge' },
+        { type: 'other', odataType: '#microsoft.graph.futureBadgeAuthenticationMethod', displayName: 'Door badge' },
       ],
     },
     {
@@ -184,6 +196,37 @@ export const demoTenant: TenantFile = {
         { type: 'phone', phoneType: 'mobile', phoneNumber: '+1 4255550171' },
         { type: 'microsoftAuthenticator', displayName: 'Galaxy S23', deviceTag: 'SoftwareTokenActivated' },
       ],
+    },
+    {
+      userPrincipalName: 'irvin.sayers@contoso.com',
+      displayName: 'Irvin Sayers',
+      note: 'frontline worker who signs in with QR code + PIN: kept under portal (the admin center does not remove it), removed under all',
+      methods: [{ type: 'qrCodePin' }],
+    },
+    {
+      userPrincipalName: 'enrico.cattaneo@contoso.com',
+      displayName: 'Enrico Cattaneo',
+      note: 'in a group the Temporary Access Pass policy excludes: a reset with a pass is refused before anything is removed',
+      groups: ['No Temporary Access Pass'],
+      methods: [{ type: 'microsoftAuthenticator', displayName: 'Pixel 9' }],
+    },
+    {
+      userPrincipalName: 'debra.berger@contoso.com',
+      displayName: 'Debra Berger',
+      note: 'member of a restricted management administrative unit: refused (only administrators scoped to that unit may change her)',
+      methods: [{ type: 'microsoftAuthenticator', displayName: 'iPhone 16' }],
+    },
+    {
+      userPrincipalName: 'allan.deyoung@contoso.com',
+      displayName: 'Allan Deyoung',
+      note: 'owns the Payroll sync app registration, whose service principal holds Directory.ReadWrite.All: refused as privileged',
+      methods: [{ type: 'microsoftAuthenticator', displayName: 'Pixel 8a' }],
+    },
+    {
+      userPrincipalName: 'emily.braun@contoso.com',
+      displayName: 'Emily Braun',
+      note: 'owns the Reporting bot service principal, which holds Privileged Role Administrator: refused as privileged',
+      methods: [{ type: 'microsoftAuthenticator', displayName: 'Galaxy S25' }],
     },
     {
       userPrincipalName: 'nestor.wilke@contoso.com',

@@ -1,7 +1,8 @@
 import { randomInt } from 'node:crypto';
 import type { MethodKind } from '../../shared/method-names';
 import type { AppPermission } from './permissions';
-import { SimRbac } from './rbac';
+import { SimApps } from './apps';
+import { SimRbac, type SimAdministrativeUnit } from './rbac';
 import { stableId, type ParsedTenantFile, type TenantMethod } from './tenant-file';
 
 type TapPolicy = ParsedTenantFile['temporaryAccessPassPolicy'];
@@ -44,6 +45,7 @@ const ODATA_TYPES: Readonly<Record<MethodKind | 'password', string>> = {
   temporaryAccessPass: '#microsoft.graph.temporaryAccessPassAuthenticationMethod',
   platformCredential: '#microsoft.graph.platformCredentialAuthenticationMethod',
   externalAuthentication: '#microsoft.graph.externalAuthenticationMethod',
+  qrCodePin: '#microsoft.graph.qrCodePinAuthenticationMethod',
   password: '#microsoft.graph.passwordAuthenticationMethod',
 };
 
@@ -148,6 +150,10 @@ export class SimDirectory {
   readonly groups: SimGroup[] = [];
   /** Role definitions, assignments and eligibilities (roleManagement/directory). */
   readonly rbac: SimRbac;
+  /** App registrations and service principals (owners, Graph application permissions). */
+  readonly apps: SimApps;
+  /** GET /users/{id}/ownedObjects answers applications (tenant file ownedObjectsForApplications). */
+  readonly ownedObjectsForApplications: boolean;
   /** Every method a DELETE actually removed, in order: a method removed twice would show twice. */
   readonly removals: Removal[] = [];
   readonly revocations: { userId: string; at: string; requestId: string }[] = [];
@@ -176,6 +182,7 @@ export class SimDirectory {
     this.tapPolicy = file.temporaryAccessPassPolicy;
     this.rules = file.rules;
     this.withheldPermissions = new Set(file.withheldPermissions);
+    this.ownedObjectsForApplications = file.ownedObjectsForApplications;
     this.rbac = new SimRbac(file);
     for (const group of file.groups) {
       if (!group.isAssignableToRole && (group.roles.length > 0 || group.eligibleRoles.length > 0)) {
@@ -247,6 +254,44 @@ export class SimDirectory {
         }
       }
     });
+    file.administrativeUnits.forEach((unit, index) => {
+      const simUnit = this.rbac.administrativeUnits[index]!;
+      for (const ref of unit.members) {
+        const user = this.findUser(ref);
+        const group = user ? undefined : this.groups.find((g) => g.id === ref.toLowerCase() || g.displayName.toLowerCase() === ref.toLowerCase());
+        if (!user && !group) throw new Error(`Graph simulator tenant: administrative unit "${unit.displayName}" names unknown member "${ref}"`);
+        if (user) simUnit.memberUserIds.push(user.id);
+        if (group) simUnit.memberGroupIds.push(group.id);
+      }
+    });
+    this.apps = new SimApps(file, (ref, what) => {
+      const found = this.findUser(ref);
+      if (!found) throw new Error(`Graph simulator tenant: ${what} names unknown owner "${ref}"`);
+      return found.id;
+    });
+    file.servicePrincipals.forEach((sp, index) => {
+      // index + 1: Microsoft Graph's own service principal comes first.
+      const simSp = this.apps.servicePrincipals[index + 1]!;
+      for (const role of sp.roles) this.rbac.grant(simSp.id, role, { kind: 'active', indexed: true });
+      for (const role of sp.eligibleRoles) this.rbac.grant(simSp.id, role, { kind: 'eligible', indexed: true });
+    });
+  }
+
+  /**
+   * Administrative units the user is in: directly, or through a group that is a member (Graph's
+   * transitiveMemberOf may list those too; only direct members are protected by a restricted unit).
+   */
+  administrativeUnitsOf(user: SimUser): { unit: SimAdministrativeUnit; direct: boolean }[] {
+    const groups = new Set(this.transitiveGroupIds(user));
+    return this.rbac.administrativeUnits
+      .map((unit) => ({ unit, direct: unit.memberUserIds.includes(user.id), viaGroup: unit.memberGroupIds.some((id) => groups.has(id)) }))
+      .filter((entry) => entry.direct || entry.viaGroup)
+      .map(({ unit, direct }) => ({ unit, direct }));
+  }
+
+  /** Restricted management units the user is a direct member of: only admins scoped to them may change the user. */
+  restrictedUnitsOf(user: SimUser): SimAdministrativeUnit[] {
+    return this.administrativeUnitsOf(user).filter((entry) => entry.direct && entry.unit.isMemberManagementRestricted).map((entry) => entry.unit);
   }
 
   private groupRef(ref: string): string {
@@ -293,8 +338,8 @@ export class SimDirectory {
   /**
    * DELETE /users/{id}/authentication/{collection}/{methodId}, with Graph's rules: typed collections
    * only, never the password, the alternate mobile before the mobile, and the default method only
-   * when it is the last method (rules.defaultMethod). On a hardware OATH token, DELETE unassigns it:
-   * the token goes back to the tenant's inventory, where an admin must assign it again.
+   * under rules.defaultMethod. On a hardware OATH token, DELETE unassigns it: the token goes back to the
+   * tenant's inventory, where an admin must assign it again.
    */
   deleteMethod(user: SimUser, collection: string, methodId: string, version: string, requestId: string, now: Date): Outcome {
     const kind = COLLECTIONS[collection];
@@ -306,9 +351,23 @@ export class SimDirectory {
     const method = user.methods.find((m) => m.id.toLowerCase() === methodId.toLowerCase() && m.kind === kind);
     // 404 itemNotFound is Graph's documented code; the wording is a guess.
     if (!method) return graphError(404, 'itemNotFound', `The ${collection} item ${methodId} was not found for this user.`);
+    return this.removeMethod(user, method, requestId, now);
+  }
 
+  /**
+   * DELETE /users/{id}/authentication/qrCodePinMethod (v1.0 and beta, global cloud only): the user's one
+   * QR code + PIN method, with both its QR codes and the PIN. 404 when the user has none (Graph's
+   * documented itemNotFound; the wording is a guess).
+   */
+  deleteQrCodePin(user: SimUser, requestId: string, now: Date): Outcome {
+    const method = user.methods.find((m) => m.kind === 'qrCodePin');
+    if (!method) return graphError(404, 'itemNotFound', 'The user has no QR code PIN authentication method.');
+    return this.removeMethod(user, method, requestId, now);
+  }
+
+  private removeMethod(user: SimUser, method: SimMethod, requestId: string, now: Date): Outcome {
     // The rule is documented (phoneauthenticationmethod-delete: no alternate mobile without a mobile); status and wording are a guess.
-    if (kind === 'phone' && method.props.phoneType === 'mobile' && user.methods.some((m) => m.props.phoneType === 'alternateMobile')) {
+    if (method.kind === 'phone' && method.props.phoneType === 'mobile' && user.methods.some((m) => m.props.phoneType === 'alternateMobile')) {
       return graphError(400, 'badRequest', 'Cannot delete the mobile phone method while an alternate mobile phone method is registered. Delete the alternate mobile phone first.');
     }
     if (this.isBlockedAsDefault(user, method)) {
@@ -336,11 +395,17 @@ export class SimDirectory {
     // Another method of the same default kind keeps the preference valid (our reading: Graph does not
     // document two Authenticator apps, but refusing the first of two would make neither deletable).
     if (user.methods.some((m) => m !== method && matchesPreference(m, user.defaultMethod))) return false;
+    if (this.rules.defaultMethod === 'never-while-others') {
+      // "Cannot delete default method with other methods configured", read literally: any other method
+      // counts, the password and a deactivated hardware token included. The default goes only once it
+      // has been moved (PATCH signInPreferences) to a method that stays.
+      return user.methods.some((m) => m !== method);
+    }
     if (this.rules.defaultMethod === 'last-only') {
-      // Graph's rule: "Cannot delete default method with other methods configured" — any method but the
-      // password counts, FIDO2, Windows Hello, email and a pass included. A deactivated hardware token
-      // stays assigned but cannot sign in; we let it not count (a guess: Graph does not say, and the
-      // engine is right either way, since it reads Graph's refusal rather than predicting it).
+      // The default goes as the last method: any method but the password counts, FIDO2, Windows Hello,
+      // email and a pass included. A deactivated hardware token stays assigned but cannot sign in; we let
+      // it not count (a guess: Graph does not say, and the engine is right either way, since it reads
+      // Graph's refusal rather than predicting it).
       return user.methods.some((m) => m !== method && m.kind !== 'password' && !(m.kind === 'hardwareOath' && m.device?.status !== 'activated'));
     }
     const others = user.methods.filter((m) => m !== method && DEFAULT_CAPABLE.has(m.kind));
@@ -389,15 +454,23 @@ export class SimDirectory {
     return { status: 204 };
   }
 
+  /** A policy target as the tenant file names it (`all_users`, a group or a user), as Graph lists it. */
+  tapPolicyTarget(ref: string): { targetType: 'group' | 'user'; id: string } {
+    if (ref === 'all_users') return { targetType: 'group', id: 'all_users' };
+    const group = this.groups.find((g) => g.id === ref.toLowerCase() || g.displayName.toLowerCase() === ref.toLowerCase());
+    if (group) return { targetType: 'group', id: group.id };
+    const user = this.findUser(ref);
+    return user ? { targetType: 'user', id: user.id } : { targetType: 'group', id: ref };
+  }
+
   /** Whether the tenant's Temporary Access Pass policy targets the user (include minus exclude, groups followed). */
   tapPolicyTargets(user: SimUser): boolean {
     const groups = new Set(this.transitiveGroupIds(user));
-    const inGroup = (ref: string) => {
-      const found = this.groups.find((g) => g.id === ref.toLowerCase() || g.displayName.toLowerCase() === ref.toLowerCase());
-      return found !== undefined && groups.has(found.id);
+    const matches = (ref: string) => {
+      const target = this.tapPolicyTarget(ref);
+      return target.targetType === 'user' ? target.id === user.id : target.id === 'all_users' || groups.has(target.id);
     };
-    const included = this.tapPolicy.includeTargets.some((ref) => ref === 'all_users' || inGroup(ref));
-    return included && !this.tapPolicy.excludeTargets.some(inGroup);
+    return this.tapPolicy.includeTargets.some(matches) && !this.tapPolicy.excludeTargets.some(matches);
   }
 
   /**
@@ -580,6 +653,9 @@ function toSimMethod(upn: string, method: TenantMethod, index: number): SimMetho
       return base('platformCredential', { displayName: method.displayName ?? 'Mac', keyStrength: 'strong', platform: 'macOS', ...created });
     case 'externalAuthentication':
       return base('externalAuthentication', { displayName: method.displayName ?? 'External method', configurationId: stableId('external', upn) });
+    case 'qrCodePin':
+      // The resource lists only createdDateTime; the QR codes and the PIN are relationships, never listed.
+      return base('qrCodePin', { ...created });
     case 'password':
       return base('password', { password: null }, PASSWORD_ID);
     case 'other':

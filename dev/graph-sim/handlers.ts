@@ -1,3 +1,4 @@
+import { administrativeUnitJson, handleAppsRoute } from './apps-handlers';
 import { COLLECTIONS, graphError, methodJson, methodNotAllowed, type Outcome, type SimDirectory, type SimUser } from './directory';
 import { permissionRefusal } from './permissions';
 import { handleRbacRoute } from './rbac-handlers';
@@ -94,6 +95,8 @@ export function handle(dir: SimDirectory, req: SimRequest): Outcome {
   if (refused) return refused;
   const rbac = handleRbacRoute(dir, s, method, req);
   if (rbac) return rbac;
+  const apps = handleAppsRoute(dir, s, method, req);
+  if (apps) return apps;
   const scheduled = handleScheduleRoute(dir, s, method, req);
   if (scheduled) return scheduled;
 
@@ -108,6 +111,17 @@ export function handle(dir: SimDirectory, req: SimRequest): Outcome {
   if (s[0] === 'users' && s.length >= 2) {
     const user = dir.findUser(s[1]!);
     if (!user) return userNotFound(s[1]!);
+    const restricted = isWrite(method, req.path) && s[2] !== 'sendMail' ? dir.restrictedUnitsOf(user) : [];
+    if (restricted.length > 0) {
+      // Applications' Graph permissions do not apply to members of a restricted management administrative
+      // unit (admin-units-restricted-management, "Programmability"). Status and code are Entra's directory
+      // refusal; the wording is a guess built on the admin center's message for the same case.
+      return graphError(
+        403,
+        'Authorization_RequestDenied',
+        'Insufficient privileges to complete the operation. This user is a member of a restricted management administrative unit. Management rights are limited to administrators scoped on that administrative unit.',
+      );
+    }
     return userRoutes(dir, user, s.slice(2), method, req);
   }
   if (s[0] === 'groups' && s.length >= 2) {
@@ -174,9 +188,16 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
       const g = dir.groups.find((group) => group.id === id)!;
       return { '@odata.type': '#microsoft.graph.group', id: g.id, displayName: g.displayName, isAssignableToRole: g.isAssignableToRole };
     });
-    const items: Record<string, unknown>[] =
-      second === 'microsoft.graph.directoryRole' ? roles : second === 'microsoft.graph.group' ? groups : second === undefined ? [...groups, ...roles] : [];
-    if (second !== undefined && items.length === 0 && second !== 'microsoft.graph.directoryRole' && second !== 'microsoft.graph.group') return notFoundSegment(second);
+    // Without AdministrativeUnit.Read.All a unit comes with limited information (only its type and id).
+    const limitedUnits = dir.withheldPermissions.has('AdministrativeUnit.Read.All');
+    const units = dir.administrativeUnitsOf(user).map(({ unit }) => administrativeUnitJson(unit, limitedUnits));
+    const casts: Record<string, Record<string, unknown>[]> = {
+      'microsoft.graph.directoryRole': roles,
+      'microsoft.graph.group': groups,
+      'microsoft.graph.administrativeUnit': units,
+    };
+    if (second !== undefined && !casts[second]) return notFoundSegment(second);
+    const items: Record<string, unknown>[] = second === undefined ? [...groups, ...roles, ...units] : casts[second]!;
     const body = page(items, req);
     return { status: 200, body: wantsCount ? { '@odata.count': items.length, ...body } : body };
   }
@@ -200,9 +221,23 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
     };
   }
 
+  if (second === 'qrCodePinMethod' && rest.length === 2) {
+    // A single-valued property, global cloud only (qrcodepinauthenticationmethod-get, -delete).
+    if (dir.cloud === 'national') return notFoundSegment('qrCodePinMethod');
+    if (method === 'DELETE') return dir.deleteQrCodePin(user, req.requestId, req.now);
+    // PUT creates one in Graph; the simulator does not take it.
+    if (method !== 'GET') return methodNotAllowed();
+    const found = user.methods.find((m) => m.kind === 'qrCodePin');
+    // itemNotFound is Graph's documented code; the wording is a guess.
+    return found ? { status: 200, body: methodJson(found) } : graphError(404, 'itemNotFound', 'The user has no QR code PIN authentication method.');
+  }
+
   if (second === 'methods') {
-    // hardware OATH tokens only show up in beta listings, and only in the global cloud.
-    const visible = user.methods.filter((m) => (req.version === 'beta' && dir.cloud === 'global') || m.kind !== 'hardwareOath');
+    // hardware OATH tokens only show up in beta listings, and only in the global cloud; QR code + PIN
+    // only in the global cloud.
+    const visible = user.methods.filter(
+      (m) => ((req.version === 'beta' && dir.cloud === 'global') || m.kind !== 'hardwareOath') && (dir.cloud === 'global' || m.kind !== 'qrCodePin'),
+    );
     if (rest.length === 2) {
       return method === 'GET' ? { status: 200, body: { value: visible.map((m) => methodJson(m)) } } : methodNotAllowed();
     }
@@ -225,6 +260,16 @@ function userRoutes(dir: SimDirectory, user: SimUser, rest: string[], method: st
   if (kind === 'hardwareOath' && rest.length === 4 && rest[3] === 'deactivate') {
     return method === 'POST' ? dir.deactivateHardwareOath(user, third!, req.requestId, req.now) : methodNotAllowed();
   }
+
+  // The v1.0 page documents DELETE …/externalAuthenticationMethods/{id}/$ref; which forms Graph really
+  // takes is unverified (rules.externalMethodDelete). A form it does not take: the router's 400 for the
+  // `$ref` segment, 405 for DELETE on the item (both a guess at what Graph would answer).
+  if (kind === 'externalAuthentication' && rest.length === 4 && rest[3] === '$ref') {
+    if (method !== 'DELETE') return methodNotAllowed();
+    if (dir.rules.externalMethodDelete === 'item') return notFoundSegment('$ref');
+    return dir.deleteMethod(user, second!, third!, req.version, req.requestId, req.now);
+  }
+  if (kind === 'externalAuthentication' && rest.length === 3 && method === 'DELETE' && dir.rules.externalMethodDelete === 'ref') return methodNotAllowed();
 
   if (rest.length === 2) {
     if (method === 'GET') return { status: 200, body: { value: user.methods.filter((m) => m.kind === kind).map((m) => methodJson(m, { expandDevice, user })) } };
@@ -250,10 +295,11 @@ function temporaryAccessPassPolicy(dir: SimDirectory): Outcome {
     // The wording is a guess (as for every policy refusal: see permissions.ts).
     return graphError(403, 'accessDenied', 'Request Authorization failed');
   }
+  // includeTargets are authenticationMethodTargets (group or user, `all_users` for everyone); excludeTargets
+  // are excludeTargets (id and targetType), as v1.0 documents them.
   const target = (ref: string) => {
-    if (ref === 'all_users') return { targetType: 'group', id: 'all_users', isRegistrationRequired: false };
-    const group = dir.groups.find((g) => g.id === ref.toLowerCase() || g.displayName.toLowerCase() === ref.toLowerCase());
-    return { targetType: 'group', id: group?.id ?? ref, isRegistrationRequired: false };
+    const resolved = dir.tapPolicyTarget(ref);
+    return { targetType: resolved.targetType, id: resolved.id };
   };
   return {
     status: 200,
@@ -266,8 +312,8 @@ function temporaryAccessPassPolicy(dir: SimDirectory): Outcome {
       minimumLifetimeInMinutes: policy.minimumLifetimeInMinutes,
       maximumLifetimeInMinutes: policy.maximumLifetimeInMinutes,
       isUsableOnce: policy.isUsableOnce,
-      includeTargets: policy.includeTargets.map(target),
-      excludeTargets: policy.excludeTargets.map((ref) => ({ targetType: 'group', id: target(ref).id })),
+      includeTargets: policy.includeTargets.map((ref) => ({ ...target(ref), isRegistrationRequired: false })),
+      excludeTargets: policy.excludeTargets.map(target),
     },
   };
 }

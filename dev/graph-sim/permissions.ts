@@ -20,6 +20,8 @@ export const APP_PERMISSIONS = [
   'Policy.Read.AuthenticationMethod',
   'Mail.Send',
   'IdentityRiskyUser.Read.All',
+  'Application.Read.All',
+  'AdministrativeUnit.Read.All',
 ] as const;
 export type AppPermission = (typeof APP_PERMISSIONS)[number];
 
@@ -44,10 +46,14 @@ export function requirementOf(method: string, segments: string[]): Requirement |
     if (third === 'authentication') return read ? METHODS_READ : METHODS_WRITE;
     if (third === 'revokeSignInSessions') return { anyOf: ['User.RevokeSessions.All'], family: 'directory' };
     if (third === 'transitiveMemberOf' || third === 'checkMemberGroups') return MEMBERS_READ;
+    // Older versions of user-list-ownedobjects list User.Read.All for applications (see tenant-file.ts).
+    if (third === 'ownedObjects') return read ? { anyOf: ['User.Read.All'], family: 'directory' } : undefined;
     if (third === 'sendMail') return { anyOf: ['Mail.Send'], family: 'mail' };
     return undefined;
   }
   if (first === 'groups') return read ? MEMBERS_READ : { anyOf: ['GroupMember.ReadWrite.All'], family: 'directory' };
+  if (first === 'servicePrincipals' || first === 'applications') return read ? { anyOf: ['Application.Read.All'], family: 'directory' } : undefined;
+  if (first === 'directory' && segments[1] === 'administrativeUnits') return read ? { anyOf: ['AdministrativeUnit.Read.All'], family: 'directory' } : undefined;
   if (first === 'roleManagement') return { anyOf: ['RoleManagement.Read.Directory'], family: 'directory' };
   if (first === 'identityGovernance' && segments[1] === 'privilegedAccess' && segments[2] === 'group') {
     return { anyOf: ['PrivilegedEligibilitySchedule.Read.AzureADGroup'], family: 'directory' };

@@ -4,14 +4,12 @@ import type { SimRoleGrant } from './rbac';
 /**
  * The directory-role side of Graph that the privileged-target guards read, answered as Graph documents
  * it (learn.microsoft.com/graph/api/rbacapplication-list-roleassignments,
- * …/rbacapplication-list-roleeligibilityscheduleinstances, …/group-list-owners,
- * …/user-list-ownedobjects):
+ * …/rbacapplication-list-roleeligibilityscheduleinstances, …/group-list-owners):
  *  - GET /roleManagement/directory/roleAssignments and /roleEligibilityScheduleInstances, with
  *    `$filter` on principalId, roleDefinitionId, directoryScopeId (`eq`, `in`) and `$expand=roleDefinition`;
  *  - GET /roleManagement/directory/roleDefinitions[/{id}];
  *  - GET /groups (`$filter=isAssignableToRole eq true`, `$expand=owners`: at most 20 related objects
  *    and 100 groups a page, as Graph limits `$expand` on directory objects), /groups/{id}/owners and /members;
- *  - GET /users/{id}/ownedObjects: 403, since Graph does not support it with application permissions;
  *  - GET /identityGovernance/privilegedAccess/group/eligibilityScheduleInstances (PIM for Groups), which
  *    requires `$filter` with `eq` on principalId or groupId (…/privilegedaccessgroup-list-eligibilityscheduleinstances).
  * Anything else answers undefined and falls through to the other handlers.
@@ -43,13 +41,6 @@ export function handleRbacRoute(dir: SimDirectory, segments: string[], method: s
     if (!group) return graphError(404, 'Request_ResourceNotFound', `Resource '${segments[1]}' does not exist or one of its queried reference-property objects are not present.`);
     const users = segments[2] === 'owners' ? group.ownerIds.map((id) => dir.findUser(id)!) : directMembers(dir, group);
     return { status: 200, body: page(users.map(userRef), req, 100) };
-  }
-  if (segments[0] === 'users' && segments[2] === 'ownedObjects' && segments.length === 3) {
-    return graphError(
-      403,
-      'Authorization_RequestDenied',
-      'Insufficient privileges to complete the operation. (List ownedObjects supports delegated permissions only; application permissions are not supported.)',
-    );
   }
   return undefined;
 }

@@ -45,6 +45,11 @@ export interface SimGroupEligibility {
 export interface SimAdministrativeUnit {
   id: string;
   displayName: string;
+  /** A restricted management unit: Graph lets no application change its member objects. */
+  isMemberManagementRestricted: boolean;
+  /** Direct members, resolved by the directory once users and groups exist. */
+  memberUserIds: string[];
+  memberGroupIds: string[];
 }
 
 export class SimRbac {
@@ -57,6 +62,9 @@ export class SimRbac {
     this.administrativeUnits = file.administrativeUnits.map((unit) => ({
       id: (unit.id ?? stableId('administrativeUnit', unit.displayName)).toLowerCase(),
       displayName: unit.displayName,
+      isMemberManagementRestricted: unit.isMemberManagementRestricted,
+      memberUserIds: [],
+      memberGroupIds: [],
     }));
     for (const role of file.customRoles) {
       const id = (role.id ?? stableId('roleDefinition', role.displayName)).toLowerCase();

@@ -114,7 +114,7 @@ export const tapPolicySchema = z
     maximumLifetimeInMinutes: z.number().int().min(10).max(43200).default(480),
     defaultLifetimeInMinutes: z.number().int().min(10).max(43200).default(60),
     isUsableOnce: z.boolean().default(false),
-    /** Group ids or display names whose members may get a pass; `all_users` for everyone. */
+    /** Group ids or display names, or users (UPN or id), who may use a pass; `all_users` for everyone. */
     includeTargets: z.array(z.string()).default(['all_users']),
     excludeTargets: z.array(z.string()).default([]),
     /** When false, reading the policy answers 403, as for an app without Policy.Read.AuthenticationMethod. */
@@ -123,15 +123,23 @@ export const tapPolicySchema = z
   .default({});
 
 /**
- * How strictly the simulator applies rules where Graph's documentation is stricter than what tests
- * once relied on. `last-only` is Graph's documented rule for the default method (Microsoft's own reset
- * script: it "can only be deleted when it is the only (last) auth method"); `lenient` is the older,
- * kinder reading (the default may go once no other phone/Authenticator/OATH remains), kept only so a
- * test can show the difference.
+ * How strictly the simulator applies rules where Graph's documentation leaves room for readings. The
+ * default method: `last-only` (Microsoft's own reset script: it "can only be deleted when it is the only
+ * (last) auth method", the password not counted) or `never-while-others` (Graph's message read
+ * literally, "Cannot delete default method with other methods configured", the password counted too,
+ * as a field report shows for a user with a password and one Authenticator: Microsoft Q&A 1337439), so
+ * a default can go only after it has been moved; `lenient` is the older, kinder reading (the default
+ * may go once no other phone/Authenticator/OATH remains), kept only so a test can show the difference.
  */
 export const simRulesSchema = z
   .object({
-    defaultMethod: z.enum(['last-only', 'lenient']).default('last-only'),
+    defaultMethod: z.enum(['last-only', 'never-while-others', 'lenient']).default('last-only'),
+    /**
+     * Which DELETE form Graph takes for an external authentication method. The v1.0 page documents
+     * `…/externalAuthenticationMethods/{id}/$ref`; whether the item path works too is unverified, so a
+     * test can make the simulator take only one (`ref`, the default, or `item`) or both.
+     */
+    externalMethodDelete: z.enum(['ref', 'item', 'both']).default('ref'),
   })
   .default({});
 
@@ -161,8 +169,48 @@ export const tenantFileSchema = z.object({
    */
   withheldPermissions: z.array(z.enum(APP_PERMISSIONS)).default([]),
   groups: z.array(tenantGroupSchema).default([]),
-  /** Administrative units that role assignments can be scoped to. */
-  administrativeUnits: z.array(z.object({ id: guid.optional(), displayName: z.string().min(1) })).default([]),
+  /**
+   * Administrative units that role assignments can be scoped to, with their members (UPNs, user ids or
+   * group names). `isMemberManagementRestricted`: a restricted management unit, whose member users Graph
+   * lets no application change (learn.microsoft.com/entra/identity/role-based-access-control/admin-units-restricted-management).
+   */
+  administrativeUnits: z
+    .array(
+      z.object({
+        id: guid.optional(),
+        displayName: z.string().min(1),
+        isMemberManagementRestricted: z.boolean().default(false),
+        members: z.array(z.string()).default([]),
+      }),
+    )
+    .default([]),
+  /** App registrations (application objects) and the users who own them. */
+  applications: z.array(z.object({ id: guid.optional(), appId: guid.optional(), displayName: z.string().min(1), owners: z.array(z.string()).default([]) })).default([]),
+  /**
+   * Service principals: their owners, the directory roles they hold (active or PIM-eligible) and the
+   * Microsoft Graph application permissions granted to them (app role values, such as
+   * `Directory.ReadWrite.All`). `application` names the app registration whose service principal this is.
+   */
+  servicePrincipals: z
+    .array(
+      z.object({
+        id: guid.optional(),
+        appId: guid.optional(),
+        displayName: z.string().min(1),
+        application: z.string().optional(),
+        owners: z.array(z.string()).default([]),
+        roles: z.array(roleRefSchema).default([]),
+        eligibleRoles: z.array(roleRefSchema).default([]),
+        graphPermissions: z.array(z.string().min(1)).default([]),
+      }),
+    )
+    .default([]),
+  /**
+   * Whether `GET /users/{id}/ownedObjects` answers an application. Older versions of its reference page
+   * list User.Read.All for applications; the generated permissions table now says "Not supported".
+   * false: 403, as that table says, so a test can show the guard failing closed.
+   */
+  ownedObjectsForApplications: z.boolean().default(true),
   /** Custom directory role definitions (isBuiltIn false). */
   customRoles: z.array(z.object({ id: guid.optional(), displayName: z.string().min(1), permissions: z.array(z.string()).default([]) })).default([]),
   users: z.array(tenantUserSchema),

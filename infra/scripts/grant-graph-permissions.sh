@@ -13,8 +13,8 @@
 #                   portal UserAuthenticationMethod.Read.All plus the per-method UserAuthMethod-*.ReadWrite.All
 #                          roles for phone, Microsoft Authenticator, software and hardware OATH, and TAP: enough
 #                          for the "portal" profile only.
-#                   all    as portal, plus FIDO2/passkey, Windows Hello, email, platform credential and
-#                          external methods: the per-method equivalent of broad.
+#                   all    as portal, plus FIDO2/passkey, Windows Hello, email, platform credential, external
+#                          and QR code + PIN methods: the per-method equivalent of broad.
 # --schedules     only for the schedule features used (docs/schedules.md), comma-separated:
 #                   group-removal  GroupMember.ReadWrite.All: removeFromGroupAfterReset takes users out of the group.
 #                   risky-users    IdentityRiskyUser.Read.All: a riskyUsers source (Entra ID P2).
@@ -23,7 +23,9 @@
 # Always granted as well: User.Read.All (resolve users), User.RevokeSessions.All (revoke sign-in sessions),
 # GroupMember.Read.All (protected groups), RoleManagement.Read.Directory (privileged role holders),
 # PrivilegedEligibilitySchedule.Read.AzureADGroup (PIM for Groups: who may activate membership or ownership
-# of a role-assignable or protected group), Policy.Read.AuthenticationMethod (the tenant's Temporary Access Pass policy: lifetime bounds, one-time use).
+# of a role-assignable or protected group), Policy.Read.AuthenticationMethod (the tenant's Temporary Access Pass policy: lifetime bounds,
+# one-time use, who may use a pass), Application.Read.All (owners of privileged applications and service principals),
+# AdministrativeUnit.Read.All (restricted management administrative units).
 #
 # Who can run it: a Privileged Role Administrator or Global Administrator, signed in with `az login`.
 # Granting application roles of Microsoft Graph is reserved to them; Application Administrator and
@@ -44,7 +46,7 @@ while [ $# -gt 0 ]; do
     --methods) methods="$2"; shift 2 ;;
     --dry-run) dry_run=true; shift ;;
     --schedules) schedules="$2"; shift 2 ;;
-    -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -57,7 +59,7 @@ if ! printf '%s' "$principal" | grep -Eiq '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-
   exit 2
 fi
 
-roles=(User.Read.All User.RevokeSessions.All GroupMember.Read.All RoleManagement.Read.Directory PrivilegedEligibilitySchedule.Read.AzureADGroup Policy.Read.AuthenticationMethod)
+roles=(User.Read.All User.RevokeSessions.All GroupMember.Read.All RoleManagement.Read.Directory PrivilegedEligibilitySchedule.Read.AzureADGroup Policy.Read.AuthenticationMethod Application.Read.All AdministrativeUnit.Read.All)
 portal_methods=(
   UserAuthenticationMethod.Read.All
   UserAuthMethod-Phone.ReadWrite.All
@@ -72,6 +74,7 @@ other_methods=(
   UserAuthMethod-Email.ReadWrite.All
   UserAuthMethod-PlatformCred.ReadWrite.All
   UserAuthMethod-External.ReadWrite.All
+  UserAuthMethod-QR.ReadWrite.All
 )
 case "$methods" in
   broad) roles=(UserAuthenticationMethod.ReadWrite.All "${roles[@]}") ;;

@@ -9,6 +9,19 @@ export interface MethodType {
   collection: string;
   /** Graph version that offers DELETE on the collection. */
   deleteVersion: GraphVersion;
+  /**
+   * A single-valued navigation property rather than a collection: the user has at most one, and it is
+   * deleted at `/users/{id}/authentication/{collection}` without an id (QR code + PIN).
+   */
+  singleton?: boolean;
+  /**
+   * The v1.0 page documents DELETE on the reference (`…/{id}/$ref`) rather than on the item. What Graph
+   * accepts is unverified, so the engine sends the documented form and falls back to the item path once
+   * when Graph answers it as an unknown path (execute.ts).
+   */
+  deleteByRef?: boolean;
+  /** Why the `portal` profile keeps it, when that needs more than "outside the portal profile". */
+  portalNote?: string;
   /** Removed by the admin center's "Require re-register multifactor authentication" (the `portal` profile). */
   portal: boolean;
   /** Can be the user's default MFA method, so it must go last (userDefaultAuthenticationMethodType). */
@@ -111,9 +124,25 @@ export const METHOD_TYPES: Readonly<Record<MethodKind, MethodType>> = {
     odataType: '#microsoft.graph.externalAuthenticationMethod',
     collection: 'externalAuthenticationMethods',
     deleteVersion: 'v1.0',
+    // learn.microsoft.com/graph/api/authentication-delete-externalauthenticationmethods (v1.0).
+    deleteByRef: true,
     portal: false,
     canBeDefault: false,
     label: 'external authentication method',
+  },
+  qrCodePin: {
+    kind: 'qrCodePin',
+    odataType: '#microsoft.graph.qrCodePinAuthenticationMethod',
+    // v1.0 since January 2026, global cloud only: DELETE /users/{id}/authentication/qrCodePinMethod
+    // (qrcodepinauthenticationmethod-delete; UserAuthMethod-QR.ReadWrite.All), which removes both QR codes and the PIN.
+    collection: 'qrCodePinMethod',
+    deleteVersion: 'v1.0',
+    singleton: true,
+    portal: false,
+    portalNote:
+      'the admin center\'s "Require re-register multifactor authentication" does not remove QR code + PIN (its documented list is phones, Microsoft Authenticator and OATH tokens), so neither does the portal profile; send profile "all" or methods ["qrCodePin"] to remove it',
+    canBeDefault: false,
+    label: 'QR code + PIN',
   },
 };
 

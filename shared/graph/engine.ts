@@ -2,6 +2,7 @@ import { graphCloudOf } from '../graph-clouds';
 import type { MethodKind, ResetProfile } from '../method-names';
 import { inScope } from './catalogue';
 import { createStepContext, GraphCallError, type StepContext } from './context';
+import { defaultBlockers, finishAdvice } from './default-advice';
 import { executeDeletions } from './execute';
 import { checkGuards, type GuardSettings } from './guards';
 import { GraphNetworkError, type GraphTransport } from './http';
@@ -9,7 +10,7 @@ import { planReset } from './plan';
 import { defaultRetryPolicy, RetryLaterError, type RetryPolicy } from './retry';
 import { resolveTarget } from './resolve-target';
 import { issueTemporaryAccessPass, revokeSessions, temporaryAccessPassRequestSchema } from './sessions';
-import { fitToPolicy, readTapPolicy } from './tap-policy';
+import { fitToPolicy, passPolicyRefusal, readTapPolicy } from './tap-policy';
 import { listMethods, takeSnapshot } from './snapshot';
 import { newState, resetStateSchema, type Plan, type ResetState, type ResolvedTarget, type Snapshot, type SnapshotMethod, type StepEvent } from './state';
 
@@ -215,6 +216,9 @@ export async function runReset(graph: GraphTransport, input: ResetInput, options
         reason: 'The tenant\'s Temporary Access Pass policy is disabled, so the requested pass cannot be issued and nothing was changed. Enable Temporary Access Pass in Entra ID (Authentication methods > Policies), or send the request without a pass.',
       });
     }
+    // The user must be one the policy lets sign in with a pass, and the policy must have been readable.
+    const passRefusal = wantsPass && state.passes === 0 ? await passPolicyRefusal(ctx, state.tapPolicy, target, guarded.status === 'fulfilled' && guarded.value?.ok ? guarded.value.groups : undefined) : undefined;
+    if (passRefusal) return finish({ status: 'rejected', ...passRefusal });
     const pass = fitToPolicy(tap.data, state.tapPolicy);
 
     const planInput = {
@@ -347,9 +351,6 @@ async function verify(ctx: StepContext, objectId: string, snapshot: Snapshot, pl
   await ctx.record({ step: 'verify', outcome: stillPlanned.length === 0 ? 'clean' : 'remaining', detail: stillPlanned.length ? `${stillPlanned.length} still registered` : undefined });
 }
 
-const DEFAULT_ADVICE =
-  'Graph deletes a default method only when it is the last one, and FIDO2 keys, Windows Hello, email and passes cannot become the default. To finish: use "Require re-register multifactor authentication" for this user in the Entra admin center, send the request again with profile "all" (which also removes the methods that stay), or have the user pick another default at https://mysignins.microsoft.com/security-info.';
-
 function conclude(state: ResetState, input: ResetInput): ResetConclusion {
   const plan = state.plan!;
   const remaining = plan.deletions.filter((d) => state.verify?.remaining.includes(d.id));
@@ -367,7 +368,7 @@ function conclude(state: ResetState, input: ResetInput): ResetConclusion {
     const lead = remaining.length > 0 || unknownInScope.length > 0 ? `Still registered after ${state.passes} pass(es): ${parts.join('; ')}.` : '';
     const defaultLeft = remaining.some((d) => d.isDefault && state.deletions[d.id]?.error);
     const hardware = hardwareUnread ? ` Hardware OATH tokens are in scope but ${hardwareUnread}.` : '';
-    const advice = defaultLeft ? ` ${DEFAULT_ADVICE}` : remaining.length > 0 ? ' The user may still be asked for these; remove them in the admin center or retry.' : '';
+    const advice = defaultLeft ? ` ${finishAdvice(defaultBlockers(plan, input, state.verify?.remaining ?? []), input)}` : remaining.length > 0 ? ' The user may still be asked for these; remove them in the admin center or retry.' : '';
     return { status: 'partial', reason: `${lead}${hardware}${advice}`.trim() };
   }
   const tap = state.temporaryAccessPass;
@@ -433,7 +434,7 @@ function report(state: ResetState, input: ResetInput, secret: string | undefined
   if (state.tapPolicy?.source === 'unavailable' && state.tapPolicy.note) warnings.push(state.tapPolicy.note);
   if (state.temporaryAccessPass?.adjusted) warnings.push(`Temporary Access Pass: ${state.temporaryAccessPass.adjusted}`);
   if (input.dryRun && plan?.defaultBlocked) {
-    warnings.push(`A real run would end partial: Graph keeps ${plan.defaultBlocked.detail} (the user's default method) while ${plan.defaultBlocked.staying.join(', ')} stay. ${DEFAULT_ADVICE}`);
+    warnings.push(`A real run would end partial: Graph keeps ${plan.defaultBlocked.detail} (the user's default method) while ${plan.defaultBlocked.staying.join(', ')} stay. ${finishAdvice(defaultBlockers(plan, input, []), input)}`);
   }
   if (input.dryRun && plan?.defaultChange) warnings.push(`A real run would first change the default method from ${plan.defaultChange.from} to ${plan.defaultChange.to} (${plan.defaultChange.detail}): ${plan.defaultChange.why}`);
   if (plan?.defaultChange && state.defaultChange?.outcome === 'done') warnings.push(`Default method changed from ${plan.defaultChange.from} to ${plan.defaultChange.to} (${plan.defaultChange.detail}) before it was removed: ${plan.defaultChange.why}`);

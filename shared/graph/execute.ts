@@ -1,3 +1,4 @@
+import { METHOD_TYPES } from './catalogue';
 import type { StepContext } from './context';
 import { GraphNetworkError, type GraphResponse } from './http';
 import { backoffSeconds, pause, RETRYABLE_STATUSES, RetryLaterError } from './retry';
@@ -46,22 +47,44 @@ export async function executeDeletions(
 }
 
 async function runWave(ctx: StepContext, objectId: string, wave: PlannedDeletion[], options: ExecuteOptions, finalTry = false): Promise<void> {
-  if (options.useBatch && wave.length > 1) {
+  // A delete that may need a second form (see byRef) goes on its own, where its answer can be read first.
+  const batchable = options.useBatch ? wave.filter((d) => !byRef(d)) : [];
+  const single = options.useBatch ? wave.filter((d) => byRef(d)) : wave;
+  if (batchable.length > 1) {
     for (const version of ['v1.0', 'beta'] as const) {
-      const same = wave.filter((d) => d.version === version);
+      const same = batchable.filter((d) => d.version === version);
       for (let index = 0; index < same.length; index += MAX_BATCH) {
         await deleteInBatch(ctx, objectId, same.slice(index, index + MAX_BATCH), finalTry);
       }
     }
-    return;
+  } else {
+    single.push(...batchable);
   }
-  await pool(wave, Math.max(1, options.concurrency), (deletion) => deleteOne(ctx, objectId, deletion, finalTry));
+  await pool(single, Math.max(1, options.concurrency), (deletion) => deleteOne(ctx, objectId, deletion, finalTry));
 }
 
-/** DELETE on the typed collection, or for a hardware token the beta `deactivate` action (it stays assigned). */
-function removal(objectId: string, deletion: PlannedDeletion): { method: 'DELETE' | 'POST'; path: string } {
-  const path = `/users/${objectId}/authentication/${deletion.collection}/${encodeURIComponent(deletion.id)}`;
-  return deletion.action === 'deactivate' ? { method: 'POST', path: `${path}/deactivate` } : { method: 'DELETE', path };
+/** Deleted at the documented `$ref` form first (external authentication methods). */
+function byRef(deletion: PlannedDeletion): boolean {
+  return deletion.action === 'delete' && METHOD_TYPES[deletion.kind].deleteByRef === true;
+}
+
+type RemovalForm = 'item' | 'ref';
+
+/**
+ * DELETE on the typed collection (the item, its `$ref`, or for a singleton such as QR code + PIN the
+ * property itself), or for a hardware token the beta `deactivate` action (it stays assigned).
+ */
+function removal(objectId: string, deletion: PlannedDeletion, form: RemovalForm = byRef(deletion) ? 'ref' : 'item'): { method: 'DELETE' | 'POST'; path: string } {
+  const collection = `/users/${objectId}/authentication/${deletion.collection}`;
+  if (METHOD_TYPES[deletion.kind].singleton) return { method: 'DELETE', path: collection };
+  const path = `${collection}/${encodeURIComponent(deletion.id)}`;
+  if (deletion.action === 'deactivate') return { method: 'POST', path: `${path}/deactivate` };
+  return { method: 'DELETE', path: form === 'ref' ? `${path}/$ref` : path };
+}
+
+/** Graph's answers to a path it does not know: the router's 400, 404, or 405 for a method the path does not take. */
+function unknownPath(status: number): boolean {
+  return status === 400 || status === 404 || status === 405;
 }
 
 /**
@@ -113,15 +136,37 @@ async function deleteOne(ctx: StepContext, objectId: string, deletion: PlannedDe
   const progress = progressOf(ctx, deletion.id);
   progress.attempts += 1;
   let response: GraphResponse;
+  let form: RemovalForm | undefined;
   try {
     response = await ctx.call({ ...removal(objectId, deletion), version: deletion.version });
+    if (byRef(deletion)) {
+      form = 'ref';
+      // The documented `$ref` form answered as a path Graph does not know: the item path, once, and the
+      // audit says which form Graph took.
+      if (unknownPath(response.status) && !isDefaultRefusal(response.status, response.body)) {
+        const first = response;
+        if (first.requestId) progress.requestIds.push(first.requestId);
+        await ctx.record({
+          step: 'delete',
+          outcome: 'retrying',
+          methodId: deletion.id,
+          ...(first.requestId ? { requestId: first.requestId } : {}),
+          detail: `${deletion.kind} ${deletion.detail}: DELETE …/${deletion.collection}/{id}/$ref (the documented form) answered ${graphErrorText(first.body) ?? `HTTP ${first.status}`}; trying the item path`,
+        });
+        const second = await ctx.call({ ...removal(objectId, deletion, 'item'), version: deletion.version });
+        // The item path is not taken either, and the $ref form had said "not found": the method is gone.
+        const gone = first.status === 404 && unknownPath(second.status) && second.status !== 404;
+        response = gone ? { ...first, requestId: second.requestId } : second;
+        form = gone ? 'ref' : 'item';
+      }
+    }
   } catch (error) {
     if (error instanceof GraphNetworkError) {
       return settle(ctx, deletion, progress, 'failed', undefined, `no answer from Graph: ${error.message}`);
     }
     throw error;
   }
-  return settleFromStatus(ctx, deletion, progress, response.status, response.requestId, response.body, finalTry);
+  return settleFromStatus(ctx, deletion, progress, response.status, response.requestId, response.body, finalTry, form);
 }
 
 async function settleFromStatus(
@@ -132,10 +177,12 @@ async function settleFromStatus(
   requestId: string | undefined,
   body: unknown,
   finalTry: boolean,
+  form?: RemovalForm,
 ): Promise<void> {
-  if (status === 204 || status === 200) return settle(ctx, deletion, progress, deletion.action === 'deactivate' ? 'deactivated' : 'deleted', requestId);
+  const how = form === 'ref' ? 'DELETE on its $ref (the documented form)' : form === 'item' ? 'DELETE on the item path (the $ref form was not taken)' : undefined;
+  if (status === 204 || status === 200) return settle(ctx, deletion, progress, deletion.action === 'deactivate' ? 'deactivated' : 'deleted', requestId, undefined, how);
   // Gone already: removed by the user, another run, or a lost answer to our own earlier DELETE.
-  if (status === 404) return settle(ctx, deletion, progress, 'already-gone', requestId);
+  if (status === 404) return settle(ctx, deletion, progress, 'already-gone', requestId, undefined, how);
   if (isDefaultRefusal(status, body)) {
     if (!finalTry) return settle(ctx, deletion, progress, 'deferred', requestId, graphErrorText(body));
     return settle(
@@ -144,10 +191,10 @@ async function settleFromStatus(
       progress,
       'failed',
       requestId,
-      `Graph deletes the user's default method only when it is their last method (${graphErrorText(body) ?? status})`,
+      `Graph refused to delete the user's default method while other methods are registered (${graphErrorText(body) ?? status})`,
     );
   }
-  return settle(ctx, deletion, progress, 'failed', requestId, graphErrorText(body) ?? `HTTP ${status}`);
+  return settle(ctx, deletion, progress, 'failed', requestId, graphErrorText(body) ?? `HTTP ${status}`, how);
 }
 
 async function settle(
@@ -157,6 +204,7 @@ async function settle(
   outcome: DeletionProgress['outcome'],
   requestId: string | undefined,
   error?: string,
+  how?: string,
 ): Promise<void> {
   progress.outcome = outcome;
   if (requestId) progress.requestIds.push(requestId);
@@ -167,7 +215,7 @@ async function settle(
     outcome,
     methodId: deletion.id,
     ...(requestId ? { requestId } : {}),
-    detail: `${deletion.kind} ${deletion.detail}${error ? `: ${error}` : ''}`,
+    detail: `${deletion.kind} ${deletion.detail}${error ? `: ${error}` : ''}${how ? ` (${how})` : ''}`,
   });
 }
 

@@ -2,8 +2,10 @@ import { approvalNamesTarget } from '../approvals/identity';
 import { inTenantDomains } from '../tenant-domains';
 import { breakGlassIds } from './break-glass';
 import { GraphCallError, type StepContext } from './context';
+import { privilegedOwnership } from './owned-apps';
 import { privilegedFindings } from './privileged';
 import { readGroupEligibilities, readRoleAssignableGroups, readRoleAssignments, readRoleEligibilities, readTransitiveMemberships } from './privileged-reads';
+import { restrictedUnitsOf, type RestrictedUnit } from './restricted-units';
 import type { ResolvedTarget } from './state';
 
 export interface GuardSettings {
@@ -21,8 +23,12 @@ export interface GuardSettings {
   strictVerificationGroupIds?: readonly string[];
 }
 
-/** `strictVerification`: the user is in a VERIFICATION_STRICT_GROUP_IDS group (read with the other memberships). */
-export type GuardOutcome = { ok: true; strictVerification?: boolean } | { ok: false; code: string; reason: string };
+/**
+ * `strictVerification`: the user is in a VERIFICATION_STRICT_GROUP_IDS group (read with the other
+ * memberships). `groups`: the user's groups (transitive), for checks after the guards that need them
+ * (the pass policy's targets).
+ */
+export type GuardOutcome = { ok: true; strictVerification?: boolean; groups?: { id: string; displayName?: string }[] } | { ok: false; code: string; reason: string };
 
 const PAA_ADVICE =
   "Resetting an administrator's MFA needs a Privileged Authentication Administrator: raise it with the identity team, who can do it in the Entra admin center.";
@@ -77,23 +83,28 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
   }
 
   let evidence;
+  let restrictedUnits: RestrictedUnit[];
   try {
-    // Independent reads, sent together: one round trip of the slowest.
-    const [glass, memberships, assignments, eligibilities, roleAssignableGroups, groupEligibilities] = await Promise.all([
+    // Independent reads, sent together: one round trip of the slowest. What the user owns takes more
+    // reads only for users who own an application or a service principal.
+    const [glass, memberships, assignments, eligibilities, roleAssignableGroups, groupEligibilities, ownership] = await Promise.all([
       breakGlassIds(ctx, settings.breakGlassUpns, settings.breakGlassIds ?? []),
       readTransitiveMemberships(ctx, objectId),
       readRoleAssignments(ctx, objectId),
       readRoleEligibilities(ctx, objectId),
       readRoleAssignableGroups(ctx),
       readGroupEligibilities(ctx, objectId),
+      privilegedOwnership(ctx, objectId),
     ]);
-    evidence = { glass, memberships, assignments, eligibilities, roleAssignableGroups, groupEligibilities };
+    evidence = { glass, memberships, assignments, eligibilities, roleAssignableGroups, groupEligibilities, ownership };
+    // A unit whose listing did not say whether it restricts management is read on its own.
+    restrictedUnits = await restrictedUnitsOf(ctx, memberships);
   } catch (error) {
     if (error instanceof GraphCallError && isRefusal(error.status)) {
       return {
         ok: false,
         code: 'guard-unverifiable',
-        reason: `Could not check whether ${target.userPrincipalName} may be reset, so nothing was changed: ${error.message}. Grant the app the Graph permissions docs/deploy.md lists in step 2 (RoleManagement.Read.Directory, GroupMember.Read.All, PrivilegedEligibilitySchedule.Read.AzureADGroup, User.Read.All) and send the request again.`,
+        reason: `Could not check whether ${target.userPrincipalName} may be reset, so nothing was changed: ${error.message}. Grant the app the Graph permissions docs/deploy.md lists in step 2 (RoleManagement.Read.Directory, GroupMember.Read.All, PrivilegedEligibilitySchedule.Read.AzureADGroup, User.Read.All, Application.Read.All, AdministrativeUnit.Read.All) and send the request again.`,
       };
     }
     throw error;
@@ -108,9 +119,19 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
   }
   if (evidence.glass.ids.has(objectId)) return breakGlass;
 
-  const findings = privilegedFindings({ userId: objectId, ...evidence });
+  const findings = [...privilegedFindings({ userId: objectId, ...evidence }), ...evidence.ownership];
   if (findings.length > 0) {
     return { ok: false, code: 'privileged-target', reason: `${target.userPrincipalName} is privileged: ${findings.join('; ')}. ${PAA_ADVICE}` };
+  }
+
+  if (restrictedUnits.length > 0) {
+    const names = restrictedUnits.map((unit) => (unit.displayName ? `${unit.displayName} (${unit.id})` : unit.id)).join(', ');
+    return {
+      ok: false,
+      code: 'restricted-administrative-unit',
+      // Graph's answer to every write would be 403: application permissions do not apply to these members.
+      reason: `${target.userPrincipalName} is a member of restricted management administrative unit ${names}, whose members no application may change, so nothing was changed. An administrator scoped to that unit (for example an Authentication Administrator assigned at its scope) must reset this user's MFA in the Entra admin center.`,
+    };
   }
 
   const protectedIds = new Set(settings.protectedGroupIds.map((id) => id.toLowerCase()));
@@ -133,7 +154,8 @@ export async function checkGuards(ctx: StepContext, target: ResolvedTarget, sett
   }
   const strictIds = new Set((settings.strictVerificationGroupIds ?? []).map((id) => id.toLowerCase()));
   const strictVerification = evidence.memberships.some((m) => m.type === 'group' && strictIds.has(m.id));
-  return strictVerification ? { ok: true, strictVerification } : { ok: true };
+  const groups = evidence.memberships.filter((m) => m.type === 'group').map((m) => ({ id: m.id, ...(m.displayName ? { displayName: m.displayName } : {}) }));
+  return strictVerification ? { ok: true, strictVerification, groups } : { ok: true, groups };
 }
 
 /** Graph answered and said no (permission, bad request): retrying will not help. */

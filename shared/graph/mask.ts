@@ -55,6 +55,9 @@ export function describeMethod(kind: string, raw: Record<string, unknown>): stri
         .join(', ');
     case 'externalAuthentication':
       return text(raw.displayName) ?? 'external method';
+    case 'qrCodePin':
+      // Its QR codes and PIN are relationships Graph never lists; the creation date tells one badge from the next.
+      return ['QR code + PIN', text(raw.createdDateTime) ? `created ${String(raw.createdDateTime).slice(0, 10)}` : undefined].filter(Boolean).join(', ');
     case 'softwareOath':
       return 'authenticator app (OATH)';
     case 'password':

@@ -78,7 +78,8 @@ export function planReset(snapshot: Snapshot, input: PlanInput): Plan {
     const type = METHOD_TYPES[method.kind];
     const replacing = method.kind === 'temporaryAccessPass' && input.replaceTemporaryAccessPass === true;
     if (!inScope(method.kind, input.profile, explicit) && !replacing) {
-      kept.push({ id: method.id, kind: method.kind, detail: method.detail, why: `${type.label} is outside ${scopeName}` });
+      const why = !explicit && input.profile === 'portal' && type.portalNote ? type.portalNote : `${type.label} is outside ${scopeName}`;
+      kept.push({ id: method.id, kind: method.kind, detail: method.detail, why });
       continue;
     }
     const deactivate = method.kind === 'hardwareOath' && input.hardwareOathAction !== 'unassign';

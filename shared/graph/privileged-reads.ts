@@ -41,6 +41,9 @@ const membershipSchema = z
     '@odata.type': z.string().min(1),
     displayName: z.string().nullish(),
     roleTemplateId: z.string().nullish(),
+    // administrativeUnit only; null when not set ("the default behavior is false") or when the app may
+    // not read units (limited information: then displayName is null too).
+    isMemberManagementRestricted: z.boolean().nullish(),
   })
   .passthrough();
 
@@ -70,6 +73,12 @@ export interface Membership {
   type: 'group' | 'directoryRole' | 'administrativeUnit' | 'other';
   displayName?: string;
   roleTemplateId?: string;
+  /**
+   * Administrative units: true for a restricted management unit, false when Graph said it is not (or
+   * left it null on a unit it showed in full); undefined when the answer did not tell (the property
+   * missing, or limited information), so the unit must be read on its own.
+   */
+  isMemberManagementRestricted?: boolean;
 }
 
 export interface RoleAssignableGroup {
@@ -143,12 +152,38 @@ export async function readTransitiveMemberships(ctx: Reader, userId: string): Pr
     membershipSchema,
     'Reading the groups and roles the user is a member of',
   );
-  return rows.map((row) => ({
-    id: row.id.toLowerCase(),
-    type: membershipType(row['@odata.type']),
-    displayName: row.displayName ?? undefined,
-    roleTemplateId: row.roleTemplateId ?? undefined,
-  }));
+  return rows.map((row) => {
+    const type = membershipType(row['@odata.type']);
+    // null on a unit shown in full is "not set", which Graph documents as false; null on a unit shown
+    // with limited information (no displayName either) says nothing.
+    const restricted =
+      typeof row.isMemberManagementRestricted === 'boolean' ? row.isMemberManagementRestricted : row.isMemberManagementRestricted === null && row.displayName ? false : undefined;
+    return {
+      id: row.id.toLowerCase(),
+      type,
+      displayName: row.displayName ?? undefined,
+      roleTemplateId: row.roleTemplateId ?? undefined,
+      ...(type === 'administrativeUnit' && restricted !== undefined ? { isMemberManagementRestricted: restricted } : {}),
+    };
+  });
+}
+
+const administrativeUnitSchema = z
+  .object({ id: z.string().min(1), displayName: z.string().nullish(), isMemberManagementRestricted: z.boolean().nullish() })
+  .passthrough();
+
+/**
+ * One administrative unit, for a membership whose listing did not say whether it restricts management
+ * (v1.0 GET /directory/administrativeUnits/{id}; AdministrativeUnit.Read.All). Null means not set: false.
+ */
+export async function readAdministrativeUnit(ctx: Reader, id: string): Promise<{ id: string; displayName?: string; isMemberManagementRestricted: boolean }> {
+  const response = await ctx.call({
+    method: 'GET',
+    version: 'v1.0',
+    path: `/directory/administrativeUnits/${strictEncode(id)}?$select=id,displayName,isMemberManagementRestricted`,
+  });
+  const unit = expectBody(response, administrativeUnitSchema, `Reading administrative unit ${id}`);
+  return { id: unit.id.toLowerCase(), ...(unit.displayName ? { displayName: unit.displayName } : {}), isMemberManagementRestricted: unit.isMemberManagementRestricted === true };
 }
 
 function membershipType(odataType: string): Membership['type'] {

@@ -137,6 +137,9 @@ export const resetStateSchema = z.object({
       maximumLifetimeInMinutes: z.number().optional(),
       defaultLifetimeInMinutes: z.number().optional(),
       isUsableOnce: z.boolean().optional(),
+      /** Who may use a pass: `all_users`, group or user ids (lower case), as Graph lists them. */
+      includeTargets: z.array(z.object({ id: z.string(), targetType: z.string() })).optional(),
+      excludeTargets: z.array(z.object({ id: z.string(), targetType: z.string() })).optional(),
       note: z.string().optional(),
     })
     .optional(),

@@ -49,6 +49,7 @@ const KIND_NAMES: Record<string, string> = {
   temporaryAccessPass: 'Temporary Access Pass',
   platformCredential: 'platform credential',
   externalAuthentication: 'external method',
+  qrCodePin: 'QR code + PIN',
   password: 'password',
 };
 
@@ -86,6 +87,10 @@ const NEXT_STEPS: Record<string, string> = {
   'guard-unverifiable': 'Next step: send the ticket again later; if it keeps failing, the identity team must check the app\'s Graph permissions.',
   unauthenticated_row: 'Next step: security must check who can write to the storage account.',
   'pass-handover-unavailable': 'Next step: ask without a Temporary Access Pass, or have the service configured with TAP_SEALING_KEY.',
+  'restricted-administrative-unit': 'Next step: route this ticket to an administrator scoped to the restricted management administrative unit named above; no application may change its members.',
+  'temporary-access-pass-not-targeted': "Next step: have the identity team add the user (or a group they are in) to the Temporary Access Pass policy's targets, or send the ticket again without a pass.",
+  'temporary-access-pass-policy-unreadable': 'Next step: the identity team must grant the app Policy.Read.AuthenticationMethod, or send the ticket again without a pass.',
+  'temporary-access-pass-disabled': 'Next step: send the ticket again without a pass, or have the identity team enable Temporary Access Pass.',
 };
 
 function refusalNextStep(code: string | undefined, reason: string | undefined): string {

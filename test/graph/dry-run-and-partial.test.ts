@@ -50,12 +50,13 @@ describe('partial: what cannot be deleted is named, never reported done', () => 
     expect(phone.outcome).toBe('failed');
     // Tried in the first pass and once more after verification.
     expect(phone.requestIds).toHaveLength(2);
-    // Authenticator is the default, and Graph deletes a default only as the last method: named too.
+    // Authenticator is the default, and Graph keeps a default while other methods stay: named too.
     const authenticator = result.methods.find((m) => m.kind === 'microsoftAuthenticator')!;
     expect(authenticator.outcome).toBe('failed');
     expect(authenticator.isDefault).toBe(true);
-    expect(authenticator.reason).toMatch(/default method only when it is their last method/);
-    expect(result.reason).toMatch(/Require re-register multifactor authentication/);
+    expect(authenticator.reason).toMatch(/refused to delete the user's default method while other methods are registered/);
+    // The office phone that stays is one this service cannot remove: the admin center is the way to finish.
+    expect(result.reason).toMatch(/This service cannot remove office \+1 425\*{5}51\. To finish: use "Require re-register multifactor authentication"/);
     expect(result.reason).toContain('Pixel 7');
     expect(sim.tenant.methodsOf('diego.siciliani@contoso.com').map((m) => m.kind).sort()).toEqual(['microsoftAuthenticator', 'password', 'phone']);
   });
@@ -74,11 +75,11 @@ describe('partial: what cannot be deleted is named, never reported done', () => 
   it('a method of an unknown type is reported, kept under portal, and makes `all` partial', async () => {
     const sim = h.sim;
     const portal = await reset(sim, { target: { userPrincipalName: 'lee.gu@contoso.com' }, profile: 'portal', dryRun: true });
-    expect(portal.plan?.unknownTypes).toEqual(['#microsoft.graph.qrCodePinAuthenticationMethod']);
-    expect(portal.warnings.join(' ')).toContain('qrCodePinAuthenticationMethod');
+    expect(portal.plan?.unknownTypes).toEqual(['#microsoft.graph.futureBadgeAuthenticationMethod']);
+    expect(portal.warnings.join(' ')).toContain('futureBadgeAuthenticationMethod');
     const all = await reset(sim, { target: { userPrincipalName: 'lee.gu@contoso.com' }, profile: 'all' });
     expect(all.status).toBe('partial');
-    expect(all.status === 'partial' && all.reason).toContain('qrCodePinAuthenticationMethod');
+    expect(all.status === 'partial' && all.reason).toContain('futureBadgeAuthenticationMethod');
     expect(all.methods.find((m) => m.kind === 'unknown')?.outcome).toBe('kept');
     // The unknown method stays, so Graph keeps the default mobile phone too, and the result names it.
     expect(all.status === 'partial' && all.reason).toMatch(/mobile \+44[^(]*\(phone, the user's default method/);

@@ -1,7 +1,7 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { describe, expect, it } from 'vitest';
 import { createGraphClient } from '../../shared/graph';
-import { MAIL_SEND_NEED, missingFromRoles, PERMISSION_NEEDS } from '../../shared/graph/permission-needs';
+import { assessRoles, missingFromRoles, PERMISSION_NEEDS, PER_METHOD_ROLES } from '../../shared/graph/permission-needs';
 import { checkHealth } from '../../shared/health';
 import type { Services } from '../../shared/services';
 import { useSimulator } from './helpers';
@@ -47,6 +47,8 @@ describe('the simulator withholds application permissions as Graph refuses them'
     { permission: 'User.RevokeSessions.All', method: 'POST', path: '/v1.0/users/someone@contoso.com/revokeSignInSessions', code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' },
     { permission: 'RoleManagement.Read.Directory', method: 'GET', path: '/v1.0/roleManagement/directory/roleAssignments', code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' },
     { permission: 'Policy.Read.AuthenticationMethod', method: 'GET', path: '/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/TemporaryAccessPass', code: 'accessDenied', message: 'Request Authorization failed' },
+    { permission: 'Application.Read.All', method: 'GET', path: '/v1.0/servicePrincipals?$top=1', code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' },
+    { permission: 'AdministrativeUnit.Read.All', method: 'GET', path: '/v1.0/directory/administrativeUnits', code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' },
   ];
   for (const c of cases) {
     it(`without ${c.permission}: ${c.method} ${c.path.split('/').slice(2, 4).join('/')} answers 403 ${c.code}, the user's methods untouched`, async () => {
@@ -95,19 +97,53 @@ describe("the health probe names missing permissions from the token's roles", ()
     expect(createGraphClient({ GRAPH_BASE_URL: h.sim.url, GRAPH_AUTH: 'none' }).appRoles).toBeUndefined();
   });
 
-  const script = ['User.Read.All', 'User.RevokeSessions.All', 'GroupMember.Read.All', 'RoleManagement.Read.Directory', 'PrivilegedEligibilitySchedule.Read.AzureADGroup', 'Policy.Read.AuthenticationMethod'];
+  const script = [
+    'User.Read.All',
+    'User.RevokeSessions.All',
+    'GroupMember.Read.All',
+    'RoleManagement.Read.Directory',
+    'PrivilegedEligibilitySchedule.Read.AzureADGroup',
+    'Policy.Read.AuthenticationMethod',
+    'Application.Read.All',
+    'AdministrativeUnit.Read.All',
+  ];
+  const portalRoles = ['UserAuthenticationMethod.Read.All', 'UserAuthMethod-Phone.ReadWrite.All', 'UserAuthMethod-MicrosoftAuthApp.ReadWrite.All', 'UserAuthMethod-SoftwareOATH.ReadWrite.All', 'UserAuthMethod-HardwareOATH.ReadWrite.All', 'UserAuthMethod-TAP.ReadWrite.All'];
+  const otherRoles = ['UserAuthMethod-Passkey.ReadWrite.All', 'UserAuthMethod-WindowsHello.ReadWrite.All', 'UserAuthMethod-Email.ReadWrite.All', 'UserAuthMethod-PlatformCred.ReadWrite.All', 'UserAuthMethod-External.ReadWrite.All', 'UserAuthMethod-QR.ReadWrite.All'];
   it('the grant script in each of its modes satisfies every need; each role left out is named', () => {
     expect(missingFromRoles(['UserAuthenticationMethod.ReadWrite.All', ...script], PERMISSION_NEEDS)).toEqual([]);
-    const portal = ['UserAuthenticationMethod.Read.All', 'UserAuthMethod-Phone.ReadWrite.All', 'UserAuthMethod-MicrosoftAuthApp.ReadWrite.All', 'UserAuthMethod-HardwareOATH.ReadWrite.All', 'UserAuthMethod-TAP.ReadWrite.All'];
-    expect(missingFromRoles([...portal, ...script], PERMISSION_NEEDS)).toEqual([]);
+    expect(assessRoles(['UserAuthenticationMethod.ReadWrite.All', ...script], {})).toEqual({ missing: [], notes: [] });
+    expect(assessRoles([...portalRoles, ...script], {}).missing).toEqual([]);
+    expect(assessRoles([...portalRoles, ...otherRoles, ...script], {})).toEqual({ missing: [], notes: [] });
+    // The per-method roles named here are the grant script's.
+    expect(new Set(Object.values(PER_METHOD_ROLES))).toEqual(new Set([...portalRoles.slice(1), ...otherRoles]));
     for (const role of script) {
       expect(missingFromRoles(['UserAuthenticationMethod.ReadWrite.All', ...script.filter((r) => r !== role)], PERMISSION_NEEDS).map((m) => m.grant)).toEqual([role]);
     }
+  });
+
+  it('removing needs the broad role or every per-method role of the portal profile: one of them is not enough', () => {
     // Read-only method access cannot remove anything: named with what it is for.
-    expect(missingFromRoles(['UserAuthenticationMethod.Read.All', ...script], PERMISSION_NEEDS)).toEqual([{ grant: 'UserAuthenticationMethod.ReadWrite.All', for: 'removing authentication methods and issuing passes' }]);
+    const readOnly = assessRoles(['UserAuthenticationMethod.Read.All', ...script], {});
+    expect(readOnly.missing).toEqual([{ grant: 'UserAuthenticationMethod.ReadWrite.All', for: expect.stringMatching(/removing the portal profile's methods and issuing passes .*missing UserAuthMethod-Phone\.ReadWrite\.All, .*UserAuthMethod-TAP\.ReadWrite\.All$/) }]);
+    // The old check passed on any one per-method role; a reset touching phones and OATH tokens needs each.
+    const phoneOnly = assessRoles(['UserAuthenticationMethod.Read.All', 'UserAuthMethod-Phone.ReadWrite.All', ...script], {});
+    expect(phoneOnly.missing).toHaveLength(1);
+    expect(phoneOnly.missing[0]!.for).toMatch(/missing UserAuthMethod-MicrosoftAuthApp\.ReadWrite\.All, UserAuthMethod-SoftwareOATH\.ReadWrite\.All, UserAuthMethod-HardwareOATH\.ReadWrite\.All, UserAuthMethod-TAP\.ReadWrite\.All/);
+    expect(phoneOnly.missing[0]!.for).not.toMatch(/missing.*UserAuthMethod-Phone/);
     // A look-alike role name is not a grant.
-    expect(missingFromRoles(['UserAuthMethod-Phone.Read.All', 'UserAuthenticationMethod.Read.All', ...script], PERMISSION_NEEDS)).toHaveLength(1);
-    expect(missingFromRoles(script, [MAIL_SEND_NEED]).map((m) => m.grant)).toEqual(['Mail.Send']);
+    expect(assessRoles(['UserAuthMethod-Phone.Read.All', ...portalRoles.filter((r) => r !== 'UserAuthMethod-Phone.ReadWrite.All'), ...script], {}).missing).toHaveLength(1);
+    // The portal roles without the others: not missing (portal is the default), but said for profile all.
+    const portalOnly = assessRoles([...portalRoles, ...script], {});
+    expect(portalOnly.notes).toEqual([expect.stringMatching(/profile "all".*would end partial: the token lacks UserAuthMethod-Passkey.*UserAuthMethod-QR\.ReadWrite\.All/)]);
+  });
+
+  it('Mail.Send is never a false fault: absent from the token (Exchange RBAC for Applications) it is "not checkable", present it is an Entra grant to narrow', () => {
+    const rbac = assessRoles(['UserAuthenticationMethod.ReadWrite.All', ...script], { notifySender: 'mfa-reset@contoso.com' });
+    expect(rbac.missing).toEqual([]);
+    expect(rbac.notes).toEqual([expect.stringMatching(/Mail\.Send is not checkable from the token.*Test-ServicePrincipalAuthorization .*-Resource mfa-reset@contoso\.com/)]);
+    const entra = assessRoles(['UserAuthenticationMethod.ReadWrite.All', 'Mail.Send', ...script], { notifySender: 'mfa-reset@contoso.com' });
+    expect(entra.missing).toEqual([]);
+    expect(entra.notes).toEqual([expect.stringMatching(/Mail\.Send is granted in Entra ID.*restrict it to mfa-reset@contoso\.com with Exchange Online RBAC for Applications/)]);
   });
 
   it('checkHealth is degraded and names a role the token lacks, even when every read succeeds', async () => {
@@ -127,8 +163,16 @@ describe("the health probe names missing permissions from the token's roles", ()
     expect(noRevoke.graph.missingPermissions).toEqual(['User.RevokeSessions.All']);
     expect(noRevoke.graph.error).toMatch(/User\.RevokeSessions\.All \(revoking sign-in sessions\)/);
 
+    // Mail.Send through Exchange RBAC for Applications never shows in the token: ok, with what to verify.
     const mail = await checkHealth(services(async () => all, { NOTIFY_SENDER_UPN: 'mfa-reset@contoso.com' }));
-    expect(mail.graph.missingPermissions).toEqual(['Mail.Send']);
+    expect(mail.status).toBe('ok');
+    expect(mail.graph.missingPermissions).toBeUndefined();
+    expect(mail.graph.notes).toEqual([expect.stringMatching(/Mail\.Send is not checkable from the token/)]);
+
+    // One per-method role is not "can delete": degraded, naming what the portal profile lacks.
+    const onePerMethod = await checkHealth(services(async () => [...script, 'UserAuthenticationMethod.Read.All', 'UserAuthMethod-Phone.ReadWrite.All']));
+    expect(onePerMethod.status).toBe('degraded');
+    expect(onePerMethod.graph.error).toMatch(/UserAuthenticationMethod\.ReadWrite\.All \(removing the portal profile's methods.*missing UserAuthMethod-MicrosoftAuthApp/);
 
     const noToken = await checkHealth(services(async () => Promise.reject(new Error('ManagedIdentityCredential: no identity'))));
     expect(noToken.status).toBe('degraded');

@@ -175,10 +175,12 @@ describe('a guard read that fails or is refused never lets a reset through', () 
 });
 
 describe('the simulator answers as Graph documents', () => {
-  it('GET /users/{id}/ownedObjects is refused to applications', async () => {
+  it('GET /users/{id}/ownedObjects answers an application (User.Read.All), listing the groups the user owns', async () => {
     const user = h.sim.tenant.findUser('group.owner@contoso.com')!;
     const response = await fetch(`${h.sim.url}/v1.0/users/${user.id}/ownedObjects`);
-    expect(response.status).toBe(403);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { value: { '@odata.type': string; displayName: string }[] };
+    expect(body.value).toEqual([expect.objectContaining({ '@odata.type': '#microsoft.graph.group', displayName: 'Role-assignable, no role' })]);
   });
 
   it('an unsupported $filter on roleAssignments is a 400, not an empty list', async () => {

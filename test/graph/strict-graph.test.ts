@@ -155,7 +155,7 @@ describe('the default method: deletable only as the last method', () => {
     if (result.status !== 'partial') return;
     expect(result.reason).toMatch(/Pixel 8[^(]*\(microsoftAuthenticator, the user's default method/);
     expect(result.reason).toMatch(/YubiKey/);
-    expect(result.reason).toMatch(/profile "all"|Require re-register multifactor authentication/);
+    expect(result.reason).toMatch(/To finish: send the request again for the same ticket with methods \[.*"fido2".*"email".*\], which also removes the FIDO2 security key \/ passkey, email/);
     expect(result.plan?.defaultBlocked?.staying).toEqual(expect.arrayContaining(['YubiKey', 'k***@example.net']));
     expect(sim.tenant.methodsOf('default.kept@contoso.com').some((m) => m.kind === 'microsoftAuthenticator')).toBe(true);
     // No PATCH: FIDO2 and email cannot become the default (signInPreferences has no value for them).
@@ -223,23 +223,28 @@ describe('Temporary Access Pass: the tenant policy', () => {
     expect(result.oneTimeSecrets?.temporaryAccessPass).toEqual(expect.any(String));
   });
 
-  it("a user outside the policy's targets: methods removed, no pass, partial with Graph's reason", async () => {
+  it("a user the policy excludes: refused before anything is removed, naming the group and what to change", async () => {
     const sim = h.sim;
+    sim.resetLog();
     const result = await reset(sim, { target: { userPrincipalName: 'tap.outside@contoso.com' }, profile: 'portal', temporaryAccessPass: {} });
-    expect(result.status).toBe('partial');
-    expect(result.status === 'partial' && result.reason).toMatch(/no Temporary Access Pass was issued \(badRequest: The user is not within the scope of the Temporary Access Pass policy/);
-    expect(sim.tenant.methodsOf('tap.outside@contoso.com').map((m) => m.kind)).toEqual(['password']);
-    expect(result.temporaryAccessPass?.outcome).toBe('failed');
+    expect(result.status).toBe('rejected');
+    expect(result.status === 'rejected' && result.code).toBe('temporary-access-pass-not-targeted');
+    expect(result.status === 'rejected' && result.reason).toMatch(/policy excludes tap\.outside@contoso\.com \(through group No passes \(44444444-0000-4000-8000-000000000002\)\).*Take the user out of the policy's excluded groups/);
+    expect(writesTo(sim, sim.tenant.findUser('tap.outside@contoso.com')!.id)).toEqual([]);
+    expect(sim.requestLog.filter((e) => e.write)).toEqual([]);
+    expect(sim.tenant.methodsOf('tap.outside@contoso.com').map((m) => m.kind)).toEqual(['password', 'phone']);
   });
 
-  it("a policy the app may not read (no Policy.Read.AuthenticationMethod): said in the result, Graph's own refusal of 600 minutes carried, partial", async () => {
+  it('a policy the app may not read (no Policy.Read.AuthenticationMethod): refused before anything is removed, naming the permission', async () => {
     const sim = h.sim;
     sim.tenant.withheldPermissions.add('Policy.Read.AuthenticationMethod');
     try {
+      sim.resetLog();
       const result = await reset(sim, { target: { userPrincipalName: 'tap.unread@contoso.com' }, profile: 'portal', temporaryAccessPass: { lifetimeInMinutes: 600 } });
-      expect(result.status).toBe('partial');
-      expect(result.warnings.join(' ')).toMatch(/Temporary Access Pass policy could not be read \(.*Request Authorization failed/);
-      expect(result.status === 'partial' && result.reason).toMatch(/no Temporary Access Pass was issued \(.*lifetimeInMinutes must be between 60 and 480/);
+      expect(result.status).toBe('rejected');
+      expect(result.status === 'rejected' && result.code).toBe('temporary-access-pass-policy-unreadable');
+      expect(result.status === 'rejected' && result.reason).toMatch(/policy could not be read \(accessDenied: Request Authorization failed\).*Grant the app Policy\.Read\.AuthenticationMethod/);
+      expect(sim.requestLog.filter((e) => e.write)).toEqual([]);
       expect(result.oneTimeSecrets).toBeUndefined();
     } finally {
       sim.tenant.withheldPermissions.clear();

@@ -16,7 +16,7 @@ describe('GET /api/health', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, () => fetch(`${system.host.url}/api/health`)));
     for (const answer of answers) expect(await answer.json()).toEqual({ status: 'ok' });
     // twenty hits, at most one probe (one read per permission family): a flood cannot spend the Graph budget
-    expect(system.graph.requestLog.length - before).toBeLessThanOrEqual(5);
+    expect(system.graph.requestLog.length - before).toBeLessThanOrEqual(7);
   });
 
   it('reports storage and Graph reachable, which Graph, and the version behind a key (health/details)', async () => {
@@ -32,12 +32,14 @@ describe('GET /api/health', () => {
   it('names each application permission Graph refused (Graph itself never names it)', async () => {
     system.graph.tenant.withheldPermissions.add('RoleManagement.Read.Directory');
     system.graph.tenant.withheldPermissions.add('Policy.Read.AuthenticationMethod');
+    system.graph.tenant.withheldPermissions.add('Application.Read.All');
+    system.graph.tenant.withheldPermissions.add('AdministrativeUnit.Read.All');
     try {
       const response = await fetch(`${system.host.url}/api/health/details`);
       expect(response.status).toBe(503);
       const body = (await response.json()) as Record<string, any>;
       expect(body.graph.reachable).toBe(false);
-      expect(body.graph.missingPermissions.sort()).toEqual(['Policy.Read.AuthenticationMethod', 'RoleManagement.Read.Directory']);
+      expect(body.graph.missingPermissions.sort()).toEqual(['AdministrativeUnit.Read.All', 'Application.Read.All', 'Policy.Read.AuthenticationMethod', 'RoleManagement.Read.Directory']);
       expect(body.graph.error).toMatch(/RoleManagement\.Read\.Directory.*grant-graph-permissions/);
       // Without User.Read.All nothing else can be probed: that one is named alone.
       system.graph.tenant.withheldPermissions.add('User.Read.All');

@@ -22,6 +22,8 @@ const catalogue: [string, string][] = [
   ['RoleManagement.Read.Directory', '483bed4a-2ad3-4361-a73b-c83ccdbdc53c'],
   ['PrivilegedEligibilitySchedule.Read.AzureADGroup', 'aaaaaaaa-0000-0000-0000-000000000011'],
   ['Policy.Read.AuthenticationMethod', 'aaaaaaaa-0000-0000-0000-000000000010'],
+  ['Application.Read.All', '9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30'],
+  ['AdministrativeUnit.Read.All', '134fd756-38ce-4afd-ba33-e9623dbe66c2'],
   ['UserAuthMethod-Phone.ReadWrite.All', 'aaaaaaaa-0000-0000-0000-000000000001'],
   ['UserAuthMethod-MicrosoftAuthApp.ReadWrite.All', 'aaaaaaaa-0000-0000-0000-000000000002'],
   ['UserAuthMethod-SoftwareOATH.ReadWrite.All', 'aaaaaaaa-0000-0000-0000-000000000003'],
@@ -72,7 +74,7 @@ function grant(...args: string[]) {
 const posts = () => readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter((line) => line.includes('--method POST'));
 
 describe('grant-graph-permissions.sh', () => {
-  it('grants the seven roles, then finds them all on a second run and grants nothing', () => {
+  it('grants the nine roles, then finds them all on a second run and grants nothing', () => {
     const first = grant();
     expect(first.status, first.err).toBe(0);
     for (const role of [
@@ -83,17 +85,19 @@ describe('grant-graph-permissions.sh', () => {
       'RoleManagement.Read.Directory',
       'PrivilegedEligibilitySchedule.Read.AzureADGroup',
       'Policy.Read.AuthenticationMethod',
+      'Application.Read.All',
+      'AdministrativeUnit.Read.All',
     ]) {
       expect(first.out).toContain(`granted ${role}\n`);
     }
-    expect(posts()).toHaveLength(7);
+    expect(posts()).toHaveLength(9);
     expect(posts()[0]).toContain(`"principalId":"${principal}","resourceId":"graph-sp-id"`);
 
     const second = grant();
     expect(second.status, second.err).toBe(0);
     expect(second.out).not.toMatch(/^granted /m);
-    expect(second.out.match(/^already had /gm)).toHaveLength(7);
-    expect(posts()).toHaveLength(7);
+    expect(second.out.match(/^already had /gm)).toHaveLength(9);
+    expect(posts()).toHaveLength(9);
   });
 
   it('with --methods portal grants the per-method roles and reports, without removing, a broad role held before', () => {
@@ -104,6 +108,16 @@ describe('grant-graph-permissions.sh', () => {
     expect(run.out).toContain('granted UserAuthenticationMethod.Read.All\n');
     expect(run.out).not.toContain('granted UserAuthenticationMethod.ReadWrite.All');
     expect(run.out).toMatch(/also holds UserAuthenticationMethod\.ReadWrite\.All .*not removed/);
+  });
+
+  it('with --methods all adds every other per-method role, QR code + PIN included', () => {
+    const more = ['Passkey', 'WindowsHello', 'Email', 'PlatformCred', 'External', 'QR'].map((name, i) => [`UserAuthMethod-${name}.ReadWrite.All`, `bbbbbbbb-0000-0000-0000-00000000000${i}`] as const);
+    writeFileSync(join(dir, 'catalogue.tsv'), [...catalogue, ...more].map(([value, id]) => `${value}\t${id}`).join('\n') + '\n');
+    const run = grant('--methods', 'all');
+    expect(run.status, run.err).toBe(0);
+    for (const [role] of more) expect(run.out).toContain(`granted ${role}\n`);
+    expect(run.out).toContain('granted UserAuthMethod-SoftwareOATH.ReadWrite.All\n');
+    expect(run.out).not.toContain('granted UserAuthenticationMethod.ReadWrite.All');
   });
 
   it('stops before granting anything when a role does not exist', () => {
