@@ -1,3 +1,4 @@
+import { RequestStore } from '../../shared/requests/request-store';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { freePort } from '../../dev/free-port';
 import type { RunningLocalHost } from '../../dev/local-host/local-host';
@@ -266,16 +267,17 @@ describe('GET /api/resets/{id}', () => {
     const actor = { source: 'generic', ticketId: 'AUD-1', requestedBy: 'Isaiah Langer' };
     await audit.append(answer.body.id, actor, 'diego.siciliani@contoso.com', { action: 'resolve', outcome: 'ok' });
     await audit.append(answer.body.id, actor, 'diego.siciliani@contoso.com', { action: 'delete phone', outcome: 'ok', graphRequestIds: ['g-1'] });
-    const table = TableClient.fromConnectionString(azurite.connectionString, TABLES.requests, { allowInsecureConnection: true });
-    await table.updateEntity(
+    // Written as the worker writes it: through the store, under the row's state MAC.
+    const store = new RequestStore(TableClient.fromConnectionString(azurite.connectionString, TABLES.requests, { allowInsecureConnection: true }), testIntegrity());
+    const { etag, ...row } = (await store.get(answer.body.id))!;
+    await store.update(
       {
-        partitionKey: answer.body.id.slice(0, 2),
-        rowKey: answer.body.id,
+        ...row,
         status: 'completed',
         engineState: JSON.stringify({ plan: [{ kind: 'phone', id: '3179e48a-750b-4051-897c-87b9720928f7' }] }),
         result: JSON.stringify({ removed: 1, temporaryAccessPass: 'S3cr3t!Pass', tap: { issued: true } }),
       },
-      'Merge',
+      etag,
     );
     const view = (await (await fetch(answer.body.statusUrl)).json()) as Record<string, any>;
     expect(view.status).toBe('completed');

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { JIRA_APPROVALS_FIELD, canonicalRequest, jiraWebhook, jsmApproved, serviceNowRecord } from '../intake/fixtures';
 import { signedHeaders } from '../support/signing';
 import { startSystem, type RunningSystem } from '../support/system';
+import { eventually } from '../support/eventually';
 
 /**
  * Someone holding only the storage connection string (no INTAKE_MAC_KEY) attacks stored state, and a
@@ -106,7 +107,7 @@ describe('a storage writer without the key', () => {
     expect(done.status).toBe('completed');
     const startedAt = Date.now();
     // The worker's outcome line names the user it resolved, by UPN and object id.
-    const outcome = system.log.lines.find((line) => line.includes('"reset completed"') && line.includes(id));
+    const outcome = await eventually(() => system.log.lines.find((line) => line.includes('"reset completed"') && line.includes(id)), 10_000);
     expect(outcome).toContain('"targetUpn":"megan.bowen@contoso.com"');
     expect(outcome).toContain(`"targetObjectId":"${idOf('megan.bowen@contoso.com')}"`);
     const entity = await requests.getEntity<Record<string, unknown>>(id.slice(0, 2), id);
@@ -125,7 +126,7 @@ describe('a storage writer without the key', () => {
     await forge(id, { status: 'accepted', engineState: JSON.stringify(forgedState) }, ['result', 'completedAt', 'leaseUntil']);
     await enqueue(id);
     await expectRefusedUntouched(id, ['globaladmin@contoso.com', 'megan.bowen@contoso.com'], before);
-    expect(system.log.lines.some((line) => line.includes('its MAC does not verify') && line.includes(id))).toBe(true);
+    await eventually(() => (system.log.lines.some((line) => line.includes('its MAC does not verify') && line.includes(id)) ? true : undefined), 10_000);
     // Nothing at all was sent about the administrator, not even a read.
     expect(system.graph.requestLog.some((entry) => entry.url.includes(idOf('globaladmin@contoso.com')) && Date.parse(entry.at) > startedAt)).toBe(false);
   });
