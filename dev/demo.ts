@@ -4,7 +4,7 @@ import { ApiError, expectAnswer, getJson } from './cli/client';
 import { buildProgram } from './cli/program';
 import { followTicketNote } from './demo-ticket-note';
 import { applyLocalSettingsFile } from './local-settings';
-import { runningApiOrigin } from './start-state';
+import { runningApiOrigin, runningVerifiedIdStandIn } from './start-state';
 
 /**
  * `npm run demo`: against a running `npm start`, signs a canonical reset webhook the way a ticket system
@@ -35,8 +35,13 @@ async function main(): Promise<void> {
   );
   let printed = '';
   const program = buildProgram({ out: (text) => { printed += text; process.stdout.write(text); }, err: (text) => process.stderr.write(text), env: process.env, tty: false, pollMs: 200 });
+  // With verification on, the demo plays the user too: once the request waits for them, they present
+  // their VerifiedEmployee card with Face Check at the local wallet stand-in, as Authenticator would.
+  const wallet = runningVerifiedIdStandIn();
+  const playing = wallet ? actAsTheUser(url, wallet, user, () => printed) : Promise.resolve();
   try {
     await program.parseAsync(['node', 'demo', '--url', url, ...(secret ? ['--secret', secret] : []), 'reset', user, '--ticket', ticket, '--ticket-system', 'jira', '--requested-by', 'demo@contoso.com', '--approved-by', 'lead@contoso.com']);
+    await playing;
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
       process.stderr.write(
@@ -58,6 +63,26 @@ async function main(): Promise<void> {
   // partial); only a failed reset or no final status is a failed demo (npm would print an error).
   const final = /^\S+: (completed|partial|rejected|planned|failed)\b/m.exec(printed)?.[1];
   if (final && final !== 'failed') process.exitCode = 0;
+}
+
+/** Waits until the request asks for verification, then presents as the user at the wallet stand-in. */
+async function actAsTheUser(url: string, wallet: string, user: string, printed: () => string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const id = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(printed())?.[0];
+    if (id) {
+      const answer = await getJson({ url }, `resets/${id}`).catch(() => undefined);
+      const status = (answer?.body as { status?: string } | undefined)?.status;
+      if (status && status !== 'accepted' && status !== 'running' && status !== 'awaiting_verification') return;
+      if (status === 'awaiting_verification') {
+        process.stdout.write(`  ${user} opens the link and presents their Verified Employee card in Microsoft Authenticator, with Face Check (the local wallet stand-in, ${wallet}/wallet)\n`);
+        const response = await fetch(`${wallet}/_stand-in/present`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ upn: user, scenario: 'self' }) });
+        if (!response.ok) process.stderr.write(`  the wallet stand-in could not present: ${await response.text()}\n`);
+        return;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 main().catch((error: unknown) => {

@@ -26,7 +26,7 @@ export const startStateSchema = z.object({
     z.object({ kind: z.literal('external'), description: z.string() }),
   ]),
   /** Origins of the local ticket stand-ins npm start runs (none when a real instance is configured). */
-  standIns: z.object({ jira: z.string().url().optional(), servicenow: z.string().url().optional() }).optional(),
+  standIns: z.object({ jira: z.string().url().optional(), servicenow: z.string().url().optional(), verifiedId: z.string().url().optional() }).optional(),
 });
 
 export type StartState = z.output<typeof startStateSchema>;
@@ -101,4 +101,11 @@ export function removeStartState(path: string, pid = process.pid): void {
   } catch {
     // Nothing of ours to remove.
   }
+}
+
+/** The local Verified ID Request Service stand-in of the running npm start (its origin), when it runs one on a loopback address. */
+export function runningVerifiedIdStandIn(env: NodeJS.ProcessEnv = process.env, root = join(__dirname, '..')): string | undefined {
+  const state = readStartState(env.LOCAL_STATE_FILE || defaultStateFile(root));
+  const origin = state?.standIns?.verifiedId;
+  return origin && isLoopbackApi(origin) ? origin.replace(/\/$/, '') : undefined;
 }

@@ -13,6 +13,7 @@ import { defaultStateFile, removeStartState, writeStartState } from './start-sta
 import { startLocalGraph, type LocalGraph } from './local-graph';
 import { startLocalSignIn } from './local-idp/local-sign-in';
 import { startLocalTickets, type LocalTickets } from './local-tickets';
+import { startLocalVerifiedId, type LocalVerifiedId } from './local-verified-id';
 import type { RunningLocalIdp } from './local-idp/idp';
 
 /**
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   let graph: LocalGraph | undefined;
   let idp: RunningLocalIdp | undefined;
   let tickets: LocalTickets | undefined;
+  let verifiedId: LocalVerifiedId | undefined;
   let stopHost: (() => Promise<void>) | undefined;
   let stopping: { signal: string; at: number } | undefined;
 
@@ -63,6 +65,7 @@ async function main(): Promise<void> {
     await graph?.stop();
     await idp?.stop();
     await tickets?.stop();
+    await verifiedId?.stop();
     await azurite?.stop();
     removeStartState(stateFile);
     process.stdout.write('stopped.\n');
@@ -88,6 +91,12 @@ async function main(): Promise<void> {
   if (graph) idp = await startLocalSignIn(env, graph.directory);
   // Notes go to local ServiceNow and Jira stand-ins unless a real instance is configured.
   tickets = await startLocalTickets(env, { demoTenant: Boolean(graph && !local.GRAPH_SIM_TENANT) });
+  // The person proves who they are before a reset, against a local Request Service stand-in.
+  verifiedId = await startLocalVerifiedId(env, { demoTenant: Boolean(graph && !local.GRAPH_SIM_TENANT) });
+  // Callbacks and links need the app's own address before it listens: the port it is about to take
+  // (made exact below, once the host says which it took).
+  const provisionalBase = !env.CONSOLE_BASE_URL;
+  if (provisionalBase) env.CONSOLE_BASE_URL = `http://127.0.0.1:${local.PORT || 7071}`;
   const secrets = ['WEBHOOK_SECRET_JIRA', 'WEBHOOK_SECRET_SERVICENOW', 'WEBHOOK_SECRET_GENERIC'];
   // Against the simulator with no secrets at all, a first run should still accept a copy-pasted request.
   if (graph && !env.LOCAL_DEMO_MODE && secrets.every((name) => !env[name])) env.LOCAL_DEMO_MODE = 'true';
@@ -129,7 +138,7 @@ async function main(): Promise<void> {
   }
   stopHost = host.stop;
   // Ticket notes link to this host's console unless a public URL is configured (read when services start).
-  if (!env.CONSOLE_BASE_URL) {
+  if (provisionalBase) {
     env.CONSOLE_BASE_URL = host.url.replace(/\/+$/, '');
     resetServices();
   }
@@ -143,7 +152,7 @@ async function main(): Promise<void> {
     storage: azurite
       ? { kind: 'embedded-azurite', connectionString: azurite.connectionString, description: storageLine, ...(env.INTAKE_MAC_KEY ? { intakeMacKey: env.INTAKE_MAC_KEY } : {}) }
       : { kind: 'external', description: storageLine },
-    standIns: { ...(tickets?.jira ? { jira: tickets.jira.url } : {}), ...(tickets?.servicenow ? { servicenow: tickets.servicenow.url } : {}) },
+    standIns: { ...(tickets?.jira ? { jira: tickets.jira.url } : {}), ...(tickets?.servicenow ? { servicenow: tickets.servicenow.url } : {}), ...(verifiedId?.sim ? { verifiedId: verifiedId.sim.url } : {}) },
   });
   if (state.written) process.on('exit', () => removeStartState(stateFile));
   const realGraphFromFile = !graph && !graphFromShell && fromFile.includes('GRAPH_BASE_URL');
@@ -158,6 +167,7 @@ async function main(): Promise<void> {
     `  state      ${state.written ? `${stateFile} (npm run audit:verify checks this instance's storage)` : `not written: the npm start with pid ${state.heldBy} holds ${stateFile}, so audit:verify checks that one`}`,
     `  graph      ${graph ? graph.description : env.GRAPH_BASE_URL ?? 'https://graph.microsoft.com'}`,
     ...(tickets?.lines ?? []),
+    ...(verifiedId?.lines ?? []),
     `  console    ${host.url}/api/console/   (sign-in: ${idp ? `local stand-in identity provider ${idp.url}, demo agent grady.archie@contoso.com` : env.CONSOLE_TENANT_ID ? `Entra ID tenant ${env.CONSOLE_TENANT_ID}` : 'off: CONSOLE_TENANT_ID and CONSOLE_CLIENT_ID unset'})`,
     ...(demoGuards.length > 0 ? [`  guards     ${demoGuards.join('  ')}`] : []),
     `  keys       ${local.LOCAL_FUNCTION_KEY ? 'function key required (LOCAL_FUNCTION_KEY)' : 'not enforced (as under Core Tools)'}`,

@@ -50,10 +50,25 @@ export const jobAnswerSchema = z
   })
   .passthrough();
 
+/** What the CLI shows of a verification (shared/verification/verification-view.ts). */
+export const verificationAnswerSchema = z
+  .object({
+    status: z.string(),
+    methods: z.array(z.string()),
+    expiresAt: z.string(),
+    failures: z.number(),
+    link: z.string().optional(),
+    manager: z.object({ userPrincipalName: z.string() }).passthrough().optional(),
+    evidence: z.object({ method: z.string(), who: z.string(), score: z.number().optional() }).passthrough().optional(),
+    passShownTo: z.string().optional(),
+  })
+  .passthrough();
+
 export const resetAnswerSchema = z
   .object({
     id: z.string(),
     status: z.string(),
+    verification: verificationAnswerSchema.optional(),
     statusReason: z.string().nullish(),
     target: z.object({ userPrincipalName: z.string().optional(), objectId: z.string().optional() }),
     completedAt: z.string().optional(),

@@ -158,8 +158,13 @@ export function buildProgram(io: CliIo): Command {
       io.out(`${answer.status === 200 ? 'Already requested' : 'Accepted'}: ${accepted.id}\n`);
       if (options.wait === false) return void io.out(`  follow it with: status ${accepted.id} --follow\n`);
       const started = Date.now();
+      let told = false;
       const final = await poll(io, async () => {
         const body = expectAnswer(await getJson(api, `resets/${accepted.id}`), resetAnswerSchema, 'the reset status');
+        if (body.status === 'awaiting_verification' && !told) {
+          told = true;
+          printVerificationWait(body, io);
+        }
         return FINAL_REQUEST.includes(body.status) ? body : undefined;
       });
       printReset(final, io, Date.now() - started);
@@ -250,6 +255,15 @@ async function followJob(api: ApiTarget, id: string, io: CliIo): Promise<JobAnsw
   } finally {
     bar?.stop();
   }
+}
+
+/** While the person proves who they are: how, until when, and the link to hand them (nothing is written before). */
+function printVerificationWait(body: ResetAnswer, io: CliIo): void {
+  const v = body.verification;
+  if (!v) return void io.out('  waiting for the user to be verified\n');
+  const how = v.methods.map((m) => (m === 'verified-id' ? 'a Verified ID with Face Check' : `their manager${v.manager ? ` ${v.manager.userPrincipalName}` : ''} confirming in the console`)).join(' or ');
+  io.out(`  waiting until ${v.expiresAt} for ${body.target.userPrincipalName ?? 'the user'} to prove who they are by ${how}; nothing is changed before\n`);
+  if (v.link) io.out(`  hand the user this link (the first browser to open it is the only one shown the code and the pass):\n    ${v.link}\n`);
 }
 
 async function poll<T>(io: CliIo, check: () => Promise<T | undefined>): Promise<T> {

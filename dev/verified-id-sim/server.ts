@@ -7,6 +7,7 @@ import { presentationOutcome } from './presentation-outcome';
 import { checkPresentationRequest } from './request-schema';
 import { badField, serviceError, type ServiceError } from './service-errors';
 import type { PresentScenario, RunningVerifiedIdSim, SimPresentation, VerifiedIdLogEntry, VerifiedIdSimOptions } from './types';
+import { openPresentationFor, personRequestSchema, type PersonRequest } from './person-api';
 import { SCENARIO_LABELS, scenarioFromForm, walletFormSchema, walletPage, type WalletOutcome } from './wallet-page';
 
 export const DEFAULT_ISSUER = 'did:web:verifiedid.contoso.com';
@@ -154,10 +155,31 @@ export async function startVerifiedIdSimulator(options: VerifiedIdSimOptions = {
     res.writeHead(303, { Location: '/wallet', 'Cache-Control': 'no-store' }).end();
   };
 
+  const servePerson = async (req: IncomingMessage, res: ServerResponse, _path: string, method: string): Promise<void> => {
+    if (method !== 'POST') return sendText(res, 405, 'POST a JSON body {"upn", "scenario"}');
+    if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) return sendText(res, 415, 'JSON only');
+    let body: PersonRequest;
+    try {
+      body = personRequestSchema.parse(JSON.parse(await readBody(req)));
+    } catch {
+      return sendJson(res, 400, { error: 'send {"upn": "<the person>", "scenario": "self" | "someone-else" | "revoked" | "low-score" | "decline", "as"?: "<upn>"}' });
+    }
+    const presentation = openPresentationFor(presentations, body.upn, new Date());
+    if (!presentation) return sendJson(res, 404, { error: `no open presentation request names ${body.upn}` });
+    const scenario: PresentScenario =
+      body.scenario === 'someone-else' ? { kind: 'someone-else', upn: body.as ?? `someone.else@${body.upn.split('@')[1] ?? 'contoso.com'}` } : body.scenario === 'decline' ? { kind: 'error' } : { kind: body.scenario };
+    try {
+      const outcome = await present(presentation.requestId, scenario);
+      return sendJson(res, 200, { requestId: presentation.requestId, statuses: outcome.statuses });
+    } catch (error) {
+      return sendJson(res, 409, { error: error instanceof Error ? error.message : String(error) });
+    }
+  };
+
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sim');
     const method = (req.method ?? 'GET').toUpperCase();
-    const route = url.pathname === '/wallet' || url.pathname.startsWith('/wallet/') ? serveWallet : serveApi;
+    const route = url.pathname === '/wallet' || url.pathname.startsWith('/wallet/') ? serveWallet : url.pathname === '/_stand-in/present' ? servePerson : serveApi;
     route(req, res, url.pathname, method).catch(() => {
       if (!res.headersSent) sendText(res, 500, 'The stand-in failed on this request.');
     });
