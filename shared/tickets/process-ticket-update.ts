@@ -5,6 +5,7 @@ import type { Logger } from '../log';
 import type { RequestIntegrity } from '../requests/request-integrity';
 import type { RequestStore } from '../requests/request-store';
 import { resetMessageSchema } from '../worker/reset-message';
+import { parseVerification } from '../verification/verification-state';
 import { callbackPayload, callbackWebhookId, postCallback } from './callback-client';
 import { watchStep } from './follow-up';
 import type { JiraClient } from './jira-client';
@@ -237,7 +238,7 @@ async function sendOneMail(outbox: OutboxRow, event: OutboxEvent, record: EventR
   const sender = deps.settings.NOTIFY_SENDER_UPN;
   if (!sender) return { kind: 'ok', status: 0, body: { skipped: 'NOTIFY_SENDER_UPN is no longer set' } };
   const row = outbox.current;
-  const objectId = outbox.outbox.watch?.objectId ?? row.targetObjectId ?? storedTarget(row);
+  const objectId = outbox.outbox.watch?.objectId ?? row.targetObjectId ?? storedTarget(row) ?? parseVerification(row.verification)?.targetObjectId;
   if (!objectId) return { kind: 'ok', status: 0, body: { skipped: 'the user was never resolved' } };
   const user = await recipientOf(deps.graph, objectId, 'user');
   if (user.kind !== 'ok') return user;
