@@ -29,6 +29,7 @@ const JOB_FIELDS = [
 function jobText(job: BulkJob): string {
   const fields: [string, unknown][] = JOB_FIELDS.map((name) => [name, job[name] ?? null]);
   if (job.methods !== undefined) fields.push(['methods', job.methods]);
+  if (job.verification !== undefined) fields.push(['verification', job.verification]);
   return JSON.stringify(fields);
 }
 

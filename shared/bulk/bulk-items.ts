@@ -57,6 +57,7 @@ export function requestRowFor(job: BulkJob, item: BulkItem, now: Date, integrity
       ...(job.methods ? { methods: job.methods } : {}),
       revokeSessions: job.revokeSessions,
       dryRun: job.dryRun,
+      ...(job.verification ? { verification: job.verification } : {}),
     },
   };
   const row = { ...newRow(bulkRequestId(job.id, item.userPrincipalName, integrity), adapted, now), bulkJobId: job.id };

@@ -1,6 +1,7 @@
 import { parse as parseCsvText } from 'csv-parse';
 import { z } from 'zod';
 import { RESET_PROFILES } from '../method-names';
+import { verificationPolicySchema } from '../verification/policy';
 import { canonicalRequestSchema, requesterSchema, ticketSchema } from '../requests/canonical-request';
 import { badRequest, IntakeRefusal } from '../http/answer';
 import { schemaError } from '../intake/adapter';
@@ -32,6 +33,8 @@ export const bulkRequestSchema = z
     methods: canonicalRequestSchema.shape.methods,
     revokeSessions: z.boolean().default(true),
     dryRun: z.boolean().default(false),
+    /** Verify each person before their reset (off for bulk jobs unless asked; shared/verification/policy.ts). */
+    verification: verificationPolicySchema.optional(),
     /** Users released per minute; at most BULK_RATE_PER_MINUTE, which is also the default. */
     ratePerMinute: z.number().int().min(1, 'must be at least 1').max(100_000).optional(),
     /** No user is released before this time. */
@@ -78,6 +81,7 @@ export const CSV_OPTIONS = [
   'profile',
   'revokeSessions',
   'dryRun',
+  'verification',
   'ratePerMinute',
   'notBefore',
   'confirmUsers',
@@ -141,6 +145,7 @@ export async function parseBulkCsv(body: Uint8Array, options: Partial<Record<Csv
     profile: options.profile,
     revokeSessions: booleanOption(options.revokeSessions, 'revokeSessions'),
     dryRun: booleanOption(options.dryRun, 'dryRun'),
+    verification: options.verification,
     ratePerMinute: options.ratePerMinute === undefined ? undefined : Number(options.ratePerMinute),
     notBefore: options.notBefore,
     confirmUsers: options.confirmUsers === undefined ? undefined : wholeNumberOption(options.confirmUsers, 'confirmUsers'),

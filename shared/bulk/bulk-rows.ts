@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { METHOD_KINDS, type MethodKind, type ResetProfile } from '../method-names';
 import type { RequestStatus } from '../requests/request-row';
+import type { VerificationPolicy } from '../verification/policy';
 
 /**
  * Table BulkJobs: one row per job (PartitionKey `job`, RowKey the job id), with its options, pace and
@@ -38,6 +39,8 @@ export interface BulkJob {
   methods?: MethodKind[];
   revokeSessions: boolean;
   dryRun: boolean;
+  /** The verification the job asked for (none unless asked); covered by the job MAC when present. */
+  verification?: VerificationPolicy;
   /** Users released per minute at most (the job's own pace, capped by BULK_RATE_PER_MINUTE). */
   ratePerMinute: number;
   notBefore?: string;

@@ -171,6 +171,7 @@ function newJob(id: string, parsed: ParsedBulk, items: ReturnType<typeof itemsFo
     ...(request.methods ? { methods: request.methods } : {}),
     revokeSessions: request.revokeSessions,
     dryRun: request.dryRun,
+    ...(request.verification ? { verification: request.verification } : {}),
     ratePerMinute: Math.min(request.ratePerMinute ?? settings.BULK_RATE_PER_MINUTE, settings.BULK_RATE_PER_MINUTE),
     notBefore: request.notBefore ? new Date(request.notBefore).toISOString() : undefined,
     rows: items.length,
