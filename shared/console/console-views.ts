@@ -4,7 +4,7 @@ import { verificationView } from '../verification/verification-view';
 import { z } from 'zod';
 import type { AuditEntry } from '../audit/audit-entry';
 import { errorAnswer, jsonAnswer, type HttpAnswer } from '../http/answer';
-import { redact, statusView } from '../intake/status-service';
+import { presentedStatus, redact, statusView } from '../intake/status-service';
 import { isRequestId, REQUEST_SOURCES, REQUEST_STATUSES, type StoredRequest } from '../requests/request-row';
 import type { RequestStores } from '../request-stores';
 import { auditHeadOf } from '../worker/request-view';
@@ -66,8 +66,8 @@ export async function listRequests(query: Record<string, string | undefined>, de
 function listItem(row: StoredRequest) {
   return {
     id: row.id,
-    status: row.status,
-    ...(row.statusReason ? { statusReason: row.statusReason } : {}),
+    status: presentedStatus(row),
+    ...(row.statusReason && row.trusted ? { statusReason: row.statusReason } : {}),
     source: row.source,
     ticket: { system: row.ticketSystem, id: row.ticketId, ...(row.ticketUrl ? { url: row.ticketUrl } : {}) },
     target: row.targetUpn ?? row.targetObjectId ?? 'unknown',

@@ -109,6 +109,11 @@ export function statusView(row: StoredRequest, audit: AuditView, verification?: 
   };
 }
 
+/** The status to show for a row: its own, or `unverified` when it fails its MAC check. */
+export function presentedStatus(row: StoredRequest): string {
+  return !row.trusted && !isQuarantined(row) ? 'unverified' : row.status;
+}
+
 /** The worker's own refusal of a row that failed its MAC: its status is the service's word, not the forger's. */
 function isQuarantined(row: StoredRequest): boolean {
   return row.status === 'rejected' && (row.statusReason ?? '').startsWith('unauthenticated_row');

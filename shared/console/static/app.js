@@ -165,7 +165,7 @@
     } },
       field('ticket', 'Ticket', input('ticket')),
       field('upn', 'User (UPN)', input('upn')),
-      field('status', 'Status', select('status', ['accepted', 'running', 'completed', 'partial', 'failed', 'rejected', 'planned'])),
+      field('status', 'Status', select('status', ['accepted', 'running', 'awaiting_verification', 'completed', 'partial', 'failed', 'rejected', 'planned'])),
       field('source', 'Source', select('source', ['jira', 'servicenow', 'generic', 'bulk', 'schedule'])),
       field('from', 'From', input('from', 'date')),
       field('to', 'To', input('to', 'date')),
