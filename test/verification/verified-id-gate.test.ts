@@ -210,7 +210,7 @@ describe('Verified ID with Face Check before the first write', () => {
     const p = latestPresentation('joni.sherman@contoso.com');
     const outcome = await vid.present(p.requestId, { kind: 'self', score: 91.4 });
     expect(outcome.statuses.every((code) => code === 200)).toBe(true);
-    const done = (await t.system.waitFor(answer.body.id, ['completed', 'partial', 'failed', 'rejected']))) as Status;
+    const done = (await t.system.waitFor(answer.body.id, ['completed', 'partial', 'failed', 'rejected'])) as Status;
     expect(done.status).toBe('completed');
     expect(done.verification?.status).toBe('passed');
     expect(done.verification?.evidence).toMatchObject({ method: 'verified-id', issuer: ISSUER, credentialType: 'VerifiedEmployee', score: 91.4, who: 'joni.sherman@contoso.com' });
