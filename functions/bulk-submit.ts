@@ -13,10 +13,10 @@ export async function bulkSubmitHandler(request: HttpRequest, context: Invocatio
   const services = getServices();
   const read = await readSignedBody(request, MAX_BULK_BODY_BYTES);
   if ('refusal' in read) return read.refusal;
-  const { integrity } = requestStores(services);
+  const { integrity, index } = requestStores(services);
   const answer = await receiveBulkJob(
     { body: read.body, headers: request.headers, url: request.url },
-    { settings: services.settings, store: bulkStore(services), integrity, graph: appGraph(services), log: invocationLog(context) },
+    { settings: services.settings, store: bulkStore(services), integrity, index, graph: appGraph(services), log: invocationLog(context) },
   );
   return { status: answer.status, headers: answer.headers, jsonBody: answer.jsonBody };
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GRAPH_CLOUDS, graphCloudOf } from './graph-clouds';
-import { decodeBase64Key, decodeWebhookSecret, textKeyBytes, weakKeyProblem } from './security/secret-strength';
+import { decodeBase64Key, decodeWebhookSecret, MAKE_ONE, weakKeyProblem, weakTextProblem } from './security/secret-strength';
+import { reusedSecrets } from './security/secret-reuse';
 
 /**
  * Every setting the app reads, in one schema. Infra sets exactly these names (a test checks both sides),
@@ -50,8 +51,8 @@ const optionalSecret = z
 /** A shared secret typed as text (Jira and ServiceNow keep it as a string): at least 32 random bytes. */
 const textSecret = optionalSecret.superRefine((value, ctx) => {
   if (value === undefined) return;
-  const problem = weakKeyProblem(textKeyBytes(value));
-  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${problem} (for example: openssl rand -hex 32)` });
+  const problem = weakTextProblem(value);
+  if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${problem} (make a good one with: ${MAKE_ONE})` });
 });
 
 /** A key given as Base64: at least 32 random bytes (or exactly `bytes`). */
@@ -59,7 +60,7 @@ const base64Key = (bytes?: number) =>
   optionalSecret.superRefine((value, ctx) => {
     if (value === undefined) return;
     const key = decodeBase64Key(value);
-    const example = `for example: openssl rand -base64 ${bytes ?? 32}`;
+    const example = `make a good one with: ${MAKE_ONE}`;
     if (!key) return void ctx.addIssue({ code: z.ZodIssueCode.custom, message: `is not Base64 (${example})` });
     if (bytes !== undefined && key.length !== bytes) {
       return void ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be exactly ${bytes} random bytes in Base64, not ${key.length} (${example})` });
@@ -72,7 +73,7 @@ const base64Key = (bytes?: number) =>
 const webhookSecret = optionalSecret.superRefine((value, ctx) => {
   if (value === undefined) return;
   const key = decodeWebhookSecret(value);
-  const example = 'for example: echo "whsec_$(openssl rand -base64 32)"';
+  const example = `make a good one with: echo "whsec_$(${MAKE_ONE})"`;
   if (!key) return void ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be a Standard Webhooks secret "whsec_<Base64 key>" (${example})` });
   const problem = weakKeyProblem(key);
   if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `has a key that ${problem} (${example})` });
@@ -155,7 +156,8 @@ export const settingsSchema = z
     SERVICENOW_TARGET_FIELD: z.string().min(1).default('u_target_upn'),
 
     TENANT_DOMAINS: list,
-    REQUIRE_APPROVAL: flag(false),
+    /** Resets need a second person's approval (DESIGN section 5): on unless turned off on purpose. */
+    REQUIRE_APPROVAL: flag(true),
     PROTECTED_GROUP_IDS: list.pipe(z.array(z.string().regex(guid, 'each entry must be a group object id (GUID)'))),
     BREAK_GLASS_UPNS: list,
 
@@ -173,6 +175,20 @@ export const settingsSchema = z
     REQUEST_MAX_AGE_HOURS: positiveInt(24),
     /** A worker holds a request this long without writing progress; then another may take it over. */
     RESET_LEASE_SECONDS: positiveInt(120).pipe(z.number().min(10, 'must be at least 10 seconds')),
+    /**
+     * A schedule's approval covers its runs for this many days; then runs are refused (and its ticket told)
+     * until a PATCH names the approver again.
+     */
+    SCHEDULE_APPROVAL_DAYS: positiveInt(30).pipe(z.number().max(366, 'must be at most 366 days')),
+    /**
+     * Groups a schedule may take users out of after their reset (removeFromGroupAfterReset): remediation
+     * groups made for that, never an ordinary group (a Conditional Access "require MFA" group, say). None: no removal.
+     */
+    REMEDIATION_GROUP_IDS: list.pipe(z.array(z.string().regex(guid, 'each entry must be a group object id (GUID)').transform((id) => id.toLowerCase()))),
+    /** Jira projects (keys) whose issues a schedule may write notes to, after checking the issue exists. None: no schedule notes in Jira. */
+    JIRA_PROJECT_KEYS: list.pipe(z.array(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,254}$/, 'each entry must be a Jira project key such as ITSM').transform((key) => key.toUpperCase()))),
+    /** ServiceNow tables whose records a schedule may write work notes to, after checking the record exists. None: no schedule notes in ServiceNow. */
+    SERVICENOW_TABLES: list.pipe(z.array(z.string().regex(/^[a-z][a-z0-9_]{0,79}$/, 'each entry must be a table name such as change_request'))),
     /** Default pace of bulk remediation, in users released per minute. */
     BULK_RATE_PER_MINUTE: positiveInt(600),
     /**
@@ -305,7 +321,13 @@ export const settingsSchema = z
         message: 'is not set: the console needs both CONSOLE_TENANT_ID and CONSOLE_CLIENT_ID (or neither, to stay off)',
       });
     }
-    if (!isLoopbackUrl(settings.CONSOLE_AUTHORITY_HOST) && !ENTRA_AUTHORITY_HOSTS.includes(originOf(settings.CONSOLE_AUTHORITY_HOST))) {
+    if (isLoopbackUrl(settings.CONSOLE_AUTHORITY_HOST) && !loopback) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ['CONSOLE_AUTHORITY_HOST'],
+        message: `"${settings.CONSOLE_AUTHORITY_HOST.slice(0, 200)}" is a loopback stand-in, accepted only with a loopback Graph simulator: with real Graph whoever runs it would decide who may reveal passes (use https://login.microsoftonline.com)`,
+      });
+    } else if (!isLoopbackUrl(settings.CONSOLE_AUTHORITY_HOST) && !ENTRA_AUTHORITY_HOSTS.includes(originOf(settings.CONSOLE_AUTHORITY_HOST))) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
         path: ['CONSOLE_AUTHORITY_HOST'],
@@ -335,11 +357,12 @@ export const settingsSchema = z
         message: 'is not set: callbacks to CALLBACK_ALLOWED_HOSTS are signed with it (for example: echo "whsec_$(openssl rand -base64 32)"; in Azure it comes from Key Vault)',
       });
     }
-    if (settings.CALLBACK_SIGNING_SECRET !== undefined && settings.CALLBACK_SIGNING_SECRET === settings.WEBHOOK_SECRET_GENERIC) {
+    // One secret for two sources or two purposes: whoever holds it for one holds it for the other.
+    for (const reuse of reusedSecrets(settings)) {
       ctx.addIssue({
         code: z.ZodIssueCode.custom,
-        path: ['CALLBACK_SIGNING_SECRET'],
-        message: 'must differ from WEBHOOK_SECRET_GENERIC: a callback signed with the request secret could be sent back to the app as a request',
+        path: [reuse.setting],
+        message: `is the same secret as ${reuse.sameAs}: ${reuse.why}; give each its own (make one with: ${MAKE_ONE})`,
       });
     }
     if (settings.JIRA_SITE_URL) {

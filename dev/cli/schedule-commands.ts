@@ -93,6 +93,12 @@ export function addScheduleCommands(program: Command, target: () => ApiTarget, i
     .description('enable again; the next run is the next slot from now (a pause is not caught up)')
     .action(async (id: string) => print(io, (await signedCall(target(), 'PATCH', `schedules/${id}`, { enabled: true })).body));
   schedule
+    .command('approve')
+    .argument('<id>')
+    .requiredOption('--approved-by <who>', 'who approves the schedule again (a second person)')
+    .description('renew the approval (it lasts SCHEDULE_APPROVAL_DAYS; runs after that are refused until renewed)')
+    .action(async (id: string, options: { approvedBy: string }) => print(io, (await signedCall(target(), 'PATCH', `schedules/${id}`, { approvedBy: options.approvedBy })).body));
+  schedule
     .command('delete')
     .argument('<id>')
     .action(async (id: string) => print(io, (await signedCall(target(), 'DELETE', `schedules/${id}`)).body));

@@ -36,12 +36,13 @@ export interface RunningJiraSim extends RunningSim {
 }
 
 const ISSUE = /^\/rest\/api\/3\/issue\/([A-Z][A-Z0-9_]*-[1-9][0-9]*)\/comment$/;
+const ISSUE_ITSELF = /^\/rest\/api\/3\/issue\/([A-Z][A-Z0-9_]*-[1-9][0-9]*)$/;
 const TRANSCRIPT = /^\/_stand-in\/issue\/([A-Z][A-Z0-9_]*-[1-9][0-9]*)\/comments$/;
 
 /**
  * A Jira Cloud REST v3 stand-in for issue comments: basic auth (e-mail + API token), `POST
- * /rest/api/3/issue/{key}/comment` with an ADF body and entity properties (201), and `GET` of the
- * comments (properties only with `expand=properties`). A body that is not an ADF document answers 400,
+ * /rest/api/3/issue/{key}/comment` with an ADF body and entity properties (201), `GET` of the
+ * comments (properties only with `expand=properties`), and `GET /rest/api/3/issue/{key}` (its project). A body that is not an ADF document answers 400,
  * an unknown issue 404, missing or wrong credentials 401, as Jira does.
  */
 export async function startJiraSim(options: JiraSimOptions): Promise<RunningJiraSim> {
@@ -58,6 +59,14 @@ export async function startJiraSim(options: JiraSimOptions): Promise<RunningJira
     const ok = !!credentials && credentials.user === options.account.email && credentials.password === options.account.apiToken;
     const auth = !credentials ? 'none' : ok ? 'basic' : 'wrong';
     if (!ok) return { auth, answer: { status: 401, body: 'Client must be authenticated to access this resource.' } };
+    const itself = req.method === 'GET' ? ISSUE_ITSELF.exec(req.url.pathname) : null;
+    if (itself) {
+      // GET /rest/api/3/issue/{key}: the issue with the fields asked for (here: its project).
+      const key = itself[1]!;
+      if (!issues.has(key) && options.acceptUnknownIssues) issues.set(key, []);
+      if (!issues.has(key)) return { auth, answer: { status: 404, body: { errorMessages: ['Issue does not exist or you do not have permission to see it.'], errors: {} } } };
+      return { auth, answer: { status: 200, body: { id: String(10000 + [...issues.keys()].indexOf(key)), key, self: `${sim.url}${req.url.pathname}`, fields: { project: { key: key.split('-')[0] } } } } };
+    }
     if (!match) return { auth, answer: { status: 404, body: { errorMessages: ['Not found.'], errors: {} } } };
     const key = match[1]!;
     let comments = issues.get(key);

@@ -3,9 +3,12 @@ import type { Settings } from '../config';
 import { firstTime } from '../log';
 import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../http/answer';
 import { bulkApproval } from '../intake/approval-gate';
-import { authenticate, type HeaderLookup } from '../intake/signature';
+import { authenticate, type Authentication, type HeaderLookup } from '../intake/signature';
 import { checkSignedTimestamp, FRESHNESS } from '../intake/timestamp';
+import type { IntakeIndex } from '../requests/intake-index';
 import type { RequestIntegrity } from '../requests/request-integrity';
+import { actOnce } from '../intake/signed-once';
+import { parseSignedJson } from '../http/signed-json';
 import { signItems, signJob } from './bulk-integrity';
 import { csvSigningPayload, MAX_BULK_BODY_BYTES, parseBulkCsv, parseBulkJson, readCsvOptions, type ParsedBulk } from './bulk-request';
 import { itemsFor } from './bulk-items';
@@ -28,6 +31,8 @@ export interface BulkSubmitDependencies {
   settings: Settings;
   store: BulkStore;
   integrity: RequestIntegrity;
+  /** Single-use records of signed calls: each webhook-id acts once (shared/intake/signed-once.ts). */
+  index: IntakeIndex;
   /** Reads a group job's members before the answer, so its size is known (and consented to) then. */
   graph?: GraphTransport;
   log?: { info(message: string): void; warn(message: string): void };
@@ -58,55 +63,70 @@ export async function receiveBulkJob(input: BulkSubmitInput, deps: BulkSubmitDep
     const signed = csvOptions ? csvSigningPayload(csvOptions, input.body) : input.body;
     const auth = authenticate('generic', signed, input.headers, deps.settings, now);
     if (auth.mode === 'demo-unsigned' && firstTime(deps.settings, 'demo-unsigned bulk')) deps.log?.warn('!!! LOCAL DEMO MODE: accepted an UNSIGNED bulk job because WEBHOOK_SECRET_GENERIC is not set !!!');
-
-    let parsed: ParsedBulk;
-    if (csvOptions) {
-      parsed = await parseBulkCsv(input.body, csvOptions);
-    } else {
-      const json = parseJsonObject(input.body);
-      checkSignedTimestamp(json.timestamp, now, auth.mode === 'demo-unsigned' ? FRESHNESS.unsigned : FRESHNESS.generic);
-      parsed = parseBulkJson(json);
-    }
-    // The same second-person rule as single requests (approver ≠ requester, case-blind, by name and
-    // id); each user's worker run compares the approver with that user by every name the directory has.
-    bulkApproval(parsed.request.approvedBy, parsed.request.requestedBy, 'the bulk job', deps.settings.REQUIRE_APPROVAL);
-
-    // The signed webhook-id is the job's idempotency key; its id is an HMAC of it (unpredictable).
-    const webhookId = auth.mode === 'standard-webhooks' || auth.mode === 'demo-unsigned' ? auth.webhookId : undefined;
-    const submissionDigest = createHash('sha256').update(signed).digest('hex');
-    const id = deps.integrity.requestId(webhookId ? `bulk|delivery|${webhookId}` : `bulk|demo|${submissionDigest}`);
-    const statusUrl = new URL(`/api/bulk/${id}`, url.origin).toString();
-    const repeat = (job: BulkJob) => {
-      if (job.submissionDigest !== undefined && job.submissionDigest !== submissionDigest) {
-        throw refused(
-          'idempotency_conflict',
-          `webhook-id ${webhookId ?? ''} was used for bulk job ${job.id} with a different body; nothing was changed. Send a new job with a new webhook-id.`,
-          { jobId: job.id, fields: ['(body)'] },
-        );
-      }
-      return jsonAnswer(200, acceptedBody(job, statusUrl, []), { 'x-idempotent-replay': 'true', location: statusUrl });
-    };
-    const existing = await deps.store.getJob(id);
-    if (existing) return repeat(existing);
-
-    const expanded = parsed.kind === 'group' ? await expandAtIntake(id, parsed.request.groupId!, deps) : undefined;
-    const { job, items } = buildBulkJob(id, parsed, deps.settings, deps.integrity, now, { submissionDigest, ...(expanded ? { expanded } : {}) });
-    checkSizeConsent({ users: job.valid, rows: job.rows, kind: job.kind, ...(job.groupId ? { groupId: job.groupId } : {}) }, parsed.request.confirmUsers, deps.settings.BULK_CONFIRM_ABOVE);
-    await deps.store.putItems(items);
-    const { created, job: stored } = await deps.store.createJob(job);
-    if (!created) return repeat(stored);
-    deps.log?.info(`bulk job ${id} accepted: ${job.kind}, ${job.valid} users, ${job.invalid} refused rows, ${job.ratePerMinute}/min${job.dryRun ? ', dry run' : ''}`);
-    return jsonAnswer(202, acceptedBody(stored, statusUrl, items), { location: statusUrl });
+    const json = csvOptions ? undefined : parseSignedJson(input.body);
+    if (json) checkSignedTimestamp(json.timestamp, now, auth.mode === 'demo-unsigned' ? FRESHNESS.unsigned : FRESHNESS.generic);
+    // The signature covers neither method nor path: its webhook-id is bound to this submission and acts once.
+    return await actOnce(auth, { call: 'POST /api/bulk', signed }, deps, now, () => accept(input, csvOptions, json, signed, auth, deps, now).catch(failure(deps)));
   } catch (error) {
-    if (error instanceof IntakeRefusal) return error.toAnswer();
-    if (error instanceof Error && error.name === 'StorageUnavailableError') {
-      deps.log?.warn(`bulk submit: ${error.message}`);
-      return errorAnswer(503, 'storage_unavailable', 'the job could not be stored, so it was not accepted; send it again later', undefined, { 'retry-after': '30' });
-    }
-    deps.log?.warn(`bulk submit: unexpected ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-    return errorAnswer(500, 'internal_error', 'the job could not be processed');
+    return failure(deps)(error);
   }
 }
+
+async function accept(
+  input: BulkSubmitInput,
+  csvOptions: ReturnType<typeof readCsvOptions> | undefined,
+  json: Record<string, unknown> | undefined,
+  signed: Uint8Array,
+  auth: Authentication,
+  deps: BulkSubmitDependencies,
+  now: Date,
+): Promise<HttpAnswer> {
+  const url = new URL(input.url, 'http://localhost');
+  let parsed: ParsedBulk;
+  if (csvOptions) parsed = await parseBulkCsv(input.body, csvOptions);
+  else if (json) parsed = parseBulkJson(json);
+  else throw new IntakeRefusal(400, 'invalid_request', 'the body must be a JSON object or CSV');
+  // The same second-person rule as single requests (approver ≠ requester, case-blind, by name and
+  // id); each user's worker run compares the approver with that user by every name the directory has.
+  bulkApproval(parsed.request.approvedBy, parsed.request.requestedBy, 'the bulk job', deps.settings.REQUIRE_APPROVAL);
+
+  // The signed webhook-id is the job's idempotency key; its id is an HMAC of it (unpredictable).
+  const webhookId = auth.mode === 'standard-webhooks' || auth.mode === 'demo-unsigned' ? auth.webhookId : undefined;
+  const submissionDigest = createHash('sha256').update(signed).digest('hex');
+  const id = deps.integrity.requestId(webhookId ? `bulk|delivery|${webhookId}` : `bulk|demo|${submissionDigest}`);
+  const statusUrl = new URL(`/api/bulk/${id}`, url.origin).toString();
+  const repeat = (job: BulkJob) => {
+    if (job.submissionDigest !== undefined && job.submissionDigest !== submissionDigest) {
+      throw refused(
+        'idempotency_conflict',
+        `webhook-id ${webhookId ?? ''} was used for bulk job ${job.id} with a different body; nothing was changed. Send a new job with a new webhook-id.`,
+        { jobId: job.id, fields: ['(body)'] },
+      );
+    }
+    return jsonAnswer(200, acceptedBody(job, statusUrl, []), { 'x-idempotent-replay': 'true', location: statusUrl });
+  };
+  const existing = await deps.store.getJob(id);
+  if (existing) return repeat(existing);
+
+  const expanded = parsed.kind === 'group' ? await expandAtIntake(id, parsed.request.groupId!, deps) : undefined;
+  const { job, items } = buildBulkJob(id, parsed, deps.settings, deps.integrity, now, { submissionDigest, ...(expanded ? { expanded } : {}) });
+  checkSizeConsent({ users: job.valid, rows: job.rows, kind: job.kind, ...(job.groupId ? { groupId: job.groupId } : {}) }, parsed.request.confirmUsers, deps.settings.BULK_CONFIRM_ABOVE);
+  await deps.store.putItems(items);
+  const { created, job: stored } = await deps.store.createJob(job);
+  if (!created) return repeat(stored);
+  deps.log?.info(`bulk job ${id} accepted: ${job.kind}, ${job.valid} users, ${job.invalid} refused rows, ${job.ratePerMinute}/min${job.dryRun ? ', dry run' : ''}`);
+  return jsonAnswer(202, acceptedBody(stored, statusUrl, items), { location: statusUrl });
+}
+
+const failure = (deps: BulkSubmitDependencies) => (error: unknown): HttpAnswer => {
+  if (error instanceof IntakeRefusal) return error.toAnswer();
+  if (error instanceof Error && error.name === 'StorageUnavailableError') {
+    deps.log?.warn(`bulk submit: ${error.message}`);
+    return errorAnswer(503, 'storage_unavailable', 'the job could not be stored, so it was not accepted; send it again later', undefined, { 'retry-after': '30' });
+  }
+  deps.log?.warn(`bulk submit: unexpected ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+  return errorAnswer(500, 'internal_error', 'the job could not be processed');
+};
 
 /**
  * The job and items a parsed bulk request becomes, each MAC'd as the dispatcher demands: the one
@@ -213,17 +233,4 @@ function mediaType(headers: HeaderLookup): 'application/json' | 'text/csv' {
     'unsupported_media_type',
     `send the job as Content-Type: application/json or text/csv (UTF-8), not ${value === '' ? 'without a Content-Type' : `"${value.slice(0, 100)}"`}`,
   );
-}
-
-function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch (error) {
-    throw new IntakeRefusal(400, 'invalid_json', `the body is not valid JSON${error instanceof SyntaxError ? `: ${error.message.slice(0, 200)}` : ''}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new IntakeRefusal(400, 'invalid_request', 'the body must be a JSON object', [{ path: '(body)', message: 'must be a JSON object' }]);
-  }
-  return value as Record<string, unknown>;
 }

@@ -8,6 +8,7 @@ import type { RequestStore } from '../requests/request-store';
 import type { ResetQueue } from '../requests/reset-queue';
 import type { AdaptedRequest, Adapter } from './adapter';
 import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../http/answer';
+import { parseSignedJson } from '../http/signed-json';
 import { canonicalAdapter } from './canonical';
 import { jiraAdapter } from './jira';
 import { idempotencyConflict } from './idempotency';
@@ -87,7 +88,7 @@ export async function receiveResetRequest(input: IntakeInput, deps: IntakeDepend
       if (firstTime(deps.settings, `demo-unsigned ${input.source}`)) log.warn(demoWarning(input.source, auth));
     }
 
-    const body = parseJson(input.body);
+    const body = parseSignedJson(input.body);
     const signedAt = checkSignedTimestamp(body.timestamp, now, freshnessRule(input.source, auth));
     const adapted = ADAPTERS[input.source]({ body, headers: input.headers, settings: deps.settings, auth, signedAt });
     checkTarget(adapted.request.target, deps.settings.TENANT_DOMAINS);
@@ -390,28 +391,6 @@ function checkMediaType(headers: HeaderLookup): void {
       `the body must be JSON sent as Content-Type: application/json (UTF-8), not ${value === '' ? 'without a Content-Type' : `"${value.slice(0, 100)}"`}`,
     );
   }
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-function parseJson(bytes: Uint8Array): Record<string, unknown> {
-  let text: string;
-  try {
-    text = utf8.decode(bytes);
-  } catch {
-    throw new IntakeRefusal(400, 'invalid_json', 'the body is not valid UTF-8');
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    const detail = error instanceof SyntaxError ? `: ${error.message.slice(0, 200)}` : '';
-    throw new IntakeRefusal(400, 'invalid_json', `the body is not valid JSON${detail}`);
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new IntakeRefusal(400, 'invalid_request', 'the body must be a JSON object', [{ path: '(body)', message: 'must be a JSON object' }]);
-  }
-  return value as Record<string, unknown>;
 }
 
 function checkApproval(adapted: AdaptedRequest, settings: Settings): void {

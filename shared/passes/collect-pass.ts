@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { passGoesToVerifiedPerson } from '../verification/pass-routing';
 import type { Settings } from '../config';
 import { errorAnswer, IntakeRefusal, jsonAnswer, type HttpAnswer } from '../http/answer';
+import { parseSignedJson } from '../http/signed-json';
 import { authenticate, type Authentication, type HeaderLookup } from '../intake/signature';
 import { isRequestId } from '../requests/request-row';
 import type { RequestStores } from '../request-stores';
@@ -53,8 +54,9 @@ export async function collectTemporaryAccessPass(
   }
   let parsed: z.infer<typeof collectBodySchema>;
   try {
-    parsed = collectBodySchema.parse(JSON.parse(Buffer.from(input.body).toString('utf8')));
-  } catch {
+    parsed = collectBodySchema.parse(parseSignedJson(input.body));
+  } catch (error) {
+    if (error instanceof IntakeRefusal && error.code === 'duplicate_key') return error.toAnswer(noStore);
     return errorAnswer(
       400,
       'invalid_request',

@@ -9,7 +9,8 @@ import { StorageUnavailableError } from './request-store';
  *    request, for its freshness window: the same signed bytes again find that request, not a new
  *    attempt. A delivery that made a request needs none: its id comes from its signed content, so the
  *    same bytes meet their own row;
- *  - `once`: a signed delivery that may act only once (a pass collection's webhook-id);
+ *  - `once`: a signed delivery that may act only once (a pass collection's webhook-id, and every signed
+ *    call that changes state, with its first answer: shared/intake/signed-once.ts);
  *  - `ticket`: the latest request of one ticket and target (ticket lineage).
  */
 export interface ReplayRecord {
@@ -44,13 +45,41 @@ export class IntakeIndex {
    * Marks a single-use delivery as used. false: it was used before (a replay), so the caller must refuse.
    * Throws StorageUnavailableError when that cannot be told: the caller must refuse then too.
    */
-  async useOnce(key: string, record: ReplayRecord): Promise<boolean> {
+  async useOnce(key: string, record: ReplayRecord, extra: Record<string, string> = {}): Promise<boolean> {
     try {
-      await this.write('once', key, { ...record }, 'insert');
+      await this.write('once', key, { ...extra, ...record }, 'insert');
       return true;
     } catch (error) {
       if (error instanceof RestError && error.statusCode === 409) return false;
       throw error;
+    }
+  }
+
+  /** A single-use delivery's record (what useOnce stored, and settleOnce after it), with its ETag. */
+  async readOnce(key: string): Promise<(Record<string, unknown> & { etag: string }) | undefined> {
+    const entity = await this.read('once', key);
+    return entity ? { ...entity, etag: String(entity.etag ?? '') } : undefined;
+  }
+
+  /** Replaces a single-use record (its outcome, once known); with `etag`, only if unchanged (else false). */
+  async settleOnce(key: string, values: Record<string, string>, etag?: string): Promise<boolean> {
+    try {
+      await this.write('once', key, values, etag === undefined ? 'upsert' : 'replace', etag);
+      return true;
+    } catch (error) {
+      if (error instanceof RestError && (error.statusCode === 409 || error.statusCode === 412)) return false;
+      throw error;
+    }
+  }
+
+  /** Forgets a single-use record, so that the same delivery may act when sent again (it changed nothing). */
+  async forgetOnce(key: string): Promise<void> {
+    await this.ensureTable();
+    try {
+      await this.table.deleteEntity('once', key, { abortSignal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      if (error instanceof RestError && error.statusCode === 404) return;
+      throw new StorageUnavailableError('forget once index', error);
     }
   }
 

@@ -75,12 +75,17 @@ export function noticeRow(schedule: StoredSchedule, run: ScheduleRun, code: stri
  */
 export async function tellTicket(schedule: StoredSchedule, run: ScheduleRun, code: string, reason: string, deps: NoticeDependencies, now: Date): Promise<NoticeOutcome> {
   const row = noticeRow(schedule, run, code, reason, deps.integrity, now);
-  if (!ticketChannelOf(row, deps.settings)) {
+  // Only a ticket that was looked up and found where notes are allowed (schedule-ticket-check.ts).
+  if (!schedule.ticketCheckedAt || !ticketChannelOf(row, deps.settings)) {
     const why = !schedule.ticketId
       ? 'the schedule names no ticket'
       : schedule.ticketSystem === 'servicenow' && (!schedule.ticketSysId || !schedule.ticketTable)
         ? 'the schedule\'s ServiceNow ticket has no sysId and table'
-        : `no write-back is configured for ticket system "${schedule.ticketSystem ?? ''}"`;
+        : !['jira', 'servicenow'].includes(schedule.ticketSystem ?? '') || !(schedule.ticketSystem === 'jira' ? deps.settings.JIRA_SITE_URL : deps.settings.SERVICENOW_INSTANCE_URL)
+          ? `no write-back is configured for ticket system "${schedule.ticketSystem ?? ''}"`
+          : !schedule.ticketCheckedAt
+            ? `${schedule.ticketSystem} ${schedule.ticketId} was not looked up when the schedule was stored (PATCH its ticket to check it)`
+            : `${schedule.ticketSystem} ${schedule.ticketId} is no longer in ${schedule.ticketSystem === 'jira' ? 'JIRA_PROJECT_KEYS' : 'SERVICENOW_TABLES'}`;
     return { told: false, why };
   }
   const existing = await deps.store.get(row.id);

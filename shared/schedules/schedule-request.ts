@@ -71,10 +71,14 @@ export const createScheduleSchema = z
   });
 export type CreateSchedule = z.output<typeof createScheduleSchema>;
 
-/** A change: any field but the source (a new source is a new schedule). */
+/**
+ * A change of any field. Changing whom or what it resets (source, profile, methods, group removal, a
+ * dry run made real) needs a fresh approval: `approvedBy` in the same PATCH (schedule-api.ts).
+ */
 export const patchScheduleSchema = z
   .object({
     name: definitionFields.name.optional(),
+    source: scheduleSourceSchema.optional(),
     schedule: definitionFields.schedule.optional(),
     timeZone: text(64).optional(),
     profile: z.enum(RESET_PROFILES).optional(),

@@ -26,12 +26,19 @@ export interface Schedule {
   requestedBy: string;
   requestedById?: string;
   approvedBy?: string;
+  /** When approvedBy was given (at creation, or by a PATCH naming it): the approval lasts SCHEDULE_APPROVAL_DAYS from then. */
+  approvedAt?: string;
   ticketSystem?: string;
   ticketId?: string;
   ticketUrl?: string;
   /** ServiceNow: the record's sys_id and table, so a refused run's work note can be written there. */
   ticketSysId?: string;
   ticketTable?: string;
+  /**
+   * When the Jira issue or ServiceNow record was looked up and found in an allowed project or table
+   * (JIRA_PROJECT_KEYS, SERVICENOW_TABLES): only then may a refused run write a note there.
+   */
+  ticketCheckedAt?: string;
   enabled: boolean;
   dryRun: boolean;
   maxUsersPerRun: number;
@@ -169,5 +176,7 @@ export function scheduleMacText(schedule: Schedule): string {
   if (schedule.methods !== undefined) fields.push(['methods', schedule.methods]);
   if (schedule.ticketSysId !== undefined) fields.push(['ticketSysId', schedule.ticketSysId]);
   if (schedule.ticketTable !== undefined) fields.push(['ticketTable', schedule.ticketTable]);
+  if (schedule.approvedAt !== undefined) fields.push(['approvedAt', schedule.approvedAt]);
+  if (schedule.ticketCheckedAt !== undefined) fields.push(['ticketCheckedAt', schedule.ticketCheckedAt]);
   return JSON.stringify(fields);
 }

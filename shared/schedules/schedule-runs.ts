@@ -5,7 +5,10 @@ import { bulkRequestSchema, type ParsedBulk } from '../bulk/bulk-request';
 import type { BulkStore } from '../bulk/bulk-store';
 import type { GraphTransport } from '../graph/http';
 import type { Logger } from '../log';
+import type { IntakeIndex } from '../requests/intake-index';
 import type { RequestIntegrity } from '../requests/request-integrity';
+import { approvalProblem } from './schedule-approval';
+import type { TicketLookup } from './schedule-ticket-check';
 import { groupMembers, removeFromGroup, riskyUsers, type FoundUser } from './graph-sources';
 import { tellTicket, type NoticeDependencies } from './schedule-notice';
 import { runIdFor, scheduleMacText, type ScheduleRun, type ScheduleTarget, type StoredSchedule } from './schedule-rows';
@@ -16,6 +19,10 @@ export interface ScheduleDependencies {
   schedules: ScheduleStore;
   bulk: BulkStore;
   integrity: RequestIntegrity;
+  /** Single-use records of signed calls (shared/intake/signed-once.ts). */
+  index: IntakeIndex;
+  /** Looks a schedule's Jira issue or ServiceNow record up before notes may go there. */
+  tickets?: TicketLookup;
   graph: GraphTransport;
   log: Logger;
   /** Tells the schedule's ticket that a run reset nobody, through the ticket outbox (schedule-notice.ts). */
@@ -83,6 +90,15 @@ export async function startRun(
     await clearActive(schedule.id, runId, deps, now);
     return { started: true, run };
   };
+
+  // An approval that ran out (or none, where one is required) covers no run: nobody is reset, and the
+  // ticket is asked for a renewal.
+  const unapproved = approvalProblem(current, deps.settings, now);
+  if (unapproved) {
+    deps.log.warn('schedule run refused: its approval does not cover it', { scheduleId: schedule.id, runId, code: unapproved.code });
+    const refusedRun: ScheduleRun = { ...base, status: 'refused', reason: unapproved.reason, finishedAt: now.toISOString() };
+    return end({ ...refusedRun, ...(await noticeFields(current, refusedRun, unapproved.code, unapproved.reason, deps, now)) });
+  }
 
   let found: FoundUser[];
   try {
@@ -170,7 +186,11 @@ export async function settleActiveRun(schedule: StoredSchedule, deps: ScheduleDe
   const completed = items.filter((item) => item.status === 'completed' && idOf.has(item.userPrincipalName.toLowerCase()));
   let removed = 0;
   let removalFailures = 0;
-  if (!run.dryRun && schedule.sourceKind === 'group' && schedule.removeFromGroupAfterReset && schedule.groupId) {
+  // Checked again at the end: a group taken off REMEDIATION_GROUP_IDS meanwhile is left alone.
+  const removable = schedule.groupId !== undefined && deps.settings.REMEDIATION_GROUP_IDS.includes(schedule.groupId.toLowerCase());
+  const removalSkipped = !run.dryRun && schedule.removeFromGroupAfterReset && !removable && completed.length > 0;
+  if (removalSkipped) deps.log.warn('schedule run: group removal skipped, the group is not in REMEDIATION_GROUP_IDS', { scheduleId: schedule.id, runId });
+  if (!run.dryRun && schedule.sourceKind === 'group' && schedule.removeFromGroupAfterReset && schedule.groupId && removable) {
     for (const item of completed) {
       const outcome = await removeFromGroup(deps.graph, schedule.groupId, idOf.get(item.userPrincipalName.toLowerCase())!).catch(() => 'failed' as const);
       if (outcome === 'removed') removed += 1;
@@ -187,7 +207,7 @@ export async function settleActiveRun(schedule: StoredSchedule, deps: ScheduleDe
   await deps.schedules.putRun({
     ...run,
     status: job.status === 'failed' ? 'failed' : 'completed',
-    ...(job.status === 'failed' ? { reason: job.statusReason ?? 'the bulk job failed' } : {}),
+    ...(job.status === 'failed' ? { reason: job.statusReason ?? 'the bulk job failed' } : removalSkipped ? { reason: `nobody was taken out of group ${schedule.groupId ?? ''}: it is not in REMEDIATION_GROUP_IDS` } : {}),
     counts,
     ...(schedule.removeFromGroupAfterReset ? { removedFromGroup: removed, removalFailures } : {}),
     finishedAt: now.toISOString(),

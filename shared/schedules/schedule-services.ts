@@ -25,13 +25,15 @@ export function scheduleStore(services: Services): ScheduleStore {
  * client, and the ticket outbox's request table and queue (a refused run tells its ticket).
  */
 export function scheduleServices(services: Services, log: Logger): ScheduleDependencies {
-  const { integrity } = requestStores(services);
+  const { integrity, index } = requestStores(services);
   const tickets = ticketDependencies(services, log);
   return {
     settings: services.settings,
     schedules: scheduleStore(services),
     bulk: bulkStore(services),
     integrity,
+    index,
+    tickets: { jira: tickets.jira, servicenow: tickets.servicenow },
     graph: appGraph(services),
     log,
     notice: { store: tickets.store, audit: tickets.audit, integrity, queue: tickets.queue, settings: services.settings, log },

@@ -15,6 +15,7 @@ const ISSUE_KEY = /^[A-Z][A-Z0-9_]*-[1-9][0-9]*$/;
 /** The comment property that names which outbox event a comment is. */
 export const MARKER_PROPERTY = 'entra-mfa-reset';
 
+const issueSchema = z.object({ key: z.string().min(1), fields: z.object({ project: z.object({ key: z.string().min(1) }).passthrough() }).passthrough() }).passthrough();
 const commentSchema = z.object({ id: z.string().min(1), created: z.string().optional() }).passthrough();
 const commentsSchema = z
   .object({
@@ -66,6 +67,23 @@ export class JiraClient {
       timeoutMs: this.timeoutMs,
       fetch: this.options.fetch,
     });
+  }
+
+  /**
+   * The issue as the site knows it (`GET /rest/api/3/issue/{key}?fields=project`): its key and its
+   * project's key. A moved issue answers under its new key, so callers compare both.
+   */
+  async getIssue(issueKey: string): Promise<CallOutcome<{ key: string; projectKey: string }>> {
+    const answer = await callTicketSystem({
+      system: 'Jira',
+      url: `${this.issueUrl(issueKey)}?fields=project`,
+      method: 'GET',
+      headers: this.headers(false),
+      schema: issueSchema,
+      timeoutMs: this.timeoutMs,
+      fetch: this.options.fetch,
+    });
+    return answer.kind === 'ok' ? { ...answer, body: { key: answer.body.key, projectKey: answer.body.fields.project.key } } : answer;
   }
 
   /** The id of a comment carrying `marker`, among the issue's latest 100, or undefined. */

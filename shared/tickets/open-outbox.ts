@@ -13,14 +13,29 @@ export type TicketSettings = Pick<
   | 'FOLLOW_UP_INTERVAL_SECONDS'
   | 'CALLBACK_ALLOWED_HOSTS'
   | 'CALLBACK_SIGNING_SECRET'
+  | 'JIRA_PROJECT_KEYS'
+  | 'SERVICENOW_TABLES'
 >;
 
-/** Where a request's notes go, from the settings and the (intake-MAC'd) ticket fields; never from a body. */
+/**
+ * Where a request's notes go, from the settings and the (intake-MAC'd) ticket fields; never from a body.
+ * Only where the ticket system itself asked: a request from the Jira adapter (signed by Jira) writes to
+ * its Jira issue, one from the ServiceNow adapter to its record. A generic caller's signed body can name
+ * any `ticket.system` and id, so it gets its signed callback instead, never a note on a ticket it named.
+ * A schedule's notice writes to its ticket only when the schedule's ticket was looked up and found in
+ * JIRA_PROJECT_KEYS or SERVICENOW_TABLES (shared/schedules/schedule-ticket-check.ts; the list is read
+ * again here). A bulk job's users are reported in the job, not as one note per user on one ticket.
+ */
 export function ticketChannelOf(row: RequestRow, settings: TicketSettings): 'servicenow' | 'jira' | undefined {
-  // A bulk job's users are reported in the job, not as one note per user on one ticket.
-  if (row.source === 'bulk') return undefined;
-  if (row.ticketSystem === 'servicenow' && settings.SERVICENOW_INSTANCE_URL && row.ticketSysId && row.ticketTable) return 'servicenow';
-  if (row.ticketSystem === 'jira' && settings.JIRA_SITE_URL) return 'jira';
+  const fromSource = row.source === row.ticketSystem;
+  const fromSchedule = row.source === 'schedule';
+  if (!fromSource && !fromSchedule) return undefined;
+  if (row.ticketSystem === 'servicenow' && settings.SERVICENOW_INSTANCE_URL && row.ticketSysId && row.ticketTable) {
+    return fromSource || settings.SERVICENOW_TABLES.includes(row.ticketTable) ? 'servicenow' : undefined;
+  }
+  if (row.ticketSystem === 'jira' && settings.JIRA_SITE_URL) {
+    return fromSource || settings.JIRA_PROJECT_KEYS.includes(row.ticketId.toUpperCase().replace(/-[0-9]+$/, '')) ? 'jira' : undefined;
+  }
   return undefined;
 }
 

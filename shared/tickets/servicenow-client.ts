@@ -56,6 +56,24 @@ export class ServiceNowClient {
     });
   }
 
+  /** The record, if it exists (`GET /api/now/table/{table}/{sys_id}`): its sys_id and number. */
+  getRecord(table: string, sysId: string): Promise<CallOutcome<{ sysId: string | undefined; number: string | undefined }>> {
+    return this.withAuth(async (authorization) => {
+      const answer = await callTicketSystem({
+        system: 'ServiceNow',
+        url: `${this.recordUrl(table, sysId)}?sysparm_fields=sys_id,number`,
+        method: 'GET',
+        headers: { authorization, accept: 'application/json' },
+        schema: recordSchema,
+        timeoutMs: this.timeoutMs,
+        fetch: this.options.fetch,
+      });
+      if (answer.kind !== 'ok') return answer;
+      const number = answer.body.result.number;
+      return { ...answer, body: { sysId: answer.body.result.sys_id, number: typeof number === 'string' ? number : undefined } };
+    });
+  }
+
   /** Whether a work note holding `marker` is on the record already. */
   hasWorkNote(table: string, sysId: string, marker: string): Promise<CallOutcome<boolean>> {
     return this.withAuth(async (authorization) => {

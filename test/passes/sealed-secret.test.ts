@@ -24,3 +24,18 @@ describe('sealed passes', () => {
     expect(() => open('v0.a.b.c', key, 'req-1')).toThrow(/known version/);
   });
 });
+
+describe('the sealed format fixes its tag at 16 bytes', () => {
+  const key = randomBytes(32);
+
+  it('refuses a tag cut short (GCM would accept 4 bytes otherwise, a 1 in 2^32 forgery per try)', () => {
+    const sealed = seal('Xy7pQ2rT9k', key, 'req-1');
+    const [version, iv, ciphertext, tag] = sealed.split('.');
+    for (const bytes of [4, 8, 12, 15]) {
+      const short = Buffer.from(tag!, 'base64url').subarray(0, bytes).toString('base64url');
+      expect(() => open([version, iv, ciphertext, short].join('.'), key, 'req-1')).toThrow(/16-byte tag/);
+    }
+    expect(() => open([version, iv, ciphertext, tag, 'extra'].join('.'), key, 'req-1')).toThrow(/known version/);
+    expect(Buffer.from(tag!, 'base64url')).toHaveLength(16);
+  });
+});

@@ -36,6 +36,7 @@ beforeAll(async () => {
     schedules: new ScheduleStore(table('ClockSchedules'), table('ClockRuns'), table('ClockTargets'), table('ClockMarks')),
     bulk: new BulkStore(table('ClockBulkJobs'), table('ClockBulkItems')),
     integrity: requestStores(services).integrity,
+    index: requestStores(services).index,
     graph: appGraph(services),
     log: quiet,
     now: () => clock,
