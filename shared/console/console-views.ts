@@ -106,6 +106,8 @@ export async function requestDetail(
   const base = statusView(row, audit, verification);
   const goesTo = passGoesToVerifiedPerson(row, deps.settings);
   const waiting = row.temporaryAccessPass && deps.passes ? await deps.passes.waiting(row.id) : undefined;
+  // A later request's pass for the same user voided this one: say so rather than "none waiting".
+  const superseded = row.temporaryAccessPass && deps.passes && !waiting ? await deps.passes.supersededBy(row.id) : undefined;
   const handover = lastHandover(entries);
   const assignee = assigneeNote(row, person);
   return jsonAnswer(
@@ -118,6 +120,7 @@ export async function requestDetail(
         waiting: waiting !== undefined,
         ...(waiting ? { expiresAt: waiting.expiresAt } : {}),
         ...(handover ? { collected: handover } : {}),
+        ...(superseded ? { superseded } : {}),
         canReveal: person.roles.includes('collector') && waiting !== undefined && goesTo === undefined,
         ...(goesTo ? { goesTo } : {}),
         ticketAssignee: assignee.view,

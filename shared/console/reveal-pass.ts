@@ -3,6 +3,7 @@ import { errorAnswer, jsonAnswer, type HttpAnswer } from '../http/answer';
 import { isRequestId, type StoredRequest } from '../requests/request-row';
 import { RequestConflictError } from '../requests/request-store';
 import type { RequestStores } from '../request-stores';
+import { supersededAnswer, supersededDetail } from '../passes/superseded';
 import { actorOf, auditHeadOf, targetOf } from '../worker/request-view';
 import type { SignedInPerson } from './person-gate';
 import type { Settings } from '../config';
@@ -46,6 +47,10 @@ export async function revealPass(
     return errorAnswer(404, 'no_pass', 'no pass is waiting for this request: none was asked for or issued', undefined, noStore);
   }
   const who = `${person.userPrincipalName} (object id ${person.objectId})`;
+  if (collected.outcome === 'superseded') {
+    await appendAndRecord(row, deps, { action: 'pass-reveal', outcome: 'superseded', detail: supersededDetail(`${who} in the console`, collected) });
+    return supersededAnswer(collected, noStore);
+  }
   if (collected.outcome === 'expired') {
     await appendAndRecord(row, deps, { action: 'pass-reveal', outcome: 'expired', detail: `asked for in the console by ${who}; the pass expired at ${collected.expiresAt} and was discarded` });
     return errorAnswer(410, 'pass_expired', `the pass expired at ${collected.expiresAt}; send a new request for a new one`, undefined, noStore);

@@ -6,6 +6,7 @@ import { parseSignedJson } from '../http/signed-json';
 import { authenticate, type Authentication, type HeaderLookup } from '../intake/signature';
 import { isRequestId } from '../requests/request-row';
 import type { RequestStores } from '../request-stores';
+import { supersededAnswer, supersededDetail } from './superseded';
 import { RequestProgress } from '../worker/request-progress';
 
 const collectBodySchema = z
@@ -94,6 +95,11 @@ export async function collectTemporaryAccessPass(
     return errorAnswer(404, 'no_pass', 'no pass is waiting for this request: none was issued, or it was collected already');
   }
   const progress = new RequestProgress(row, deps);
+  if (collected.outcome === 'superseded') {
+    await progress.audit({ action: 'pass-collect', outcome: 'superseded', detail: supersededDetail(collectedBy, collected) });
+    await progress.save({});
+    return supersededAnswer(collected, noStore);
+  }
   if (collected.outcome === 'expired') {
     await progress.audit({ action: 'pass-collect', outcome: 'expired', detail: `asked for by ${collectedBy}; the pass expired at ${collected.expiresAt} and was discarded` });
     await progress.save({});

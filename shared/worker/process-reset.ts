@@ -290,7 +290,9 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     const issued = result.temporaryAccessPass;
     const startsAt = issued?.startDateTime ? Date.parse(issued.startDateTime) : Date.now();
     const expiresAt = new Date(startsAt + (issued?.lifetimeInMinutes ?? 60) * 60_000);
-    await deps.passes.keep(row.id, { value: pass, methodId: issued?.methodId, expiresAt });
+    // A new pass voids the user's earlier sealed ones (Graph deleted them when it issued this one).
+    const voided = await deps.passes.keep(row.id, { value: pass, methodId: issued?.methodId, expiresAt, userId: result.target?.objectId });
+    if (voided.length > 0) await progress.audit({ action: 'pass-supersede', outcome: 'voided', detail: `earlier passes of this user voided: request ${voided.join(', request ')}` });
     await progress.audit({ action: 'pass-sealed', outcome: 'waiting', detail: `sealed until a member of the collector group reveals it once in the console (Reveal pass on this request's page), before ${expiresAt.toISOString()}` });
   }
 

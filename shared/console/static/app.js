@@ -248,6 +248,7 @@
     if (!p.requested) box.append(h('p', {}, 'No pass was asked for.'));
     else if (p.goesTo) box.append(h('p', { id: 'pass-goes-to' }, `${p.waiting ? 'A pass was issued. ' : ''}It is not shown here: ${p.goesTo}.`));
     else if (p.collected) box.append(collected(p.collected));
+    else if (p.superseded) box.append(h('p', { class: 'notice bad', id: 'pass-superseded' }, `Superseded by request ${p.superseded.byRequestId} at ${new Date(p.superseded.at).toLocaleString()}: that request's pass replaced this one in Entra ID, so this one no longer works.`));
     else if (!p.waiting) box.append(h('p', {}, 'No pass is waiting (not issued yet, or expired).'));
     else if (!p.canReveal) box.append(h('p', {}, `A pass is waiting until ${new Date(p.expiresAt).toLocaleString()}. Only members of the collector group can reveal it.`));
     else {
