@@ -1,4 +1,4 @@
-import { DEMO_BREAK_GLASS_UPN, DEMO_PROTECTED_GROUP_ID, demoTenant } from './graph-sim/demo-tenant';
+import { DEMO_BREAK_GLASS_UPN, DEMO_PROTECTED_GROUP_ID, DEMO_REREGISTRATION_GROUP_ID, demoTenant } from './graph-sim/demo-tenant';
 
 /**
  * Guard settings for the built-in demo tenant, so that `npm start` refuses its break-glass account and
@@ -11,6 +11,8 @@ export function applyDemoGuards(env: NodeJS.ProcessEnv): string[] {
     PROTECTED_GROUP_IDS: DEMO_PROTECTED_GROUP_ID,
     TENANT_DOMAINS: (demoTenant.domains ?? []).join(','),
     REQUIRE_APPROVAL: 'true',
+    // The one group a schedule may empty: "MFA re-registration required", never "All staff" or the protected group.
+    REMEDIATION_GROUP_IDS: DEMO_REREGISTRATION_GROUP_ID,
   };
   const lines: string[] = [];
   for (const [name, value] of Object.entries(defaults)) {

@@ -28,7 +28,7 @@ export async function followTicketNote(url: string, requestId: string, out: (tex
     const final = parsed?.success && !['accepted', 'running'].includes(parsed.data.status);
     if (parsed?.success && final && (!events || !open)) {
       if (!events) {
-        out(`no note: ${parsed.data.ticket.system} is not a ticket system this app writes to (SERVICENOW_INSTANCE_URL, JIRA_SITE_URL)\n`);
+        out(`no note: notes go only to a Jira issue or ServiceNow record whose own webhook asked (SERVICENOW_INSTANCE_URL, JIRA_SITE_URL), not to ${parsed.data.ticket.system} ${parsed.data.ticket.id}\n`);
         return;
       }
       for (const [name, event] of Object.entries(events)) {

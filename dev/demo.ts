@@ -40,7 +40,7 @@ async function main(): Promise<void> {
   const wallet = runningVerifiedIdStandIn();
   const playing = wallet ? actAsTheUser(url, wallet, user, () => printed) : Promise.resolve();
   try {
-    await program.parseAsync(['node', 'demo', '--url', url, ...(secret ? ['--secret', secret] : []), 'reset', user, '--ticket', ticket, '--ticket-system', 'jira', '--requested-by', 'demo@contoso.com', '--approved-by', 'lead@contoso.com']);
+    await program.parseAsync(['node', 'demo', '--url', url, ...(secret ? ['--secret', secret] : []), 'reset', user, '--ticket', ticket, '--ticket-system', 'manual', '--requested-by', 'demo@contoso.com', '--approved-by', 'lead@contoso.com']);
     await playing;
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) {
@@ -52,7 +52,9 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  // The outcome note on the ticket (the Jira stand-in under npm start) and the mails, once posted.
+  // Where the outcome went, once sent: the mails to the user and manager. A generic caller names its own
+  // ticket, which the app never writes to (only Jira's and ServiceNow's own webhooks get a note; a generic
+  // caller's outcome goes to its signed callbackUrl).
   const requestId = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/.exec(printed)?.[0];
   if (requestId) {
     process.stdout.write(`\nticket ${ticket}: notes and mails\n`);

@@ -9,6 +9,10 @@ export interface LocalTickets {
   stop(): Promise<void>;
 }
 
+/** What npm start lets schedules write notes to on its ticket stand-ins, unless set. */
+export const DEMO_JIRA_PROJECT_KEYS = 'SCHED';
+export const DEMO_SERVICENOW_TABLES = 'change_request,incident';
+
 /** The mailbox npm start sends reset notices from in the demo tenant. */
 export const DEMO_NOTIFY_SENDER = 'it.notifications@contoso.com';
 
@@ -27,7 +31,9 @@ export async function startLocalTickets(env: NodeJS.ProcessEnv, options: { demoT
     const clientSecret = randomBytes(24).toString('base64url');
     servicenow = await startServiceNowSim({ oauth: { clientId, clientSecret }, acceptUnknownRecords: true });
     Object.assign(env, { SERVICENOW_INSTANCE_URL: servicenow.url, SERVICENOW_CLIENT_ID: clientId, SERVICENOW_CLIENT_SECRET: clientSecret });
-    lines.push(`  servicenow ${servicenow.url}   (local Table API stand-in: OAuth client credentials, work notes)`);
+    // Schedules may note their change or incident records on the stand-in (each record is looked up first).
+    if (!env.SERVICENOW_TABLES) env.SERVICENOW_TABLES = DEMO_SERVICENOW_TABLES;
+    lines.push(`  servicenow ${servicenow.url}   (local Table API stand-in: OAuth client credentials, work notes; schedules may note tables ${env.SERVICENOW_TABLES})`);
   } else {
     lines.push(`  servicenow ${env.SERVICENOW_INSTANCE_URL} (work notes)`);
   }
@@ -36,7 +42,9 @@ export async function startLocalTickets(env: NodeJS.ProcessEnv, options: { demoT
     const email = 'mfa-reset-bot@contoso.com';
     jira = await startJiraSim({ account: { email, apiToken }, acceptUnknownIssues: true, transcript: true });
     Object.assign(env, { JIRA_SITE_URL: jira.url, JIRA_USER_EMAIL: email, JIRA_API_TOKEN: apiToken });
-    lines.push(`  jira       ${jira.url}   (local Jira Cloud comment stand-in: internal comments)`);
+    // npm run demo:schedule tells a SCHED issue; other projects stay closed to schedules.
+    if (!env.JIRA_PROJECT_KEYS) env.JIRA_PROJECT_KEYS = DEMO_JIRA_PROJECT_KEYS;
+    lines.push(`  jira       ${jira.url}   (local Jira Cloud comment stand-in: internal comments; schedules may note projects ${env.JIRA_PROJECT_KEYS})`);
   } else {
     lines.push(`  jira       ${env.JIRA_SITE_URL} (internal comments)`);
   }

@@ -111,8 +111,11 @@ async function main(): Promise<void> {
     loadSettings(env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+      // One line per problem, each naming its setting and what to do (a weak or reused secret included).
+      process.stderr.write(error.problems.map((problem) => `npm start failed: ${problem}\n`).join(''));
       await azurite?.stop();
+      await idp?.stop();
+      await tickets?.stop();
       await graph?.stop();
       process.exit(1);
     }

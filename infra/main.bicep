@@ -61,6 +61,20 @@ param tenantDomains string = ''
 @description('REQUIRE_APPROVAL: a reset needs an approval by a second person (neither the requester nor the target) from the ticket system\'s own approval record. On by default.')
 param requireApproval bool = true
 
+@description('SCHEDULE_APPROVAL_DAYS: a schedule\'s approval covers its runs this many days; later runs are refused (and its ticket told) until a PATCH names the approver again.')
+@minValue(1)
+@maxValue(366)
+param scheduleApprovalDays int = 30
+
+@description('REMEDIATION_GROUP_IDS: comma-separated object ids of the groups a schedule may take users out of after their reset (removeFromGroupAfterReset). Empty: no schedule removes anyone.')
+param remediationGroupIds string = ''
+
+@description('JIRA_PROJECT_KEYS: comma-separated Jira project keys whose issues a schedule may write notes to (each issue is looked up first). Empty: schedules write no Jira notes.')
+param jiraProjectKeys string = ''
+
+@description('SERVICENOW_TABLES: comma-separated ServiceNow tables whose records a schedule may write work notes to (each record is looked up first). Empty: schedules write no ServiceNow notes.')
+param serviceNowTables string = ''
+
 @description('PROTECTED_GROUP_IDS: comma-separated object ids of groups whose members are never reset.')
 param protectedGroupIds string = ''
 
@@ -318,6 +332,9 @@ var appSettings = {
   // host telemetry, sent with the identity
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.outputs.clientId};Authorization=AAD'
+  // the host streams request bodies to the worker (functions/index.ts) and refuses any over the largest
+  // route's cap, the bulk CSV (shared/bulk/bulk-request.ts); each route refuses above its own cap while reading
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(2 * 1024 * 1024)
   // how the host starts the Node.js worker (the same arguments as npm start and the bench; why: app-resources.json)
   languageWorkers__node__arguments: loadJsonContent('app-resources.json').nodeArguments
   // Graph, fixed for Azure
@@ -330,6 +347,10 @@ var appSettings = {
   SERVICENOW_TARGET_FIELD: serviceNowTargetField
   TENANT_DOMAINS: tenantDomains
   REQUIRE_APPROVAL: requireApproval ? 'true' : 'false'
+  SCHEDULE_APPROVAL_DAYS: string(scheduleApprovalDays)
+  REMEDIATION_GROUP_IDS: remediationGroupIds
+  JIRA_PROJECT_KEYS: jiraProjectKeys
+  SERVICENOW_TABLES: serviceNowTables
   PROTECTED_GROUP_IDS: protectedGroupIds
   BREAK_GLASS_UPNS: breakGlassUpns
   RESET_COOLDOWN_MAX: string(resetCooldownMax)

@@ -40,6 +40,8 @@ export class LocalHttpServer {
   private readonly server: Server;
   private readonly routes: Route[];
   private inFlight = 0;
+  /** `host:port` values this server answers (set once it listens): the Host header must be one of them. */
+  private served = new Set<string>();
 
   constructor(
     functions: HttpFunction[],
@@ -67,6 +69,11 @@ export class LocalHttpServer {
       this.server.listen(this.options.port, this.options.host ?? '127.0.0.1', () => resolve());
     });
     const address = this.server.address() as AddressInfo;
+    const bound = this.options.host ?? '127.0.0.1';
+    const names = [bound, address.address, 'localhost', '127.0.0.1', '[::1]'].map((name) => (name.includes(':') && !name.startsWith('[') ? `[${name}]` : name));
+    // Only loopback names, and the address it was told to listen on: never whatever a client claims.
+    const loopbackBound = ['127.0.0.1', 'localhost', '::1', '::', '0.0.0.0'].includes(bound) || bound.startsWith('127.');
+    this.served = new Set((loopbackBound ? names : [bound]).map((name) => `${name.toLowerCase()}:${address.port}`));
     return `http://${address.address === '::' ? 'localhost' : address.address}:${address.port}`;
   }
 
@@ -84,7 +91,14 @@ export class LocalHttpServer {
   private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.inFlight += 1;
     try {
-      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+      // A Host this server does not serve is a DNS-rebinding page or a misdirected request: the app would
+      // otherwise take its origin for statusUrl and links. 421 as RFC 9110 section 15.5.20 has it.
+      const host = (req.headers.host ?? '').toLowerCase();
+      if (!this.served.has(host)) {
+        res.setHeader('connection', 'close');
+        return send(res, errorBody(421, 'host_not_served', `this local host answers only ${[...this.served].join(', ')}, not Host "${host.slice(0, 100)}"`));
+      }
+      const url = new URL(req.url ?? '/', `http://${host}`);
       const found = this.findRoute(url.pathname, req.method ?? 'GET');
       if (!found) return send(res, this.notFound(url.pathname, req.method ?? 'GET'));
       const { route, params } = found;
@@ -93,8 +107,11 @@ export class LocalHttpServer {
         return send(res, errorBody(401, 'unauthorized', 'this route needs the function key, as ?code= or the x-functions-key header'));
       }
 
-      const body = await readBody(req);
-      if (body === 'too large') return send(res, errorBody(413, 'payload_too_large', `the body is over ${MAX_BODY_BYTES} bytes`));
+      const declared = Number(req.headers['content-length'] ?? '0');
+      if (!Number.isFinite(declared) || declared > MAX_BODY_BYTES) {
+        res.setHeader('connection', 'close');
+        return send(res, errorBody(413, 'payload_too_large', `the body is over ${MAX_BODY_BYTES} bytes`));
+      }
 
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(req.headers)) {
@@ -103,14 +120,17 @@ export class LocalHttpServer {
       const query: Record<string, string> = {};
       url.searchParams.forEach((value, name) => (query[name] = value));
 
-      const request = new HttpRequest({
-        method: req.method ?? 'GET',
-        url: url.toString(),
+      // The body is streamed to the handler as the Functions host does with HTTP streams on
+      // (functions/index.ts): nothing is read until the handler reads it, so a route refuses a body over
+      // its own cap after that many bytes, not after the whole upload.
+      const method = (req.method ?? 'GET').toUpperCase();
+      const streamed = method !== 'GET' && method !== 'HEAD';
+      const nativeRequest = new Request(url.toString(), {
+        method,
         headers,
-        query,
-        params,
-        body: body.length > 0 ? { bytes: body } : undefined,
-      });
+        ...(streamed ? { body: limited(req), duplex: 'half' } : {}),
+      } as RequestInit);
+      const request = new HttpRequest({ nativeRequest, params, query } as ConstructorParameters<typeof HttpRequest>[0]);
       const invocationId = randomUUID();
       const context = new InvocationContext({
         invocationId,
@@ -126,7 +146,10 @@ export class LocalHttpServer {
         this.options.log.error(`${route.fn.name} failed: ${error instanceof Error ? error.stack : String(error)}`);
         return send(res, { status: 500 });
       }
+      // A body the handler did not read to its end (refused over its cap): close rather than read the rest.
+      if (streamed && !req.complete) res.setHeader('connection', 'close');
       await send(res, result ?? {});
+      if (streamed && !req.complete) res.once('finish', () => req.destroy());
     } catch (error) {
       this.options.log.error(`local host: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) res.writeHead(500).end();
@@ -177,16 +200,47 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer | 'too large'> {
-  const chunks: Buffer[] = [];
+/**
+ * The request body as a web stream read only as fast as the handler reads it (a chunk at a time), and
+ * an error past the host's own limit (chunked bodies declare no length). Cancelling it stops reading;
+ * the connection is closed after the answer (serve above).
+ */
+function limited(req: IncomingMessage): ReadableStream<Uint8Array> {
   let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > MAX_BODY_BYTES) return 'too large';
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+  let cancelled = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        req.pause();
+        req.on('data', (chunk: Buffer) => {
+          if (cancelled) return;
+          size += chunk.length;
+          if (size > MAX_BODY_BYTES) {
+            cancelled = true;
+            req.pause();
+            controller.error(new Error(`the body is over ${MAX_BODY_BYTES} bytes`));
+            return;
+          }
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+          if ((controller.desiredSize ?? 0) <= 0) req.pause();
+        });
+        req.once('end', () => {
+          if (!cancelled) controller.close();
+        });
+        req.once('error', (error) => {
+          if (!cancelled) controller.error(error);
+        });
+      },
+      pull() {
+        req.resume();
+      },
+      cancel() {
+        cancelled = true;
+        req.pause();
+      },
+    },
+    { highWaterMark: 1 },
+  );
 }
 
 function errorBody(status: number, code: string, message: string): HttpResponseInit {

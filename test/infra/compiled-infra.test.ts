@@ -47,6 +47,7 @@ const HOST_ONLY: Record<string, string> = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: 'where the Functions host sends telemetry',
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'makes the host authenticate to Application Insights with the managed identity',
   languageWorkers__node__arguments: 'the Node.js arguments the host starts the worker with (infra/app-resources.json nodeArguments)',
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: 'the host refuses bodies over the largest route cap before the worker streams them (functions/index.ts)',
 };
 
 /** Flex Consumption takes these from functionAppConfig and refuses them as app settings. */
