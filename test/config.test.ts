@@ -8,7 +8,11 @@ describe('settings', () => {
     const settings = loadSettings(base);
     expect(settings.GRAPH_BASE_URL).toBe('https://graph.microsoft.com');
     expect(settings.GRAPH_AUTH).toBe('default');
-    expect(settings.REQUIRE_APPROVAL).toBe(false);
+    expect(settings.REQUIRE_APPROVAL).toBe(true);
+    expect(settings.SCHEDULE_APPROVAL_DAYS).toBe(30);
+    expect(settings.REMEDIATION_GROUP_IDS).toEqual([]);
+    expect(settings.JIRA_PROJECT_KEYS).toEqual([]);
+    expect(settings.SERVICENOW_TABLES).toEqual([]);
     expect(settings.TENANT_DOMAINS).toEqual([]);
     expect(settings.RESET_COOLDOWN_MAX).toBe(3);
   });
@@ -69,7 +73,7 @@ describe('settings', () => {
     expect(weak('TAP_SEALING_KEY', Buffer.alloc(32, 0).toString('base64'))).toMatch(/one byte repeated/);
     expect(weak('INTAKE_MAC_KEY', Buffer.from('short').toString('base64'))).toMatch(/at least 32 random bytes/);
     expect(weak('WEBHOOK_SECRET_JIRA', 'jira-secret')).toMatch(/at least 32 random bytes/);
-    expect(weak('WEBHOOK_SECRET_SERVICENOW', 'a'.repeat(40))).toMatch(/one byte repeated/);
+    expect(weak('WEBHOOK_SECRET_SERVICENOW', 'a'.repeat(40))).toMatch(/repeated pattern/);
     expect(weak('WEBHOOK_SECRET_GENERIC', 'a-plain-secret-that-is-long-enough-0123456789')).toMatch(/whsec_/);
     expect(weak('WEBHOOK_SECRET_GENERIC', `whsec_${Buffer.alloc(32, 9).toString('base64')}`)).toMatch(/one byte repeated/);
     expect(() => loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' })).toThrow(/INTAKE_MAC_KEY is not set/);

@@ -29,7 +29,7 @@ beforeAll(() => {
   const connection = azurite.connectionString;
   const table = (name: string) => TableClient.fromConnectionString(connection, name, { allowInsecureConnection: true });
   deps = {
-    settings: loadSettings({ AzureWebJobsStorage: connection, ...secretSettings() }),
+    settings: loadSettings({ AzureWebJobsStorage: connection, ...secretSettings(), REQUIRE_APPROVAL: 'false' }),
     store: new RequestStore(table(TABLES.requests), testIntegrity()),
     queue: new ResetQueue(new QueueClient(connection, QUEUES.resets)),
     index: new IntakeIndex(table(TABLES.intakeIndex)),

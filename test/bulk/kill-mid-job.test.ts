@@ -42,6 +42,8 @@ async function startApp(): Promise<{ child: ChildProcess; api: ApiTarget }> {
     GRAPH_BASE_URL: sim.url,
     GRAPH_AUTH: 'none',
     ...secretSettings(),
+    // Approval has tests of its own (REQUIRE_APPROVAL is on by default); these are about other things.
+    REQUIRE_APPROVAL: 'false',
     TENANT_DOMAINS: 'contoso.com',
     BULK_RATE_PER_MINUTE: '3000',
     GRAPH_WRITE_BUDGET_PER_SECOND: '200',

@@ -66,6 +66,8 @@ export async function startPipeline(connectionString: string, options: { tenant:
     GRAPH_BASE_URL: sim.url,
     GRAPH_AUTH: 'none',
     ...secretSettings(),
+    // Approval has tests of its own (REQUIRE_APPROVAL is on by default); these are about other things.
+    REQUIRE_APPROVAL: 'false',
     TENANT_DOMAINS: 'contoso.com',
     BULK_RATE_PER_MINUTE: '12000',
     GRAPH_WRITE_BUDGET_PER_SECOND: '2000',

@@ -63,6 +63,8 @@ async function startApp(): Promise<{ child: ChildProcess; url: string }> {
       GRAPH_BASE_URL: proxy.url,
       GRAPH_AUTH: 'none',
       ...secretSettings(),
+      // Approval has tests of its own (REQUIRE_APPROVAL is on by default); these are about other things.
+      REQUIRE_APPROVAL: 'false',
       TENANT_DOMAINS: 'contoso.com',
       GRAPH_MAX_CONCURRENCY: '1',
       RESET_LEASE_SECONDS: '10',

@@ -23,7 +23,7 @@ import {
 } from './fixtures';
 
 const settings = (env: Record<string, string> = {}) =>
-  loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', INTAKE_MAC_KEY: TEST_SECRETS.intakeMacKey, ...env });
+  loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', INTAKE_MAC_KEY: TEST_SECRETS.intakeMacKey, REQUIRE_APPROVAL: 'false', ...env });
 /** How the adapters below were authenticated: an HMAC delivery signed at SIGNED_AT, or a Standard Webhooks one. */
 const HMAC: Authentication = { mode: 'hmac', digest: 'unit' };
 const SIGNED_AT = 1_764_000_000_000;

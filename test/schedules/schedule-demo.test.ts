@@ -26,7 +26,7 @@ beforeAll(async () => {
   jira = await startJiraSim({ account: JIRA_ACCOUNT });
   pipeline = await startPipeline(azurite.connectionString, {
     tenant: demoTenant,
-    env: { JIRA_SITE_URL: jira.url, JIRA_USER_EMAIL: JIRA_ACCOUNT.email, JIRA_API_TOKEN: JIRA_ACCOUNT.apiToken },
+    env: { JIRA_SITE_URL: jira.url, JIRA_USER_EMAIL: JIRA_ACCOUNT.email, JIRA_API_TOKEN: JIRA_ACCOUNT.apiToken, JIRA_PROJECT_KEYS: 'SCHED', REMEDIATION_GROUP_IDS: DEMO_REREGISTRATION_GROUP_ID },
   });
 });
 afterAll(async () => {

@@ -24,7 +24,7 @@ const quiet = structuredLogger({ log: () => undefined, warn: () => undefined, er
 
 beforeAll(async () => {
   // Three members (one through the nested group).
-  t = await startTicketSystem({ graph: { tenant: bulkTenant(5, { groupFrom: 0, groupSize: 3 }) } });
+  t = await startTicketSystem({ graph: { tenant: bulkTenant(5, { groupFrom: 0, groupSize: 3 }) }, settings: { JIRA_PROJECT_KEYS: 'SEC', SERVICENOW_TABLES: 'change_request' } });
   api = { url: t.system.host.url, secret: SECRET };
 });
 afterAll(async () => t?.stop());

@@ -35,7 +35,7 @@ tenant.users[9]!.groups = ['Mixed outcomes'];
 tenant.users[9]!.methods = [{ type: 'phone', phoneType: 'mobile', phoneNumber: '+1 4255509999', undeletable: 'refuse' }, { type: 'microsoftAuthenticator', displayName: 'Phone' }];
 
 beforeAll(async () => {
-  pipeline = await startPipeline(azurite.connectionString, { tenant });
+  pipeline = await startPipeline(azurite.connectionString, { tenant, env: { REMEDIATION_GROUP_IDS: `${GROUP_ID},${MIXED_GROUP_ID}` } });
 });
 afterAll(async () => pipeline?.stop());
 

@@ -59,6 +59,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     GRAPH_BASE_URL: graph.url,
     GRAPH_AUTH: 'none',
     ...secretSettings(),
+    // Approval has tests of its own (REQUIRE_APPROVAL is on by default); these are about other things.
+    REQUIRE_APPROVAL: 'false',
     JIRA_TARGET_FIELD: 'customfield_10050',
     SERVICENOW_TARGET_FIELD: 'u_target_upn',
     TENANT_DOMAINS: 'contoso.com',
