@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,4 +68,17 @@ describe('npm start settings', () => {
     expect(output).toContain(`!! REAL MICROSOFT GRAPH: GRAPH_BASE_URL=https://graph.microsoft.com came from ${file}`);
     expect(output).not.toContain('Graph simulator at');
   }, 90_000);
+
+  it('a weak or reused secret stops npm start with one line naming the setting and how to make a good one', async () => {
+    const weak = await start({ PORT: String(await freePort()), WEBHOOK_SECRET_JIRA: 'my-super-secret-jira-webhook-key' });
+    expect(weak.code, weak.output).toBe(1);
+    expect(weak.output.trim()).toBe('npm start failed: WEBHOOK_SECRET_JIRA reads as words, not random characters (make a good one with: openssl rand -base64 32)');
+
+    const key = randomBytes(32).toString('base64');
+    const reused = await start({ PORT: String(await freePort()), INTAKE_MAC_KEY: key, TAP_SEALING_KEY: key });
+    expect(reused.code, reused.output).toBe(1);
+    expect(reused.output.trim().split('\n')).toHaveLength(1);
+    expect(reused.output.trim()).toMatch(/^npm start failed: INTAKE_MAC_KEY is the same secret as TAP_SEALING_KEY: .*openssl rand -base64 32\)$/);
+    expect(reused.output).not.toContain(key);
+  }, 120_000);
 });

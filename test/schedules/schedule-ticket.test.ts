@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { getJson, signedCall, type ApiAnswer, type ApiTarget } from '../../dev/cli/client';
+import { ApiError, getJson, signedCall, type ApiAnswer, type ApiTarget } from '../../dev/cli/client';
 import { structuredLogger } from '../../shared/log';
 import { requestStores } from '../../shared/request-stores';
 import { tellTicket } from '../../shared/schedules/schedule-notice';
+import { scheduleMacText } from '../../shared/schedules/schedule-rows';
 import { scheduleServices } from '../../shared/schedules/schedule-services';
 import { getServices } from '../../shared/services';
 import { eventually } from '../support/eventually';
@@ -137,5 +138,91 @@ describe('a run over maxUsersPerRun tells the schedule\'s ticket', () => {
     expect(row.targetUpn).toBeUndefined();
     expect(requestStores(services).integrity.verifyRow(row)).toBe(true);
     expect((await getJson(api, `resets/${requestId}`)).status).toBe(200);
+  });
+});
+
+/** The answer of a call the client refuses (it throws them), or of one it accepts. */
+const outcome = (call: Promise<ApiAnswer>): Promise<{ status: number; body: unknown }> =>
+  call.catch((error: unknown) => {
+    if (error instanceof ApiError) return { status: error.status, body: error.body };
+    throw error;
+  });
+const codeOf = (answer: { body: unknown }) => (answer.body as { error?: { code?: string } }).error?.code;
+
+describe('a schedule names only tickets it may write to', () => {
+  it('refuses an issue outside JIRA_PROJECT_KEYS, a table outside SERVICENOW_TABLES (sys_user), and an issue or record that does not exist; nothing stored, nothing written', async () => {
+    t.jira.addIssue('HR-7');
+    const sysUser = `d00d${'c'.repeat(28)}`;
+    t.sn.addRecord('sys_user', sysUser, 'USR0042');
+    const before = (await scheduleServices(getServices(), quiet).schedules.list()).length;
+    const writesBefore = [...t.jira.requestLog, ...t.sn.requestLog].filter((entry) => entry.method !== 'GET' && !entry.url.startsWith('/oauth_token.do')).length;
+    const cases: [unknown, string][] = [
+      [{ system: 'jira', id: 'HR-7' }, 'ticket_not_allowed'],
+      [{ system: 'servicenow', id: 'USR0042', sysId: sysUser, table: 'sys_user' }, 'ticket_not_allowed'],
+      [{ system: 'jira', id: 'SEC-404' }, 'ticket_not_found'],
+      [{ system: 'servicenow', id: 'CHG0099999', sysId: `beef${'0'.repeat(28)}`, table: 'change_request' }, 'ticket_not_found'],
+    ];
+    for (const [ticket, code] of cases) {
+      const answer = await outcome(signedCall(api, 'POST', 'schedules', { ...base, name: 'Elsewhere', ticket }));
+      expect(answer.status, JSON.stringify(ticket)).toBe(422);
+      expect(codeOf(answer)).toBe(code);
+    }
+    // A PATCH cannot point an existing schedule there either.
+    const sysId = `c0ffee${'d'.repeat(26)}`;
+    t.sn.addRecord('change_request', sysId, 'CHG0030044');
+    const id = z.object({ id: z.string() }).parse(body(await signedCall(api, 'POST', 'schedules', { ...base, name: 'Here', ticket: { system: 'servicenow', id: 'CHG0030044', sysId, table: 'change_request' } }), 201)).id;
+    const moved = await outcome(signedCall(api, 'PATCH', `schedules/${id}`, { ticket: { system: 'servicenow', id: 'USR0042', sysId: sysUser, table: 'sys_user' } }));
+    expect(codeOf(moved)).toBe('ticket_not_allowed');
+    expect((await scheduleServices(getServices(), quiet).schedules.get(id))).toMatchObject({ ticketTable: 'change_request', ticketSysId: sysId });
+
+    expect((await scheduleServices(getServices(), quiet).schedules.list()).length).toBe(before + 1);
+    expect([...t.jira.requestLog, ...t.sn.requestLog].filter((entry) => entry.method !== 'GET' && !entry.url.startsWith('/oauth_token.do')).length).toBe(writesBefore);
+    expect(t.jira.comments('HR-7')).toEqual([]);
+    expect(t.sn.journal('sys_user', sysUser)).toEqual([]);
+  });
+});
+
+describe('a schedule\'s approval', () => {
+  it('runs out after SCHEDULE_APPROVAL_DAYS: the run resets nobody and asks its ticket for a renewal; a PATCH naming the approver renews it', async () => {
+    t.jira.addIssue('SEC-91');
+    const id = z.object({ id: z.string(), approvalExpiresAt: z.string() }).parse(body(await signedCall(api, 'POST', 'schedules', { ...base, maxUsersPerRun: 10, dryRun: true, name: 'Aging', ticket: { system: 'jira', id: 'SEC-91' } }), 201)).id;
+    // Forty days pass for this schedule: its approval is dated back, MAC'd as the service would.
+    const deps = scheduleServices(getServices(), quiet);
+    const stored = (await deps.schedules.get(id))!;
+    const aged = { ...stored, approvedAt: new Date(Date.now() - 40 * 86_400_000).toISOString() };
+    await deps.schedules.update({ ...aged, mac: deps.integrity.mac('schedule', scheduleMacText(aged)) }, new Date());
+
+    const writes = t.system.graph.requestLog.filter((entry) => entry.write).length;
+    const started = z.object({ runId: z.string(), bulkJobId: z.null(), status: z.literal('refused'), reason: z.string() }).parse(body(await signedCall(api, 'POST', `schedules/${id}/run`, {}), 202));
+    expect(started.reason).toMatch(/^approval_expired: the approval by lead@contoso\.com given at .* is older than SCHEDULE_APPROVAL_DAYS \(30 days\), so this run reset nobody/);
+    expect(t.system.graph.requestLog.filter((entry) => entry.write).length).toBe(writes);
+    await eventually(() => (t.jira.comments('SEC-91').length > 0 ? true : undefined), 60_000, 250);
+    expect(t.jira.comments('SEC-91')[0]!.text).toContain('Renew it');
+
+    const renewed = z.object({ approvalExpiresAt: z.string(), approvedBy: z.string() }).passthrough().parse(body(await signedCall(api, 'PATCH', `schedules/${id}`, { approvedBy: 'ciso@contoso.com' }), 200));
+    expect(Date.parse(renewed.approvalExpiresAt) - Date.now()).toBeGreaterThan(29 * 86_400_000);
+    const next = z.object({ status: z.string(), bulkJobId: z.string() }).parse(body(await signedCall(api, 'POST', `schedules/${id}/run`, {}), 202));
+    expect(next.status).toBe('running');
+  });
+
+  it('a PATCH that changes whom or how it resets needs a fresh approval in the same call; removal only from REMEDIATION_GROUP_IDS', async () => {
+    const id = z.object({ id: z.string() }).parse(body(await signedCall(api, 'POST', 'schedules', { ...base, dryRun: true, name: 'Guarded' }), 201)).id;
+    const deps = scheduleServices(getServices(), quiet);
+    const before = (await deps.schedules.get(id))!;
+    for (const change of [{ methods: ['phone'] }, { profile: 'all' }, { dryRun: false }, { source: { riskyUsers: { minimumRiskLevel: 'high' } } }]) {
+      const answer = await outcome(signedCall(api, 'PATCH', `schedules/${id}`, change));
+      expect(answer.status, JSON.stringify(change)).toBe(422);
+      expect(codeOf(answer)).toBe('approval_required');
+    }
+    expect((await deps.schedules.get(id))!.etag).toBe(before.etag);
+    const approved = await signedCall(api, 'PATCH', `schedules/${id}`, { methods: ['phone'], approvedBy: 'ciso@contoso.com' });
+    expect(approved.body).toMatchObject({ methods: ['phone'], approvedBy: 'ciso@contoso.com' });
+    expect(Date.parse(String((approved.body as { approvedAt: string }).approvedAt))).toBeGreaterThan(Date.parse(before.approvedAt!));
+
+    // GroupMember.ReadWrite.All could empty any group (a Conditional Access "require MFA" group): only listed ones.
+    const removal = await outcome(signedCall(api, 'PATCH', `schedules/${id}`, { removeFromGroupAfterReset: true, approvedBy: 'ciso@contoso.com' }));
+    expect(codeOf(removal)).toBe('group_not_for_removal');
+    const created = await outcome(signedCall(api, 'POST', 'schedules', { ...base, name: 'Empty it', removeFromGroupAfterReset: true }));
+    expect(codeOf(created)).toBe('group_not_for_removal');
   });
 });
