@@ -79,6 +79,14 @@ describe('settings', () => {
     expect(() => loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true' })).toThrow(/INTAKE_MAC_KEY is not set/);
   });
 
+  it('takes a loopback console authority only with a loopback Graph simulator: with real Graph, a stand-in that signs for anyone would decide reveals', () => {
+    const loopbackIdp = { CONSOLE_TENANT_ID: '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d', CONSOLE_CLIENT_ID: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e', CONSOLE_AUTHORITY_HOST: 'http://127.0.0.1:7072' };
+    expect(() => loadSettings({ ...base, ...loopbackIdp })).toThrow(/CONSOLE_AUTHORITY_HOST .* is a loopback stand-in, accepted only with a loopback Graph simulator/);
+    expect(() => loadSettings({ ...base, ...loopbackIdp, CONSOLE_AUTHORITY_HOST: 'http://localhost:7072' })).toThrow(/CONSOLE_AUTHORITY_HOST/);
+    expect(loadSettings({ ...base, ...loopbackIdp, GRAPH_BASE_URL: 'http://127.0.0.1:4000', GRAPH_AUTH: 'none' }).CONSOLE_AUTHORITY_HOST).toBe('http://127.0.0.1:7072');
+    expect(loadSettings({ ...base, ...loopbackIdp, CONSOLE_AUTHORITY_HOST: 'https://login.microsoftonline.com' }).CONSOLE_AUTHORITY_HOST).toBe('https://login.microsoftonline.com');
+  });
+
   it('sends the Graph token only to a Microsoft Graph host, or to loopback with GRAPH_AUTH=none', () => {
     expect(loadSettings({ ...base, GRAPH_BASE_URL: 'https://graph.microsoft.us' }).GRAPH_BASE_URL).toBe('https://graph.microsoft.us');
     expect(loadSettings({ ...base, GRAPH_BASE_URL: 'https://microsoftgraph.chinacloudapi.cn' }).GRAPH_AUTH).toBe('default');
