@@ -198,6 +198,8 @@ async function stack(options: { users: number; latencyMs: number; writeBudget?: 
     INTAKE_MAC_KEY,
     TENANT_DOMAINS: 'contoso.com',
     LOCAL_DEMO_MODE: 'false',
+    // The bench measures throughput; its webhooks carry no approval record, as before approval was on by default.
+    REQUIRE_APPROVAL: 'false',
     ...(options.writeBudget ? { GRAPH_WRITE_BUDGET_PER_SECOND: String(options.writeBudget) } : {}),
     ...options.env,
   };

@@ -155,8 +155,8 @@ describe('a schedule that names methods', () => {
     const status = z.object({ options: z.object({ methods: z.array(z.string()) }).passthrough() }).passthrough().parse(body(await getJson(pipeline.api, `bulk/${started.bulkJobId}`), 200));
     expect(status.options.methods).toEqual(['phone']);
 
-    // Changed back to the profile with null.
-    const patched = body(await signedCall(pipeline.api, 'PATCH', `schedules/${id}`, { methods: null }), 200) as Record<string, unknown>;
+    // Changed back to the profile with null: a change of what it resets, so with a fresh approval.
+    const patched = body(await signedCall(pipeline.api, 'PATCH', `schedules/${id}`, { methods: null, approvedBy: 'lead@contoso.com' }), 200) as Record<string, unknown>;
     expect(patched.methods).toBeUndefined();
   }, 120_000);
 

@@ -81,6 +81,7 @@ describe('guards that need stored state', () => {
 
   it('refuses a request without an approver when approval became required', async () => {
     const id = await submit({ userPrincipalName: 'guarded2@contoso.com' }, 'APPR-1');
+    const before = process.env.REQUIRE_APPROVAL;
     process.env.REQUIRE_APPROVAL = 'true';
     resetServices();
     try {
@@ -88,7 +89,8 @@ describe('guards that need stored state', () => {
       expect((await system.status(id)).result?.code).toBe('approval-missing');
       expect(writesTo(2)).toHaveLength(0);
     } finally {
-      delete process.env.REQUIRE_APPROVAL;
+      if (before === undefined) delete process.env.REQUIRE_APPROVAL;
+      else process.env.REQUIRE_APPROVAL = before;
       resetServices();
     }
   });
