@@ -51,9 +51,15 @@ describe('a generic request naming a ticket it does not come from', () => {
     expect(ticketWrites()).toEqual([]);
   });
 
-  it('leaves no work note on the ServiceNow record it names (sys_user included)', async () => {
-    const answer = await t.system.post('generic', {
+  it('leaves no work note on a ServiceNow record: its body cannot even name one (sys_user included), and a number alone writes nothing', async () => {
+    const named = await t.system.post('generic', {
       ticket: { system: 'servicenow', id: 'USR0001', sysId: SYS_ID, table: 'sys_user' },
+      target: { userPrincipalName: 'megan.bowen@contoso.com' },
+      requestedBy: 'agent@contoso.com',
+    });
+    expect(named.status).toBe(400);
+    const answer = await t.system.post('generic', {
+      ticket: { system: 'servicenow', id: 'USR0001' },
       target: { userPrincipalName: 'megan.bowen@contoso.com' },
       requestedBy: 'agent@contoso.com',
     });
