@@ -1,4 +1,5 @@
 import { errorAnswer, jsonAnswer, type HttpAnswer } from '../http/answer';
+import { supersededAnswer, supersededDetail } from '../passes/superseded';
 import type { RequestStores } from '../request-stores';
 import type { StoredRequest } from '../requests/request-row';
 import { LeaseLostError, RequestProgress } from '../worker/request-progress';
@@ -29,6 +30,12 @@ export async function revealToVerifiedPerson(
     return errorAnswer(404, 'no_pass', row.temporaryAccessPass ? 'no pass is waiting yet: the reset is still running, or it issued none' : 'this request did not ask for a pass', undefined, NO_STORE);
   }
   const progress = new RequestProgress(row, deps);
+  // A later request's pass for the same user deleted this one in Entra ID: it is void, never shown as valid.
+  if (collected.outcome === 'superseded') {
+    await progress.audit({ action: 'pass-reveal', outcome: 'superseded', detail: supersededDetail(shownTo, collected) });
+    await progress.save({});
+    return supersededAnswer(collected, NO_STORE);
+  }
   if (collected.outcome === 'expired') {
     await progress.audit({ action: 'pass-reveal', outcome: 'expired', detail: `asked for by ${shownTo}; the pass expired at ${collected.expiresAt} and was discarded` });
     await progress.save({});
