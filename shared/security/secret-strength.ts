@@ -134,7 +134,8 @@ function alphabetSize(text: string): number {
  * cut their letter runs short, and random letters pile up consonants.
  */
 export function readsAsWords(text: string): boolean {
-  const pieces = text.split(/[^A-Za-z]+|(?<=[a-z])(?=[A-Z])/).filter((piece) => piece.length >= 3);
+  // Pieces of five letters or more: shorter ones turn up by chance in random Base64 often enough to matter.
+  const pieces = text.split(/[^A-Za-z]+|(?<=[a-z])(?=[A-Z])/).filter((piece) => piece.length >= 5);
   let covered = 0;
   let count = 0;
   for (const piece of pieces) {
