@@ -10,7 +10,7 @@ import { COMMON_WORDS } from './common-words';
  * The estimate is the cheapest way to describe the secret, in the spirit of zxcvbn: every byte or
  * character costs what guessing it from its alphabet costs, unless it is cheaper as part of a known
  * word, a keyboard walk, a counting run or a copy of an earlier part. `openssl rand -base64 32` (and
- * `-hex 32`) scores about 190-260 bits; anything people type scores far less. Messages never hold the
+ * `-hex 32`) scores 237-331 bits; anything people type scores far less. Messages never hold the
  * secret or a part of it.
  */
 export const MIN_SECRET_BYTES = 32;
