@@ -2,6 +2,7 @@ import { isLoopbackUrl } from './config';
 import { graphCloudOf } from './graph-clouds';
 import { assessRoles } from './graph/permission-needs';
 import type { Services } from './services';
+import { probeStorage } from './storage/storage-probe';
 import { appVersion } from './version';
 
 export interface HealthReport {
@@ -41,10 +42,8 @@ export function cachedHealth(services: Services, maxAgeMs = HEALTH_CACHE_MS, now
 
 export async function checkHealth(services: Services): Promise<HealthReport> {
   const { settings, storage } = services;
-  const storageProbe = await withTimeout(
-    Promise.all([storage.tableService.getProperties(), storage.queueService.getProperties()]),
-    PROBE_TIMEOUT_MS,
-  ).then(
+  // Data operations the app's storage roles allow (shared/storage/storage-probe.ts), not service properties.
+  const storageProbe = await withTimeout(probeStorage(storage, AbortSignal.timeout(PROBE_TIMEOUT_MS)), PROBE_TIMEOUT_MS).then(
     () => ({ reachable: true, where: storage.description }),
     (error: unknown) => ({ reachable: false, where: storage.description, error: describeError(error) }),
   );

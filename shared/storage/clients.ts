@@ -1,14 +1,16 @@
-import { TableClient, TableServiceClient } from '@azure/data-tables';
+import { TableClient } from '@azure/data-tables';
 import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
 import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
 import type { Settings } from '../config';
 
-/** Where the app's tables and queues live, built once from AzureWebJobsStorage or its identity-based form. */
+/**
+ * Where the app's tables and queues live, built once from AzureWebJobsStorage or its identity-based
+ * form. Only table and queue clients: the app's identity holds data roles, which allow no
+ * service-level call (shared/storage/storage-probe.ts).
+ */
 export interface StorageClients {
   table(name: string): TableClient;
-  tableService: TableServiceClient;
   queue(name: string): QueueClient;
-  queueService: QueueServiceClient;
   /** A line for banners and the health answer; never holds a key. */
   description: string;
 }
@@ -34,11 +36,8 @@ export function createStorageClients(settings: StorageSettings): StorageClients 
   const credential: TokenCredential = new DefaultAzureCredential({
     managedIdentityClientId: settings.AzureWebJobsStorage__clientId ?? settings.AZURE_CLIENT_ID,
   });
-  const tableService = new TableServiceClient(tableUri, credential);
   const queueService = new QueueServiceClient(queueUri, credential);
   return {
-    tableService,
-    queueService,
     table: memoise((name) => new TableClient(tableUri, name, credential)),
     queue: memoise((name) => queueService.getQueueClient(name)),
     description: `${new URL(tableUri).host} (managed identity)`,
@@ -50,11 +49,8 @@ function fromConnectionString(connectionString: string): StorageClients {
   const allowInsecureConnection = /DefaultEndpointsProtocol=http;|UseDevelopmentStorage=true|=http:\/\//i.test(
     connectionString,
   );
-  const tableService = TableServiceClient.fromConnectionString(connectionString, { allowInsecureConnection });
   const queueService = QueueServiceClient.fromConnectionString(connectionString);
   return {
-    tableService,
-    queueService,
     table: memoise((name) => TableClient.fromConnectionString(connectionString, name, { allowInsecureConnection })),
     queue: memoise((name) => queueService.getQueueClient(name)),
     description: describeConnectionString(connectionString, queueService.url),

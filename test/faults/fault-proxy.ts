@@ -12,6 +12,8 @@ export interface HeldAnswer {
 
 export interface FaultProxy {
   url: string;
+  /** Every request forwarded (or held), in the order received. */
+  seen: { method: string; url: string }[];
   /** Answers the proxy kept back. */
   held: HeldAnswer[];
   /** From now on, keep back the answer to the next request that matches (it reaches the upstream). */
@@ -20,17 +22,19 @@ export interface FaultProxy {
 }
 
 /**
- * An HTTP proxy on 127.0.0.1 in front of one upstream (the Graph simulator): it forwards every
+ * An HTTP proxy on 127.0.0.1 in front of one upstream (the Graph simulator, or Azurite): it forwards every
  * request, and can keep back the answer to one, so the upstream acts but the caller never hears
  * back, as when a process dies between a Graph write and its record.
  */
 export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const target = new URL(upstream);
   const held: HeldAnswer[] = [];
+  const seen: { method: string; url: string }[] = [];
   let matcher: ((method: string, url: string) => boolean) | undefined;
   const open = new Set<import('node:net').Socket>();
 
   const server = createServer((req, res) => {
+    seen.push({ method: req.method ?? 'GET', url: req.url ?? '/' });
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -63,6 +67,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}`,
+    seen,
     held,
     holdNext(match) {
       matcher = match;

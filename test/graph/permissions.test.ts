@@ -148,7 +148,11 @@ describe("the health probe names missing permissions from the token's roles", ()
 
   it('checkHealth is degraded and names a role the token lacks, even when every read succeeds', async () => {
     const transport = createGraphClient({ GRAPH_BASE_URL: h.sim.url, GRAPH_AUTH: 'none' });
-    const storage = { description: 'test', tableService: { getProperties: async () => ({}) }, queueService: { getProperties: async () => ({}) } };
+    const storage = {
+      description: 'test',
+      queue: () => ({ peekMessages: async () => ({ peekedMessageItems: [] }) }),
+      table: () => ({ listEntities: () => ({ byPage: () => ({ next: async () => ({ done: true }) }) }) }),
+    };
     const services = (roles: () => Promise<string[]>, settings: Record<string, unknown> = {}) =>
       ({ settings: { GRAPH_BASE_URL: h.sim.url, GRAPH_AUTH: 'none', ...settings }, storage, graph: { ...transport, send: transport.send, appRoles: roles } }) as unknown as Services;
 
