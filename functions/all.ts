@@ -1,4 +1,4 @@
-import { bulkDispatcher } from './bulk-dispatcher';
+import { beats } from './beats';
 import { bulkStatus } from './bulk-status';
 import { bulkSubmit } from './bulk-submit';
 import { consoleFunctions } from './console';
@@ -6,16 +6,18 @@ import type { FunctionDefinition } from './definition';
 import { health, healthDetails } from './health';
 import { resetIntake, resetIntakeJira, resetIntakeServiceNow } from './reset-intake';
 import { resetPass } from './reset-pass';
-import { resetPoison } from './reset-poison';
 import { resetStatus } from './reset-status';
-import { resetSweeper } from './reset-sweeper';
 import { resetWorker } from './reset-worker';
 import { scheduleFunctions } from './schedules';
-import { ticketSweeper, ticketUpdates, ticketUpdatesPoison } from './ticket-updates';
+import { safetyNet } from './safety-net';
+import { ticketUpdates } from './ticket-updates';
 import { verificationCallback } from './verification-callback';
 import { verificationPageFunctions } from './verification-page';
 
-/** Every function of the app, in one list: registered with Azure by index.ts and served by the local host. */
+/**
+ * Every function of the app, in one list: registered with Azure by index.ts and served by the local host.
+ * One timer only (safetyNet, every 5 minutes): an idle app is not woken more often than that.
+ */
 export const functionDefinitions: readonly FunctionDefinition[] = [
   health,
   healthDetails,
@@ -25,14 +27,11 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   resetStatus,
   resetPass,
   resetWorker,
-  resetPoison,
-  resetSweeper,
   ticketUpdates,
-  ticketUpdatesPoison,
-  ticketSweeper,
   bulkSubmit,
   bulkStatus,
-  bulkDispatcher,
+  beats,
+  safetyNet,
   verificationCallback,
   ...verificationPageFunctions,
   ...consoleFunctions,

@@ -1,4 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { beatServices } from '../shared/beats/beat-services';
 import { bulkStore } from '../shared/bulk/bulk-services';
 import { MAX_BULK_BODY_BYTES } from '../shared/bulk/bulk-request';
 import { receiveBulkJob } from '../shared/bulk/bulk-submit';
@@ -14,9 +15,10 @@ export async function bulkSubmitHandler(request: HttpRequest, context: Invocatio
   const read = await readSignedBody(request, MAX_BULK_BODY_BYTES);
   if ('refusal' in read) return read.refusal;
   const { integrity, index } = requestStores(services);
+  const log = invocationLog(context);
   const answer = await receiveBulkJob(
     { body: read.body, headers: request.headers, url: request.url },
-    { settings: services.settings, store: bulkStore(services), integrity, index, graph: appGraph(services), log: invocationLog(context) },
+    { settings: services.settings, store: bulkStore(services), integrity, index, graph: appGraph(services), beats: beatServices(services, log), log },
   );
   return { status: answer.status, headers: answer.headers, jsonBody: answer.jsonBody };
 }

@@ -17,7 +17,9 @@ import type { BulkStore } from './bulk-store';
 import { checkSizeConsent } from './bulk-consent';
 import { expandGroup } from './group-expansion';
 import type { GraphTransport } from '../graph/http';
+import type { BeatKicker } from '../beats/beat-message';
 import { MAX_BULK_USERS } from './bulk-request';
+import { ACTIVE_JOB_STATUSES } from './bulk-rows';
 
 export interface BulkSubmitInput {
   /** The body exactly as received. */
@@ -35,6 +37,8 @@ export interface BulkSubmitDependencies {
   index: IntakeIndex;
   /** Reads a group job's members before the answer, so its size is known (and consented to) then. */
   graph?: GraphTransport;
+  /** Wakes the dispatcher for a job just stored (shared/beats); without it the safety net finds the job within 5 minutes. */
+  beats?: BeatKicker;
   log?: { info(message: string): void; warn(message: string): void };
   now?: () => Date;
 }
@@ -47,8 +51,8 @@ const ERRORS_IN_ANSWER = 50;
  * expanded here (Graph reads only), so that every job's size is known before it is accepted and a job
  * above BULK_CONFIRM_ABOVE needs `confirmUsers` equal to it (bulk-consent.ts); then the job and its
  * items are stored. The users confirmed are the users reset: membership changes after the answer do
- * not change the job. Nothing is released here: the dispatcher releases users at the job's pace. A
- * repeat of the same job answers 200 without reading the group again.
+ * not change the job. Nothing is released here: the dispatcher, woken now (shared/beats), releases users
+ * at the job's pace. A repeat of the same job answers 200 without reading the group again.
  */
 export async function receiveBulkJob(input: BulkSubmitInput, deps: BulkSubmitDependencies): Promise<HttpAnswer> {
   const now = (deps.now ?? (() => new Date()))();
@@ -105,15 +109,28 @@ async function accept(
     }
     return jsonAnswer(200, acceptedBody(job, statusUrl, []), { 'x-idempotent-replay': 'true', location: statusUrl });
   };
+  // A repeat of a job that is still going wakes the dispatcher too, in case the first kick was lost.
+  const kickIfActive = async (job: BulkJob) => {
+    if (ACTIVE_JOB_STATUSES.includes(job.status)) await deps.beats?.kick('bulk');
+  };
   const existing = await deps.store.getJob(id);
-  if (existing) return repeat(existing);
+  if (existing) {
+    const answer = repeat(existing);
+    await kickIfActive(existing);
+    return answer;
+  }
 
   const expanded = parsed.kind === 'group' ? await expandAtIntake(id, parsed.request.groupId!, deps) : undefined;
   const { job, items } = buildBulkJob(id, parsed, deps.settings, deps.integrity, now, { submissionDigest, ...(expanded ? { expanded } : {}) });
   checkSizeConsent({ users: job.valid, rows: job.rows, kind: job.kind, ...(job.groupId ? { groupId: job.groupId } : {}) }, parsed.request.confirmUsers, deps.settings.BULK_CONFIRM_ABOVE);
   await deps.store.putItems(items);
   const { created, job: stored } = await deps.store.createJob(job);
-  if (!created) return repeat(stored);
+  if (!created) {
+    const answer = repeat(stored);
+    await kickIfActive(stored);
+    return answer;
+  }
+  await deps.beats?.kick('bulk');
   deps.log?.info(`bulk job ${id} accepted: ${job.kind}, ${job.valid} users, ${job.invalid} refused rows, ${job.ratePerMinute}/min${job.dryRun ? ', dry run' : ''}`);
   return jsonAnswer(202, acceptedBody(stored, statusUrl, items), { location: statusUrl });
 }

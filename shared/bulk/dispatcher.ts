@@ -14,7 +14,10 @@ import { JobConflictError, type BulkStore } from './bulk-store';
 import { expandGroup } from './group-expansion';
 import { MAX_BULK_USERS } from './bulk-request';
 
-/** How often the dispatcher runs (functions/bulk-dispatcher.ts schedules it: every 5 seconds). */
+/**
+ * How often the dispatcher runs while a job has users to release or to wait for: each tick asks for the
+ * next one this much later, as a delayed message (shared/beats); with no job left, no tick follows.
+ */
 export const TICK_SECONDS = 5;
 /** Users released but not finished, at most this many seconds of the job's pace. */
 const WINDOW_SECONDS = 20;
@@ -47,6 +50,11 @@ export interface DispatchReport {
   completed: string[];
   factor: number;
   held: boolean;
+  /**
+   * When the next tick is needed: TICK_SECONDS from now while a job is running (or could not be
+   * handled this time), a scheduled job's notBefore, or undefined when no job is left.
+   */
+  nextDueAt?: string;
 }
 
 /**
@@ -71,6 +79,9 @@ export async function dispatchBulkJobs(deps: DispatcherDependencies): Promise<Di
   const requested = due.reduce((sum, job) => sum + job.ratePerMinute, 0);
   const scale = requested > 0 ? Math.min(1, deps.settings.BULK_RATE_PER_MINUTE / requested) * factor : factor;
 
+  // When each job that stays active needs the next tick.
+  const nextTicks: number[] = [];
+  const soon = now.getTime() + TICK_SECONDS * 1000;
   for (const job of jobs) {
     try {
       if (!jobIsAuthentic(job, deps.integrity)) {
@@ -86,19 +97,26 @@ export async function dispatchBulkJobs(deps: DispatcherDependencies): Promise<Di
       }
       if (job.status === 'expanding') {
         await expand(job, deps, now);
+        nextTicks.push(soon); // the next tick finds it running, scheduled, or failed
         continue;
       }
-      if (job.notBefore && Date.parse(job.notBefore) > now.getTime()) continue;
+      if (job.notBefore && Date.parse(job.notBefore) > now.getTime()) {
+        nextTicks.push(Date.parse(job.notBefore));
+        continue;
+      }
       const pacePerSecond = (job.ratePerMinute / 60) * scale;
       const outcome = await advance(job, pacePerSecond, report.held, deps, now);
       report.released += outcome.released;
       report.finished += outcome.finished;
       if (outcome.completed) report.completed.push(job.id);
+      else nextTicks.push(soon);
     } catch (error) {
+      nextTicks.push(soon);
       if (error instanceof JobConflictError) continue; // another dispatcher got there: it carries on
       deps.log.warn('bulk dispatch failed for a job; next tick retries', { jobId: job.id, cause: error instanceof Error ? error.message : String(error) });
     }
   }
+  if (nextTicks.length > 0) report.nextDueAt = new Date(Math.min(...nextTicks)).toISOString();
   return report;
 }
 

@@ -69,6 +69,8 @@ async function dispatch(call: ScheduleCall, method: string, json: Record<string,
     if (!outcome.started) {
       return errorAnswer(outcome.code === 'unauthenticated_row' ? 422 : 409, outcome.code, outcome.message);
     }
+    // The releaser ends the run once its bulk job has ended.
+    await deps.beats?.kick('schedules');
     return jsonAnswer(202, { runId: outcome.run.id, bulkJobId: outcome.run.bulkJobId ?? null, status: outcome.run.status, ...(outcome.run.reason ? { reason: outcome.run.reason } : {}) });
   }
   if (call.action !== undefined) return errorAnswer(404, 'not_found', `no route /api/schedules/{id}/${call.action.slice(0, 32)}`);
@@ -111,6 +113,8 @@ async function create(json: Record<string, unknown> | undefined, webhookId: stri
   const { created, schedule: stored } = await deps.schedules.create(schedule);
   if (!created) return jsonAnswer(200, { id: stored.id }, { 'x-idempotent-replay': 'true' });
   deps.log.info('schedule created', { scheduleId: id, source: schedule.sourceKind, enabled: schedule.enabled, dryRun: schedule.dryRun });
+  // The releaser's next beat is this schedule's first slot if nothing else is due sooner.
+  await deps.beats?.kick('schedules');
   return jsonAnswer(201, { id, nextRunAt: schedule.nextRunAt ?? null, approvalExpiresAt: approvalExpiresAt(schedule, deps.settings) ?? null, ticketNotes: ticketNotesOf(schedule) });
 }
 
@@ -152,6 +156,7 @@ async function patch(schedule: StoredSchedule, json: Record<string, unknown> | u
     next.nextRunAt = nextRunTime(next.schedule, next.timeZone, now)?.toISOString();
   }
   const stored = await deps.schedules.update(sign(next, deps), now);
+  await deps.beats?.kick('schedules');
   deps.log.info('schedule changed', { scheduleId: schedule.id, fields: Object.keys(parsed.data).filter((name) => name !== 'timestamp').join(',') });
   return jsonAnswer(200, view(stored, now, 1, deps.settings));
 }

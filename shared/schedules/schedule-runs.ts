@@ -3,6 +3,7 @@ import type { Settings } from '../config';
 import { buildBulkJob } from '../bulk/bulk-submit';
 import { bulkRequestSchema, type ParsedBulk } from '../bulk/bulk-request';
 import type { BulkStore } from '../bulk/bulk-store';
+import type { BeatKicker } from '../beats/beat-message';
 import type { GraphTransport } from '../graph/http';
 import type { Logger } from '../log';
 import type { IntakeIndex } from '../requests/intake-index';
@@ -27,6 +28,8 @@ export interface ScheduleDependencies {
   log: Logger;
   /** Tells the schedule's ticket that a run reset nobody, through the ticket outbox (schedule-notice.ts). */
   notice?: NoticeDependencies;
+  /** Wakes the bulk dispatcher for a run's job, and the releaser for a changed schedule (shared/beats). */
+  beats?: BeatKicker;
   now?: () => Date;
 }
 
@@ -154,6 +157,7 @@ export async function startRun(
   await deps.schedules.putTargets(runTargets);
   await deps.bulk.putItems(items);
   await deps.bulk.createJob(job);
+  await deps.beats?.kick('bulk');
   const run: ScheduleRun = { ...counted, bulkJobId };
   await deps.schedules.putRun(run);
   deps.log.info('schedule run started', { scheduleId: schedule.id, runId, bulkJobId, users: targets.length, dryRun: current.dryRun });

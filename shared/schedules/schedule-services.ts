@@ -1,3 +1,4 @@
+import { beatServices } from '../beats/beat-services';
 import { bulkStore } from '../bulk/bulk-services';
 import type { Logger } from '../log';
 import { appGraph } from '../pacing/app-graph';
@@ -21,8 +22,9 @@ export function scheduleStore(services: Services): ScheduleStore {
 }
 
 /**
- * The schedule routes and timer: their tables, the bulk tables, the intake MAC key, the paced Graph
- * client, and the ticket outbox's request table and queue (a refused run tells its ticket).
+ * The schedule routes and releaser: their tables, the bulk tables, the intake MAC key, the paced Graph
+ * client, the ticket outbox's request table and queue (a refused run tells its ticket), and the beats
+ * that wake the dispatcher and the releaser.
  */
 export function scheduleServices(services: Services, log: Logger): ScheduleDependencies {
   const { integrity, index } = requestStores(services);
@@ -37,5 +39,6 @@ export function scheduleServices(services: Services, log: Logger): ScheduleDepen
     graph: appGraph(services),
     log,
     notice: { store: tickets.store, audit: tickets.audit, integrity, queue: tickets.queue, settings: services.settings, log },
+    beats: beatServices(services, log),
   };
 }

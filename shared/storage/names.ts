@@ -13,6 +13,8 @@ export const TABLES = {
   scheduleRuns: 'ScheduleRuns',
   scheduleTargets: 'ScheduleTargets',
   scheduleMarks: 'ScheduleMarks',
+  /** When each beat (shared/beats) is next due: one chain of delayed messages per kind of work. */
+  beats: 'AppBeats',
 } as const;
 
 export const QUEUES = {
@@ -21,4 +23,7 @@ export const QUEUES = {
   /** The outbox: notes on the ticket, mails and the follow-up watch, after a request ends. */
   ticketUpdates: 'ticket-updates',
   ticketUpdatesPoison: 'ticket-updates-poison',
+  /** Beats: delayed messages that wake the bulk dispatcher and the schedule releaser while they have work (shared/beats). */
+  beats: 'app-beats',
+  beatsPoison: 'app-beats-poison',
 } as const;

@@ -1,12 +1,11 @@
 import type { RequestRow } from '../../shared/requests/request-row';
 import { testIntegrity } from '../support/signing';
 import { randomUUID } from 'node:crypto';
-import { InvocationContext, type Timer } from '@azure/functions';
 import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseNcrontab } from '../../dev/local-host/timer-scheduler';
 import { functionDefinitions } from '../../functions/all';
 import { silentLogger, structuredLogger, type Logger } from '../../shared/log';
+import { runSafetyNets, SAFETY_NET_SCHEDULE, safetyNets } from '../../shared/safety-nets';
 import { getServices } from '../../shared/services';
 import { encodeQueueMessage } from '../../shared/storage/clients';
 import { QUEUES } from '../../shared/storage/names';
@@ -33,6 +32,13 @@ function recording(): Logger & { lines: string[] } {
   return Object.assign(structuredLogger({ log: push, warn: push, error: push }), { lines });
 }
 
+/** One safety net's round, as the safetyNet timer runs it every 5 minutes, logging to `log`. */
+async function safetyNet(name: string, log: Logger): Promise<void> {
+  const net = safetyNets(getServices(), log).find((candidate) => candidate.name === name);
+  if (!net) throw new Error(`no safety net ${name}`);
+  expect(await runSafetyNets([net], log)).toEqual({ [name]: 'ok' });
+}
+
 async function queueNames(service: QueueServiceClient): Promise<string[]> {
   const names: string[] = [];
   for await (const queue of service.listQueues()) names.push(queue.name);
@@ -55,25 +61,34 @@ describe('poison handling', () => {
     const triggers = functionDefinitions.flatMap((d) => (d.trigger === 'storageQueue' ? [d.options.queueName] : []));
     expect(triggers).toContain(QUEUES.resets);
     expect(triggers).not.toContain(QUEUES.resetsPoison);
-    const drain = functionDefinitions.find((d) => d.name === 'resetPoison');
-    expect(drain?.trigger).toBe('timer');
   });
 
-  it('has no queue trigger on any *-poison queue, and a timer drains each poison queue the app has (schedules apart)', () => {
+  it('has no queue trigger on any *-poison queue, and the safety-net timer drains each poison queue the app has', () => {
     const poisonTriggers = functionDefinitions.flatMap((d) => (d.trigger === 'storageQueue' && d.options.queueName.endsWith('-poison') ? [d.name] : []));
     expect(poisonTriggers).toEqual([]);
-    const drains = Object.fromEntries(functionDefinitions.flatMap((d) => (d.trigger === 'timer' ? [[d.name, String(d.options.schedule)]] : [])));
-    expect(drains.resetPoison).toBeDefined();
-    expect(drains.ticketUpdatesPoison).toBeDefined();
-    // Both every 10 s, five seconds apart: the two drains never start together.
-    const seconds = (schedule: string) => parseNcrontab(schedule).nextRuns(3, new Date('2026-01-01T00:00:00Z')).map((at) => at.getUTCSeconds());
-    expect(seconds(drains.resetPoison!)).toEqual([10, 20, 30]);
-    expect(seconds(drains.ticketUpdatesPoison!)).toEqual([5, 15, 25]);
-    // Every poison queue the app knows is one of these two.
-    expect(Object.values(QUEUES).filter((name) => name.endsWith('-poison')).sort()).toEqual([QUEUES.resetsPoison, QUEUES.ticketUpdatesPoison].sort());
+    const timers = functionDefinitions.flatMap((d) => (d.trigger === 'timer' ? [[d.name, String(d.options.schedule)]] : []));
+    expect(timers).toEqual([['safetyNet', SAFETY_NET_SCHEDULE]]);
+    // Every poison queue the app knows has a net of its own, named for it.
+    const nets = safetyNets(getServices(), silentLogger).map((net) => net.name);
+    const poisonQueues = Object.values(QUEUES).filter((name) => name.endsWith('-poison'));
+    expect(poisonQueues.sort()).toEqual([QUEUES.resetsPoison, QUEUES.ticketUpdatesPoison, QUEUES.beatsPoison].sort());
+    for (const queue of poisonQueues) expect(nets).toContain(queue);
   });
 
-  it('drains unreadable bodies from ticket-updates-poison through the ticketUpdatesPoison timer: parked with a log, deleted, and no ticket-updates-poison-poison queue', async () => {
+  it('drops whatever reaches app-beats-poison: a beat is no record, and the safety net does the beats\' work anyway', async () => {
+    const service = QueueServiceClient.fromConnectionString(system.azurite.connectionString);
+    const poison = service.getQueueClient(QUEUES.beatsPoison);
+    await poison.createIfNotExists();
+    await poison.sendMessage('<not base64 at all>');
+    await poison.sendMessage(encodeQueueMessage({ beat: 'bulk' }));
+    const log = recording();
+    await safetyNet(QUEUES.beatsPoison, log);
+    expect((await poison.getProperties()).approximateMessagesCount).toBe(0);
+    expect(log.lines.join('\n')).toMatch(/safety net: app-beats-poison.*"dropped":2/);
+    expect(log.lines.join('\n')).not.toMatch(/not base64/);
+  });
+
+  it('drains unreadable bodies from ticket-updates-poison through the safety net: parked with a log, deleted, and no ticket-updates-poison-poison queue', async () => {
     const service = QueueServiceClient.fromConnectionString(system.azurite.connectionString);
     const updates = service.getQueueClient(QUEUES.ticketUpdates);
     const poison = service.getQueueClient(QUEUES.ticketUpdatesPoison);
@@ -88,20 +103,18 @@ describe('poison handling', () => {
     await poison.sendMessage(encodeQueueMessage({ requestId: randomUUID() }));
     await eventually(async () => ((await poison.getProperties()).approximateMessagesCount === 5 ? true : undefined), 10_000, 200);
 
-    const lines: string[] = [];
-    const context = new InvocationContext({ functionName: 'ticketUpdatesPoison', logHandler: (_level, ...args) => void lines.push(args.map(String).join(' ')) });
-    const drain = functionDefinitions.find((d) => d.name === 'ticketUpdatesPoison');
-    if (drain?.trigger !== 'timer') throw new Error('ticketUpdatesPoison is not a timer');
-    await drain.options.handler({ isPastDue: false } as Timer, context);
+    const log = recording();
+    const lines = log.lines;
+    await safetyNet(QUEUES.ticketUpdatesPoison, log);
 
     expect((await poison.getProperties()).approximateMessagesCount).toBe(0);
     expect(lines.filter((line) => /ticket-updates poison message is not \{requestId\}; parked/.test(line))).toHaveLength(4);
     expect(lines.filter((line) => /names no request with ticket updates/.test(line))).toHaveLength(1);
-    expect(lines.join('\n')).toMatch(/ticket-updates poison queue drained/);
+    expect(lines.join('\n')).toMatch(/safety net: ticket-updates-poison/);
     expect(lines.join('\n')).not.toMatch(/not base64|secret-looking|plain words|a\/b#c/);
     // A second run finds nothing and logs nothing.
     lines.length = 0;
-    await drain.options.handler({ isPastDue: false } as Timer, context);
+    await safetyNet(QUEUES.ticketUpdatesPoison, log);
     expect(lines).toEqual([]);
     expect((await queueNames(service)).filter((name) => name.endsWith('-poison-poison'))).toEqual([]);
   }, 60_000);
@@ -120,10 +133,7 @@ describe('poison handling', () => {
       profile: 'portal', revokeSessions: true, dryRun: false, attempts: 1, createdAt: at, updatedAt: at, ticketUpdates: JSON.stringify(outbox),
     }));
     await poison.sendMessage(encodeQueueMessage({ requestId: id }));
-    const context = new InvocationContext({ functionName: 'ticketUpdatesPoison', logHandler: () => undefined });
-    const drain = functionDefinitions.find((d) => d.name === 'ticketUpdatesPoison');
-    if (drain?.trigger !== 'timer') throw new Error('ticketUpdatesPoison is not a timer');
-    await drain.options.handler({ isPastDue: false } as Timer, context);
+    await safetyNet(QUEUES.ticketUpdatesPoison, silentLogger);
     expect((await poison.getProperties()).approximateMessagesCount).toBe(0);
     const row = (await deps.store.get(id))!;
     expect(row.status).toBe('completed');
