@@ -8,10 +8,13 @@ export class BeatQueue {
 
   constructor(private readonly queue: QueueClient) {}
 
-  /** `delayMs` keeps the message invisible that long (rounded up to seconds, the queue service's unit). */
+  /**
+   * `delayMs` keeps the message invisible about that long: to the nearest second, the queue service's
+   * unit, so that a beat comes every 5 s on average rather than every 5 s plus its own work time.
+   */
   async send(message: BeatMessage, delayMs: number): Promise<void> {
     await this.ensureQueue();
-    const seconds = Math.ceil(Math.max(0, delayMs) / 1000);
+    const seconds = Math.round(Math.max(0, delayMs) / 1000);
     try {
       await this.queue.sendMessage(encodeQueueMessage(message), {
         abortSignal: AbortSignal.timeout(5000),

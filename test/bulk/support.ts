@@ -47,6 +47,8 @@ export function bulkTenant(count: number, options: { groupFrom?: number; groupSi
 export interface Pipeline {
   sim: RunningGraphSimulator;
   host: RunningLocalHost;
+  /** The host's log lines and every invocation, by function, across restarts. */
+  log: ReturnType<typeof recordingLog>;
   api: ApiTarget;
   /** Stops the local host (running invocations finish) and starts a new one on the same storage and Graph. */
   restart(): Promise<void>;
@@ -58,7 +60,7 @@ export function applyEnv(values: Record<string, string>): void {
   resetServices();
 }
 
-/** The Graph simulator and the whole app (HTTP, queue worker, timers) on one Azurite. */
+/** The Graph simulator and the whole app (HTTP, queue workers, beats, the safety-net timer at its Azure schedule) on one Azurite. */
 export async function startPipeline(connectionString: string, options: { tenant: TenantFile; sim?: Omit<GraphSimulatorOptions, 'tenant'>; env?: Record<string, string> }): Promise<Pipeline> {
   const sim = await startGraphSimulator({ tenant: options.tenant, ...options.sim });
   applyEnv({
@@ -73,17 +75,19 @@ export async function startPipeline(connectionString: string, options: { tenant:
     GRAPH_WRITE_BUDGET_PER_SECOND: '2000',
     ...options.env,
   });
+  const log = recordingLog();
   const start = () =>
     startLocalHost({
       definitions: functionDefinitions,
       port: 0,
       hostJsonPath: join(__dirname, '..', '..', 'host.json'),
       queueSettings: { visibilityTimeoutMs: 1000, maxPollingIntervalMs: 250, batchSize: 16, newBatchThreshold: 8 },
-      log: recordingLog(),
+      log,
     });
   let host = await start();
   const pipeline: Pipeline = {
     sim,
+    log,
     get host() {
       return host;
     },

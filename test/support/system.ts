@@ -23,6 +23,8 @@ export interface SystemOptions {
   settings?: Record<string, string>;
   queueSettings?: Partial<QueueSettings>;
   definitions?: readonly FunctionDefinition[];
+  /** Run the timers too, at their own schedules (off by default: tests call the safety nets themselves). */
+  timers?: boolean;
 }
 
 export interface RunningSystem {
@@ -76,7 +78,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       definitions: options.definitions ?? functionDefinitions,
       port: 0,
       hostJsonPath: join(__dirname, '..', '..', 'host.json'),
-      enable: { timers: false },
+      enable: { timers: options.timers ?? false },
       queueSettings: { visibilityTimeoutMs: 1000, maxPollingIntervalMs: 100, ...options.queueSettings },
       log,
     });

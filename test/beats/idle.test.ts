@@ -1,0 +1,89 @@
+import { TableClient } from '@azure/data-tables';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNcrontab } from '../../dev/local-host/timer-scheduler';
+import { DEMO_REREGISTRATION_GROUP_ID } from '../../dev/graph-sim/demo-tenant';
+import { functionDefinitions } from '../../functions/all';
+import { BeatStore } from '../../shared/beats/beat-store';
+import { TABLES } from '../../shared/storage/names';
+import { eventually } from '../support/eventually';
+import { signedHeaders } from '../support/signing';
+import { startSystem, type RunningSystem } from '../support/system';
+
+/**
+ * An idle deployment costs next to nothing on Flex Consumption only if nothing wakes it: every timer of
+ * functions/all.ts fires at most every 5 minutes in Azure (each invocation is billed at least a second
+ * of its instance's memory), and the faster beats some work needs come from delayed messages that
+ * exist only while that work does (shared/beats).
+ */
+const FIVE_MINUTES_MS = 5 * 60_000;
+
+describe('the timers of functions/all.ts, at the schedules Azure runs them on', () => {
+  const timers = functionDefinitions.flatMap((d) => (d.trigger === 'timer' ? [d] : []));
+
+  it('fire at most every 5 minutes (NCRONTAB read as the Functions host reads it; ten days from each of several dates)', () => {
+    expect(timers.length).toBeGreaterThan(0);
+    for (const timer of timers) {
+      const schedule = String(timer.options.schedule);
+      expect(schedule, `${timer.name}: a literal schedule, not an app setting a deployment could shorten`).not.toMatch(/%/);
+      for (const from of ['2026-01-01T00:00:00Z', '2026-02-27T23:00:00Z', '2026-03-29T00:30:00Z', '2026-12-30T12:00:00Z']) {
+        const runs = parseNcrontab(schedule).nextRuns(3000, new Date(from));
+        expect(runs.length).toBe(3000);
+        let shortest = Number.POSITIVE_INFINITY;
+        for (let i = 1; i < runs.length; i += 1) shortest = Math.min(shortest, runs[i]!.getTime() - runs[i - 1]!.getTime());
+        expect(shortest, `${timer.name} (${schedule}) from ${from}`).toBeGreaterThanOrEqual(FIVE_MINUTES_MS);
+      }
+    }
+  });
+
+  it('none runs on start-up (on Flex Consumption that is every cold start)', () => {
+    for (const timer of timers) expect(timer.options.runOnStartup ?? false, timer.name).toBe(false);
+  });
+
+  it('one timer in all: Flex Consumption scales each non-HTTP function on instances of its own', () => {
+    expect(timers.map((timer) => timer.name)).toEqual(['safetyNet']);
+  });
+});
+
+describe('an idle app', () => {
+  let system: RunningSystem;
+  beforeAll(async () => {
+    system = await startSystem({ timers: true });
+  });
+  afterAll(async () => system?.stop());
+
+  const invocations = (since: number, name?: string) => system.log.invocations.filter((i) => i.at >= since && (name === undefined || i.name === name));
+
+  it('with nothing to do is invoked by nothing but its 5-minute timer', async () => {
+    const from = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 8000));
+    const seen = invocations(from);
+    expect(seen.filter((i) => i.name !== 'safetyNet')).toEqual([]);
+    // A 5-minute mark may fall inside the 8 s.
+    expect(seen.length).toBeLessThanOrEqual(1);
+  });
+
+  it('a schedule whose next slot is an hour away wakes the releaser once now, and then not until that slot', async () => {
+    const body = JSON.stringify({
+      name: 'Hourly, idle test',
+      schedule: '0 0 * * * *',
+      source: { groupId: DEMO_REREGISTRATION_GROUP_ID },
+      requestedBy: 'soc@contoso.com',
+      approvedBy: 'lead@contoso.com',
+      dryRun: true,
+    });
+    const from = Date.now();
+    const response = await fetch(`${system.host.url}/api/schedules`, { method: 'POST', headers: { 'content-type': 'application/json', ...signedHeaders('generic', body) }, body });
+    expect(response.status).toBe(201);
+    const { nextRunAt } = (await response.json()) as { nextRunAt: string };
+
+    // The kick runs the releaser once; the beat it leaves is the schedule's first slot.
+    const beats = new BeatStore(TableClient.fromConnectionString(system.azurite.connectionString, TABLES.beats, { allowInsecureConnection: true }));
+    const row = await eventually(async () => {
+      const found = await beats.get('schedules');
+      return found?.nextAt === nextRunAt ? found : undefined;
+    }, 10_000, 100);
+    expect(Date.parse(row.nextAt) - Date.now()).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    expect(invocations(from, 'beats')).toHaveLength(1);
+  });
+});
