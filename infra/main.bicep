@@ -35,8 +35,8 @@ param principalType string = 'User'
 
 // ---------- scale ----------
 
-@description('Most instances the app scales out to (Flex Consumption has accepted no value below 40 so far; the platform refuses what it does not support). This is the outer bound of Graph concurrency: instances x 12 queue messages per instance (host.json batchSize 8 + newBatchThreshold 4) x GRAPH_MAX_CONCURRENCY.')
-@minValue(1)
+@description('Most instances the app scales out to: Flex Consumption accepts 40 to 1,000. This is the outer bound of Graph concurrency: instances x 24 queue messages per instance (host.json batchSize 16 + newBatchThreshold 8) x GRAPH_MAX_CONCURRENCY; writes are paced by GRAPH_WRITE_BUDGET_PER_SECOND across all instances whatever this says.')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 

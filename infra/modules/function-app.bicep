@@ -1,7 +1,9 @@
 // Flex Consumption (FC1, Linux) plan and the function app, Node 22, running as the user-assigned managed
 // identity: storage, Key Vault references, Application Insights and Microsoft Graph all use it.
-// HTTPS only, TLS 1.2 or later, no FTP, and no basic (user name and password) publishing credentials for
-// SCM or FTP: deployments authenticate with Entra ID (azd and az do).
+// HTTPS only, TLS 1.2 or later, and no basic (user name and password) publishing credentials for SCM or
+// FTP: deployments authenticate with Entra ID (azd and az do). Flex Consumption offers no FTP(S) at all,
+// and refuses the site properties and app settings Microsoft lists as deprecated for it (ftpsState among
+// them); test/infra/compiled-infra.test.ts holds the compiled template against that list.
 
 @description('Name of the function app; the API is https://<name>.azurewebsites.net/api.')
 param name string
@@ -21,8 +23,8 @@ param identityResourceId string
 @description('URL of the blob container Flex Consumption deploys the app package from.')
 param deploymentContainerUrl string
 
-@description('Upper bound of instances the app scales out to.')
-@minValue(1)
+@description('Upper bound of instances the app scales out to (Flex Consumption: 40 to 1,000).')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int
 
@@ -83,7 +85,6 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
       http20Enabled: true
       ipSecurityRestrictions: inboundRules
       ipSecurityRestrictionsDefaultAction: empty(allowedInboundIpRanges) ? 'Allow' : 'Deny'
