@@ -13,7 +13,16 @@ import { countStorageRequests, type StorageRequestCounter } from './storage-requ
  * of its own, as compiled JavaScript (dev/bench/compiled.ts). It counts its own storage round trips
  * and its own heap, since only this process can see them, and answers the bench over IPC.
  */
-const silentHost: HostLog = { info: () => undefined, error: () => undefined, forInvocation: () => () => undefined };
+/** Invocations by function: the host asks its log for one handler per invocation. */
+const invocations: Record<string, number> = {};
+const silentHost: HostLog = {
+  info: () => undefined,
+  error: () => undefined,
+  forInvocation: (name) => {
+    invocations[name] = (invocations[name] ?? 0) + 1;
+    return () => undefined;
+  },
+};
 
 let host: RunningLocalHost | undefined;
 let trips: StorageRequestCounter | undefined;
@@ -91,6 +100,9 @@ async function handle(message: HostProcessRequest): Promise<void> {
       reply({ id: message.id, memory: { rss: usage.rss, heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, external: usage.external, heapPeak, retainedPeak, atRssPeak: atRssPeak ?? usage } });
       return;
     }
+    case 'invocations':
+      reply({ id: message.id, invocations: { ...invocations } });
+      return;
     case 'stop':
       trips?.stop();
       await host?.stop();

@@ -47,6 +47,8 @@ export interface RunningHostProcess {
   trips(options?: { reset?: boolean }): Promise<StorageRequestCounts>;
   /** The host's memory; with `collect`, after a full garbage collection. */
   memory(options?: { collect?: boolean }): Promise<HostMemory>;
+  /** Invocations so far, by function name. */
+  invocations(): Promise<Record<string, number>>;
   stop(): Promise<void>;
 }
 
@@ -54,9 +56,10 @@ export type HostProcessRequest =
   | { id: number; type: 'start'; enable: HostProcessOptions['enable']; hostJsonPath: string; storagePorts: HostProcessOptions['storagePorts']; retained: boolean }
   | { id: number; type: 'trips'; reset: boolean }
   | { id: number; type: 'memory'; collect: boolean }
+  | { id: number; type: 'invocations' }
   | { id: number; type: 'stop' };
 
-export type HostProcessReply = { id: number; url?: string; rss?: number; trips?: StorageRequestCounts; memory?: HostMemory; error?: string };
+export type HostProcessReply = { id: number; url?: string; rss?: number; trips?: StorageRequestCounts; memory?: HostMemory; invocations?: Record<string, number>; error?: string };
 
 type Body<T> = T extends unknown ? Omit<T, 'id'> : never;
 
@@ -84,6 +87,7 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Run
     pid: child.pid,
     trips: async ({ reset = false } = {}) => (await ask({ type: 'trips', reset })).trips!,
     memory: async ({ collect = false } = {}) => (await ask({ type: 'memory', collect })).memory!,
+    invocations: async () => (await ask({ type: 'invocations' })).invocations!,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -17,6 +17,7 @@ import { expectAnswer, getJson, postBulkCsv, postJson, type ApiTarget } from '..
 import { formatTable } from '../cli/table';
 import { compileApp, type CompiledApp } from './compiled';
 import { startHostProcess, workerNodeArguments, type RunningHostProcess } from './host-process';
+import { idleHour } from './idle';
 import { sequentialResets } from './sequential';
 import type { ThrottleOptions } from '../graph-sim/throttle';
 import { startSimProcess, type RunningSimProcess } from './sim-process';
@@ -42,7 +43,7 @@ const SMOKE = process.argv.includes('--smoke');
  * Each phase starts its own stack and measures against its own baseline, so one alone is still a
  * side-by-side figure; the full run stays the one that is quoted.
  */
-const PHASES = ['intake', 'e2e', 'bulk'] as const;
+const PHASES = ['intake', 'e2e', 'bulk', 'idle'] as const;
 type Phase = (typeof PHASES)[number];
 function selectedPhases(argv: readonly string[]): readonly Phase[] {
   const named = argv.flatMap((arg, index) => (arg === '--phase' ? [argv[index + 1] ?? ''] : arg.startsWith('--phase=') ? [arg.slice('--phase='.length)] : []));
@@ -67,12 +68,14 @@ const CONFIG = SMOKE
       e2e: { resets: 2, latencyMs: 100 },
       bulk: { users: 8, writeBudget: DEFAULT_WRITE_BUDGET, latencyMs: 20, timeoutSeconds: 90 },
       sequential: { maxSeconds: 1 },
+      idle: { windowSeconds: 3 },
     }
   : {
       intake: { connections: 16, seconds: 8, warmupSeconds: 2 },
       e2e: { resets: 25, latencyMs: 100 },
       bulk: { users: Number(process.env.BENCH_BULK_USERS ?? 2000), writeBudget: DEFAULT_WRITE_BUDGET, latencyMs: 100, timeoutSeconds: 600 },
       sequential: { maxSeconds: 45 },
+      idle: { windowSeconds: 60 },
     };
 
 const say = (text: string) => process.stderr.write(`[bench] ${text}\n`);
@@ -619,6 +622,13 @@ async function main() {
       ['sequential script', `${sequential.users} users in ${round(sequential.seconds, 1)} s`, `${figures.sequential_seconds} s for ${bulk.users}`, `bulk ${figures.bulk_speedup}x faster`],
       ['memory after the job', `app heap ${figures.app_heap_after_bulk_gc_mb} MB, RSS ${figures.app_rss_after_bulk_gc_mb} MB once garbage collected`, 'what the app keeps, not garbage', ''],
     );
+  }
+  if (ONLY.includes('idle')) {
+    phase = 'idle';
+    // dev/bench/idle.ts: invocations in an idle hour and what an idle day costs on Flex Consumption.
+    const idle = await idleHour({ root: ROOT, start: () => stack({ users: 10, latencyMs: 0 }), windowSeconds: CONFIG.idle.windowSeconds, say });
+    Object.assign(figures, idle.figures);
+    rows.push(...idle.rows);
   }
   phase = 'end';
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * `npm run bench -- --smoke` inside `npm test`: every phase of the bench (intake against storage, single
- * resets end to end, a bulk job, the sequential baseline) with tiny counts, so a change that breaks the
+ * resets end to end, a bulk job, the sequential baseline, an idle window) with tiny counts, so a change that breaks the
  * bench fails CI instead of being found on the day someone measures. It checks that each phase ran and
  * that the last line is the figures as JSON; it asserts no speed (speed is measured by the full bench).
  */
@@ -36,6 +36,7 @@ describe('npm run bench -- --smoke', () => {
     for (const key of [
       'intake_rps', 'storage_rps', 'intake_vs_storage', 'storage_intake_writes_rps', 'intake_writes_vs_storage', 'intake_vs_intake_writes', 'intake_storage_round_trips', 'intake_queue_round_trips', 'bulk_efficiency', 'throttled_share',
       'e2e_p50_ms', 'e2e_graph_round_trips', 'e2e_before_graph_p50_ms', 'rss_peak_mb', 'app_rss_peak_mb', 'graph_sim_rss_peak_mb', 'azurite_rss_peak_mb', 'bench_seconds',
+      'idle_invocations_per_hour', 'idle_timer_fires_per_hour', 'idle_queue_invocations_per_hour', 'idle_day_usd', 'idle_day_gb_s',
     ]) {
       expect(typeof figures[key], key).toBe('number');
     }
@@ -50,5 +51,9 @@ describe('npm run bench -- --smoke', () => {
     expect(run.stdout).toMatch(/the intake's writes alone .*2 table \+ 1 queue, no HTTP/);
     expect(figures.intake_non_2xx).toBe(0);
     expect(run.stdout).toMatch(/single reset, end to end/);
+    // Idle: the timers fire at most 12 times an hour, and nothing else runs once the job's beats have stopped.
+    expect(figures.idle_timer_fires_per_hour as number).toBeLessThanOrEqual(12);
+    expect(figures.idle_queue_invocations_per_hour).toBe(0);
+    expect(run.stdout).toMatch(/idle day, Flex Consumption on demand/);
   }, 240_000);
 });

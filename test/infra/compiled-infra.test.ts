@@ -50,15 +50,53 @@ const HOST_ONLY: Record<string, string> = {
   FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: 'the host refuses bodies over the largest route cap before the worker streams them (functions/index.ts)',
 };
 
-/** Flex Consumption takes these from functionAppConfig and refuses them as app settings. */
-const REFUSED_ON_FLEX = [
-  'FUNCTIONS_WORKER_RUNTIME',
+/**
+ * What Flex Consumption deprecates, copied from Microsoft's list: "In the Flex Consumption plan, these
+ * site properties and application settings are deprecated and shouldn't be used when creating function
+ * app resources." Source: learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations
+ * (ms.date 12/22/2025), read 2026-12-07. Some are refused outright: a site carrying siteConfig.ftpsState
+ * gets 400 "The following site configuration properties (Site.SiteConfig.FtpsState, ...) for Flex
+ * Consumption sites is invalid".
+ */
+const FLEX_DEPRECATED_SETTINGS = [
+  'ENABLE_ORYX_BUILD',
   'FUNCTIONS_EXTENSION_VERSION',
+  'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_WORKER_RUNTIME_VERSION',
+  'FUNCTIONS_MAX_HTTP_CONCURRENCY',
+  'FUNCTIONS_WORKER_PROCESS_COUNT',
+  'FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED',
+  'SCM_DO_BUILD_DURING_DEPLOYMENT',
+  'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+  'WEBSITE_CONTENTOVERVNET',
+  'WEBSITE_CONTENTSHARE',
+  'WEBSITE_DNS_SERVER',
+  'WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT',
   'WEBSITE_NODE_DEFAULT_VERSION',
   'WEBSITE_RUN_FROM_PACKAGE',
-  'WEBSITE_CONTENTSHARE',
-  'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
-  'SCM_DO_BUILD_DURING_DEPLOYMENT',
+  'WEBSITE_SKIP_CONTENTSHARE_VALIDATION',
+  'WEBSITE_VNET_ROUTE_ALL',
+];
+/** Microsoft writes these as `properties.X`; they are site properties or site configuration (siteConfig) properties. */
+const FLEX_DEPRECATED_PROPERTIES = [
+  'alwaysOn',
+  'containerSize',
+  'dnsConfiguration',
+  'ftpsState',
+  'isReserved',
+  'IsXenon',
+  'javaVersion',
+  'LinuxFxVersion',
+  'netFrameworkVersion',
+  'powerShellVersion',
+  'functionAppScaleLimit',
+  'preWarmedInstanceCount',
+  'use32BitWorkerProcess',
+  'vnetBackupRestoreEnabled',
+  'vnetContentShareEnabled',
+  'vnetImagePullEnabled',
+  'vnetRouteAllEnabled',
+  'windowsFxVersion',
 ];
 
 /** A schema setting whose name says it holds a secret or a key must come from Key Vault. */
@@ -139,9 +177,8 @@ describe.skipIf(unavailable !== undefined)(`compiled infra${unavailable ? ` (ski
       }
     });
 
-    it('the same names whatever the parameters, and none that Flex Consumption refuses', () => {
+    it('the same names whatever the parameters', () => {
       expect(sorted(Object.keys(appSettingsOf(opposite)))).toEqual(sorted(Object.keys(appSettingsOf(defaults))));
-      expect(Object.keys(appSettingsOf(defaults)).filter((name) => REFUSED_ON_FLEX.includes(name))).toEqual([]);
     });
 
     it('storage is identity-based, with the user-assigned identity and the account the template creates', () => {
@@ -329,13 +366,39 @@ describe.skipIf(unavailable !== undefined)(`compiled infra${unavailable ? ` (ski
     });
   });
 
+  describe('Flex Consumption: nothing it deprecates', () => {
+    const lower = (names: readonly string[]) => names.map((name) => name.toLowerCase());
+
+    it('no site property or site configuration property on Microsoft\'s deprecation list, whatever the parameters', () => {
+      for (const resources of [defaults, opposite]) {
+        const site = one(resources, 'Microsoft.Web/sites');
+        const siteConfig = (prop(site, 'siteConfig') ?? {}) as Record<string, unknown>;
+        const webConfigs = all(resources, 'Microsoft.Web/sites/config').filter((config) => config.name.endsWith('/web'));
+        const used = [...Object.keys(site.properties ?? {}), ...Object.keys(siteConfig), ...webConfigs.flatMap((config) => Object.keys(config.properties ?? {}))];
+        expect(used.filter((name) => lower(FLEX_DEPRECATED_PROPERTIES).includes(name.toLowerCase()))).toEqual([]);
+      }
+    });
+
+    it('no app setting on the list, whatever the parameters (and none in siteConfig.appSettings either)', () => {
+      for (const resources of [defaults, opposite]) {
+        const names = Object.keys(appSettingsOf(resources));
+        expect(names.filter((name) => lower(FLEX_DEPRECATED_SETTINGS).includes(name.toLowerCase()))).toEqual([]);
+        expect(prop(one(resources, 'Microsoft.Web/sites'), 'siteConfig', 'appSettings')).toBeUndefined();
+      }
+    });
+
+    it('nor anywhere in the compiled template under another spelling', () => {
+      const text = JSON.stringify(compiled.template).toLowerCase();
+      for (const name of [...FLEX_DEPRECATED_SETTINGS, ...FLEX_DEPRECATED_PROPERTIES]) expect(text.includes(`"${name.toLowerCase()}"`), name).toBe(false);
+    });
+  });
+
   describe('the function app', () => {
-    it('HTTPS only, TLS 1.2 or later for the app and its SCM site, no FTP', () => {
+    it('HTTPS only, TLS 1.2 or later for the app and its SCM site', () => {
       const site = one(defaults, 'Microsoft.Web/sites');
       expect(prop(site, 'httpsOnly')).toBe(true);
       expect(prop(site, 'siteConfig', 'minTlsVersion')).toBe('1.2');
       expect(prop(site, 'siteConfig', 'scmMinTlsVersion')).toBe('1.2');
-      expect(prop(site, 'siteConfig', 'ftpsState')).toBe('Disabled');
     });
 
     it('basic publishing credentials are disabled for SCM and FTP', () => {
@@ -354,7 +417,20 @@ describe.skipIf(unavailable !== undefined)(`compiled infra${unavailable ? ` (ski
         userAssignedIdentityResourceId: identityOf(defaults).id,
       });
       expect(prop(site, 'functionAppConfig', 'scaleAndConcurrency', 'maximumInstanceCount')).toBe(40);
+      // Flex Consumption accepts 40 to 1,000: a smaller value is refused by the compiler, not by Azure.
+      expect(compiled.template.parameters.maximumInstanceCount?.minValue).toBe(40);
       expect(compiled.template.parameters.maximumInstanceCount?.maxValue).toBe(1000);
+      const module = compiled.template.resources.functionApp as { properties: { template: { parameters: Record<string, { minValue?: number; maxValue?: number }> } } };
+      expect(module.properties.template.parameters.maximumInstanceCount).toMatchObject({ minValue: 40, maxValue: 1000 });
+    });
+
+    it('says what host.json says about the queue messages one instance takes at once', () => {
+      const host = JSON.parse(readFileSync(join(root, 'host.json'), 'utf8')) as { extensions: { queues: { batchSize: number; newBatchThreshold: number } } };
+      const { batchSize, newBatchThreshold } = host.extensions.queues;
+      const description = compiled.template.parameters.maximumInstanceCount?.metadata?.description ?? '';
+      expect(description).toContain(`instances x ${batchSize + newBatchThreshold} queue messages per instance (host.json batchSize ${batchSize} + newBatchThreshold ${newBatchThreshold})`);
+      const deploy = readFileSync(join(root, 'docs', 'deploy.md'), 'utf8').replace(/\s+/g, ' ');
+      expect(deploy).toContain(`instances × ${batchSize + newBatchThreshold} queue messages per instance (\`batchSize\` ${batchSize} + \`newBatchThreshold\` ${newBatchThreshold} in \`host.json\`)`);
     });
 
     it('without allowed ranges any address may call; with them, only those ranges', () => {
@@ -367,6 +443,25 @@ describe.skipIf(unavailable !== undefined)(`compiled infra${unavailable ? ` (ski
       expect(rules.map((rule) => `${rule.action} ${rule.ipAddress}`)).toEqual(['Allow 203.0.113.0/24', 'Allow 198.51.100.7/32']);
       // The deployment (SCM) site keeps its own, unrestricted list: it accepts only Entra ID tokens.
       expect(prop(restricted, 'siteConfig', 'scmIpSecurityRestrictionsUseMain')).toBe(false);
+    });
+  });
+
+  describe('resource providers', () => {
+    const listed = (JSON.parse(readFileSync(join(root, 'infra', 'app-resources.json'), 'utf8')) as { resourceProviders: string[] }).resourceProviders;
+    /** Registered in every subscription: nothing to register. */
+    const ALWAYS = ['Microsoft.Resources', 'Microsoft.Authorization'];
+
+    it('the preprovision hook registers the namespace of every resource type deployed, whatever the parameters', () => {
+      const namespaces = new Set([...defaults, ...opposite].map((resource) => resource.type.split('/')[0]!));
+      expect([...namespaces].filter((namespace) => !listed.includes(namespace) && !ALWAYS.includes(namespace))).toEqual([]);
+    });
+
+    it('and Microsoft.App, which the app subnet is delegated to and no deployment registers', () => {
+      const vnet = one(defaults, 'Microsoft.Network/virtualNetworks');
+      const subnets = prop(vnet, 'subnets') as { properties: { delegations?: { properties: { serviceName: string } }[] } }[];
+      const delegated = subnets.flatMap((subnet) => subnet.properties.delegations ?? []).map((d) => d.properties.serviceName.split('/')[0]!);
+      expect(delegated).toEqual(['Microsoft.App']);
+      for (const namespace of delegated) expect(listed).toContain(namespace);
     });
   });
 
