@@ -30,9 +30,9 @@ const shownSchema = z.object({ id: z.string(), name: z.string(), nextRunTimes: z
 export interface ScheduleDemoOptions {
   target: ApiTarget;
   out: (text: string) => void;
-  /** How long to wait for a run to end (its bulk job, then the schedule timer's next tick). */
+  /** How long to wait for a run to end (its bulk job, then the schedule releaser's next beat). */
   runTimeoutMs?: number;
-  /** Tests: what the schedule timer does (npm start runs it every 30 seconds). */
+  /** Tests: what the schedule releaser does (npm start wakes it on beats: every 30 seconds while a run is going). */
   tick?: () => Promise<unknown>;
   /** The Jira ticket the capped schedule tells (default SCHED-<time>; the stand-in under npm start takes any). */
   ticket?: string;
