@@ -11,14 +11,18 @@ export const STALE_BEAT_MS = 60_000;
 /** A beat already scheduled at most this much later than the one wanted does instead. */
 const SLACK_MS = 2_000;
 /**
- * The longest delay a beat is sent with: one a day at most while nothing is due sooner (a schedule's
- * next slot next week), well inside the queue service's seven days of visibility and message life.
+ * The longest delay a beat is sent with. Work due later (a schedule's slot tonight, a job's notBefore
+ * tomorrow) gets no message now: the 5-minute safety net does the work each round, and the round that
+ * finds it due within this sends the beat for its exact time. A message delayed for hours would sit
+ * in a queue the platform's scale controller watches, and the queue's length counts messages not yet
+ * visible, so it could hold an instance of the beats function for nothing.
  */
-export const MAX_BEAT_DELAY_MS = 24 * 3600_000;
+export const MAX_BEAT_DELAY_MS = 6 * 60_000;
 /** The shortest delay: work due now waits a second (it is done at once by whoever found it due). */
 const MIN_BEAT_DELAY_MS = 1_000;
 
-export type ScheduleOutcome = 'none' | 'covered' | 'scheduled';
+/** none: no work left; later: due beyond MAX_BEAT_DELAY_MS, left to the safety net; covered: a beat is already due by then. */
+export type ScheduleOutcome = 'none' | 'later' | 'covered' | 'scheduled';
 
 /**
  * Beats: chains of delayed queue messages that give the bulk dispatcher and the schedule releaser a
@@ -31,6 +35,7 @@ export type ScheduleOutcome = 'none' | 'covered' | 'scheduled';
  * message is sent before the row is written: a beat that dies between the two leaves a message whose
  * slot is later than the row's, which carries the chain on. Losing every message of a chain costs at
  * most the 5-minute safety net (functions/safety-net.ts), which does the work and starts a new chain.
+ * Beats are only ever sent for the next few minutes (MAX_BEAT_DELAY_MS); the safety net covers the rest.
  */
 export class Beats implements BeatKicker {
   constructor(
@@ -51,12 +56,14 @@ export class Beats implements BeatKicker {
   /**
    * After a beat's work: schedules the next beat at `dueAt` unless one is already scheduled by then.
    * `slot` is this beat's own slot (undefined for a kick or the safety net). Without `dueAt` (no work
-   * left) nothing is scheduled: the chain stops.
+   * left) nothing is scheduled: the chain stops; with one beyond MAX_BEAT_DELAY_MS, nothing either:
+   * the safety net's round before it schedules it.
    */
   async scheduleNext(name: BeatName, slot: Date | undefined, dueAt: Date | undefined): Promise<ScheduleOutcome> {
     if (!dueAt) return 'none';
     const now = this.now().getTime();
-    const due = new Date(Math.min(Math.max(dueAt.getTime(), now + MIN_BEAT_DELAY_MS), now + MAX_BEAT_DELAY_MS));
+    if (dueAt.getTime() > now + MAX_BEAT_DELAY_MS) return 'later';
+    const due = new Date(Math.max(dueAt.getTime(), now + MIN_BEAT_DELAY_MS));
     const row = await this.store.get(name);
     if (row) {
       const pending = Date.parse(row.nextAt);
@@ -80,7 +87,7 @@ export class Beats implements BeatKicker {
     return this.alive(pending, now) && pending <= now + withinMs;
   }
 
-  /** A slot not long past, and not further ahead than a beat is ever sent (a row set beyond that is not ours). */
+  /** A slot not long past, and not further ahead than a beat is ever sent (a row set beyond that is not a beat's). */
   private alive(pending: number, now: number): boolean {
     return Number.isFinite(pending) && pending >= now - STALE_BEAT_MS && pending <= now + MAX_BEAT_DELAY_MS + STALE_BEAT_MS;
   }
