@@ -80,6 +80,8 @@ export interface ScheduleRun {
   dryRun: boolean;
   startedAt: string;
   finishedAt?: string;
+  /** While the run is being ended (schedule-runs.ts settleActiveRun): until when one releaser holds it. */
+  settlingUntil?: string;
 }
 
 export interface ScheduleTarget {

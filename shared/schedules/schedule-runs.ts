@@ -165,16 +165,25 @@ export async function startRun(
 }
 
 /**
+ * How long one releaser holds a run it is ending (removing users from the group, counting): others
+ * that find the run then leave it to that one; one that died lets the next take over after this.
+ */
+export const SETTLE_CLAIM_MS = 5 * 60_000;
+
+/**
  * Ends the schedule's active run once its bulk job has ended: counts, then (group source with
  * removeFromGroupAfterReset) each user whose reset ended `completed` leaves the group, and (risky
  * users) each is marked reset by this schedule. Returns the schedule, without activeRunId if ended.
+ * Releasers can run side by side (two beats, a beat and a manual run): the one that claims the run's
+ * row (ETag, SETTLE_CLAIM_MS) ends it, so users are removed and counted once.
  */
 export async function settleActiveRun(schedule: StoredSchedule, deps: ScheduleDependencies): Promise<StoredSchedule> {
   const now = (deps.now ?? (() => new Date()))();
   const runId = schedule.activeRunId;
   if (!runId) return schedule;
-  const run = await deps.schedules.getRun(schedule.id, runId);
-  if (!run || run.status !== 'running') return clearActive(schedule.id, runId, deps, now);
+  const read = await deps.schedules.getRunForUpdate(schedule.id, runId);
+  const run = read?.run;
+  if (!read || !run || run.status !== 'running') return clearActive(schedule.id, runId, deps, now);
   const job = run.bulkJobId ? await deps.bulk.getJob(run.bulkJobId) : undefined;
   if (!job) {
     // A run whose job never got written (the process stopped between claim and job): after a while, failed.
@@ -183,6 +192,10 @@ export async function settleActiveRun(schedule: StoredSchedule, deps: ScheduleDe
     return clearActive(schedule.id, runId, deps, now);
   }
   if (job.status !== 'completed' && job.status !== 'failed') return schedule;
+  const held = run.settlingUntil ? Date.parse(run.settlingUntil) : Number.NaN;
+  if (held > now.getTime() && held <= now.getTime() + SETTLE_CLAIM_MS) return schedule; // another releaser is ending it
+  const claimed = await deps.schedules.claimRun({ ...run, settlingUntil: new Date(now.getTime() + SETTLE_CLAIM_MS).toISOString() }, read.etag);
+  if (!claimed) return schedule; // another releaser claimed it first
 
   const items = await deps.bulk.listItems(job.id);
   const targets = await deps.schedules.listTargets(runId);
@@ -208,8 +221,9 @@ export async function settleActiveRun(schedule: StoredSchedule, deps: ScheduleDe
     );
   }
   const { pending: _pending, ...counts } = job.counts;
+  const { settlingUntil: _claim, ...ended } = run;
   await deps.schedules.putRun({
-    ...run,
+    ...ended,
     status: job.status === 'failed' ? 'failed' : 'completed',
     ...(job.status === 'failed' ? { reason: job.statusReason ?? 'the bulk job failed' } : removalSkipped ? { reason: `nobody was taken out of group ${schedule.groupId ?? ''}: it is not in REMEDIATION_GROUP_IDS` } : {}),
     counts,

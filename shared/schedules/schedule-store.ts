@@ -101,6 +101,29 @@ export class ScheduleStore {
     }
   }
 
+  /** A run with its row's ETag, for `claimRun`. */
+  async getRunForUpdate(scheduleId: string, runId: string): Promise<{ run: ScheduleRun; etag: string } | undefined> {
+    await this.ensureTables();
+    try {
+      const entity = await this.runs.getEntity<Record<string, unknown>>(scheduleId, runId);
+      return { run: runFromEntity(entity), etag: String(entity.etag ?? '') };
+    } catch (error) {
+      if (isStatus(error, 404)) return undefined;
+      throw new StorageUnavailableError('read schedule run', error);
+    }
+  }
+
+  /** Replaces the run if nobody wrote it since it was read with `etag`; false if someone did. */
+  async claimRun(run: ScheduleRun, etag: string): Promise<boolean> {
+    try {
+      await this.runs.updateEntity(runToEntity(run), 'Replace', { etag });
+      return true;
+    } catch (error) {
+      if (isStatus(error, 412) || isStatus(error, 404)) return false;
+      throw new StorageUnavailableError('claim schedule run', error);
+    }
+  }
+
   /** The schedule's runs, newest first, at most `limit`. */
   async listRuns(scheduleId: string, limit = 50): Promise<ScheduleRun[]> {
     await this.ensureTables();
