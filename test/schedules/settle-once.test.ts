@@ -28,7 +28,7 @@ const quiet = structuredLogger({ log: () => undefined, warn: () => undefined, er
 
 beforeAll(async () => {
   sim = await startGraphSimulator({ tenant: bulkTenant(6, { groupFrom: 0, groupSize: 5 }) });
-  applyEnv({ AzureWebJobsStorage: azurite.connectionString, GRAPH_BASE_URL: sim.url, GRAPH_AUTH: 'none', ...secretSettings(), TENANT_DOMAINS: 'contoso.com' });
+  applyEnv({ AzureWebJobsStorage: azurite.connectionString, GRAPH_BASE_URL: sim.url, GRAPH_AUTH: 'none', ...secretSettings(), TENANT_DOMAINS: 'contoso.com', REMEDIATION_GROUP_IDS: GROUP_ID });
   const services = getServices();
   const table = (name: string) => TableClient.fromConnectionString(azurite.connectionString, name, { allowInsecureConnection: true });
   deps = {
@@ -36,6 +36,7 @@ beforeAll(async () => {
     schedules: new ScheduleStore(table('SettleSchedules'), table('SettleRuns'), table('SettleTargets'), table('SettleMarks')),
     bulk: new BulkStore(table('SettleBulkJobs'), table('SettleBulkItems')),
     integrity: requestStores(services).integrity,
+    index: requestStores(services).index,
     graph: appGraph(services),
     log: quiet,
     now: () => clock,
