@@ -38,7 +38,7 @@ const EXPECTED: Expectation[] = [
   { command: /bulk submit /, codes: [0, 1], output: [/Job accepted/, /Job \S+: completed/, /Every user's outcome as CSV/] },
   { command: /cli -- status <request id> --follow$/, codes: [0], output: [/megan\.bowen@contoso\.com: planned/] },
   { command: /^npm run audit:verify -- --request /, codes: [0], output: [/this npm start|the running npm start/, /^ok\s+\S+\s+\d+ rows/m, /1 verified, 0 broken/] },
-  // Two of its runs end at the schedule timer's next tick (every 30 s): a longer wait than the others.
+  // Two of its runs end at the schedule releaser's next beat (every 30 s while a run is going): a longer wait than the others.
   {
     command: /^npm run demo:schedule$/,
     codes: [0],
