@@ -1,6 +1,7 @@
 import type { Settings } from '../config';
 import { firstTime } from '../log';
 import { bulkApproval } from '../intake/approval-gate';
+import { VERIFICATION_POLICIES, type VerificationPolicy } from '../verification/policy';
 import { schemaError } from '../intake/adapter';
 import { errorAnswer, IntakeRefusal, jsonAnswer, refused, type HttpAnswer } from '../http/answer';
 import { actOnce } from '../intake/signed-once';
@@ -119,7 +120,7 @@ async function create(json: Record<string, unknown> | undefined, webhookId: stri
 }
 
 /** Fields whose change alters whom a schedule resets, or how: each needs a fresh approval in the same PATCH. */
-const NEEDS_APPROVAL = ['source', 'profile', 'methods', 'removeFromGroupAfterReset', 'dryRun'] as const;
+const NEEDS_APPROVAL = ['source', 'profile', 'methods', 'removeFromGroupAfterReset', 'dryRun', 'verification'] as const;
 
 async function patch(schedule: StoredSchedule, json: Record<string, unknown> | undefined, deps: ScheduleDependencies, now: Date): Promise<HttpAnswer> {
   if (!scheduleIsAuthentic(schedule, deps.integrity)) throw refused('unauthenticated_row', 'this schedule was not written by the service (its MAC does not verify); delete it and create it again');
@@ -139,7 +140,13 @@ async function patch(schedule: StoredSchedule, json: Record<string, unknown> | u
   // Whom and how it resets changed: the approval it had was not for this.
   const same = (name: 'profile' | 'methods' | 'removeFromGroupAfterReset') => JSON.stringify(schedule[name] ?? null) === JSON.stringify(next[name] ?? null);
   const changed = NEEDS_APPROVAL.filter((name) =>
-    name === 'source' ? sourceChanged(schedule, next) : name === 'dryRun' ? schedule.dryRun && !next.dryRun : !same(name),
+    name === 'source'
+      ? sourceChanged(schedule, next)
+      : name === 'dryRun'
+        ? schedule.dryRun && !next.dryRun
+        : name === 'verification'
+          ? looser(next.verification, schedule.verification)
+          : !same(name),
   );
   if (change.approvedBy !== undefined) next.approvedAt = now.toISOString();
   else if (changed.length > 0 && (deps.settings.REQUIRE_APPROVAL || schedule.approvedBy !== undefined)) {
@@ -159,6 +166,11 @@ async function patch(schedule: StoredSchedule, json: Record<string, unknown> | u
   await deps.beats?.kick('schedules');
   deps.log.info('schedule changed', { scheduleId: schedule.id, fields: Object.keys(parsed.data).filter((name) => name !== 'timestamp').join(',') });
   return jsonAnswer(200, view(stored, now, 1, deps.settings));
+}
+
+/** A verification made looser than it was (verifying fewer people, or by a weaker method). */
+function looser(after: VerificationPolicy | undefined, before: VerificationPolicy | undefined): boolean {
+  return VERIFICATION_POLICIES.indexOf(after ?? 'none') < VERIFICATION_POLICIES.indexOf(before ?? 'none');
 }
 
 function sourceChanged(before: Schedule, after: Schedule): boolean {
@@ -209,6 +221,7 @@ function definitionOf(id: string, body: CreateSchedule, now: Date): Schedule {
     ...(body.ticket !== undefined ? ticketFields(body.ticket) : {}),
     enabled: body.enabled,
     dryRun: body.dryRun,
+    ...(body.verification ? { verification: body.verification } : {}),
     maxUsersPerRun: body.maxUsersPerRun,
     nextRunAt: nextRunTime(body.schedule, body.timeZone, now)?.toISOString(),
     createdAt: time,

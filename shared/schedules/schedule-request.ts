@@ -1,3 +1,4 @@
+import { verificationPolicySchema } from '../verification/policy';
 import { z } from 'zod';
 import { MAX_BULK_USERS } from '../bulk/bulk-request';
 import { RESET_PROFILES } from '../method-names';
@@ -57,6 +58,8 @@ const definitionFields = {
   ticket: scheduleTicketSchema.optional(),
   enabled: z.boolean().default(true),
   dryRun: z.boolean().default(false),
+  /** Verify each person before their reset (schedules verify nobody unless asked; shared/verification/policy.ts). */
+  verification: verificationPolicySchema.optional(),
   /** A run that finds more users than this resets nobody (a group edited by mistake). */
   maxUsersPerRun: z.number().int().min(1).max(MAX_BULK_USERS).default(DEFAULT_MAX_USERS_PER_RUN),
 };
@@ -91,6 +94,7 @@ export const patchScheduleSchema = z
     ticket: scheduleTicketSchema.optional(),
     enabled: z.boolean().optional(),
     dryRun: z.boolean().optional(),
+    verification: verificationPolicySchema.optional(),
     maxUsersPerRun: z.number().int().min(1).max(MAX_BULK_USERS).optional(),
     timestamp: z.unknown().optional(),
   })

@@ -1,3 +1,4 @@
+import type { VerificationPolicy } from '../verification/policy';
 import { z } from 'zod';
 import { METHOD_KINDS, type MethodKind, type ResetProfile } from '../method-names';
 import type { RiskLevel } from './schedule-request';
@@ -41,6 +42,8 @@ export interface Schedule {
   ticketCheckedAt?: string;
   enabled: boolean;
   dryRun: boolean;
+  /** The verification each run's requests ask for (none unless set); covered by the MAC when present. */
+  verification?: VerificationPolicy;
   maxUsersPerRun: number;
   /** The next slot the timer releases; missed slots collapse into one run. */
   nextRunAt?: string;
@@ -180,5 +183,6 @@ export function scheduleMacText(schedule: Schedule): string {
   if (schedule.ticketTable !== undefined) fields.push(['ticketTable', schedule.ticketTable]);
   if (schedule.approvedAt !== undefined) fields.push(['approvedAt', schedule.approvedAt]);
   if (schedule.ticketCheckedAt !== undefined) fields.push(['ticketCheckedAt', schedule.ticketCheckedAt]);
+  if (schedule.verification !== undefined) fields.push(['verification', schedule.verification]);
   return JSON.stringify(fields);
 }

@@ -146,6 +146,7 @@ export async function startRun(
     ...(current.methods ? { methods: current.methods } : {}),
     revokeSessions: current.revokeSessions,
     dryRun: current.dryRun,
+    ...(current.verification ? { verification: current.verification } : {}),
   });
   if (!parsedRequest.success) {
     const reason = `the run's bulk job could not be made: ${parsedRequest.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ').slice(0, 300)}`;

@@ -100,3 +100,24 @@ describe('a presentation checked on arrival', () => {
     expect(checkPresentation(body({}), expect_, new Date('2026-12-01T10:31:00Z'))).toMatchObject({ ok: false, reason: expect.stringMatching(/expired/) });
   });
 });
+
+describe('batch jobs verify only when they ask', () => {
+  it('a bulk job asking for Verified ID carries it, MAC-covered, to every request it makes; one that does not ask carries nothing', async () => {
+    const { parseBulkJson } = await import('../../shared/bulk/bulk-request');
+    const { buildBulkJob } = await import('../../shared/bulk/bulk-submit');
+    const { requestRowFor } = await import('../../shared/bulk/bulk-items');
+    const { jobIsAuthentic } = await import('../../shared/bulk/bulk-integrity');
+    const { loadSettings } = await import('../../shared/config');
+    const integrity = testIntegrity();
+    const settings = loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', INTAKE_MAC_KEY: (await import('../support/signing')).TEST_SECRETS.intakeMacKey, REQUIRE_APPROVAL: 'false' });
+    const now = new Date('2026-12-01T10:00:00Z');
+    const asked = buildBulkJob('job-1', parseBulkJson({ ticket: 'CHG-1', requestedBy: 'soc@contoso.com', users: ['adele.vance@contoso.com'], verification: 'verified-id' }), settings, integrity, now);
+    expect(asked.job.verification).toBe('verified-id');
+    expect(requestRowFor(asked.job, asked.items[0]!, now, integrity).verificationAsked).toBe('verified-id');
+    // Dropping the ask in storage breaks the job's MAC.
+    expect(jobIsAuthentic(asked.job, integrity)).toBe(true);
+    expect(jobIsAuthentic({ ...asked.job, verification: undefined }, integrity)).toBe(false);
+    const plain = buildBulkJob('job-2', parseBulkJson({ ticket: 'CHG-2', requestedBy: 'soc@contoso.com', users: ['adele.vance@contoso.com'] }), settings, integrity, now);
+    expect(requestRowFor(plain.job, plain.items[0]!, now, integrity).verificationAsked).toBeUndefined();
+  });
+});
