@@ -12,6 +12,7 @@ import { managerAttestation } from '../shared/verification/attestation';
 import { appGraph } from '../shared/pacing/app-graph';
 import { ticketHookFor } from '../shared/tickets/ticket-services';
 import { revealPass } from '../shared/console/reveal-pass';
+import { approveFinish, askFinish, type FinishDependencies } from '../shared/finish/finish-service';
 import { consoleAsset, securityHeaders } from '../shared/console/static-assets';
 import { getServices } from '../shared/services';
 import type { FunctionDefinition } from './definition';
@@ -31,7 +32,7 @@ function personRoute(need: ConsoleNeed, handler: PersonHandler) {
     const admitted = await admitPerson(
       { header: (name) => request.headers.get(name), query: (name) => request.query.get(name) },
       need,
-      { settings: deps.services.settings, validator: deps.validator },
+      { settings: deps.services.settings, validator: deps.validator, groupNames: deps.groupNames },
     );
     if ('answer' in admitted) {
       if (admitted.answer.status >= 500) invocationLog(context).warn('console sign-in check unavailable', { status: admitted.answer.status, answer: JSON.stringify(admitted.answer.jsonBody) });
@@ -134,6 +135,38 @@ export const consolePassReveal: FunctionDefinition = {
   },
 };
 
+function finishDependencies(deps: ConsoleServices, context: InvocationContext): FinishDependencies {
+  const log = invocationLog(context);
+  return { ...deps, settings: deps.services.settings, tickets: ticketHookFor(deps.services, log), log };
+}
+
+/**
+ * Finishing a partial reset, the console's one write besides revealing a pass and attesting: an operator
+ * asks (nothing runs), a second person in the approver group approves, and only that creates the linked
+ * request (shared/finish/finish-service.ts).
+ */
+export const consoleFinishAsk: FunctionDefinition = {
+  name: 'consoleFinishAsk',
+  trigger: 'http',
+  options: {
+    route: 'console/api/requests/{id}/finish',
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    handler: personRoute('operator', async (person, request, deps, context) => askFinish(request.params.id ?? '', person, finishDependencies(deps, context))),
+  },
+};
+
+export const consoleFinishApprove: FunctionDefinition = {
+  name: 'consoleFinishApprove',
+  trigger: 'http',
+  options: {
+    route: 'console/api/requests/{id}/finish/approve',
+    methods: ['POST'],
+    authLevel: 'anonymous',
+    handler: personRoute('approver', async (person, request, deps, context) => approveFinish(request.params.id ?? '', person, finishDependencies(deps, context))),
+  },
+};
+
 /**
  * Manager attestation: any signed-in person of the tenant may ask; only the target's current manager
  * (read from the directory now) is shown the request, may attest, and is shown a requested pass once.
@@ -214,6 +247,8 @@ export const consoleFunctions: readonly FunctionDefinition[] = [
   consoleRequests,
   consoleRequest,
   consolePassReveal,
+  consoleFinishAsk,
+  consoleFinishApprove,
   consoleAttestation,
   consoleBulkJobs,
   consoleBulkJob,

@@ -130,6 +130,12 @@ param consoleReaderGroupId string = ''
 @description('PASS_COLLECTOR_GROUP_ID: object id of the group whose members may reveal Temporary Access Passes. Empty: nobody.')
 param passCollectorGroupId string = ''
 
+@description('CONSOLE_OPERATOR_GROUP_ID: object id of the group whose members may ask to finish a partial reset from the console. Empty: nobody.')
+param consoleOperatorGroupId string = ''
+
+@description('CONSOLE_APPROVER_GROUP_ID: object id of the group whose members may approve a finish another person asked for. Empty: nobody.')
+param consoleApproverGroupId string = ''
+
 @description('MACHINE_PASS_COLLECTION: keep the signed machine route that collects a pass. Off: passes go only to signed-in collectors.')
 param machinePassCollection bool = false
 
@@ -368,6 +374,8 @@ var appSettings = {
   CONSOLE_AUTHORITY_HOST: !empty(consoleAuthorityHost) ? consoleAuthorityHost : cloudLoginEndpoint
   CONSOLE_READER_GROUP_ID: consoleReaderGroupId
   PASS_COLLECTOR_GROUP_ID: passCollectorGroupId
+  CONSOLE_OPERATOR_GROUP_ID: consoleOperatorGroupId
+  CONSOLE_APPROVER_GROUP_ID: consoleApproverGroupId
   MACHINE_PASS_COLLECTION: machinePassCollection ? 'true' : 'false'
   // ticket write-back, follow-up and mail
   SERVICENOW_INSTANCE_URL: serviceNowInstanceUrl

@@ -215,6 +215,13 @@ export const settingsSchema = z
     CONSOLE_READER_GROUP_ID: z.string().regex(guid, 'must be a group object id (GUID)').optional(),
     /** Members may view the console and reveal a Temporary Access Pass to hand it to its user. */
     PASS_COLLECTOR_GROUP_ID: z.string().regex(guid, 'must be a group object id (GUID)').optional(),
+    /**
+     * Members may view the console and ask to finish a partial reset (a linked request on the same ticket
+     * with the methods that kept the default); nothing runs until a member of CONSOLE_APPROVER_GROUP_ID approves.
+     */
+    CONSOLE_OPERATOR_GROUP_ID: z.string().regex(guid, 'must be a group object id (GUID)').optional(),
+    /** Members may view the console and approve a finish another person asked for (never their own, nor as the user or the original requester). */
+    CONSOLE_APPROVER_GROUP_ID: z.string().regex(guid, 'must be a group object id (GUID)').optional(),
     /** Keep the signed machine route POST /api/resets/{id}/temporary-access-pass; off: passes go only to signed-in collectors. */
     MACHINE_PASS_COLLECTION: flag(false),
 

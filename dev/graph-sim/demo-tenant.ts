@@ -6,6 +6,9 @@ export const DEMO_BREAK_GLASS_UPN = 'breakglass@contoso.com';
 /** The console's groups in the demo tenant (CONSOLE_READER_GROUP_ID, PASS_COLLECTOR_GROUP_ID under npm start). */
 export const DEMO_CONSOLE_READER_GROUP_ID = 'c0a5011e-0d0e-4a1b-8c2d-3e4f5a6b7c8d';
 export const DEMO_PASS_COLLECTOR_GROUP_ID = 'c0a5011e-7a55-4c0d-9e1f-2a3b4c5d6e7f';
+/** Who may ask to finish a partial reset, and who approves it (CONSOLE_OPERATOR_GROUP_ID, CONSOLE_APPROVER_GROUP_ID under npm start). */
+export const DEMO_CONSOLE_OPERATOR_GROUP_ID = 'c0a5011e-0be2-4a70-8b1c-2d3e4f5a6b7c';
+export const DEMO_CONSOLE_APPROVER_GROUP_ID = 'c0a5011e-a992-4f0e-9d1c-3e4f5a6b7c8d';
 /** The group a nightly schedule works through (docs/schedules.md): its members are reset, then removed. */
 export const DEMO_REREGISTRATION_GROUP_ID = '8c9d0e1f-2a3b-4c4d-9e5f-6a7b8c9d0e1f';
 /** Identity Protection rates this user high risk when the simulator starts. */
@@ -27,6 +30,8 @@ export const demoTenant: TenantFile = {
     { id: '7b8c9d0e-1f2a-4b3c-8d4e-5f6a7b8c9d0e', displayName: 'All staff' },
     { id: DEMO_CONSOLE_READER_GROUP_ID, displayName: 'MFA reset console readers' },
     { id: DEMO_PASS_COLLECTOR_GROUP_ID, displayName: 'Temporary Access Pass collectors' },
+    { id: DEMO_CONSOLE_OPERATOR_GROUP_ID, displayName: 'MFA reset console operators' },
+    { id: DEMO_CONSOLE_APPROVER_GROUP_ID, displayName: 'MFA reset console approvers' },
     { id: DEMO_REREGISTRATION_GROUP_ID, displayName: 'MFA re-registration required' },
     // PIM for Groups: Christie may activate membership of this role-assignable group, and with it its role.
     { id: 'd41c7a2e-58b0-4f3a-9c61-2e7b05f8a9d3', displayName: 'Tier 0 admins (PIM)', isAssignableToRole: true, roles: ['Privileged Role Administrator'], eligibleMembers: ['christie.cline@contoso.com'] },
@@ -42,6 +47,19 @@ export const demoTenant: TenantFile = {
     { displayName: 'Reporting bot', owners: ['emily.braun@contoso.com'], roles: ['Privileged Role Administrator'] },
   ],
   users: [
+    {
+      userPrincipalName: 'lidia.holloway@contoso.com',
+      manager: 'nestor.wilke@contoso.com',
+      displayName: 'Lidia Holloway',
+      note: 'lost her phone, the common case: mobile, Authenticator (default) and a software OATH code on it; portal removes them all: completed',
+      groups: ['All staff'],
+      defaultMethod: 'push',
+      methods: [
+        { type: 'phone', phoneType: 'mobile', phoneNumber: '+1 4255550181' },
+        { type: 'microsoftAuthenticator', displayName: 'iPhone 15 Pro', deviceTag: 'SoftwareTokenActivated' },
+        { type: 'softwareOath' },
+      ],
+    },
     {
       userPrincipalName: 'adele.vance@contoso.com',
       manager: 'nestor.wilke@contoso.com',
@@ -147,8 +165,8 @@ export const demoTenant: TenantFile = {
     {
       userPrincipalName: 'grady.archie@contoso.com',
       displayName: 'Grady Archie',
-      note: 'service desk agent: signs in to the console, may reveal passes (collector group)',
-      groups: ['Temporary Access Pass collectors'],
+      note: 'service desk agent: signs in to the console, may reveal passes (collector group) and ask to finish a partial reset (operator group)',
+      groups: ['Temporary Access Pass collectors', 'MFA reset console operators'],
       methods: [{ type: 'microsoftAuthenticator', displayName: 'Surface Duo' }],
     },
     {
@@ -157,6 +175,13 @@ export const demoTenant: TenantFile = {
       note: 'security lead: views the console (reader group), may not reveal passes',
       groups: ['MFA reset console readers'],
       methods: [{ type: 'fido2', displayName: 'YubiKey 5C' }],
+    },
+    {
+      userPrincipalName: 'delia.dennis@contoso.com',
+      displayName: 'Delia Dennis',
+      note: 'service desk lead: views the console and approves a finish an agent asked for (approver group)',
+      groups: ['MFA reset console approvers'],
+      methods: [{ type: 'microsoftAuthenticator', displayName: 'Pixel 9 Pro' }],
     },
     {
       userPrincipalName: 'pradeep.gupta@contoso.com',

@@ -10,6 +10,7 @@ import type { RequestStores } from '../request-stores';
 import { auditHeadOf } from '../worker/request-view';
 import type { SignedInPerson } from './person-gate';
 import { assigneeNote, lastHandover } from './reveal-pass';
+import { finishView } from '../finish/finish-service';
 
 const NO_STORE = { 'cache-control': 'no-store' };
 const DAY_MS = 24 * 3600_000;
@@ -110,6 +111,7 @@ export async function requestDetail(
   const superseded = row.temporaryAccessPass && deps.passes && !waiting ? await deps.passes.supersededBy(row.id) : undefined;
   const handover = lastHandover(entries);
   const assignee = assigneeNote(row, person);
+  const finish = finishView(row, person);
   return jsonAnswer(
     200,
     {
@@ -125,6 +127,7 @@ export async function requestDetail(
         ...(goesTo ? { goesTo } : {}),
         ticketAssignee: assignee.view,
       },
+      ...(finish ? { finish } : {}),
     },
     NO_STORE,
   );

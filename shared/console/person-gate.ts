@@ -1,10 +1,14 @@
 import type { Settings } from '../config';
 import { errorAnswer, type HttpAnswer } from '../http/answer';
 import { consoleAuthority } from './authority';
+import type { GroupNames } from './group-names';
 import { ConsoleTokenValidator, TokenRejected, type Person } from './token-validation';
 
-/** What a console route needs the caller to be allowed. */
-export type ConsoleRole = 'reader' | 'collector';
+/**
+ * What a console route needs the caller to be allowed. Every role may view; collectors also reveal
+ * passes, operators ask to finish a partial reset, approvers approve a finish someone else asked for.
+ */
+export type ConsoleRole = 'reader' | 'collector' | 'operator' | 'approver';
 /** `person`: any signed-in person of the tenant; the route decides who may act (a manager attesting). */
 export type ConsoleNeed = ConsoleRole | 'person';
 
@@ -36,7 +40,7 @@ const NO_STORE = { 'cache-control': 'no-store' };
 export async function admitPerson(
   input: GateInput,
   need: ConsoleNeed,
-  deps: { settings: Settings; validator: ConsoleTokenValidator | undefined },
+  deps: { settings: Settings; validator: ConsoleTokenValidator | undefined; groupNames?: GroupNames },
 ): Promise<{ person: SignedInPerson } | { answer: HttpAnswer }> {
   const machine = MACHINE_HEADERS.find((name) => input.header(name));
   if (machine || input.query('code')) {
@@ -61,21 +65,41 @@ export async function admitPerson(
     return refuse(401, 'invalid_token', error.reason, `Bearer error="invalid_token"`);
   }
   const roles = rolesOf(person, deps.settings);
-  const allowed = need === 'person' ? true : need === 'collector' ? roles.includes('collector') : roles.length > 0;
-  if (!allowed) {
-    const group = need === 'collector' ? 'PASS_COLLECTOR_GROUP_ID' : 'CONSOLE_READER_GROUP_ID (or PASS_COLLECTOR_GROUP_ID)';
-    return refuse(403, 'not_in_group', `${person.userPrincipalName} is signed in but not a member of the group ${group} names; an admin grants it by adding the person to that group`);
+  if (need !== 'person' && !(need === 'reader' ? roles.length > 0 : roles.includes(need))) {
+    const groups = await groupsFor(need, deps);
+    return refuse(403, 'not_in_group', `${person.userPrincipalName} is signed in but not a member of ${groups}; an admin grants it by adding you to that group`);
   }
   return { person: { ...person, roles } };
 }
 
-/** Readers view; collectors view and reveal passes. A group setting left empty grants nothing. */
+/** The setting behind each role, in the order the console names them. */
+const ROLE_SETTINGS: Record<ConsoleRole, 'CONSOLE_READER_GROUP_ID' | 'PASS_COLLECTOR_GROUP_ID' | 'CONSOLE_OPERATOR_GROUP_ID' | 'CONSOLE_APPROVER_GROUP_ID'> = {
+  reader: 'CONSOLE_READER_GROUP_ID',
+  collector: 'PASS_COLLECTOR_GROUP_ID',
+  operator: 'CONSOLE_OPERATOR_GROUP_ID',
+  approver: 'CONSOLE_APPROVER_GROUP_ID',
+};
+
+/**
+ * Which group to ask for, by its name in the directory where it can be read ("the group \"MFA reset
+ * console readers\""), so that a person refused knows what to ask their admin for; the setting's name
+ * only where no group is configured at all.
+ */
+async function groupsFor(need: Exclude<ConsoleNeed, 'person'>, deps: { settings: Settings; groupNames?: GroupNames }): Promise<string> {
+  const wanted: ConsoleRole[] = need === 'reader' ? ['reader', 'collector', 'operator', 'approver'] : [need];
+  const configured = wanted.map((role) => deps.settings[ROLE_SETTINGS[role]]).filter((id): id is string => !!id);
+  if (configured.length === 0) return `a console group (none is configured: ${ROLE_SETTINGS[wanted[0]!]} is empty)`;
+  const labels = await Promise.all(configured.map((id) => (deps.groupNames ? deps.groupNames.label(id) : Promise.resolve(`group ${id}`))));
+  return labels.length === 1 ? `the group ${labels[0]}` : `any of the groups ${labels.join(', ')}`;
+}
+
+/** Readers view; collectors, operators and approvers view and each do their one thing. A group setting left empty grants nothing. */
 export function rolesOf(person: Person, settings: Settings): ConsoleRole[] {
   const roles: ConsoleRole[] = [];
-  const reader = settings.CONSOLE_READER_GROUP_ID?.toLowerCase();
-  const collector = settings.PASS_COLLECTOR_GROUP_ID?.toLowerCase();
-  if (reader && person.groups.includes(reader)) roles.push('reader');
-  if (collector && person.groups.includes(collector)) roles.push('collector');
+  for (const role of Object.keys(ROLE_SETTINGS) as ConsoleRole[]) {
+    const group = settings[ROLE_SETTINGS[role]]?.toLowerCase();
+    if (group && person.groups.includes(group)) roles.push(role);
+  }
   return roles;
 }
 

@@ -9,8 +9,10 @@ import type { Plan } from './state';
  * applies before it asks, so it moves the default where it can, tries its delete last, and, when Graph
  * refuses, names what kept it (the blockers) and the one action that finishes the job, computed from
  * what actually remains:
- *  - methods this service could remove but the request's scope kept: send the request again with those
- *    kinds added (the console's "finish" of the same ticket);
+ *  - methods this service could remove but the request's scope kept: the console's "Finish" on this
+ *    request's page (an operator asks, a second person approves), a linked request on the same ticket
+ *    with those kinds added. Not "send it again": a ticket asks for one reset of one user, and a
+ *    delivery for a ticket whose request ended partial answers with that request (shared/intake);
  *  - only the password left, and Graph still refused: Graph applies the stricter reading, and no request
  *    here can finish it; the admin center's "Require re-register multifactor authentication" can;
  *  - methods this service cannot remove (a type it does not know, one Graph refused): the admin center too.
@@ -53,8 +55,7 @@ export function defaultBlockers(plan: Plan, scope: ResetScope, remainingIds: rea
 }
 
 /** The finishing sentence for a default Graph kept (or, in a dry run, would keep). */
-export function finishAdvice(blockers: DefaultBlockers, scope: ResetScope): string {
-  const explicit = scope.methods && scope.methods.length > 0 ? scope.methods : undefined;
+export function finishAdvice(blockers: DefaultBlockers, scope: ResetScope, options: { dryRun?: boolean } = {}): string {
   if (blockers.staying.length === 0) {
     return 'Graph keeps a default method while any other method is registered, the password included, so no request to this service can remove it. To finish: use "Require re-register multifactor authentication" for this user in the Entra admin center.';
   }
@@ -62,8 +63,17 @@ export function finishAdvice(blockers: DefaultBlockers, scope: ResetScope): stri
   if (blockers.stuck.length > 0) {
     return `This service cannot remove ${blockers.stuck.join(', ')}. To finish: use "Require re-register multifactor authentication" for this user in the Entra admin center.`;
   }
-  const current = METHOD_KINDS.filter((kind) => inScope(kind, scope.profile, explicit));
-  const wider = METHOD_KINDS.filter((kind) => current.includes(kind) || blockers.widen.includes(kind));
+  const wider = widerMethods(blockers, scope);
   const added = blockers.widen.map((kind) => METHOD_TYPES[kind].label).join(', ');
-  return `To finish: send the request again for the same ticket with methods ${JSON.stringify(wider)}, which also removes the ${added}.`;
+  if (options.dryRun) {
+    // A dry run is its own delivery: the real run may still ask for more.
+    return `To end completed, send the real run with methods ${JSON.stringify(wider)}, which also removes the ${added}; sent as it is, it ends partial and its page in the operator console offers "Finish: also remove ${added}".`;
+  }
+  return `To finish: use "Finish: also remove ${added}" on this request's page in the operator console (an operator asks, a second person approves); it runs a linked request on the same ticket with methods ${JSON.stringify(wider)}.`;
+}
+
+/** The request's own method kinds and the blockers' kinds, in catalogue order: what a finishing request asks for. */
+export function widerMethods(blockers: Pick<DefaultBlockers, 'widen'>, scope: ResetScope): MethodKind[] {
+  const explicit = scope.methods && scope.methods.length > 0 ? scope.methods : undefined;
+  return METHOD_KINDS.filter((kind) => inScope(kind, scope.profile, explicit) || blockers.widen.includes(kind));
 }

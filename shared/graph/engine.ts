@@ -434,7 +434,7 @@ function report(state: ResetState, input: ResetInput, secret: string | undefined
   if (state.tapPolicy?.source === 'unavailable' && state.tapPolicy.note) warnings.push(state.tapPolicy.note);
   if (state.temporaryAccessPass?.adjusted) warnings.push(`Temporary Access Pass: ${state.temporaryAccessPass.adjusted}`);
   if (input.dryRun && plan?.defaultBlocked) {
-    warnings.push(`A real run would end partial: Graph keeps ${plan.defaultBlocked.detail} (the user's default method) while ${plan.defaultBlocked.staying.join(', ')} stay. ${finishAdvice(defaultBlockers(plan, input, []), input)}`);
+    warnings.push(`A real run would end partial: Graph keeps ${plan.defaultBlocked.detail} (the user's default method) while ${plan.defaultBlocked.staying.join(', ')} stay. ${finishAdvice(defaultBlockers(plan, input, []), input, { dryRun: true })}`);
   }
   if (input.dryRun && plan?.defaultChange) warnings.push(`A real run would first change the default method from ${plan.defaultChange.from} to ${plan.defaultChange.to} (${plan.defaultChange.detail}): ${plan.defaultChange.why}`);
   if (plan?.defaultChange && state.defaultChange?.outcome === 'done') warnings.push(`Default method changed from ${plan.defaultChange.from} to ${plan.defaultChange.to} (${plan.defaultChange.detail}) before it was removed: ${plan.defaultChange.why}`);

@@ -36,6 +36,11 @@ export const requestRowSchema = z.object({
   previousRequestId: z.string().optional(),
   /** The next attempt, once one was started from the same ticket (set on the earlier request). */
   nextRequestId: z.string().optional(),
+  /**
+   * A partial reset being finished from the console: who asked for which wider methods, who approved,
+   * and the linked request made then (JSON, shared/finish/finish-state.ts). Covered by the state MAC.
+   */
+  finish: z.string().max(20_000).optional(),
   /** The intake's MAC over the request fields (shared/requests/request-integrity.ts). */
   intakeMac: z.string().optional(),
   /**

@@ -248,7 +248,29 @@ export function verificationNote(event: 'verification-requested' | 'verification
   return { title: header(row, 'verification failed'), lines, marker: markerOf(row.id, event) };
 }
 
+/**
+ * Notes as a partial reset is finished from the console: an operator asked (what the linked request
+ * would also remove, and that nothing runs before a second person approves), then an approver approved
+ * (the linked request's id and link). Made from facts fixed when the event was opened.
+ */
+export function finishNote(event: 'finish-asked' | 'finish-approved', row: RequestRow, record: EventRecord, consoleBaseUrl?: string): Note {
+  const facts = record.facts ?? {};
+  const user = row.targetUpn ?? row.targetObjectId ?? 'the user';
+  const lines: string[] = [];
+  if (event === 'finish-asked') {
+    lines.push(`${facts.operator ?? 'An operator'} asked in the operator console to finish this reset of ${user}: a linked request on this ticket would also remove ${scrub(facts.adds ?? 'the methods that kept the default')}, which kept ${scrub(facts.kept ?? 'the default method')} registered.`);
+    lines.push('Nothing runs until a second person (a member of the console\'s approver group, not the one who asked, the user or the original requester) approves it there.');
+    lines.push(detailsLine(row, consoleBaseUrl));
+    return { title: header(row, 'finish asked'), lines, marker: markerOf(row.id, event) };
+  }
+  lines.push(`${facts.approver ?? 'An approver'} approved the finish ${facts.operator ?? 'an operator'} asked for. Request ${facts.requestId ?? ''} resets ${user} again on this ticket, also removing ${scrub(facts.adds ?? 'the methods that kept the default')}.`);
+  lines.push('It goes through the same checks as any request (and, where this service verifies people, the user proves who they are again first); its outcome is noted here when it ends.');
+  if (facts.requestId) lines.push(consoleBaseUrl ? `The new request: ${consoleRequestLink(consoleBaseUrl, facts.requestId)} (operator console, Entra sign-in)` : `The new request: GET /api/resets/${facts.requestId}`);
+  return { title: header(row, 'finish approved'), lines, marker: markerOf(row.id, event) };
+}
+
 export function noteFor(event: OutboxEvent, row: RequestRow, record: EventRecord, consoleBaseUrl?: string): Note {
+  if (event === 'finish-asked' || event === 'finish-approved') return finishNote(event, row, record, consoleBaseUrl);
   if (event === 'verification-requested' || event === 'verification-passed' || event === 'verification-failed') return verificationNote(event, row, record, consoleBaseUrl);
   if (event === 'follow-up') return followUpNote(row, record);
   if (event === 'follow-up-closed') return followUpClosedNote(row, record);

@@ -1,4 +1,5 @@
 import type { Settings } from '../config';
+import { clipAtWord } from '../clip-text';
 import type { RequestRow } from '../requests/request-row';
 import { storedResult } from './note-text';
 import { markerOf, outboxFields, parseOutbox, type EventRecord, type OutboxEvent, type OutboxState } from './outbox-state';
@@ -88,6 +89,8 @@ export function openOutbox(row: RequestRow, settings: TicketSettings, now: Date)
 }
 
 export type VerificationEvent = 'verification-requested' | 'verification-passed' | 'verification-failed' | 'mail-manager-attest';
+/** Notes on a partial request's ticket as it is finished from the console (shared/finish). */
+export type FinishEvent = 'finish-asked' | 'finish-approved';
 
 /**
  * Adds verification events to a request's outbox before it ends (the outbox is opened early, marked
@@ -95,12 +98,12 @@ export type VerificationEvent = 'verification-requested' | 'verification-passed'
  * request came through, the attestation mail to the target's manager when a sender mailbox is set.
  * Facts are fixed now, so the text is the same however often a note is retried.
  */
-export function withVerificationEvent(row: RequestRow, event: VerificationEvent, facts: Record<string, string>, settings: TicketSettings, now: Date): OutboxState | undefined {
+export function withVerificationEvent(row: RequestRow, event: VerificationEvent | FinishEvent, facts: Record<string, string>, settings: TicketSettings, now: Date): OutboxState | undefined {
   const channel = event === 'mail-manager-attest' ? (settings.NOTIFY_SENDER_UPN ? 'mail' : undefined) : ticketChannelOf(row, settings);
   if (!channel) return undefined;
-  const state: OutboxState = parseOutbox(row.ticketUpdates) ?? { version: 1, status: 'awaiting_verification', events: {} };
+  const state: OutboxState = parseOutbox(row.ticketUpdates) ?? { version: 1, status: row.status === 'awaiting_verification' || event.startsWith('verification') || event === 'mail-manager-attest' ? 'awaiting_verification' : row.status, events: {} };
   if (state.events[event]) return undefined;
-  const clipped = Object.fromEntries(Object.entries(facts).map(([key, value]) => [key, value.slice(0, 500)]));
+  const clipped = Object.fromEntries(Object.entries(facts).map(([key, value]) => [key, clipAtWord(value, 500)]));
   state.events[event] = { state: 'pending', channel, attempts: 0, marker: markerOf(row.id, event), facts: clipped };
   return state;
 }
@@ -110,6 +113,8 @@ export interface TicketHook {
   fieldsOnFinish(next: RequestRow): Partial<Pick<RequestRow, 'ticketUpdates' | 'ticketDueAt'>>;
   /** Fields that add a verification note or mail to the outbox (none when nobody is to be told). */
   fieldsOnVerification(next: RequestRow, event: VerificationEvent, facts: Record<string, string>): Partial<Pick<RequestRow, 'ticketUpdates' | 'ticketDueAt'>>;
+  /** Fields that add a note about finishing a partial reset from the console (none when the ticket has no channel). */
+  fieldsOnFinishNote(next: RequestRow, event: FinishEvent, facts: Record<string, string>): Partial<Pick<RequestRow, 'ticketUpdates' | 'ticketDueAt'>>;
   /** Never throws: a lost wake-up is found by the ticket sweeper from the row's ticketDueAt. */
   notify(row: RequestRow): Promise<void>;
 }
@@ -132,6 +137,11 @@ export function ticketHook(
       return outboxFields(merged, now);
     },
     fieldsOnVerification(next, event, facts) {
+      const now = new Date();
+      const state = withVerificationEvent(next, event, facts, settings, now);
+      return state ? outboxFields(state, now) : {};
+    },
+    fieldsOnFinishNote(next, event, facts) {
       const now = new Date();
       const state = withVerificationEvent(next, event, facts, settings, now);
       return state ? outboxFields(state, now) : {};

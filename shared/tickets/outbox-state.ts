@@ -20,6 +20,8 @@ export const OUTBOX_EVENTS = [
   'mail-user',
   'mail-manager',
   'callback',
+  'finish-asked',
+  'finish-approved',
 ] as const;
 export type OutboxEvent = (typeof OUTBOX_EVENTS)[number];
 

@@ -94,10 +94,10 @@ function onlySharedFieldsChanged(mine: StoredRequest, fresh: StoredRequest): boo
   return core(a) === core(b);
 }
 
-/** The row as this holder has it, with what others wrote meanwhile: outbox, audit head, attempt link, page binding. */
+/** The row as this holder has it, with what others wrote meanwhile: outbox, audit head, attempt link, a finish asked in the console, page binding. */
 function withSharedFieldsOf(mine: StoredRequest, fresh: StoredRequest): StoredRequest {
   const a = parseVerification(mine.verification);
   const b = parseVerification(fresh.verification);
   const verification = a && b ? JSON.stringify({ ...a, pageBinding: b.pageBinding, passShownTo: b.passShownTo, passShownAt: b.passShownAt }) : fresh.verification;
-  return { ...mine, ticketUpdates: fresh.ticketUpdates, ticketDueAt: fresh.ticketDueAt, nextRequestId: fresh.nextRequestId, auditSeq: fresh.auditSeq, auditHash: fresh.auditHash, verification, etag: fresh.etag, trusted: fresh.trusted };
+  return { ...mine, ticketUpdates: fresh.ticketUpdates, ticketDueAt: fresh.ticketDueAt, nextRequestId: fresh.nextRequestId, finish: fresh.finish, auditSeq: fresh.auditSeq, auditHash: fresh.auditHash, verification, etag: fresh.etag, trusted: fresh.trusted };
 }

@@ -1,10 +1,12 @@
-import { DEMO_CONSOLE_READER_GROUP_ID, DEMO_PASS_COLLECTOR_GROUP_ID, demoTenant, parseTenantFile, SimDirectory } from '../../dev/graph-sim';
+import { DEMO_CONSOLE_APPROVER_GROUP_ID, DEMO_CONSOLE_OPERATOR_GROUP_ID, DEMO_CONSOLE_READER_GROUP_ID, DEMO_PASS_COLLECTOR_GROUP_ID, demoTenant, parseTenantFile, SimDirectory } from '../../dev/graph-sim';
 import { startLocalIdp, type RunningLocalIdp } from '../../dev/local-idp';
 import { startSystem, type RunningSystem, type SystemOptions } from '../support/system';
 
 export const AGENT = 'grady.archie@contoso.com';
 export const READER = 'johanna.lorenz@contoso.com';
 export const OUTSIDER = 'pradeep.gupta@contoso.com';
+/** Service desk lead: approves a finish an agent (AGENT, also an operator) asked for. */
+export const APPROVER = 'delia.dennis@contoso.com';
 
 export interface ConsoleSystem {
   system: RunningSystem;
@@ -25,6 +27,8 @@ export async function startConsoleSystem(options: SystemOptions = {}): Promise<C
       CONSOLE_AUTHORITY_HOST: idp.url,
       CONSOLE_READER_GROUP_ID: DEMO_CONSOLE_READER_GROUP_ID,
       PASS_COLLECTOR_GROUP_ID: DEMO_PASS_COLLECTOR_GROUP_ID,
+      CONSOLE_OPERATOR_GROUP_ID: DEMO_CONSOLE_OPERATOR_GROUP_ID,
+      CONSOLE_APPROVER_GROUP_ID: DEMO_CONSOLE_APPROVER_GROUP_ID,
       ...options.settings,
     },
   });
