@@ -225,7 +225,7 @@ export const consoleSchedules: FunctionDefinition = {
     route: 'console/api/schedules',
     methods: ['GET'],
     authLevel: 'anonymous',
-    handler: personRoute('reader', async (_person, _request, deps) => listSchedules(deps.schedules, deps.integrity)),
+    handler: personRoute('reader', async (_person, _request, deps) => listSchedules(deps.schedules, deps.integrity, deps.groupNames)),
   },
 };
 

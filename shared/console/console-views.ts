@@ -11,6 +11,9 @@ import { auditHeadOf } from '../worker/request-view';
 import type { SignedInPerson } from './person-gate';
 import { assigneeNote, lastHandover } from './reveal-pass';
 import { finishView } from '../finish/finish-service';
+import { displayName, requestSummary } from './request-summary';
+import { clipAtWord } from '../clip-text';
+import type { ScheduleStore } from '../schedules/schedule-store';
 
 const NO_STORE = { 'cache-control': 'no-store' };
 const DAY_MS = 24 * 3600_000;
@@ -35,7 +38,7 @@ export const requestListQuerySchema = z.object({
 export type RequestListQuery = z.input<typeof requestListQuerySchema>;
 
 /** `GET /api/console/requests`: recent requests, newest first; the last 7 days unless `from` says otherwise. */
-export async function listRequests(query: Record<string, string | undefined>, deps: Pick<RequestStores, 'store'>, now = new Date()): Promise<HttpAnswer> {
+export async function listRequests(query: Record<string, string | undefined>, deps: Pick<RequestStores, 'store'> & { schedules?: Pick<ScheduleStore, 'list'> }, now = new Date()): Promise<HttpAnswer> {
   const parsed = requestListQuerySchema.safeParse(dropEmpty(query));
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
@@ -53,32 +56,55 @@ export async function listRequests(query: Record<string, string | undefined>, de
   const matching = rows.filter(
     (row) => (!ticket || row.ticketId.toLowerCase().includes(ticket)) && (!upn || (row.targetUpn ?? row.targetObjectId ?? '').toLowerCase().includes(upn)),
   );
+  const scheduleNames = new Map<string, string>();
+  if (deps.schedules && matching.some((row) => row.ticketSystem === 'schedule')) {
+    for (const schedule of await deps.schedules.list().catch(() => [])) scheduleNames.set(schedule.id, schedule.name);
+  }
   return jsonAnswer(
     200,
     {
       filters: { ...filters, from: from.toISOString(), to: to.toISOString() },
-      items: matching.slice(0, filters.limit).map(listItem),
+      items: matching.slice(0, filters.limit).map((row) => listItem(row, scheduleNames)),
       more: matching.length > filters.limit,
     },
     NO_STORE,
   );
 }
 
-function listItem(row: StoredRequest) {
+/**
+ * One line of the list: the reason cut at a word (the page has it whole), who asked and who approved by
+ * name, and for a schedule's own rows the schedule's name instead of its generated ticket id.
+ */
+function listItem(row: StoredRequest, scheduleNames: ReadonlyMap<string, string>) {
+  const scheduleId = row.ticketSystem === 'schedule' && row.ticketId.startsWith('schedule-') ? row.ticketId.slice('schedule-'.length) : undefined;
+  const scheduleName = scheduleId ? scheduleNames.get(scheduleId) ?? noticeScheduleName(row) : undefined;
   return {
     id: row.id,
     status: presentedStatus(row),
-    ...(row.statusReason && row.trusted ? { statusReason: row.statusReason } : {}),
+    ...(row.statusReason && row.trusted ? { statusReason: clipAtWord(row.statusReason.replace(/\s+/g, ' '), 160) } : {}),
     source: row.source,
-    ticket: { system: row.ticketSystem, id: row.ticketId, ...(row.ticketUrl ? { url: row.ticketUrl } : {}) },
-    target: row.targetUpn ?? row.targetObjectId ?? 'unknown',
-    requestedBy: row.requestedBy,
+    ticket: { system: row.ticketSystem, id: row.ticketId, ...(row.ticketUrl ? { url: row.ticketUrl } : {}), ...(scheduleName ? { label: `schedule "${scheduleName}"` } : {}) },
+    // A schedule's notice that a run reset nobody is about the run, not about one user.
+    target: row.targetUpn ?? row.targetObjectId ?? (row.source === 'schedule' ? null : 'unknown'),
+    requestedBy: displayName(row.requestedBy),
+    ...(row.approvedBy ? { approvedBy: displayName(row.approvedBy) } : {}),
     temporaryAccessPass: row.temporaryAccessPass !== undefined,
     dryRun: row.dryRun,
     ...(row.bulkJobId ? { bulkJobId: row.bulkJobId } : {}),
+    ...(row.previousRequestId ? { previousRequestId: row.previousRequestId } : {}),
+    ...(row.trusted && row.finish ? { finishing: true } : {}),
     createdAt: row.createdAt,
     ...(row.completedAt ? { completedAt: row.completedAt } : {}),
   };
+}
+
+function noticeScheduleName(row: StoredRequest): string | undefined {
+  try {
+    const parsed = JSON.parse(row.result ?? '{}') as { schedule?: { name?: unknown } };
+    return typeof parsed.schedule?.name === 'string' ? parsed.schedule.name : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -112,21 +138,26 @@ export async function requestDetail(
   const handover = lastHandover(entries);
   const assignee = assigneeNote(row, person);
   const finish = finishView(row, person);
+  const methods = methodsBeforeAfter(base.result);
+  const passState = {
+    requested: row.temporaryAccessPass !== undefined,
+    waiting: waiting !== undefined,
+    ...(waiting ? { expiresAt: waiting.expiresAt } : {}),
+    ...(handover ? { collected: handover } : {}),
+    ...(superseded ? { superseded } : {}),
+    canReveal: person.roles.includes('collector') && waiting !== undefined && goesTo === undefined,
+    ...(goesTo ? { goesTo } : {}),
+    ticketAssignee: assignee.view,
+  };
+  const linkedId = finish?.asked?.requestId;
+  const linked = linkedId && isRequestId(linkedId) ? await deps.store.get(linkedId).catch(() => undefined) : undefined;
   return jsonAnswer(
     200,
     {
       ...base,
-      methods: methodsBeforeAfter(base.result),
-      pass: {
-        requested: row.temporaryAccessPass !== undefined,
-        waiting: waiting !== undefined,
-        ...(waiting ? { expiresAt: waiting.expiresAt } : {}),
-        ...(handover ? { collected: handover } : {}),
-        ...(superseded ? { superseded } : {}),
-        canReveal: person.roles.includes('collector') && waiting !== undefined && goesTo === undefined,
-        ...(goesTo ? { goesTo } : {}),
-        ticketAssignee: assignee.view,
-      },
+      methods,
+      summary: requestSummary(row, presentedStatus(row), methods, passState, finish, linked ? presentedStatus(linked) : undefined),
+      pass: passState,
       ...(finish ? { finish } : {}),
     },
     NO_STORE,

@@ -4,6 +4,7 @@ import { nextRunTimes } from '../schedules/cron';
 import { scheduleIsAuthentic } from '../schedules/schedule-runs';
 import type { ScheduleRun } from '../schedules/schedule-rows';
 import type { ScheduleStore } from '../schedules/schedule-store';
+import type { GroupNames } from './group-names';
 
 /** Runs shown per schedule, newest first. */
 const RUNS_SHOWN = 5;
@@ -14,7 +15,7 @@ const NEXT_SHOWN = 3;
  * its last runs, each with its bulk job, so a reader can follow a run to the requests it made. Read
  * only: schedules are changed through the signed /api/schedules routes, never from the console.
  */
-export async function listSchedules(store: ScheduleStore, integrity: RequestIntegrity, now = new Date()): Promise<HttpAnswer> {
+export async function listSchedules(store: ScheduleStore, integrity: RequestIntegrity, groupNames?: Pick<GroupNames, 'name'>, now = new Date()): Promise<HttpAnswer> {
   const schedules = await store.list();
   const items = await Promise.all(
     schedules.map(async (schedule) => {
@@ -25,6 +26,8 @@ export async function listSchedules(store: ScheduleStore, integrity: RequestInte
       } catch {
         next = []; // an expression that no longer parses runs never; `authentic` and the runs say why
       }
+      // The group by its name in the directory, so a reader sees what it is without looking up a GUID.
+      const groupName = schedule.sourceKind === 'group' && schedule.groupId && groupNames ? await groupNames.name(schedule.groupId) : undefined;
       return {
         id: schedule.id,
         name: schedule.name,
@@ -32,7 +35,7 @@ export async function listSchedules(store: ScheduleStore, integrity: RequestInte
         timeZone: schedule.timeZone,
         enabled: schedule.enabled,
         dryRun: schedule.dryRun,
-        source: schedule.sourceKind === 'group' ? { groupId: schedule.groupId } : { riskyUsers: { minimumRiskLevel: schedule.minimumRiskLevel } },
+        source: schedule.sourceKind === 'group' ? { groupId: schedule.groupId, ...(groupName ? { groupName } : {}) } : { riskyUsers: { minimumRiskLevel: schedule.minimumRiskLevel } },
         removeFromGroupAfterReset: schedule.removeFromGroupAfterReset,
         maxUsersPerRun: schedule.maxUsersPerRun,
         ...(schedule.methods ? { methods: schedule.methods } : {}),

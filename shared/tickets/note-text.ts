@@ -93,7 +93,7 @@ const NEXT_STEPS: Record<string, string> = {
   'temporary-access-pass-disabled': 'Next step: send the ticket again without a pass, or have the identity team enable Temporary Access Pass.',
 };
 
-function refusalNextStep(code: string | undefined, reason: string | undefined): string {
+export function refusalNextStep(code: string | undefined, reason: string | undefined): string {
   if (code && NEXT_STEPS[code]) return NEXT_STEPS[code]!;
   if (reason && /privileged|administrator/i.test(reason)) return NEXT_STEPS['privileged-target']!;
   return 'Next step: read the reason above, fix what it names, and send the ticket again.';

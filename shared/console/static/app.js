@@ -171,48 +171,133 @@
       field('to', 'To', input('to', 'date')),
       h('div', {}, h('button', { type: 'submit' }, 'Filter')));
     const list = await api(`/requests?${query.toString()}`);
+    // One line a request: the reason cut (the page has it whole, and so does its title), names, not ids.
+    const ticketText = (item) => item.ticket.label || `${item.ticket.system} ${item.ticket.id}`;
     const rows = list.items.map((item) =>
       h('tr', {},
-        h('td', {}, when(item.createdAt)),
-        h('td', {}, badge(item.status)),
-        h('td', {}, h('a', { href: `#/requests/${item.id}` }, `${item.ticket.system} ${item.ticket.id}`)),
-        h('td', {}, item.target),
-        h('td', { class: 'opt' }, item.source),
-        h('td', { class: 'opt' }, item.statusReason || '')));
+        h('td', { title: new Date(item.createdAt).toLocaleString() }, h('time', { datetime: item.createdAt }, new Date(item.createdAt).toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'short' }))),
+        h('td', { title: item.finishing ? 'an operator asked to finish it' : item.status }, badge(item.status), item.finishing ? h('span', { class: 'muted' }, ' finishing') : ''),
+        h('td', { title: ticketText(item) }, h('a', { href: `#/requests/${item.id}` }, item.ticket.label || item.ticket.id)),
+        h('td', { title: item.target || '' }, item.target === null ? h('span', { class: 'muted' }, 'a schedule run (no user)') : item.target),
+        h('td', { class: 'opt', title: item.requestedBy }, item.requestedBy),
+        h('td', { class: 'opt', title: item.approvedBy || '' }, item.approvedBy || h('span', { class: 'muted' }, 'nobody')),
+        h('td', { class: 'opt reason', title: item.statusReason || '' }, item.statusReason || '')));
     show('Requests', form,
       h('p', {}, `${list.items.length}${list.more ? '+' : ''} requests between ${new Date(list.filters.from).toLocaleDateString()} and ${new Date(list.filters.to).toLocaleDateString()}`),
-      h('div', { class: 'table-wrap' }, h('table', {},
-        h('thead', {}, h('tr', {}, ['Created', 'Status', 'Ticket', 'User', 'Source', 'Reason'].map((name, i) => h('th', { scope: 'col', class: i > 3 ? 'opt' : undefined }, name)))),
-        h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 6 }, 'No request matches.'))))));
+      h('div', { class: 'table-wrap' }, h('table', { class: 'requests' },
+        h('colgroup', {}, ['when', 'status', 'ticket', 'user', 'by', 'by', 'reason'].map((name, i) => h('col', { class: `w-${name}${i > 3 ? ' opt' : ''}` }))),
+        h('thead', {}, h('tr', {}, ['Created', 'Status', 'Ticket', 'User', 'Requested by', 'Approved by', 'Reason'].map((name, i) => h('th', { scope: 'col', class: i > 3 ? 'opt' : undefined }, name)))),
+        h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: 7 }, 'No request matches.'))))));
   }
 
+  /** Which parts of a request page a person opened, kept across the page's own refreshes. */
+  const opened = new Set();
+
+  /**
+   * A request, leading with what matters: the outcome, what is still registered and why, the one next
+   * step (with its button where the signed-in person may take it), the pass, and who asked, approved and
+   * verified. The methods, the verification, the details and the audit trail (folded, its check visible) follow.
+   */
   async function requestView(id) {
     const r = await api(`/requests/${encodeURIComponent(id)}`);
     const ticketUrl = safeUrl(r.ticket.url);
-    const facts = h('dl', { class: 'facts' },
-      h('dt', {}, 'Status'), h('dd', {}, badge(r.status), r.statusReason ? ` ${r.statusReason}` : ''),
-      h('dt', {}, 'Ticket'), h('dd', {}, ticketUrl ? h('a', { href: ticketUrl, rel: 'noreferrer noopener', target: '_blank' }, `${r.ticket.system} ${r.ticket.id}`) : `${r.ticket.system} ${r.ticket.id}`),
-      h('dt', {}, 'User'), h('dd', {}, r.target.userPrincipalName || r.target.objectId || ''),
-      h('dt', {}, 'Requested by'), h('dd', {}, r.requestedBy.name),
-      h('dt', {}, 'Approved by'), h('dd', {}, r.approvedBy || 'nobody'),
-      h('dt', {}, 'Options'), h('dd', {}, `profile ${r.options.profile}; ${r.options.revokeSessions ? 'revoke sessions' : 'sessions kept'}; ${r.options.temporaryAccessPass ? 'Temporary Access Pass' : 'no pass'}${r.options.dryRun ? '; dry run' : ''}`),
-      h('dt', {}, 'Created'), h('dd', {}, when(r.createdAt)),
-      h('dt', {}, 'Finished'), h('dd', {}, r.completedAt ? when(r.completedAt) : 'not yet'),
-      h('dt', {}, 'Outcome'), h('dd', {}, r.result && r.result.headline ? r.result.headline : 'nothing recorded yet'));
+    const user = r.target.userPrincipalName || r.target.objectId || '';
+    const s = r.summary;
 
-    const verified = r.audit.verified
-      ? h('p', { class: 'verified', id: 'audit-verified' }, `✔ verified: ${r.audit.entries.length} audit rows, each chained to the one before and to the head the request recorded`)
-      : h('p', { class: 'notice bad', id: 'audit-verified', role: 'alert' }, `✘ NOT verified: ${r.audit.problem || 'unknown problem'}`);
-    const timeline = h('ol', { class: 'timeline', 'aria-label': 'Timeline' },
-      r.audit.entries.map((e) => h('li', {}, when(e.at), h('strong', {}, e.action), ' ', badge(e.outcome), e.detail ? h('div', {}, e.detail) : '')));
+    const people = h('p', { class: 'people' },
+      h('span', {}, 'Asked by ', h('strong', {}, s.people.askedBy)),
+      h('span', {}, 'Approved by ', s.people.approvedBy ? h('strong', {}, s.people.approvedBy) : h('em', {}, 'nobody')),
+      h('span', {}, 'Verified by ', s.people.verifiedBy ? h('strong', {}, s.people.verifiedBy) : h('em', {}, r.verification ? 'not yet' : 'not asked')));
+    const remains = s.remains.length
+      ? h('div', { class: 'remains' }, h('h3', {}, 'Still registered'),
+          h('ul', {}, s.remains.map((m) => h('li', {}, h('strong', {}, m.kind), ` ${m.detail}${m.isDefault ? ' (default)' : ''}: `, m.why))))
+      : '';
+    const summary = h('section', { class: `summary o-${r.status}`, id: 'summary', 'aria-label': 'Outcome' },
+      h('p', { class: 'outcome', id: 'outcome' }, badge(r.status), ' ', s.outcome),
+      people,
+      remains,
+      h('div', { class: 'next', id: 'next-step' }, h('h3', {}, 'Next step'), h('p', {}, s.next.text), nextAction(r)),
+      passSection(r));
 
     const methods = r.methods.length
       ? h('div', { class: 'table-wrap' }, h('table', {},
-          h('thead', {}, h('tr', {}, ['Method', 'Detail', 'Before', 'Outcome', 'After'].map((n) => h('th', { scope: 'col' }, n)))),
-          h('tbody', {}, r.methods.map((m) => h('tr', {}, h('td', {}, m.kind, m.isDefault ? ' (default)' : ''), h('td', {}, m.detail), h('td', {}, 'registered'), h('td', {}, m.outcome, m.reason ? `: ${m.reason}` : ''), h('td', {}, m.after))))))
+          h('thead', {}, h('tr', {}, ['Method', 'Detail', 'Outcome', 'After'].map((n) => h('th', { scope: 'col' }, n)))),
+          h('tbody', {}, r.methods.map((m) => h('tr', {}, h('td', {}, m.kind, m.isDefault ? ' (default)' : ''), h('td', {}, m.detail), h('td', {}, m.outcome, m.reason ? h('div', { class: 'muted' }, m.reason) : ''), h('td', {}, m.after))))))
       : h('p', {}, 'No methods recorded (the request did not reach the snapshot).');
 
-    show(`Request ${r.ticket.id}`, facts, ...verificationSection(r), h('h2', {}, 'Audit trail'), verified, timeline, h('h2', {}, 'Methods before and after'), methods, h('h2', {}, 'Temporary Access Pass'), passSection(r));
+    const link = (label, other) => (other ? [h('dt', {}, label), h('dd', {}, h('a', { href: `#/requests/${other}` }, other))] : []);
+    const facts = h('dl', { class: 'facts' },
+      h('dt', {}, 'Ticket'), h('dd', {}, ticketUrl ? h('a', { href: ticketUrl, rel: 'noreferrer noopener', target: '_blank' }, `${r.ticket.system} ${r.ticket.id}`) : `${r.ticket.system} ${r.ticket.id}`),
+      h('dt', {}, 'User'), h('dd', {}, user),
+      h('dt', {}, 'Why'), h('dd', {}, r.reason || h('em', {}, 'not given')),
+      h('dt', {}, 'Options'), h('dd', {}, `profile ${r.options.profile}${r.options.methods ? `, methods ${r.options.methods.join(', ')}` : ''}; ${r.options.revokeSessions ? 'revoke sessions' : 'sessions kept'}; ${r.options.temporaryAccessPass ? 'Temporary Access Pass' : 'no pass'}${r.options.dryRun ? '; dry run' : ''}`),
+      h('dt', {}, 'Source'), h('dd', {}, r.source),
+      h('dt', {}, 'Created'), h('dd', {}, when(r.createdAt)),
+      h('dt', {}, 'Finished'), h('dd', {}, r.completedAt ? when(r.completedAt) : 'not yet'),
+      ...link('Finishes', r.previousRequestId),
+      ...link('Finished by', r.nextRequestId),
+      h('dt', {}, 'Status reason'), h('dd', { class: 'reason-full' }, r.statusReason || h('em', {}, 'none')));
+
+    const verified = r.audit.verified
+      ? h('span', { class: 'verified', id: 'audit-verified' }, `✔ verified: ${r.audit.entries.length} rows, each chained to the one before and to the head the request recorded`)
+      : h('span', { class: 'bad', id: 'audit-verified', role: 'alert' }, `✘ NOT verified: ${r.audit.problem || 'unknown problem'}`);
+    const audit = h('details', { id: 'audit', open: opened.has(`${r.id}:audit`) },
+      h('summary', {}, h('strong', {}, 'Audit trail'), ' ', verified),
+      h('ol', { class: 'timeline', 'aria-label': 'Timeline' },
+        r.audit.entries.map((e) => h('li', {}, when(e.at), h('strong', {}, e.action), ' ', badge(e.outcome), e.detail ? h('div', {}, e.detail) : ''))));
+    audit.addEventListener('toggle', () => { if (audit.open) opened.add(`${r.id}:audit`); else opened.delete(`${r.id}:audit`); });
+
+    show(`Request ${r.ticket.id}`, h('p', { class: 'subtitle' }, user, ' · ', `${r.ticket.system} ${r.ticket.id}`), summary,
+      h('h2', {}, 'Methods before and after'), methods,
+      ...verificationSection(r),
+      h('h2', {}, 'Details'), facts,
+      audit);
+    const linkedRunning = s.next.action === 'finish-linked' && ['accepted', 'running', 'awaiting_verification'].includes(s.next.requestStatus);
+    if (['accepted', 'running', 'awaiting_verification'].includes(r.status) || linkedRunning) {
+      refreshTimer = setTimeout(() => { if (location.hash.startsWith(`#/requests/${id}`)) void route(); }, 2000);
+    }
+  }
+
+  /** The next step's button, for the person the page says may take it. */
+  function nextAction(r) {
+    const a = r.summary.next.action;
+    const box = h('div', { class: 'next-action' });
+    const fail = (error) => box.append(h('p', { class: 'notice bad', role: 'alert' }, error.message || String(error)));
+    if (a === 'finish-ask') {
+      const button = h('button', { type: 'button', id: 'finish-ask', onclick: async () => {
+        button.disabled = true;
+        try {
+          await api(`/requests/${encodeURIComponent(r.id)}/finish`, { method: 'POST' });
+          say('Finish asked; it waits for a second person to approve it');
+          await route();
+        } catch (error) {
+          button.disabled = false;
+          fail(error);
+        }
+      } }, `Finish: also remove ${r.finish.offer.addsLabel}`);
+      box.append(button);
+    } else if (a === 'finish-approve') {
+      const check = h('input', { type: 'checkbox', id: 'finish-check' });
+      const button = h('button', { type: 'button', id: 'finish-approve', disabled: true, onclick: async () => {
+        button.disabled = true;
+        try {
+          const answer = await api(`/requests/${encodeURIComponent(r.id)}/finish/approve`, { method: 'POST' });
+          say('Finish approved');
+          location.hash = `#/requests/${answer.requestId}`;
+        } catch (error) {
+          fail(error);
+        }
+      } }, 'Approve the finish');
+      check.addEventListener('change', () => { button.disabled = !check.checked; });
+      box.append(
+        h('p', {}, check, h('label', { for: 'finish-check', class: 'inline' }, ` I have read this ticket, and I approve resetting ${r.target.userPrincipalName || 'this user'} again with methods ${r.finish.asked.methods.join(', ')}.`)),
+        button);
+    } else if (a === 'finish-linked') {
+      box.append(h('a', { href: `#/requests/${r.summary.next.requestId}`, id: 'finish-linked' }, 'Open the linked request'));
+    } else if (a === 'verify') {
+      box.append(h('a', { href: '#verification-link', onclick: (event) => { event.preventDefault(); document.getElementById('verification-link')?.scrollIntoView(); } }, 'The verification link'));
+    }
+    return box;
   }
 
   /** How the person proves who they are: the state, and while it waits the link (and its QR code) to hand to them. */
@@ -240,12 +325,13 @@
 
   function passSection(r) {
     const p = r.pass;
-    const box = h('div', { id: 'pass' });
+    const box = h('div', { id: 'pass', class: 'pass-state' });
     const assignee = p.ticketAssignee && p.ticketAssignee.named
       ? (p.ticketAssignee.collectorIsAssignee ? `You are the ticket's assignee (${p.ticketAssignee.assignee}).` : `You are not the ticket's assignee (${p.ticketAssignee.assignee}).`)
       : 'The ticket names no assignee.';
     const collected = (c) => h('p', { class: 'notice', id: 'pass-collected' }, `Collected at ${new Date(c.at).toLocaleString()}${c.by ? ` by ${c.by.userPrincipalName}` : ''}. ${c.detail}`);
-    if (!p.requested) box.append(h('p', {}, 'No pass was asked for.'));
+    box.append(h('h3', {}, 'Temporary Access Pass'));
+    if (!p.requested) box.append(h('p', {}, 'None was asked for.'));
     else if (p.goesTo) box.append(h('p', { id: 'pass-goes-to' }, `${p.waiting ? 'A pass was issued. ' : ''}It is not shown here: ${p.goesTo}.`));
     else if (p.collected) box.append(collected(p.collected));
     else if (p.superseded) box.append(h('p', { class: 'notice bad', id: 'pass-superseded' }, `Superseded by request ${p.superseded.byRequestId} at ${new Date(p.superseded.at).toLocaleString()}: that request's pass replaced this one in Entra ID, so this one no longer works.`));
@@ -337,7 +423,7 @@
   /** Schedules: when each runs next (in its own time zone) and its last runs, each linked to its bulk job. */
   async function schedulesView() {
     const list = await api('/schedules');
-    const sourceText = (s) => (s.source.groupId ? `group ${s.source.groupId}${s.removeFromGroupAfterReset ? ', completed users leave it' : ''}` : `risky users, ${s.source.riskyUsers.minimumRiskLevel} and above`);
+    const sourceText = (s) => (s.source.groupId ? `group "${s.source.groupName || s.source.groupId}"${s.removeFromGroupAfterReset ? ', completed users leave it' : ''}` : `risky users, ${s.source.riskyUsers.minimumRiskLevel} and above`);
     const runItem = (run) => h('li', {},
       when(run.startedAt), ' ', badge(run.status), ` ${run.trigger}: `,
       run.bulkJobId ? h('a', { href: `#/bulk/${run.bulkJobId}` }, `bulk job, ${run.planned} of ${run.found} users`) : `${run.planned} of ${run.found} users`,
