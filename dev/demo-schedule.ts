@@ -60,12 +60,20 @@ export async function runScheduleDemo(options: ScheduleDemoOptions): Promise<{ s
   const idOf = (body: unknown) => z.object({ id: z.string() }).parse(body).id;
   const runIdOf = (body: unknown) => z.object({ runId: z.string() }).parse(body).runId;
   const ended = async (scheduleId: string, runId: string) => {
-    const deadline = Date.now() + (options.runTimeoutMs ?? 120_000);
+    const started = Date.now();
+    const deadline = started + (options.runTimeoutMs ?? 120_000);
+    let said = started;
     for (;;) {
       await options.tick?.();
       const shown = shownSchema.parse((await signedCall(target, 'GET', `schedules/${scheduleId}`)).body);
       const run = shown.runs.find((candidate) => candidate.id === runId);
       if (run && run.status !== 'running') return run;
+      // A run ends at the schedule timer's next tick (every 30 s under npm start): say what it waits for.
+      if (Date.now() - said >= 5000) {
+        said = Date.now();
+        const counts = run?.counts ? Object.entries(run.counts).filter(([, n]) => n > 0).map(([name, n]) => `${name} ${n}`).join(', ') : '';
+        out(`  ... run ${runId} ${run?.status ?? 'starting'}${counts ? ` (${counts})` : ''}, ${Math.round((Date.now() - started) / 1000)} s: it ends at the schedule timer's next tick (every 30 s under npm start)\n`);
+      }
       if (Date.now() > deadline) throw new Error(`run ${runId} of schedule ${scheduleId} has not ended yet; see npm run cli -- schedule show ${scheduleId}`);
       await new Promise((resolve) => setTimeout(resolve, options.tick ? 250 : 1000));
     }

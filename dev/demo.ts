@@ -7,16 +7,19 @@ import { applyLocalSettingsFile } from './local-settings';
 import { runningApiOrigin, runningVerifiedIdStandIn } from './start-state';
 
 /**
- * `npm run demo`: against a running `npm start`, signs a canonical reset webhook the way a ticket system
- * would (Standard Webhooks, signed by the standardwebhooks library with WEBHOOK_SECRET_GENERIC), follows the request to its end and prints what
- * happened to each method. DEMO_USER picks the user (default: a demo tenant user who lost her phone).
+ * `npm run demo [-- <user>]`: against a running `npm start`, signs a canonical reset webhook the way a
+ * ticket system would (Standard Webhooks, signed by the standardwebhooks library with
+ * WEBHOOK_SECRET_GENERIC), follows the request to its end and prints what happened to each method. The
+ * user (or DEMO_USER) defaults to Lidia Holloway, who lost her phone: the common case, which ends
+ * completed. adele.vance@contoso.com is the case that ends partial (her FIDO2 key and email keep the
+ * default), and the demo then says how two people finish it in the console.
  */
 async function main(): Promise<void> {
   applyLocalSettingsFile(join(__dirname, '..', 'local.settings.json'));
   // An explicit URL or PORT wins; otherwise the running npm start's own (it records it), then the default.
   const url = process.env.ENTRA_MFA_RESET_URL ?? (process.env.PORT ? `http://127.0.0.1:${process.env.PORT}` : runningApiOrigin() ?? 'http://127.0.0.1:7071');
   const secret = process.env.WEBHOOK_SECRET_GENERIC || undefined;
-  const user = process.env.DEMO_USER ?? 'adele.vance@contoso.com';
+  const user = process.argv.slice(2).find((arg) => arg.includes('@')) ?? process.env.DEMO_USER ?? 'lidia.holloway@contoso.com';
   const ticket = `DEMO-${new Date().toISOString().replace(/\D/g, '').slice(0, 14)}`;
 
   try {
@@ -60,11 +63,36 @@ async function main(): Promise<void> {
     process.stdout.write(`\nticket ${ticket}: notes and mails\n`);
     await followTicketNote(url, requestId, (text) => process.stdout.write(text));
   }
+  if (requestId && /^\S+: partial\b/m.test(printed)) printFinishSteps(url, requestId, user, wallet, printed);
   // The CLI exits 1 for anything but completed, which scripts want. The demo has done its job when the
-  // reset ended as the tenant makes it end (Adele's default mobile stays under the portal profile, so
-  // partial); only a failed reset or no final status is a failed demo (npm would print an error).
+  // reset ended as the tenant makes it end (Adele's default Authenticator stays under the portal profile,
+  // so partial); only a failed reset or no final status is a failed demo (npm would print an error).
   const final = /^\S+: (completed|partial|rejected|planned|failed)\b/m.exec(printed)?.[1];
   if (final && final !== 'failed') process.exitCode = 0;
+}
+
+/**
+ * A reset Graph left partial because methods outside its scope kept the default: how two people finish
+ * it from the console (the operator asks, the approver approves), and how the user proves who they are
+ * again for the linked request.
+ */
+function printFinishSteps(url: string, requestId: string, user: string, wallet: string | undefined, printed: string): void {
+  if (!/To finish: use "Finish: also remove/.test(printed)) return;
+  const page = `${url.replace(/\/+$/, '')}/api/console/#/requests/${requestId}`;
+  process.stdout.write(
+    [
+      '',
+      'Finish it from the console, two people:',
+      `  1. open ${page}`,
+      '     and sign in at the local stand-in as grady.archie@contoso.com (an operator): press "Finish: also remove ..."',
+      '  2. sign in on the same page as delia.dennis@contoso.com (an approver) and approve it: a linked request on the same ticket runs',
+      wallet
+        ? `  3. it waits for ${user} to prove who they are again: on the wallet stand-in, ${wallet}/wallet, press "Present as myself" on the request for ${user} (or their manager confirms in the console)`
+        : `  3. where this service verifies people, ${user} proves who they are again`,
+      '  The linked request ends completed; its page and the ticket say so.',
+      '',
+    ].join('\n'),
+  );
 }
 
 /** Waits until the request asks for verification, then presents as the user at the wallet stand-in. */

@@ -80,11 +80,12 @@ export const resetAnswerSchema = z
         plan: z
           .object({
             deletions: z.array(z.object({ id: z.string(), wave: z.number() }).passthrough()).default([]),
-            defaultBlocked: z.object({ detail: z.string(), staying: z.array(z.string()).default([]) }).passthrough().nullish(),
+            defaultBlocked: z.object({ methodIds: z.array(z.string()).default([]), detail: z.string(), staying: z.array(z.string()).default([]) }).passthrough().nullish(),
           })
           .passthrough()
           .nullish(),
         revoke: z.object({ outcome: z.string() }).passthrough().optional(),
+        warnings: z.array(z.string()).optional(),
       })
       .passthrough()
       // A request refused before any Graph work answers result: null.

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { SingleBar } from 'cli-progress';
@@ -38,13 +39,21 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option('--key <key>', 'function key, for the app in Azure').env('ENTRA_MFA_RESET_FUNCTION_KEY'))
     .configureOutput({ writeOut: (text) => io.out(text), writeErr: (text) => io.err(text) })
     .showHelpAfterError()
+    .addHelpText('after', EXIT_CODES)
     .exitOverride();
 
   const target = (): ApiTarget => {
     const options = program.opts<{ url: string; secret?: string; key?: string }>();
     return { url: options.url, secret: options.secret || io.env.WEBHOOK_SECRET_GENERIC, functionKey: options.key };
   };
-  const defaultRequester = () => io.env.ENTRA_MFA_RESET_REQUESTED_BY ?? safeUser();
+  // Who asks goes into the audit and onto the ticket: falling back to this machine's user (often
+  // `root` in a container) is said out loud, so nobody mistakes it for a person's name.
+  const defaultRequester = () => {
+    if (io.env.ENTRA_MFA_RESET_REQUESTED_BY) return io.env.ENTRA_MFA_RESET_REQUESTED_BY;
+    const user = safeUser();
+    io.err(`warning: no --requested-by and no ENTRA_MFA_RESET_REQUESTED_BY: the request names this machine's user "${user}" as who asked; the audit and the ticket will say so\n`);
+    return user;
+  };
 
   addScheduleCommands(program, target, io, defaultRequester);
 
@@ -144,6 +153,8 @@ export function buildProgram(io: CliIo): Command {
     .option('--no-wait', 'print the request id and return')
     .action(async (upn: string, options: ResetOptions) => {
       const api = target();
+      // Each run of the command is a delivery of its own (a new webhook-id), signed or not: a dry run
+      // and then the real run for the same ticket are two requests, never one conflicting with the other.
       const answer = await postJson(api, 'resets', {
         ticket: { system: options.ticketSystem, id: options.ticket },
         target: { userPrincipalName: upn },
@@ -153,7 +164,7 @@ export function buildProgram(io: CliIo): Command {
         ...(options.profile ? { profile: options.profile } : {}),
         revokeSessions: options.revokeSessions,
         dryRun: options.dryRun === true,
-      });
+      }, { webhookId: `msg_cli_${randomUUID().replace(/-/g, '')}` });
       const accepted = expectAnswer(answer, acceptedAnswerSchema, 'the reset request');
       io.out(`${answer.status === 200 ? 'Already requested' : 'Accepted'}: ${accepted.id}\n`);
       if (options.wait === false) return void io.out(`  follow it with: status ${accepted.id} --follow\n`);
@@ -196,6 +207,15 @@ export function buildProgram(io: CliIo): Command {
 
   return program;
 }
+
+/** Documented in docs/cli.md as well; scripts rely on them. */
+export const EXIT_CODES = `
+Exit codes:
+  0  reset/status: the request ended completed or planned (a dry run); bulk submit: the job ended and no user ended partial or failed
+  1  reset/status: anything else (partial, failed, rejected, or still waiting); bulk submit: the job failed, or a user ended partial or failed
+  2  the API refused the call or could not be reached (the message says why)
+  3  the signature was refused (401): the CLI and the app need the same WEBHOOK_SECRET_GENERIC
+`;
 
 /** What `reset` and `bulk submit` share: the ticket, who asks, and the reset's options. */
 interface ResetOptions {
@@ -295,11 +315,17 @@ function printJob(job: JobAnswer, io: CliIo, everyone = false): void {
   io.out(`  total ${job.totals.rows} rows${elapsed ? `, ${elapsed} from first release to end` : ''}\n`);
   const shown = job.items.filter((item) => everyone || !['completed', 'planned'].includes(item.status));
   if (shown.length > 0) {
+    const listed = shown.slice(0, 50);
     io.out(`\n${formatTable(
       ['row', 'user', 'outcome', 'why'],
-      shown.slice(0, 50).map((item) => [item.row, item.userPrincipalName, item.status, clip(item.error?.message ?? item.reason ?? '', 90)]),
+      listed.map((item) => [item.row, item.userPrincipalName, item.status, clip(item.error?.message ?? item.reason ?? '', 90)]),
     )}\n`);
     if (shown.length > 50) io.out(`  ... and ${shown.length - 50} more\n`);
+    // The table cuts the reasons; what to do next is never cut.
+    for (const item of listed) {
+      const advice = /To (finish|end completed)[^]*$/.exec(item.reason ?? '')?.[0];
+      if (advice) io.out(`  row ${item.row}, ${item.userPrincipalName}: ${advice}\n`);
+    }
   }
   io.out(`\nEvery user's outcome as CSV: ${job.exportUrl} (or: bulk status ${job.id} --csv)\n`);
 }
@@ -309,7 +335,7 @@ function printReset(request: ResetAnswer, io: CliIo, elapsedMs: number, waited =
   const methods = request.result?.methods ?? [];
   const plan = request.result?.plan;
   if (request.status === 'planned' && plan && methods.length > 0) {
-    printPlan(methods, plan, io);
+    printPlan(methods, plan, io, request.result?.warnings ?? []);
   } else if (methods.length > 0) {
     io.out(`${formatTable(['method', 'detail', 'outcome'], methods.map((method) => [method.kind, method.detail, method.outcome + (method.isDefault ? ' (default)' : '')]))}\n`);
   }
@@ -324,22 +350,25 @@ type Plan = NonNullable<NonNullable<ResetAnswer['result']>['plan']>;
  * keeps, and, when Graph would refuse to delete the default method because other methods stay, that the
  * reset would end partial: a dry run must not read better than the run it stands for.
  */
-function printPlan(methods: readonly PlannedMethod[], plan: Plan, io: CliIo): void {
+function printPlan(methods: readonly PlannedMethod[], plan: Plan, io: CliIo, warnings: readonly string[] = []): void {
   const step = new Map(plan.deletions.map((deletion, index) => [deletion.id, { index, wave: deletion.wave }]));
   const planned = methods
     .filter((method) => method.id !== undefined && step.has(method.id))
     .sort((a, b) => step.get(a.id!)!.index - step.get(b.id!)!.index);
   const others = methods.filter((method) => !planned.includes(method));
+  // The default Graph would keep is listed as the real run would end it, not as "planned".
+  const staysBlocked = (method: PlannedMethod) => method.id !== undefined && (plan.defaultBlocked?.methodIds ?? []).includes(method.id);
   const rows = [
-    ...planned.map((method) => [String(step.get(method.id!)!.wave + 1), method.kind, method.detail, method.outcome + (method.isDefault ? ' (default)' : '')]),
+    ...planned.map((method) => [String(step.get(method.id!)!.wave + 1), method.kind, method.detail, staysBlocked(method) ? 'would stay (default)' : method.outcome + (method.isDefault ? ' (default)' : '')]),
     ...others.map((method) => ['', method.kind, method.detail, method.outcome + (method.isDefault ? ' (default)' : '')]),
   ];
   io.out(`${formatTable(['step', 'method', 'detail', 'outcome'], rows)}\n`);
   const blocked = plan.defaultBlocked;
+  const advice = warnings.map((text) => /To end completed, [^]*$/.exec(text)?.[0]).find(Boolean);
   if (blocked) {
     io.out(
       `  would stay: ${blocked.detail}, the default method: Graph deletes a default only when it is the last method, and ${blocked.staying.join(', ') || 'other methods'} would stay. ` +
-        'This reset would end partial; see the reasons the real run gives for how to finish.\n',
+        `This reset would end partial.${advice ? ` ${advice}` : ''}\n`,
     );
   }
 }

@@ -276,7 +276,8 @@ async function advance(
 function finishedFields(row: StoredRequest): Partial<BulkItem> {
   return {
     status: row.status as BulkItem['status'],
-    reason: row.status === 'completed' || row.status === 'planned' ? undefined : row.statusReason === undefined ? undefined : clipAtWord(row.statusReason, 500),
+    // Whole (a partial reason ends with what to do next, which the CSV and the CLI must not lose); a bound against a runaway text only.
+    reason: row.status === 'completed' || row.status === 'planned' ? undefined : row.statusReason === undefined ? undefined : clipAtWord(row.statusReason, 8000),
     finishedAt: row.completedAt ?? row.updatedAt,
   };
 }

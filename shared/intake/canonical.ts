@@ -31,6 +31,6 @@ export const canonicalAdapter: Adapter = ({ body, settings, auth }) => {
     deliveryId: webhookId,
     idempotencyKey: webhookId
       ? idempotencyKeys.genericDelivery(webhookId)
-      : idempotencyKeys.demoTicket(request.ticket.system, request.ticket.id, targetKey(request.target)),
+      : idempotencyKeys.demoTicket(request.ticket.system, request.ticket.id, targetKey(request.target), request.dryRun),
   };
 };

@@ -9,6 +9,7 @@
  *   jira|automation|<ISSUE-KEY>|<timestamp or ->|<target>            Jira Automation (token, opt-in)
  *   servicenow|delivery|<table>|<sys_id>|<timestamp>|<target>        ServiceNow Business Rule
  *   bulk|job|<job id>|upn:<upn>                                      one user of a bulk job
+ *   console|finish|<partial request id>                              the console's finish of a partial request (shared/finish)
  * where <target> is `upn:<upn>` or `oid:<object id>`.
  *
  * Ticket lineage (`ticketLineage`) groups every delivery for one ticket from one source: a new delivery
@@ -24,8 +25,11 @@ export const idempotencyKeys = {
     `jira|automation|${issueKey.toUpperCase()}|${timestamp ?? '-'}|${target}`,
   serviceNowDelivery: (table: string, sysId: string, timestamp: number, target: string) =>
     `servicenow|delivery|${table.toLowerCase()}|${sysId.toLowerCase()}|${timestamp}|${target}`,
-  /** LOCAL_DEMO_MODE only: an unsigned generic request without a webhook-id. */
-  demoTicket: (system: string, ticketId: string, target: string) => `generic|demo|${system.toLowerCase()}|${ticketId}|${target}`,
+  /**
+   * LOCAL_DEMO_MODE only: an unsigned generic request without a webhook-id. A dry run is a delivery of
+   * its own: the real run for the same ticket after it is a new request, not a conflicting repeat.
+   */
+  demoTicket: (system: string, ticketId: string, target: string, dryRun = false) => `generic|demo|${system.toLowerCase()}|${ticketId}|${target}${dryRun ? '|dry-run' : ''}`,
 };
 
 export function ticketLineage(source: string, system: string, ticketId: string): string {

@@ -1,3 +1,5 @@
+import { clipAtWord } from '../clip-text';
+
 /**
  * A note as the outbox composes it (a title and short lines), rendered for each system: plain text for
  * a ServiceNow work note, Atlassian Document Format for a Jira comment, JSON for a generic callback.
@@ -64,18 +66,38 @@ export function adfText(doc: unknown): string {
   return lines.join('\n');
 }
 
+/** Object ids and request ids: their digit runs are not phone numbers. */
+const GUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/**
+ * A dotted run that reads as a version, not a phone: only digits and dots, at least two dots, and either
+ * named as one ("app 6.2406.4219", "version 1.2.3") or with a short first part (6.2406.4219). A phone
+ * written with dots (425.555.0101) has a three-digit area code first, and is masked.
+ */
+function isVersion(run: string, before: string): boolean {
+  if (!/^\d+(\.\d+){2,}$/.test(run)) return false;
+  return /\b(app|version|v|build)\s*$/i.test(before) || run.split('.')[0]!.length <= 2;
+}
+
+/** Longest text a note keeps of one reason; longer is cut at a word, visibly. */
+export const NOTE_TEXT_MAX = 1500;
+
 /**
  * Detail from outside this code (Graph's method descriptions, reasons) before it goes into a note or a
- * mail: details are masked upstream already; anything still shaped like a phone number is masked here too.
+ * mail: details are masked upstream already; anything still shaped like a phone number is masked here
+ * too, but not an app version or an object id, which only look like one.
  */
 export function scrub(text: string): string {
-  const masked = text.replace(/\+?\d[\d ().-]{6,}\d/g, (run) => {
-      const digits = run.replace(/\D/g, '');
-      // Dates (8 digits) pass; phone numbers (9 or more digits, with or without a country code) do not.
-      if (digits.length < 9) return run;
-      let seen = 0;
-      return run.replace(/\d/g, (digit) => (++seen > digits.length - 2 ? digit : '*'));
-    });
-  // Clipped visibly: a reason cut off mid-sentence must not read as the whole reason.
-  return masked.length > 500 ? `${masked.slice(0, 499)}…` : masked;
+  const ids = [...text.matchAll(GUID)].map((match) => [match.index ?? 0, (match.index ?? 0) + match[0].length] as const);
+  const masked = text.replace(/\+?\d[\d ().-]{6,}\d/g, (run: string, offset: number) => {
+    const digits = run.replace(/\D/g, '');
+    // Dates (8 digits) pass; phone numbers (9 or more digits, with or without a country code) do not.
+    if (digits.length < 9) return run;
+    if (ids.some(([start, end]) => offset < end && offset + run.length > start)) return run;
+    if (isVersion(run, text.slice(Math.max(0, offset - 12), offset))) return run;
+    let seen = 0;
+    return run.replace(/\d/g, (digit) => (++seen > digits.length - 2 ? digit : '*'));
+  });
+  // Cut at a word, visibly: a reason cut off mid-word must not read as the whole reason.
+  return clipAtWord(masked, NOTE_TEXT_MAX);
 }

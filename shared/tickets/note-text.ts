@@ -163,7 +163,11 @@ export function outcomeNote(row: RequestRow, consoleBaseUrl?: string): Note {
   const kept = methods.filter((method) => method.outcome === 'kept' && method.kind !== 'password');
 
   if (status === 'planned') {
-    lines.push(`Would remove: ${planned.length > 0 ? planned.map(describeMethod).join(', ') : 'nothing (no methods in scope)'}.`);
+    // A default Graph would keep while other methods stay is not "would remove": the real run ends partial with it.
+    const wouldStay = planned.filter((method) => /^would be tried last, but Graph keeps the default/.test(method.reason ?? ''));
+    const wouldGo = planned.filter((method) => !wouldStay.includes(method));
+    lines.push(`Would remove: ${wouldGo.length > 0 ? wouldGo.map(describeMethod).join(', ') : 'nothing (no methods in scope)'}.`);
+    if (wouldStay.length > 0) lines.push(`Would stay: ${wouldStay.map(describeMethod).join(', ')}, the default method: Graph keeps it while other methods stay, so the real run would end partial.`);
   } else {
     lines.push(`Methods removed: ${removed.length > 0 ? removed.map(describeMethod).join(', ') : 'none'}.`);
     if (deactivated.length > 0) lines.push(`Hardware tokens deactivated (still assigned to the user): ${deactivated.map(describeMethod).join(', ')}.`);
@@ -194,10 +198,18 @@ export function outcomeNote(row: RequestRow, consoleBaseUrl?: string): Note {
     }
   }
   if (status === 'failed') lines.push('Next step: fix the cause named above and send the ticket again, or escalate to the identity team.');
-  if (status === 'partial') lines.push('Next step: the identity team removes what is still registered in the Entra admin center, or sends the ticket again once the cause is fixed.');
+  if (status === 'partial') lines.push(partialNextStep(result?.reason ?? row.statusReason ?? ''));
   lines.push(detailsLine(row, consoleBaseUrl));
   const titles: Record<string, string> = { completed: 'completed', partial: 'partly done', failed: 'failed', planned: 'dry run' };
   return { title: header(row, titles[status] ?? status), lines, marker: markerOf(row.id, 'outcome') };
+}
+
+/** The next step of a partial reset, from what its reason says remains: the console's finish, the admin center, or a retry. */
+function partialNextStep(reason: string): string {
+  const finish = /use "(Finish: also remove [^"]+)"/.exec(reason)?.[1];
+  if (finish) return `Next step: finish it in the operator console: on the request's page an operator presses "${finish}" and a second person approves it; a linked request on this ticket then removes them and the default.`;
+  if (/Require re-register multifactor authentication/.test(reason)) return 'Next step: an administrator uses "Require re-register multifactor authentication" for this user in the Entra admin center; no request to this service can remove what is left.';
+  return 'Next step: the identity team removes what is still registered in the Entra admin center, or sends the ticket again once the cause is fixed.';
 }
 
 export function followUpNote(row: RequestRow, record: EventRecord): Note {

@@ -83,6 +83,10 @@ describe('a dry run as the CLI prints it', () => {
     blocked = true;
     const { output, code } = await status();
     expect(output).toMatch(/would stay: mobile \+1 425\*{5}11, the default method: .*MEGAN-LAPTOP would stay\. This reset would end partial/);
+    // The table says the same as the line under it: the default is not "planned" and then "would stay".
+    const mobile = output.split('\n').find((line) => line.includes('mobile +1 425*****11') && /^\s*\d/.test(line)) ?? '';
+    expect(mobile).toContain('would stay (default)');
+    expect(mobile).not.toContain('planned');
     // planned is still a finished dry run for scripts.
     expect(code ?? 0).toBe(0);
   });

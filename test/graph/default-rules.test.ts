@@ -74,7 +74,7 @@ for (const rule of rules) {
       const result = await reset(sim, { target: { userPrincipalName: 'portal.kept@contoso.com' }, profile: 'portal' });
       expect(result.status).toBe('partial');
       const reason = result.status === 'partial' ? result.reason : '';
-      expect(reason).toMatch(/while YubiKey stay\. To finish: send the request again for the same ticket with methods \["phone","microsoftAuthenticator","softwareOath","hardwareOath","fido2"\], which also removes the FIDO2 security key \/ passkey\.$/);
+      expect(reason).toMatch(/while YubiKey stay\. To finish: use "Finish: also remove FIDO2 security key \/ passkey" on this request's page in the operator console \(an operator asks, a second person approves\); it runs a linked request on the same ticket with methods \["phone","microsoftAuthenticator","softwareOath","hardwareOath","fido2"\]\.$/);
       // The named action: under last-only it finishes; under never-while-others the next answer says what is left to do.
       const again = await reset(sim, { target: { userPrincipalName: 'portal.kept@contoso.com' }, profile: 'portal', methods: ['phone', 'microsoftAuthenticator', 'softwareOath', 'hardwareOath', 'fido2'] });
       if (rule === 'last-only') {

@@ -78,7 +78,7 @@ describe('QR code + PIN in the catalogue and the plan', () => {
     expect(result.status).toBe('partial');
     const reason = result.status === 'partial' ? result.reason : '';
     expect(reason).toMatch(/Pixel 9[^(]*\(microsoftAuthenticator, the user's default method/);
-    expect(reason).toMatch(/while QR code \+ PIN, created \d{4}-\d\d-\d\d stay\. To finish: send the request again for the same ticket with methods \["phone","microsoftAuthenticator","softwareOath","hardwareOath","qrCodePin"\], which also removes the QR code \+ PIN\.$/);
+    expect(reason).toMatch(/while QR code \+ PIN, created \d{4}-\d\d-\d\d stay\. To finish: use "Finish: also remove QR code \+ PIN" on this request's page in the operator console \(an operator asks, a second person approves\); it runs a linked request on the same ticket with methods \["phone","microsoftAuthenticator","softwareOath","hardwareOath","qrCodePin"\]\.$/);
     expect(result.plan?.defaultBlocked?.staying).toEqual([expect.stringMatching(/^QR code \+ PIN/)]);
     // The request the advice names finishes it.
     const again = await reset(sim, { target: { userPrincipalName: 'qr.blocks@contoso.com' }, profile: 'portal', methods: ['phone', 'microsoftAuthenticator', 'softwareOath', 'hardwareOath', 'qrCodePin'] });

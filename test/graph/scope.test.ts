@@ -96,7 +96,7 @@ describe('what a reset removes, per method type and profile', () => {
     const reason = result.status === 'partial' ? result.reason : '';
     expect(reason).toMatch(/Pixel 8[^(]*\(microsoftAuthenticator, the user's default method/);
     // The one action that finishes it: the same request with the kinds that stayed added.
-    expect(reason).toMatch(/To finish: send the request again for the same ticket with methods \[.*"fido2".*"qrCodePin"\]/);
+    expect(reason).toMatch(/To finish: use "Finish: also remove .*" on this request's page in the operator console .*with methods \[.*"fido2".*"qrCodePin"\]/);
     expect(result.plan?.defaultBlocked?.staying.length).toBeGreaterThan(0);
     expect(result.methods.find((m) => m.kind === 'microsoftAuthenticator')).toMatchObject({ outcome: 'failed', isDefault: true });
     expect(kindsLeft('everything.portal@contoso.com')).toEqual(

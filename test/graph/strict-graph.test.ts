@@ -155,7 +155,7 @@ describe('the default method: deletable only as the last method', () => {
     if (result.status !== 'partial') return;
     expect(result.reason).toMatch(/Pixel 8[^(]*\(microsoftAuthenticator, the user's default method/);
     expect(result.reason).toMatch(/YubiKey/);
-    expect(result.reason).toMatch(/To finish: send the request again for the same ticket with methods \[.*"fido2".*"email".*\], which also removes the FIDO2 security key \/ passkey, email/);
+    expect(result.reason).toMatch(/To finish: use "Finish: also remove FIDO2 security key \/ passkey, email \(self-service password reset\)" on this request's page in the operator console .*with methods \[.*"fido2".*"email".*\]/);
     expect(result.plan?.defaultBlocked?.staying).toEqual(expect.arrayContaining(['YubiKey', 'k***@example.net']));
     expect(sim.tenant.methodsOf('default.kept@contoso.com').some((m) => m.kind === 'microsoftAuthenticator')).toBe(true);
     // No PATCH: FIDO2 and email cannot become the default (signInPreferences has no value for them).

@@ -52,6 +52,64 @@ describe('note text', () => {
     expect(scrub('resumes at 2026-12-02T15:00:00Z')).toBe('resumes at 2026-12-02T15:00:00Z');
   });
 
+  it('masks phone numbers only: an app version and an object id pass, a dotted phone number does not', () => {
+    expect(scrub('Pixel 8, SoftwareTokenActivated, app 6.2406.4219')).toBe('Pixel 8, SoftwareTokenActivated, app 6.2406.4219');
+    expect(scrub('request 28c10230-6103-485e-b985-444c60001490 ended')).toBe('request 28c10230-6103-485e-b985-444c60001490 ended');
+    expect(scrub('call 425.555.0101 back')).toBe('call ***.***.**01 back');
+    expect(scrub('+1 (425) 555-0101')).toBe('+* (***) ***-**01');
+  });
+
+  it('cuts a long reason at a word, visibly, never mid-word', () => {
+    const reason = `Still registered after 2 pass(es): ${'Microsoft Authenticator Pixel 8 is the default method; '.repeat(40)}To finish: use the console.`;
+    const cut = scrub(reason);
+    expect(cut.length).toBeLessThanOrEqual(1500);
+    expect(cut.endsWith('…')).toBe(true);
+    expect(cut.slice(0, -1)).toMatch(/[A-Za-z0-9)]$/);
+    expect(reason.startsWith(cut.slice(0, -1))).toBe(true);
+    expect(reason.charAt(cut.length - 1)).toMatch(/[\s;,.]/);
+  });
+
+  const partial = (reason: string) =>
+    outcomeNote({
+      id: '8c1e0c2a-1111-8222-9333-444455556666',
+      status: 'partial',
+      ticketId: 'SR-2',
+      ticketSystem: 'jira',
+      requestedBy: 'Mia Agent',
+      revokeSessions: false,
+      result: JSON.stringify({ status: 'partial', reason, methods: [{ id: 'a', kind: 'microsoftAuthenticator', detail: 'Pixel 8, app 6.2406.4219', outcome: 'remaining', reason: 'default' }] }),
+    } as unknown as RequestRow).lines.join('\n');
+
+  it("a partial reset's next step follows from what remains: the console's finish, or the admin center", () => {
+    const finishable = partial('Still registered: Pixel 8. To finish: use "Finish: also remove FIDO2 security key / passkey" on this request\'s page in the operator console (an operator asks, a second person approves); it runs a linked request on the same ticket with methods ["fido2"].');
+    expect(finishable).toMatch(/Next step: finish it in the operator console: on the request's page an operator presses "Finish: also remove FIDO2 security key \/ passkey" and a second person approves it/);
+    expect(finishable).toContain('app 6.2406.4219');
+    const stuck = partial('Still registered: Pixel 8. This service cannot remove office +1 425*****51. To finish: use "Require re-register multifactor authentication" for this user in the Entra admin center.');
+    expect(stuck).toMatch(/Next step: an administrator uses "Require re-register multifactor authentication"/);
+    expect(stuck).not.toMatch(/operator console: on the request/);
+  });
+
+  it('a dry run names the default Graph would keep as staying, not as removed', () => {
+    const text = outcomeNote({
+      id: '8c1e0c2a-1111-8222-9333-444455556666',
+      status: 'planned',
+      ticketId: 'SR-3',
+      ticketSystem: 'jira',
+      requestedBy: 'Mia Agent',
+      revokeSessions: true,
+      dryRun: true,
+      result: JSON.stringify({
+        status: 'planned',
+        methods: [
+          { id: 'o', kind: 'phone', detail: 'office +1 425*****12', outcome: 'planned', reason: 'would be deleted (dry run)' },
+          { id: 'm', kind: 'phone', detail: 'mobile +1 425*****11', outcome: 'planned', reason: 'would be tried last, but Graph keeps the default method while MEGAN-LAPTOP stay: a real run would end partial with it left (dry run)' },
+        ],
+      }),
+    } as unknown as RequestRow).lines.join('\n');
+    expect(text).toMatch(/Would remove: phone \(office \+1 425\*{5}12\)\./);
+    expect(text).toMatch(/Would stay: phone \(mobile \+1 425\*{5}11\), the default method: .*would end partial/);
+  });
+
   it('says what a failed reset leaves and what to do next', () => {
     const row = {
       id: '8c1e0c2a-1111-8222-9333-444455556666',
