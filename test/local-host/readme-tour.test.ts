@@ -4,13 +4,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../dev/free-port';
+import { chromium, type Page } from 'playwright-core';
+import { readStartState } from '../../dev/start-state';
 import { eventually } from '../support/eventually';
 
 const root = join(__dirname, '..', '..');
 
 /**
  * The README's fifteen-minute tour, command by command as written, against `npm start` on a free port:
- * the demo, a dry run, a guarded refusal, a bulk job, following a request and the audit check. Only the
+ * the demo, a partial reset finished in the console by two people, a dry run, a guarded refusal, a bulk
+ * job, following a request and the audit check. Only the
  * placeholder `<request id>` is filled in (with the dry run's id) and the CSV goes to a private folder.
  * A command added to the tour without an expectation here fails the test, so the README cannot drift.
  */
@@ -31,11 +34,16 @@ interface Expectation {
 }
 
 const EXPECTED: Expectation[] = [
-  { command: /^npm run demo$/, codes: [0], output: [/adele\.vance@contoso\.com: (partial|completed)/, /method\s+detail\s+outcome/, /sessions revoked/] },
-  { command: /reset megan\.bowen@contoso\.com .*--dry-run$/, codes: [0], output: [/megan\.bowen@contoso\.com: planned/, /^1\s+hardwareOath/m, /would end partial/] },
+  { command: /^npm run demo$/, codes: [0], output: [/lidia\.holloway@contoso\.com: completed/, /method\s+detail\s+outcome/, /sessions revoked/] },
+  {
+    command: /^npm run demo -- adele\.vance@contoso\.com$/,
+    codes: [0],
+    output: [/adele\.vance@contoso\.com: partial/, /To finish: use "Finish: also remove FIDO2 security key/, /Finish it from the console, two people/, /grady\.archie@contoso\.com/, /delia\.dennis@contoso\.com/],
+  },
+  { command: /reset megan\.bowen@contoso\.com .*--dry-run$/, codes: [0], output: [/megan\.bowen@contoso\.com: planned/, /^1\s+hardwareOath/m, /would end partial/, /would stay \(default\)/, /To end completed, send the real run with methods/] },
   { command: /reset globaladmin@contoso\.com /, codes: [1], output: [/globaladmin@contoso\.com: rejected \(.*privileged/] },
   { command: /^printf /, codes: [0], output: [] },
-  { command: /bulk submit /, codes: [0, 1], output: [/Job accepted/, /Job \S+: completed/, /Every user's outcome as CSV/] },
+  { command: /bulk submit /, codes: [0, 1], output: [/Job accepted/, /Job \S+: completed/, /Every user's outcome as CSV/, /diego\.siciliani@contoso\.com: To finish: use "Require re-register multifactor authentication"/] },
   { command: /cli -- status <request id> --follow$/, codes: [0], output: [/megan\.bowen@contoso\.com: planned/] },
   { command: /^npm run audit:verify -- --request /, codes: [0], output: [/this npm start|the running npm start/, /^ok\s+\S+\s+\d+ rows/m, /1 verified, 0 broken/] },
   // Two of its runs end at the schedule releaser's next beat (every 30 s while a run is going): a longer wait than the others.
@@ -45,6 +53,53 @@ const EXPECTED: Expectation[] = [
     output: [/removed from the group 2/, /: completed; found 1, handed to the bulk job 0, reset by this schedule already 1/, /: refused; found \d+, would have reset/, /outcome\s+posted via jira/],
   },
 ];
+
+/**
+ * The README's step 2 in Debian's Chromium against this npm start: the operator (grady.archie) asks to
+ * finish at the page the demo printed, the approver (delia.dennis) approves, Adele presents her card
+ * again at the wallet stand-in, and the linked request ends completed; the Jira ticket hears each step.
+ */
+async function finishInTheConsole(origin: string, partialId: string, stateFile: string): Promise<void> {
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  try {
+    const signIn = async (who: string): Promise<Page> => {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      await page.goto(`${origin}/api/console/#/requests/${partialId}`);
+      await page.getByRole('button', { name: 'Sign in with Microsoft' }).click();
+      await page.locator(`button[name="login_hint"][value="${who}"]`).click();
+      await page.locator('#outcome').waitFor();
+      return page;
+    };
+    const operator = await signIn('grady.archie@contoso.com');
+    expect(await operator.locator('#outcome').textContent()).toMatch(/^partial/);
+    await operator.getByRole('button', { name: /^Finish: also remove FIDO2 security key/ }).click();
+    await expect.poll(() => operator.locator('#next-step').textContent()).toContain('waits for a second person');
+    const approver = await signIn('delia.dennis@contoso.com');
+    await approver.locator('#finish-check').check();
+    await approver.getByRole('button', { name: 'Approve the finish' }).click();
+    await approver.waitForURL((url) => url.hash.startsWith('#/requests/') && !url.hash.includes(partialId));
+    const linkedId = new URL(approver.url()).hash.replace('#/requests/', '');
+    // Verification is on under npm start: Adele proves who she is again, at the wallet stand-in.
+    const wallet = readStartState(stateFile)?.standIns?.verifiedId;
+    expect(wallet).toBeDefined();
+    const status = async () => ((await (await fetch(`${origin}/api/resets/${linkedId}`)).json()) as { status: string; statusReason?: string }).status;
+    await eventually(async () => ((await status()) === 'awaiting_verification' ? true : undefined), 30_000, 250);
+    const presented = await fetch(`${wallet}/_stand-in/present`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ upn: 'adele.vance@contoso.com', scenario: 'self' }) });
+    expect(presented.status).toBeLessThan(300);
+    await eventually(async () => ((await status()) === 'completed' ? true : undefined), 60_000, 250);
+    await expect.poll(() => approver.locator('#outcome').textContent(), { timeout: 20_000 }).toMatch(/^completed/);
+    expect(await approver.locator('.people').textContent()).toMatch(/Asked by grady\.archie@contoso\.com.*Approved by delia\.dennis@contoso\.com.*Verified by adele\.vance@contoso\.com/);
+    // The ticket (the Jira stand-in) was told of the ask, the approval and the linked request's outcome.
+    const jira = readStartState(stateFile)?.standIns?.jira;
+    const ticket = ((await (await fetch(`${origin}/api/resets/${partialId}`)).json()) as { ticket: { id: string } }).ticket.id;
+    await eventually(async () => {
+      const comments = ((await (await fetch(`${jira}/_stand-in/issue/${encodeURIComponent(ticket)}/comments`)).json()) as { comments: { text: string }[] }).comments.map((c) => c.text).join('\n');
+      return /finish asked/.test(comments) && /finish approved/.test(comments) && new RegExp(`MFA reset completed \\(request ${linkedId}\\)`).test(comments) ? true : undefined;
+    }, 30_000, 300);
+  } finally {
+    await browser.close();
+  }
+}
 
 describe('the README tour', () => {
   it('every command works as written against npm start', async () => {
@@ -64,6 +119,7 @@ describe('the README tour', () => {
     try {
       await eventually(async () => (banner.includes('Ctrl-C stops everything') ? true : undefined), 90_000, 200);
       let requestId = '';
+      let partialId = '';
       for (const written of commands) {
         const expectation = EXPECTED.find((candidate) => candidate.command.test(written));
         expect(expectation, `no expectation for the README command: ${written}`).toBeDefined();
@@ -75,10 +131,14 @@ describe('the README tour', () => {
         expect(expectation!.codes, `${written}\n${output}`).toContain(run.status);
         for (const pattern of expectation!.output) expect(output, written).toMatch(pattern);
         if (/--dry-run$/.test(written)) requestId = /Accepted: (\S+)/.exec(output)?.[1] ?? '';
+        if (/^npm run demo -- adele/.test(written)) partialId = /#\/requests\/([0-9a-f-]{36})/.exec(output)?.[1] ?? '';
       }
       expect(requestId).not.toBe('');
-      // Step 6 of the tour: the console answers at the URL the README names (the browser test signs in).
+      // Step 6 of the tour: the console answers at the URL the README names.
       expect((await fetch(`http://127.0.0.1:${port}/api/console/`)).status).toBe(200);
+      // Step 2 of the tour: Adele's partial reset, finished in the console by two people as the README says.
+      expect(partialId).not.toBe('');
+      await finishInTheConsole(`http://127.0.0.1:${port}`, partialId, join(dir, 'state.json'));
     } finally {
       try {
         process.kill(-app.pid!, 'SIGINT');
