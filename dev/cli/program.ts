@@ -208,7 +208,7 @@ export function buildProgram(io: CliIo): Command {
   return program;
 }
 
-/** Documented in docs/cli.md as well; scripts rely on them. */
+/** Documented in docs/bulk.md as well; scripts rely on them. */
 export const EXIT_CODES = `
 Exit codes:
   0  reset/status: the request ended completed or planned (a dry run); bulk submit: the job ended and no user ended partial or failed
