@@ -150,8 +150,9 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option('--profile <profile>', 'portal or all').choices(['portal', 'all']))
     .option('--no-revoke-sessions', 'do not revoke the user\'s sign-in sessions')
     .option('--dry-run', 'plan and change nothing')
+    .option('--pass <minutes>', 'also issue a one-time Temporary Access Pass valid this long (10-43200); it is revealed once in the console, or shown to the verified person', passMinutes)
     .option('--no-wait', 'print the request id and return')
-    .action(async (upn: string, options: ResetOptions) => {
+    .action(async (upn: string, options: ResetOptions & { pass?: number }) => {
       const api = target();
       // Each run of the command is a delivery of its own (a new webhook-id), signed or not: a dry run
       // and then the real run for the same ticket are two requests, never one conflicting with the other.
@@ -163,6 +164,7 @@ export function buildProgram(io: CliIo): Command {
         ...(options.reason ? { reason: options.reason } : {}),
         ...(options.profile ? { profile: options.profile } : {}),
         revokeSessions: options.revokeSessions,
+        ...(options.pass ? { temporaryAccessPass: { lifetimeInMinutes: options.pass, isUsableOnce: true } } : {}),
         dryRun: options.dryRun === true,
       }, { webhookId: `msg_cli_${randomUUID().replace(/-/g, '')}` });
       const accepted = expectAnswer(answer, acceptedAnswerSchema, 'the reset request');
@@ -378,6 +380,12 @@ const clip = clipAtWord;
 function positiveInt(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return parsed;
+}
+
+function passMinutes(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 10 || parsed > 43200) throw new InvalidArgumentError('must be whole minutes from 10 to 43200 (what Graph accepts)');
   return parsed;
 }
 
