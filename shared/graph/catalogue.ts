@@ -140,7 +140,7 @@ export const METHOD_TYPES: Readonly<Record<MethodKind, MethodType>> = {
     singleton: true,
     portal: false,
     portalNote:
-      'the admin center\'s "Require re-register multifactor authentication" does not remove QR code + PIN (its documented list is phones, Microsoft Authenticator and OATH tokens), so neither does the portal profile; send profile "all" or methods ["qrCodePin"] to remove it',
+      'the admin center\'s "Require re-register multifactor authentication" does not remove QR code + PIN (its documented list is phones, Microsoft Authenticator and OATH tokens), so neither does the portal profile; a request with profile "all" or methods ["qrCodePin"] removes it (where it kept the default, the console\'s Finish on this request; otherwise a new ticket, since a ticket asks for one reset)',
     canBeDefault: false,
     label: 'QR code + PIN',
   },

@@ -17,6 +17,21 @@ describe('demo tenant: the README table holds', () => {
     expect(h.sim.tenant.methodsOf('irvin.sayers@contoso.com').map((m) => m.kind)).toEqual(['password']);
   });
 
+  it('lidia.holloway, the common case: portal removes her phone, Authenticator and OATH code: completed', async () => {
+    const result = await reset(h.sim, { target: { userPrincipalName: 'lidia.holloway@contoso.com' }, profile: 'portal' });
+    expect(result.status).toBe('completed');
+    expect(h.sim.tenant.methodsOf('lidia.holloway@contoso.com').map((m) => m.kind)).toEqual(['password']);
+  });
+
+  it('adele.vance, the blocker case: portal ends partial naming the finish; her wider method list completes', async () => {
+    const portal = await reset(h.sim, { target: { userPrincipalName: 'adele.vance@contoso.com' }, profile: 'portal' });
+    expect(portal.status).toBe('partial');
+    expect(portal.status === 'partial' && portal.reason).toMatch(/To finish: use "Finish: also remove FIDO2 security key \/ passkey, email \(self-service password reset\)"/);
+    const finish = await reset(h.sim, { target: { userPrincipalName: 'adele.vance@contoso.com' }, profile: 'portal', methods: ['phone', 'microsoftAuthenticator', 'softwareOath', 'hardwareOath', 'fido2', 'email'] });
+    expect(finish.status).toBe('completed');
+    expect(h.sim.tenant.methodsOf('adele.vance@contoso.com').map((m) => m.kind)).toEqual(['password']);
+  });
+
   const refused = [
     { upn: 'enrico.cattaneo@contoso.com', code: 'temporary-access-pass-not-targeted', pass: true },
     { upn: 'debra.berger@contoso.com', code: 'restricted-administrative-unit', pass: false },
