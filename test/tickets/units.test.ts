@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadSettings } from '../../shared/config';
 import { scrub } from '../../shared/tickets/note-format';
-import { outcomeNote } from '../../shared/tickets/note-text';
+import { finishNote, outcomeNote } from '../../shared/tickets/note-text';
 import { newRegistration } from '../../shared/tickets/follow-up';
 import { mailFor } from '../../shared/tickets/mail';
 import { TEST_SECRETS } from '../support/signing';
@@ -108,6 +108,17 @@ describe('note text', () => {
     } as unknown as RequestRow).lines.join('\n');
     expect(text).toMatch(/Would remove: phone \(office \+1 425\*{5}12\)\./);
     expect(text).toMatch(/Would stay: phone \(mobile \+1 425\*{5}11\), the default method: .*would end partial/);
+  });
+
+  it('tells the ticket when a finish is asked (nothing runs yet) and when a second person approved it', () => {
+    const row = { id: '8c1e0c2a-1111-8222-9333-444455556666', status: 'partial', ticketId: 'SR-2', ticketSystem: 'jira', targetUpn: 'adele.vance@contoso.com', requestedBy: 'Mia Agent' } as unknown as RequestRow;
+    const asked = finishNote('finish-asked', row, { state: 'pending', channel: 'jira', attempts: 0, marker: 'm', facts: { operator: 'grady.archie@contoso.com', adds: 'FIDO2 security key / passkey, email', kept: 'Pixel 8, app 6.2406.4219' } }, 'https://mfa.contoso.com');
+    expect(asked.title).toBe('MFA reset finish asked (request 8c1e0c2a-1111-8222-9333-444455556666)');
+    expect(asked.lines.join('\n')).toMatch(/grady\.archie@contoso\.com asked .* also remove FIDO2 security key \/ passkey, email, which kept Pixel 8, app 6\.2406\.4219 registered/);
+    expect(asked.lines.join('\n')).toMatch(/Nothing runs until a second person/);
+    const approved = finishNote('finish-approved', row, { state: 'pending', channel: 'jira', attempts: 0, marker: 'm', facts: { operator: 'grady.archie@contoso.com', approver: 'delia.dennis@contoso.com', adds: 'FIDO2 security key / passkey, email', requestId: '9d1e0c2a-1111-8222-9333-444455556666' } }, 'https://mfa.contoso.com');
+    expect(approved.lines.join('\n')).toMatch(/delia\.dennis@contoso\.com approved the finish grady\.archie@contoso\.com asked for/);
+    expect(approved.lines.join('\n')).toContain('https://mfa.contoso.com/api/console/#/requests/9d1e0c2a-1111-8222-9333-444455556666');
   });
 
   it('says what a failed reset leaves and what to do next', () => {
