@@ -3,6 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_CONSOLE_APPROVER_GROUP_ID, DEMO_CONSOLE_OPERATOR_GROUP_ID, DEMO_CONSOLE_READER_GROUP_ID } from '../../dev/graph-sim';
 import { functionDefinitions } from '../../functions/all';
 import { TABLES } from '../../shared/storage/names';
+import { startJiraSim, type RunningJiraSim } from '../../dev/ticket-sims';
+import { eventually } from '../support/eventually';
+import { jiraWebhook } from '../intake/fixtures';
 import { AGENT, APPROVER, OUTSIDER, READER, startConsoleSystem, type ConsoleSystem } from './support';
 
 /**
@@ -14,6 +17,7 @@ import { AGENT, APPROVER, OUTSIDER, READER, startConsoleSystem, type ConsoleSyst
  */
 
 let c: ConsoleSystem;
+let jira: RunningJiraSim;
 let partialId: string;
 const TICKET = 'SR-FINISH-31';
 const ADELE = 'adele.vance@contoso.com';
@@ -30,8 +34,11 @@ interface FinishAnswer {
   error?: { code: string; message: string };
 }
 
+const JIRA_ACCOUNT = { email: 'mfa-reset-bot@contoso.com', apiToken: 'jira-api-token-7c1e4a9d2f6b3e8a5d0c7f1b' };
+
 beforeAll(async () => {
-  c = await startConsoleSystem({ definitions: functionDefinitions });
+  jira = await startJiraSim({ account: JIRA_ACCOUNT });
+  c = await startConsoleSystem({ definitions: functionDefinitions, settings: { JIRA_SITE_URL: jira.url, JIRA_USER_EMAIL: JIRA_ACCOUNT.email, JIRA_API_TOKEN: JIRA_ACCOUNT.apiToken } });
   const answer = await c.system.post('generic', {
     ticket: { system: 'servicedesk', id: TICKET },
     target: { userPrincipalName: ADELE },
@@ -46,6 +53,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await c?.stop();
+  await jira?.stop();
 });
 
 describe('finishing a partial reset from the console', () => {
@@ -200,7 +208,7 @@ describe('what cannot be finished', () => {
   }, 60_000);
 
   it('a finish forged into storage is not approved: the row fails its MAC and nothing is written', async () => {
-    const answer = await c.system.post('generic', { ticket: { system: 'servicedesk', id: 'SR-FINISH-FORGED' }, target: { userPrincipalName: 'megan.bowen@contoso.com' }, requestedBy: REQUESTER });
+    const answer = await c.system.post('generic', { ticket: { system: 'servicedesk', id: 'SR-FINISH-FORGED' }, target: { userPrincipalName: 'diego.siciliani@contoso.com' }, requestedBy: REQUESTER });
     const ended = await c.system.waitFor(answer.body.id, ['completed', 'partial', 'failed', 'rejected']);
     expect(ended.status).toBe('partial');
     const table = TableClient.fromConnectionString(c.system.azurite.connectionString, TABLES.requests, { allowInsecureConnection: true });
@@ -209,8 +217,8 @@ describe('what cannot be finished', () => {
       version: 1,
       methods: ['phone', 'microsoftAuthenticator', 'softwareOath', 'hardwareOath', 'windowsHelloForBusiness', 'fido2', 'email'],
       adds: ['windowsHelloForBusiness'],
-      staying: ['MEGAN-LAPTOP'],
-      kept: 'mobile',
+      staying: ['office'],
+      kept: 'Pixel 7',
       askedBy: { userPrincipalName: 'someone@contoso.com', objectId: '00000000-0000-4000-8000-000000000001' },
       askedAt: new Date().toISOString(),
     };
@@ -222,6 +230,32 @@ describe('what cannot be finished', () => {
     expect(approve.status).toBe(409);
     expect((approve.body as FinishAnswer).error?.code).toBe('unverified_row');
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(writesSince(before, idOf('megan.bowen@contoso.com'))).toEqual([]);
+    expect(writesSince(before, idOf('diego.siciliani@contoso.com'))).toEqual([]);
   }, 60_000);
+});
+
+describe("the finish on a Jira issue's ticket", () => {
+  it('the issue gets a note when the finish is asked, one when it is approved, and the linked request\'s outcome', async () => {
+    jira.addIssue('ITSM-831');
+    const answer = await c.system.post('jira', jiraWebhook({ key: 'ITSM-831', target: 'megan.bowen@contoso.com' }));
+    expect(answer.status).toBe(202);
+    expect((await c.system.waitFor(answer.body.id, ['completed', 'partial', 'failed', 'rejected'])).status).toBe('partial');
+    await eventually(async () => (jira.comments('ITSM-831').length === 1 ? true : undefined), 20_000);
+    expect(jira.comments('ITSM-831')[0]!.text).toMatch(/Next step: finish it in the operator console: on the request's page an operator presses "Finish: also remove Windows Hello for Business"/);
+
+    expect((await c.call(`/requests/${answer.body.id}/finish`, await c.idp.issueToken(AGENT), { method: 'POST' })).status).toBe(202);
+    await eventually(async () => (jira.comments('ITSM-831').length === 2 ? true : undefined), 20_000);
+    expect(jira.comments('ITSM-831')[1]!.text).toMatch(/MFA reset finish asked .*grady\.archie@contoso\.com asked in the operator console to finish this reset of megan\.bowen@contoso\.com: a linked request on this ticket would also remove Windows Hello for Business.*Nothing runs until a second person/s);
+
+    const approved = await c.call(`/requests/${answer.body.id}/finish/approve`, await c.idp.issueToken(APPROVER), { method: 'POST' });
+    expect(approved.status).toBe(202);
+    const linkedId = (approved.body as FinishAnswer).requestId!;
+    expect((await c.system.waitFor(linkedId, ['completed', 'partial', 'failed', 'rejected'], 30_000)).status).toBe('completed');
+    await eventually(async () => (jira.comments('ITSM-831').length === 4 ? true : undefined), 30_000);
+    const texts = jira.comments('ITSM-831').map((comment) => comment.text);
+    expect(texts[2]).toMatch(new RegExp(`MFA reset finish approved .*delia\\.dennis@contoso\\.com approved the finish grady\\.archie@contoso\\.com asked for\\. Request ${linkedId}`, 's'));
+    expect(texts[3]).toMatch(new RegExp(`MFA reset completed \\(request ${linkedId}\\)`));
+    // Every note is internal: the customer on the portal sees none of this.
+    expect(jira.comments('ITSM-831').every((comment) => !comment.jsdPublic)).toBe(true);
+  }, 90_000);
 });
