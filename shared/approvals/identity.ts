@@ -84,3 +84,9 @@ export function approvalNamesRequester(approvedBy: string, requester: readonly (
   const said = requester.map((value) => value?.trim().toLowerCase()).filter((value): value is string => !!value);
   return ids.some((id) => said.some((value) => id === value || id.endsWith(`:${value}`) || value.endsWith(`:${id}`)));
 }
+
+/** "Lisa Taylor <jira:5b10…, lisa@contoso.com>" (renderPerson's form) → "Lisa Taylor": the name people know, not the ids. */
+export function displayName(text: string): string {
+  const name = text.replace(/\s*<[^>]*>/g, '').trim();
+  return name || text;
+}

@@ -11,7 +11,8 @@ import { auditHeadOf } from '../worker/request-view';
 import type { SignedInPerson } from './person-gate';
 import { assigneeNote, lastHandover } from './reveal-pass';
 import { finishView } from '../finish/finish-service';
-import { displayName, requestSummary } from './request-summary';
+import { requestSummary } from './request-summary';
+import { displayName } from '../approvals/identity';
 import { clipAtWord } from '../clip-text';
 import type { ScheduleStore } from '../schedules/schedule-store';
 

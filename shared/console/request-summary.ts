@@ -1,3 +1,4 @@
+import { displayName } from '../approvals/identity';
 import type { StoredRequest } from '../requests/request-row';
 import { kindName, refusalNextStep, storedResult } from '../tickets/note-text';
 import { parseVerification } from '../verification/verification-state';
@@ -150,11 +151,6 @@ function nextStep(
   return { text: 'Nothing more to do: the user registers MFA again at their next sign-in.', action: 'none' };
 }
 
-/** "Lisa Taylor <jira:5b10…, lisa@contoso.com>" → "Lisa Taylor": the name people know, not the ids. */
-export function displayName(text: string): string {
-  const name = text.replace(/\s*<[^>]*>/g, '').trim();
-  return name || text;
-}
 
 /** Why a method in scope is still there, in a person's words: a default Graph kept is named with what kept it. */
 function whyStill(method: MethodRow, all: readonly MethodRow[]): string {

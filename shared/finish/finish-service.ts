@@ -6,6 +6,7 @@ import { isRequestId, type RequestRow, type StoredRequest } from '../requests/re
 import type { TicketHook } from '../tickets/open-outbox';
 import { LeaseLostError, RequestProgress } from '../worker/request-progress';
 import type { Person } from '../console/token-validation';
+import { displayName } from '../approvals/identity';
 import { finishOffer, labels } from './finish-offer';
 import { parseFinish, type FinishPerson, type FinishState } from './finish-state';
 
@@ -134,8 +135,11 @@ export async function approveFinish(id: string, person: Person, deps: FinishDepe
 export function approvalRefusal(person: Person, row: RequestRow, asked: FinishState): { code: string; message: string } | undefined {
   if (samePerson(person, asked.askedBy)) return { code: 'self_approval', message: 'you asked to finish this reset; a second person in the approver group must approve it' };
   if (isTarget(person, row)) return { code: 'approval_by_target', message: 'you are the user this request resets; someone else must approve finishing it' };
-  const requester = [row.requestedBy, row.requestedById].filter((v): v is string => !!v).map((v) => v.toLowerCase());
-  if (requester.includes(person.userPrincipalName.toLowerCase()) || requester.includes(person.objectId.toLowerCase())) {
+  // A ticket system names its requester by its own ids (a Jira account id, a ServiceNow sys_id) and a
+  // display name: the name counts too, so a namesake is refused rather than the requester let through.
+  const requester = [row.requestedBy, row.requestedById, displayName(row.requestedBy)].filter((v): v is string => !!v).map((v) => v.trim().toLowerCase());
+  const mine = [person.userPrincipalName, person.objectId, person.name].filter((v): v is string => !!v).map((v) => v.trim().toLowerCase());
+  if (mine.some((id) => requester.includes(id))) {
     return { code: 'approval_by_requester', message: 'you asked for the original reset, so you cannot also approve finishing it; a second person must' };
   }
   return undefined;
