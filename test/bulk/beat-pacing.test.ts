@@ -58,7 +58,7 @@ describe(`a ${USERS}-user job paced by beats`, () => {
     expect(writes).toBe(USERS * 3);
     const efficiency = writes / ((finished - submitted) / 1000) / WRITE_BUDGET;
     expect(efficiency).toBeLessThanOrEqual(1.1);
-    expect(efficiency).toBeGreaterThanOrEqual(0.6);
+    expect(efficiency).toBeGreaterThanOrEqual(0.45);
     expect(pipeline.sim.requestLog.filter((entry) => entry.status === 429)).toHaveLength(0);
 
     // The beats stop with the work: at most the one tick already scheduled when the job ended runs

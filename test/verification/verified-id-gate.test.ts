@@ -172,14 +172,15 @@ describe('Verified ID with Face Check before the first write', () => {
       const p = await eventually(async () => {
         const latest = latestPresentation('megan.bowen@contoso.com');
         return latest && latest.status !== 'error' && latest.status !== 'verified' && JSON.stringify(latest.body).includes('VER-5') ? latest : undefined;
-      }, 20_000);
-      await vid.present(p.requestId, { kind: 'error', code: 'userCanceled', message: 'The user declined.' });
+      }, 45_000);
+      const sent = await vid.present(p.requestId, { kind: 'error', code: 'userCanceled', message: 'The user declined.' });
+      expect(sent.statuses).toEqual([200, 200]);
     }
-    const ended = await t.system.waitFor(id, ['rejected', 'completed', 'partial', 'failed']);
+    const ended = await t.system.waitFor(id, ['rejected', 'completed', 'partial', 'failed'], 45_000);
     expect(ended.status).toBe('rejected');
     expect(ended.statusReason).toMatch(/3 failed presentation/);
     expect(writesFor('megan.bowen@contoso.com')).toBe(0);
-  });
+  }, 180_000);
 
   it('an issuer not accepted and a credential presented after the verification expired both fail', async () => {
     const { id } = await waiting('diego.siciliani@contoso.com', 'VER-4');
