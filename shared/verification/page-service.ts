@@ -99,10 +99,12 @@ function pageView(row: StoredRequest, verification: Verification, deps: Pick<Pag
       ? { state: 'none' }
       : verification.passShownAt
         ? { state: 'shown', at: verification.passShownAt }
-        : verification.evidence?.method !== 'verified-id'
-          ? { state: 'elsewhere' }
-          : done
-            ? { state: 'ready' }
-            : { state: 'not-yet' },
+        : verification.status !== 'passed'
+          ? { state: 'not-yet' }
+          : verification.evidence?.method !== 'verified-id'
+            ? { state: 'elsewhere' }
+            : done
+              ? { state: 'ready' }
+              : { state: 'not-yet' },
   };
 }

@@ -31,8 +31,8 @@
   function render(view) {
     show('error', false);
     var v = view.verification;
-    text('lead', 'The service desk is resetting the sign-in methods of ' + view.request.user + ' (ticket ' + view.request.ticket + '). Confirm it is you before ' + when(v.expiresAt) + '.');
     var pending = v.status === 'pending';
+    text('lead', 'The service desk is resetting the sign-in methods of ' + view.request.user + ' (ticket ' + view.request.ticket + ').' + (pending ? ' Confirm it is you before ' + when(v.expiresAt) + '.' : ''));
     show('code', pending && !!v.presentation);
     if (pending && v.presentation) {
       if (v.presentation.qrCode) $('qr').src = v.presentation.qrCode;
