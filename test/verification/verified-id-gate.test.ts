@@ -250,6 +250,7 @@ describe('Verified ID with Face Check before the first write', () => {
     const opened = await page('open', mine);
     expect(opened.status).toBe(200);
     expect(opened.body.verification.presentation.qrCode).toMatch(/^data:image\/png;base64,/);
+    expect(opened.body.pass.state).toBe('not-yet');
     // Another browser with the same link sees nothing; a wrong token is the same 404 as no request.
     expect((await page('open', theirs)).status).toBe(409);
     expect((await fetch(`${t.system.host.url}/api/verify/${id}/${'x'.repeat(43)}/open`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret: mine }) })).status).toBe(404);
