@@ -42,10 +42,7 @@ export class RequestIntegrity {
 
   /** Whether the row carries a valid intake MAC. */
   verifyRow(row: RequestRow): boolean {
-    if (!row.intakeMac) return false;
-    const given = Buffer.from(row.intakeMac, 'base64url');
-    const expected = this.hmac('row', canonicalRowFields(row));
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return this.matches('row', canonicalRowFields(row), row.intakeMac);
   }
 
   /**
@@ -60,10 +57,7 @@ export class RequestIntegrity {
 
   /** Whether the row carries a valid state MAC for exactly the values it holds. */
   verifyState(row: RequestRow): boolean {
-    if (!row.stateMac) return false;
-    const given = Buffer.from(row.stateMac, 'base64url');
-    const expected = this.hmac('state', canonicalStateFields(row));
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return this.matches('state', canonicalStateFields(row), row.stateMac);
   }
 
   /** Both MACs: the intake's over the request, and the app's over the row as it is now. */
@@ -85,9 +79,14 @@ export class RequestIntegrity {
   }
 
   verifyMac(label: string, text: string, mac: string | undefined): boolean {
+    return this.matches(`mac/${label}`, text, mac);
+  }
+
+  /** Whether `mac` (Base64url) is this key's MAC of `text` under `label`, compared in constant time. */
+  private matches(label: string, text: string, mac: string | undefined): boolean {
     if (!mac) return false;
     const given = Buffer.from(mac, 'base64url');
-    const expected = this.hmac(`mac/${label}`, text);
+    const expected = this.hmac(label, text);
     return given.length === expected.length && timingSafeEqual(given, expected);
   }
 
