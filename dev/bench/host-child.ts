@@ -85,6 +85,7 @@ async function handle(message: HostProcessRequest): Promise<void> {
         port: 0,
         hostJsonPath: message.hostJsonPath,
         enable: message.enable,
+        ...(message.messageLeaseSeconds !== undefined ? { messageLeaseSeconds: message.messageLeaseSeconds } : {}),
         log: silentHost,
       });
       reply({ id: message.id, url: host.url, rss: process.memoryUsage().rss });

@@ -24,6 +24,8 @@ export interface HostProcessOptions {
   nodeArguments: string[];
   /** A full collection every 5 s, to report the heap the app holds (see run.ts, `--retained`). */
   retained: boolean;
+  /** How long a queue message stays invisible while its handler runs (the local host's default: 60 s). */
+  messageLeaseSeconds?: number;
 }
 
 export interface HostMemory {
@@ -49,11 +51,13 @@ export interface RunningHostProcess {
   memory(options?: { collect?: boolean }): Promise<HostMemory>;
   /** Invocations so far, by function name. */
   invocations(): Promise<Record<string, number>>;
+  /** Ends the process with a signal at once (SIGKILL: as an instance dies, mid-invocation). */
+  kill(signal: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
 
 export type HostProcessRequest =
-  | { id: number; type: 'start'; enable: HostProcessOptions['enable']; hostJsonPath: string; storagePorts: HostProcessOptions['storagePorts']; retained: boolean }
+  | { id: number; type: 'start'; enable: HostProcessOptions['enable']; hostJsonPath: string; storagePorts: HostProcessOptions['storagePorts']; retained: boolean; messageLeaseSeconds?: number }
   | { id: number; type: 'trips'; reset: boolean }
   | { id: number; type: 'memory'; collect: boolean }
   | { id: number; type: 'invocations' }
@@ -81,16 +85,28 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Run
   });
   const ask = askerFor<Body<HostProcessRequest>, HostProcessReply>(child, 'app host process');
 
-  const started = await ask({ type: 'start', enable: options.enable, hostJsonPath: options.hostJsonPath, storagePorts: options.storagePorts, retained: options.retained });
+  const started = await ask({
+    type: 'start',
+    enable: options.enable,
+    hostJsonPath: options.hostJsonPath,
+    storagePorts: options.storagePorts,
+    retained: options.retained,
+    ...(options.messageLeaseSeconds !== undefined ? { messageLeaseSeconds: options.messageLeaseSeconds } : {}),
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return {
     url: started.url!,
     pid: child.pid,
     trips: async ({ reset = false } = {}) => (await ask({ type: 'trips', reset })).trips!,
     memory: async ({ collect = false } = {}) => (await ask({ type: 'memory', collect })).memory!,
     invocations: async () => (await ask({ type: 'invocations' })).invocations!,
+    kill: async (signal) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await exited;
+    },
     stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      if (child.exitCode !== null || child.signalCode !== null) return;
       await ask({ type: 'stop' }).catch(() => undefined);
       await exited;
     },

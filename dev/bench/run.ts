@@ -22,6 +22,7 @@ import { sequentialResets } from './sequential';
 import type { ThrottleOptions } from '../graph-sim/throttle';
 import { startSimProcess, type RunningSimProcess } from './sim-process';
 import { countStorageRequests } from './storage-requests';
+import { scaleConfig, scaleFigures } from './scale-run';
 import { benchUpn } from './tenant';
 
 /**
@@ -43,7 +44,7 @@ const SMOKE = process.argv.includes('--smoke');
  * Each phase starts its own stack and measures against its own baseline, so one alone is still a
  * side-by-side figure; the full run stays the one that is quoted.
  */
-const PHASES = ['intake', 'e2e', 'bulk', 'idle'] as const;
+const PHASES = ['intake', 'e2e', 'bulk', 'idle', 'scale'] as const;
 type Phase = (typeof PHASES)[number];
 function selectedPhases(argv: readonly string[]): readonly Phase[] {
   const named = argv.flatMap((arg, index) => (arg === '--phase' ? [argv[index + 1] ?? ''] : arg.startsWith('--phase=') ? [arg.slice('--phase='.length)] : []));
@@ -629,6 +630,21 @@ async function main() {
     const idle = await idleHour({ root: ROOT, start: () => stack({ users: 10, latencyMs: 0 }), windowSeconds: CONFIG.idle.windowSeconds, say });
     Object.assign(figures, idle.figures);
     rows.push(...idle.rows);
+  }
+  if (ONLY.includes('scale')) {
+    phase = 'scale';
+    const scale = await scaleFigures(scaleConfig(SMOKE), {
+      compiledDir: compiled.dir,
+      hostJsonPath: join(ROOT, 'host.json'),
+      nodeArguments: workerNodeArguments(ROOT),
+      secret: SECRET,
+      macKey: INTAKE_MAC_KEY,
+      throttle: GRAPH_IDENTITY_LIMITS,
+      say,
+      track: (item) => (running.add(item), () => running.delete(item)),
+    });
+    Object.assign(figures, scale.figures);
+    rows.push(...scale.rows);
   }
   phase = 'end';
 

@@ -4,9 +4,10 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * `npm run bench -- --smoke` inside `npm test`: every phase of the bench (intake against storage, single
- * resets end to end, a bulk job, the sequential baseline, an idle window) with tiny counts, so a change that breaks the
- * bench fails CI instead of being found on the day someone measures. It checks that each phase ran and
- * that the last line is the figures as JSON; it asserts no speed (speed is measured by the full bench).
+ * resets end to end, a bulk job, the sequential baseline, an idle window, several app processes with one
+ * killed) with tiny counts, so a change that breaks the bench fails CI instead of being found on the day
+ * someone measures. It checks that each phase ran and that the last line is the figures as JSON; it
+ * asserts no speed (speed is measured by the full bench).
  */
 const root = join(__dirname, '..', '..');
 
@@ -55,5 +56,12 @@ describe('npm run bench -- --smoke', () => {
     expect(figures.idle_timer_fires_per_hour as number).toBeLessThanOrEqual(12);
     expect(figures.idle_queue_invocations_per_hour).toBe(0);
     expect(run.stdout).toMatch(/idle day, Flex Consumption on demand/);
+    // Several app processes, one killed with SIGKILL part-way and started again: every request final,
+    // no method written twice, the shared budget kept.
+    for (const key of ['scale_lost', 'scale_double_writes', 'scale_budget_overrun', 'scale_efficiency', 'scale_killed_at_finished']) expect(typeof figures[key], key).toBe('number');
+    expect(figures.scale_killed_at_finished as number).toBeGreaterThanOrEqual(0);
+    expect(figures.scale_lost).toBe(0);
+    expect(figures.scale_double_writes).toBe(0);
+    expect(figures.scale_completed).toBe(figures.scale_users);
   }, 240_000);
 });
