@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { RestError, type TableClient, type TableEntityResult } from '@azure/data-tables';
+import { RestError, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import { z } from 'zod';
 import {
   auditEntrySchema,
@@ -42,6 +42,57 @@ const storedRowSchema = z.object({
 
 const SEQ_WIDTH = 6;
 const rowKeyOf = (seq: number) => String(seq).padStart(SEQ_WIDTH, '0');
+/** An entity-group transaction holds at most 100 operations. */
+const MAX_TRANSACTION = 100;
+/** The fence row's key: not a sequence number, so never an audit row; it has no `at`, so scans by time pass it by. */
+const FENCE_ROW = 'fence';
+
+/**
+ * Who may write to a request's trail and send its Graph writes now: a row (RowKey `fence`) in the
+ * request's audit partition that every batch of the worker holding the request writes, in the same
+ * transaction as its rows, on the condition of its ETag. A worker that takes a request over writes it
+ * first (on the ETag it read with the trail, before it acts on what the trail says), so the batch of
+ * the holder it replaced, and with it that holder's next Graph write (its intent comes first), fails.
+ * `etag` undefined: the fence must not exist yet (a request's first run); `*`: taken whatever holds it
+ * (the poison handler ending a request). It is kept up to date here after each batch.
+ */
+export interface AuditFence {
+  holder: string;
+  etag?: string;
+}
+
+/** Someone else wrote the fence since this holder did: the request was taken over. */
+export class FenceLostError extends Error {
+  constructor(readonly requestId: string) {
+    super(`request ${requestId} was taken over: its audit fence was written by someone else`);
+    this.name = 'FenceLostError';
+  }
+}
+
+function fenceAction(requestId: string, fence: AuditFence): TransactionAction {
+  const entity = { partitionKey: requestId, rowKey: FENCE_ROW, holder: fence.holder, takenAt: new Date().toISOString() };
+  if (fence.etag === undefined) return ['create', entity];
+  if (fence.etag === '*') return ['upsert', entity, 'Replace'];
+  return ['update', entity, 'Replace', { etag: fence.etag }];
+}
+
+function toStored(row: AuditEntry) {
+  return {
+    partitionKey: row.requestId,
+    rowKey: rowKeyOf(row.seq),
+    requestId: row.requestId,
+    seq: row.seq,
+    at: row.at,
+    actor: JSON.stringify(row.actor),
+    target: row.target,
+    action: row.action,
+    outcome: row.outcome,
+    ...(row.detail !== undefined ? { detail: row.detail } : {}),
+    graphRequestIds: JSON.stringify(row.graphRequestIds),
+    prevHash: row.prevHash,
+    hash: row.hash,
+  };
+}
 
 /**
  * Append-only audit trail in table ResetAudit: one partition per request, one row per step, rows
@@ -62,14 +113,65 @@ export class AuditLog {
    * another writer got there first, the insert conflicts and the head is read from the table.
    */
   async append(requestId: string, actor: AuditActor, target: string, entry: NewAuditEntry, after?: AuditHead): Promise<AuditEntry> {
+    const [written] = await this.appendMany(requestId, actor, target, [entry], after);
+    return written!;
+  }
+
+  /**
+   * Appends rows in order, chained one to the next. The rows of a request share its partition, so up to
+   * 99 of them go in one entity-group transaction: one round trip, and all or none are written. A
+   * conflict with another writer (a row with one of these sequence numbers exists) writes none of them;
+   * the head is then read from the table and the rows chained again after it.
+   *
+   * With `fence`, the same transaction also writes the request's fence row (see AuditFence), on the
+   * condition that nobody else wrote it since this holder did: rows of a holder that was taken over are
+   * not written (FenceLostError), and neither is anything it would have sent after them.
+   */
+  async appendMany(requestId: string, actor: AuditActor, target: string, entries: readonly NewAuditEntry[], after?: AuditHead, fence?: AuditFence): Promise<AuditEntry[]> {
     await this.ensureTable();
+    const written: AuditEntry[] = [];
     let known: AuditHead | undefined = after;
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      const last = known ?? (await this.lastEntry(requestId));
-      known = undefined;
+    for (let start = 0; start < entries.length; start += MAX_TRANSACTION - 1) {
+      const chunk = entries.slice(start, start + MAX_TRANSACTION - 1);
+      let settled = false;
+      for (let attempt = 0; attempt < 5 && !settled; attempt += 1) {
+        const last = known ?? (await this.read(requestId)).rows.at(-1);
+        known = undefined;
+        const rows = this.chained(requestId, actor, target, chunk, last);
+        try {
+          if (fence) {
+            const answer = await this.table.submitTransaction([fenceAction(requestId, fence), ...rows.map((row): TransactionAction => ['create', toStored(row)])]);
+            fence.etag = answer.subResponses[0]?.etag ?? fence.etag;
+          } else if (rows.length === 1) {
+            await this.table.createEntity(toStored(rows[0]!));
+          } else {
+            await this.table.submitTransaction(rows.map((row) => ['create', toStored(row)]));
+          }
+          settled = true;
+          written.push(...rows);
+          known = rows[rows.length - 1];
+        } catch (error) {
+          if (!(error instanceof RestError && (error.statusCode === 409 || (fence && (error.statusCode === 404 || error.statusCode === 412))))) throw error;
+          // Either a row number was taken by another writer (read the head and chain again) or, with a
+          // fence, someone else took the request over since this holder last wrote (stop).
+          const now = await this.read(requestId);
+          if (fence && fence.etag !== '*' && now.fence?.etag !== fence.etag) throw new FenceLostError(requestId);
+          known = now.rows.at(-1);
+        }
+      }
+      if (!settled) throw new Error(`audit append for ${requestId} kept colliding with concurrent writers`);
+    }
+    return written;
+  }
+
+  /** The rows as they will be stored: numbered on from `last`, each hashed and chained to the one before. */
+  private chained(requestId: string, actor: AuditActor, target: string, entries: readonly NewAuditEntry[], last: AuditHead | undefined): AuditEntry[] {
+    const rows: AuditEntry[] = [];
+    let previous: AuditHead | undefined = last;
+    for (const entry of entries) {
       const unsigned: Omit<AuditEntry, 'hash'> = {
         requestId,
-        seq: (last?.seq ?? 0) + 1,
+        seq: (previous?.seq ?? 0) + 1,
         at: new Date().toISOString(),
         actor,
         target,
@@ -77,40 +179,30 @@ export class AuditLog {
         outcome: entry.outcome,
         detail: entry.detail,
         graphRequestIds: entry.graphRequestIds ?? [],
-        prevHash: last?.hash ?? GENESIS_HASH,
+        prevHash: previous?.hash ?? GENESIS_HASH,
       };
       const full: AuditEntry = { ...unsigned, hash: hashAuditEntry(unsigned, this.key) };
-      try {
-        await this.table.createEntity({
-          partitionKey: requestId,
-          rowKey: rowKeyOf(full.seq),
-          requestId,
-          seq: full.seq,
-          at: full.at,
-          actor: JSON.stringify(full.actor),
-          target: full.target,
-          action: full.action,
-          outcome: full.outcome,
-          ...(full.detail !== undefined ? { detail: full.detail } : {}),
-          graphRequestIds: JSON.stringify(full.graphRequestIds),
-          prevHash: full.prevHash,
-          hash: full.hash,
-        });
-        return full;
-      } catch (error) {
-        if (error instanceof RestError && error.statusCode === 409) continue;
-        throw error;
-      }
+      rows.push(full);
+      previous = full;
     }
-    throw new Error(`audit append for ${requestId} kept colliding with concurrent writers`);
+    return rows;
   }
 
   async list(requestId: string): Promise<AuditEntry[]> {
+    return (await this.read(requestId)).rows;
+  }
+
+  /** The request's rows in order, and its fence row as it is now (its ETag), in one query. */
+  async read(requestId: string): Promise<{ rows: AuditEntry[]; fence?: { holder: string; etag: string } }> {
     await this.ensureTable();
     const rows: AuditEntry[] = [];
+    let fence: { holder: string; etag: string } | undefined;
     const pages = this.table.listEntities({ queryOptions: { filter: `PartitionKey eq '${requestId.replace(/'/g, "''")}'` } });
-    for await (const row of pages) rows.push(toEntry(row));
-    return rows.sort((a, b) => a.seq - b.seq);
+    for await (const row of pages) {
+      if (row.rowKey === FENCE_ROW) fence = { holder: String(row.holder ?? ''), etag: row.etag };
+      else rows.push(toEntry(row));
+    }
+    return { rows: rows.sort((a, b) => a.seq - b.seq), ...(fence ? { fence } : {}) };
   }
 
   /** Request ids with audit rows written in [from, to); a scan, meant for the verification command. */
@@ -131,11 +223,6 @@ export class AuditLog {
   /** verifyChain under this log's key, for rows already read. */
   check(requestId: string, rows: readonly AuditEntry[], head?: AuditHead): AuditVerification {
     return verifyChain(requestId, rows, head, this.key);
-  }
-
-  private async lastEntry(requestId: string): Promise<AuditEntry | undefined> {
-    const rows = await this.list(requestId);
-    return rows[rows.length - 1];
   }
 
   private ensureTable(): Promise<void> {

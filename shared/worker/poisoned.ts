@@ -66,6 +66,9 @@ async function mark(message: unknown, deps: Pick<WorkerDependencies, 'store' | '
   if (row.leaseUntil && Date.parse(row.leaseUntil) > Date.now()) throw new HeldElsewhere(row.leaseUntil);
   const reason = `the reset could not be processed and its message was moved to the poison queue${row.statusReason ? `; last: ${row.statusReason}` : ''}`;
   const progress = new RequestProgress(row, deps);
+  // Ending the request takes its audit fence: a worker still sending for it (its lease ran out by this
+  // clock, not yet by its own) has its next batch refused, and so sends nothing more.
+  progress.holdFence({ holder: 'poison handler', etag: '*' });
   await progress.audit({ action: 'poisoned', outcome: 'failed', detail: reason });
   const final = { status: 'failed' as const, statusReason: reason, leaseUntil: undefined, completedAt: new Date().toISOString() };
   await progress.save({ ...final, ...deps.tickets?.fieldsOnFinish({ ...progress.current, ...final }) });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { resetStateSchema, runReset, type ResetResult, type ResetState } from '../graph';
 import { approvalNamesRequester } from '../approvals/identity';
 import { VerificationGate } from '../verification/gate';
@@ -8,6 +9,7 @@ import { LeaseLostError, RequestProgress } from './request-progress';
 import { resetMessageSchema } from './reset-message';
 import { logFieldsOf } from './request-view';
 import { summariseResult } from './result-summary';
+import { Claim } from './claim';
 import { leaseMs, type WorkerDependencies } from './worker-dependencies';
 import { resolveOpenIntents, writeGuard } from './write-guard';
 
@@ -82,29 +84,18 @@ export async function processResetMessage(message: unknown, delivery: Delivery, 
   if (row.status === 'accepted' && leaseUntil > now + 5000) return 'deferred';
 
   const progress = new RequestProgress(row, deps);
-  if (row.attempts === 0 && row.engineState === undefined && now - Date.parse(row.createdAt) > maxAgeMs(deps)) {
-    return refuseExpired(progress, deps);
-  }
+  const claim = new Claim(progress, deps, row.attempts + 1);
   try {
-    await progress.save({
-      status: 'running',
-      statusReason: undefined,
-      attempts: row.attempts + 1,
-      leaseUntil: new Date(now + leaseMs(deps)).toISOString(),
-    });
-  } catch (error) {
-    if (error instanceof LeaseLostError) return 'lost-race';
-    throw error;
-  }
-
-  try {
-    return await runClaimed(progress, delivery, deps);
+    if (row.attempts === 0 && row.engineState === undefined && now - Date.parse(row.createdAt) > maxAgeMs(deps)) {
+      return await refuseExpired(progress, claim, deps);
+    }
+    return await runClaimed(progress, claim, delivery, deps);
   } catch (error) {
     if (error instanceof LeaseLostError) {
-      deps.log.warn('another worker took the request over; stopping', { requestId });
+      deps.log.warn(claim.isMade ? 'another worker took the request over; stopping' : 'another worker claimed the request first; stopping', { requestId });
       return 'lost-race';
     }
-    return await handleCrash(progress, delivery, deps, error);
+    return await handleCrash(progress, claim, delivery, deps, error);
   }
 }
 
@@ -143,15 +134,10 @@ async function refuseUnauthenticated(progress: RequestProgress, deps: WorkerDepe
  * A request that waited longer than REQUEST_MAX_AGE_HOURS without starting (a lost message found late,
  * or a row brought back from long ago) is refused before any Graph call: the approval it carries is old.
  */
-async function refuseExpired(progress: RequestProgress, deps: WorkerDependencies): Promise<WorkerOutcome> {
+async function refuseExpired(progress: RequestProgress, claim: Claim, deps: WorkerDependencies): Promise<WorkerOutcome> {
   const hours = deps.settings.REQUEST_MAX_AGE_HOURS;
   const reason = `request_expired: this request was stored at ${progress.current.createdAt} and had not started within REQUEST_MAX_AGE_HOURS (${hours} h), so nothing was done; if the user still needs a reset, send the ticket again`;
-  try {
-    return await finish(progress, deps, undefined, { status: 'rejected', statusReason: reason }, { status: 'rejected', code: 'request_expired', reason });
-  } catch (error) {
-    if (error instanceof LeaseLostError) return 'lost-race';
-    throw error;
-  }
+  return finish(progress, claim, deps, undefined, { status: 'rejected', statusReason: reason }, { status: 'rejected', code: 'request_expired', reason });
 }
 
 function maxAgeMs(deps: Pick<WorkerDependencies, 'settings'>): number {
@@ -174,62 +160,74 @@ class UserBusy extends Error {
   }
 }
 
-async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: WorkerDependencies): Promise<WorkerOutcome> {
+async function runClaimed(progress: RequestProgress, claim: Claim, delivery: Delivery, deps: WorkerDependencies): Promise<WorkerOutcome> {
   const row = progress.current;
   const fields = logFieldsOf(row);
   const firstRun = row.engineState === undefined;
-  await progress.audit({
+  // Noted: written once the claim has landed, with the run's first write or its end.
+  progress.note({
     action: firstRun ? 'start' : 'resume',
     outcome: 'running',
-    detail: `attempt ${row.attempts}, delivery ${delivery.dequeueCount} of ${delivery.maxDequeueCount}${firstRun ? '' : '; the target is resolved and every guard checked again before anything more is written'}`,
+    detail: `attempt ${claim.attempt}, delivery ${delivery.dequeueCount} of ${delivery.maxDequeueCount}${firstRun ? '' : '; the target is resolved and every guard checked again before anything more is written'}`,
   });
   // A write whose intent was audited but not its outcome (the last run died in between): settle it
   // with what Graph says now, before this run sends anything.
-  if (row.attempts > 1) await resolveOpenIntents(progress, deps);
+  // The run writes its trail behind the request's fence: a first run creates it, a later one takes it
+  // on what it read with the trail.
+  const holder = `attempt ${claim.attempt} ${randomUUID()}`;
+  if (claim.attempt > 1) await resolveOpenIntents(progress, deps, holder);
+  else progress.holdFence({ holder });
 
   const refusal = firstRun ? offlineRefusal(row, deps) : undefined;
   if (refusal) {
-    return finish(progress, deps, undefined, { status: 'rejected', statusReason: refusal.reason }, { status: 'rejected', code: refusal.code, reason: refusal.reason });
+    return finish(progress, claim, deps, undefined, { status: 'rejected', statusReason: refusal.reason }, { status: 'rejected', code: refusal.code, reason: refusal.reason });
   }
 
   // The user is known by object id once resolved, whatever form the ticket named them in: the lock and
-  // the cooldown are keyed by it. Both are taken before the first write (the snapshot comes first).
+  // the cooldown are keyed by it. Both are settled before the first write (the snapshot comes first),
+  // in one conditional write that also records this run in the user's history (target-guard.ts).
   let userKey: string | undefined;
   let userObjectId: string | undefined;
   let userLockUntil = 0;
   const holdUser = async (objectId: string, beforeAnyWrite: boolean) => {
     const key = userKeyFor(objectId);
-    userLockUntil = Date.now() + leaseMs(deps);
-    const lock = await deps.targets.acquire(key, row.id, new Date(userLockUntil));
-    if (!lock.ok) throw new UserBusy(lock.heldBy, lock.until);
+    const until = new Date(Date.now() + leaseMs(deps));
+    const lock =
+      userKey === key
+        ? await deps.targets.renew(key, row.id, until)
+        : await deps.targets.acquire(key, row.id, until, {
+            record: !row.dryRun,
+            // Counted under the lock: two requests for one user cannot both see the count below the limit.
+            ...(beforeAnyWrite ? { cooldown: { since: new Date(Date.now() - deps.settings.RESET_COOLDOWN_MINUTES * 60_000), max: deps.settings.RESET_COOLDOWN_MAX } } : {}),
+          });
+    if (!lock.ok) {
+      if ('recentResets' in lock) throw new StatefulRefusal('cooldown', cooldownReason(lock.recentResets, deps));
+      throw new UserBusy(lock.heldBy, lock.until);
+    }
     userKey = key;
     userObjectId = objectId;
-    // Counted under the lock: two requests for one user cannot both see the count below the limit.
-    if (beforeAnyWrite) {
-      const cooldown = await cooldownRefusal(key, row.id, deps);
-      if (cooldown) throw new StatefulRefusal(cooldown.code, cooldown.reason);
-    }
+    userLockUntil = until.getTime();
   };
-  // A run that deleted a method counts against the cooldown however it ends (failed, crashed, partial).
-  let counted = false;
 
   const previous = row.engineState ? parseState(row.engineState) : undefined;
   const gate = new VerificationGate(row, { settings: deps.settings, graph: deps.graph, requestService: deps.requestService, secrets: deps.secrets });
+  const guard = writeGuard(progress, deps, {
+    ensureClaimed: () => claim.ensure(),
+    renewal: () => claim.state(),
+    // The user's lock is renewed before a write too, not only between steps: one step (retries, token
+    // waits) can outlast half the lease, and a lapsed lock lets another reset of the user start.
+    holdUser: async () => {
+      if (userObjectId && userLockUntil - Date.now() < leaseMs(deps) / 2) await holdUser(userObjectId, false);
+    },
+  });
+  /** Whether this user's history keeps this run: it may have changed their methods. */
+  const touched = (state: ResetState | undefined, status?: string) => status === 'completed' || status === 'partial' || removedAny(state) || guard.unanswered() > 0;
   let result: ResetResult;
   try {
     if (!row.dryRun && previous?.target) await holdUser(previous.target.objectId, !previous.snapshot);
     result = await runReset(
-      // Every write: a bounded token wait, a lease check (ETag) and its intent audited before it leaves.
-      // The user's lock is renewed before a write too, not only between steps: one step (retries,
-      // token waits) can outlast half the lease, and a lapsed lock lets another reset of the user start.
-      withWriteHooks(
-        deps.graph,
-        writeGuard(progress, deps, {
-          holdUser: async () => {
-            if (userObjectId && userLockUntil - Date.now() < leaseMs(deps) / 2) await holdUser(userObjectId, false);
-          },
-        }),
-      ),
+      // Every write: a bounded token wait, the claim and the lease, and its intent audited before it leaves.
+      withWriteHooks(deps.graph, guard),
       {
         target: row.targetObjectId ? { objectId: row.targetObjectId } : { userPrincipalName: row.targetUpn },
         profile: row.profile,
@@ -246,43 +244,49 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
           approvedBy: row.approvedBy,
           strictVerificationGroupIds: deps.settings.VERIFICATION_STRICT_GROUP_IDS,
         },
-        gate: gate.decide,
+        // The request is claimed before the person may be asked to prove who they are, and so before
+        // any write: the claim carries the snapshot and the plan.
+        gate: async (state) => {
+          claim.stage(state);
+          await claim.ensure();
+          return gate.decide(state);
+        },
         concurrency: deps.settings.GRAPH_MAX_CONCURRENCY,
         maxInlineWaitSeconds: inlineWaitSeconds(deps),
         ...deps.engine,
         state: previous,
         onStep: async (state, event) => {
-          await progress.audit({
+          // Each step is noted for the trail and kept for the next save; both are written with the
+          // next write's intent or the run's end, not one round trip per step.
+          progress.note({
             action: event.methodId ? `${event.step} ${event.methodId}` : event.step,
             outcome: event.outcome,
             detail: event.detail,
             graphRequestIds: event.requestId ? [event.requestId] : [],
           });
-          await progress.save({ engineState: JSON.stringify(state), leaseUntil: new Date(Date.now() + leaseMs(deps)).toISOString() });
+          claim.stage(state);
           if (row.dryRun || !state.target) return;
-          if (!counted && userKey && event.step === 'delete' && (event.outcome === 'deleted' || event.outcome === 'deactivated')) {
-            await deps.targets.recordReset(userKey, row.id, new Date());
-            counted = true;
-          }
           if (!userKey) await holdUser(state.target.objectId, !state.snapshot);
-          // Renewed only at half-life: three table calls a step would be most of a reset's storage traffic.
+          // Renewed only at half-life, not at every step.
           else if (userLockUntil - Date.now() < leaseMs(deps) / 2) await holdUser(state.target.objectId, false);
         },
       },
     );
   } catch (error) {
     if (error instanceof StatefulRefusal) {
-      return finish(progress, deps, userKey, { status: 'rejected', statusReason: error.message }, { status: 'rejected', code: error.code, reason: error.message });
+      return finish(progress, claim, deps, userKey, { status: 'rejected', statusReason: error.message }, { status: 'rejected', code: error.code, reason: error.message });
     }
     if (error instanceof UserBusy) {
-      await progress.audit({ action: 'wait', outcome: 'deferred', detail: error.message });
-      await progress.save({ status: 'accepted', statusReason: error.message, leaseUntil: error.until.toISOString() });
+      await claim.ensure();
+      progress.note({ action: 'wait', outcome: 'deferred', detail: error.message });
+      await progress.save({ status: 'accepted', statusReason: error.message, leaseUntil: error.until.toISOString(), ...claim.state() });
       await deps.queue.send(row.id, secondsUntil(error.until));
       deps.log.info('deferred: user busy', { ...fields, heldBy: error.heldBy });
       return 'waiting-for-user';
     }
     throw error;
   }
+  await claim.ensure();
 
   const pass = result.oneTimeSecrets?.temporaryAccessPass;
   if (pass && deps.passes) {
@@ -292,37 +296,45 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
     const expiresAt = new Date(startsAt + (issued?.lifetimeInMinutes ?? 60) * 60_000);
     // A new pass voids the user's earlier sealed ones (Graph deleted them when it issued this one).
     const voided = await deps.passes.keep(row.id, { value: pass, methodId: issued?.methodId, expiresAt, userId: result.target?.objectId });
-    if (voided.length > 0) await progress.audit({ action: 'pass-supersede', outcome: 'voided', detail: `earlier passes of this user voided: request ${voided.join(', request ')}` });
-    await progress.audit({ action: 'pass-sealed', outcome: 'waiting', detail: `sealed until a member of the collector group reveals it once in the console (Reveal pass on this request's page), before ${expiresAt.toISOString()}` });
+    if (voided.length > 0) progress.note({ action: 'pass-supersede', outcome: 'voided', detail: `earlier passes of this user voided: request ${voided.join(', request ')}` });
+    progress.note({ action: 'pass-sealed', outcome: 'waiting', detail: `sealed until a member of the collector group reveals it once in the console (Reveal pass on this request's page), before ${expiresAt.toISOString()}` });
   }
 
   const verification = gate.current ? { verification: JSON.stringify(gate.current) } : {};
-  if (result.status === 'awaiting-verification') return awaitVerification(progress, deps, userKey, result, gate, verification);
+  const release = async () => {
+    if (userKey) await deps.targets.release(userKey, row.id, touched(result.state) ? { keep: true, at: new Date() } : { keep: false });
+  };
+  if (result.status === 'awaiting-verification') return awaitVerification(progress, deps, release, result, gate, verification);
 
   if (result.status === 'retry-later') {
     const reason = `Graph is throttling; resumes at ${result.retryAt} (${result.reason})`;
-    await progress.audit({ action: 'defer', outcome: 'retry-later', detail: reason });
+    progress.note({ action: 'defer', outcome: 'retry-later', detail: reason });
     await progress.save({ status: 'accepted', statusReason: reason, engineState: JSON.stringify(result.state), leaseUntil: result.retryAt, ...verification });
-    if (userKey) await deps.targets.release(userKey, row.id);
+    await release();
     await deps.queue.send(row.id, secondsUntil(new Date(result.retryAt)));
     deps.log.warn('throttled: re-queued for later', { ...fields, retryAt: result.retryAt });
     return 'retry-later';
   }
 
   if (result.status === 'failed' && result.transient && delivery.dequeueCount < delivery.maxDequeueCount) {
-    await progress.audit({ action: 'attempt', outcome: 'failed', detail: `${result.reason}; the queue retries` });
+    progress.note({ action: 'attempt', outcome: 'failed', detail: `${result.reason}; the queue retries` });
     await progress.save({ engineState: JSON.stringify(result.state), statusReason: `attempt ${progress.current.attempts} failed: ${result.reason}`, leaseUntil: new Date().toISOString() });
-    if (userKey) await deps.targets.release(userKey, row.id);
+    await release();
     throw new TransientResetError(result.reason);
   }
 
   let verificationFailed: { user: string; reason: string } | undefined;
   for (const event of gate.events) {
     if (event.kind !== 'ended') continue;
-    await progress.audit({ action: 'verification', outcome: 'refused', detail: event.reason });
+    progress.note({ action: 'verification', outcome: 'refused', detail: event.reason });
     verificationFailed = { user: gate.current?.targetUpn ?? '', reason: event.reason };
   }
-  return finish(progress, deps, userKey, { status: result.status, statusReason: 'reason' in result ? result.reason : undefined, engineState: JSON.stringify(result.state), ...verification }, result, verificationFailed);
+  return finish(progress, claim, deps, userKey, { status: result.status, statusReason: 'reason' in result ? result.reason : undefined, engineState: JSON.stringify(result.state), ...verification }, result, verificationFailed, touched(result.state, result.status));
+}
+
+/** Whether the state shows a method this request removed or deactivated. */
+function removedAny(state: ResetState | undefined): boolean {
+  return Object.values(state?.deletions ?? {}).some((deletion) => deletion.outcome === 'deleted' || deletion.outcome === 'deactivated');
 }
 
 /**
@@ -333,7 +345,8 @@ async function runClaimed(progress: RequestProgress, delivery: Delivery, deps: W
 async function awaitVerification(
   progress: RequestProgress,
   deps: WorkerDependencies,
-  userKey: string | undefined,
+  /** Lets the user's lock go, if this run took it. */
+  release: () => Promise<void>,
   result: Extract<ResetResult, { status: 'awaiting-verification' }>,
   gate: VerificationGate,
   verification: { verification?: string },
@@ -342,10 +355,10 @@ async function awaitVerification(
   for (const event of gate.events) {
     if (event.kind === 'started') {
       const offered = [current.verifiedIdUnavailable ? undefined : current.policy.includes('verified-id') ? 'Verified ID with Face Check' : undefined, current.manager ? `attestation by their manager ${current.manager.userPrincipalName}` : undefined].filter(Boolean);
-      await progress.audit({ action: 'verification', outcome: 'requested', detail: `${current.targetUpn} must prove who they are by ${offered.join(' or ')} before ${current.expiresAt}; nothing is written until then${current.managerUnavailable ? ` (manager attestation not offered: ${current.managerUnavailable})` : ''}` });
+      progress.note({ action: 'verification', outcome: 'requested', detail: `${current.targetUpn} must prove who they are by ${offered.join(' or ')} before ${current.expiresAt}; nothing is written until then${current.managerUnavailable ? ` (manager attestation not offered: ${current.managerUnavailable})` : ''}` });
     }
     if (event.kind === 'presentation') {
-      await progress.audit({ action: 'verification presentation', outcome: 'sent', detail: `presentation request ${event.attempt} sent to the Verified ID Request Service, open until ${event.expiresAt}` });
+      progress.note({ action: 'verification presentation', outcome: 'sent', detail: `presentation request ${event.attempt} sent to the Verified ID Request Service, open until ${event.expiresAt}` });
     }
   }
   const started = gate.events.some((event) => event.kind === 'started');
@@ -359,7 +372,7 @@ async function awaitVerification(
     return { ...waiting, ...told };
   });
   if (started && saved.ticketDueAt) await deps.tickets?.notify(saved);
-  if (userKey) await deps.targets.release(userKey, progress.current.id);
+  await release();
   // The expiry is checked by a message of its own; the sweeper is the net if it is lost.
   await deps.queue.send(progress.current.id, secondsUntil(new Date(Date.parse(current.expiresAt) + 1000)));
   deps.log.info('awaiting verification', { ...logFieldsOf(progress.current), expiresAt: current.expiresAt });
@@ -391,21 +404,15 @@ function offlineRefusal(row: StoredRequest, deps: WorkerDependencies): { code: s
 }
 
 /** Too many resets of one user in the window: repeated resets can mean someone is talking the desk into them. */
-async function cooldownRefusal(userKey: string, requestId: string, deps: WorkerDependencies): Promise<{ code: string; reason: string } | undefined> {
-  const windowMinutes = deps.settings.RESET_COOLDOWN_MINUTES;
-  const since = new Date(Date.now() - windowMinutes * 60_000);
-  const recent = await deps.targets.resetsSince(userKey, since, requestId);
-  if (recent < deps.settings.RESET_COOLDOWN_MAX) return undefined;
-  return {
-    code: 'cooldown',
-    reason: `this user's MFA was already reset ${recent} times in the last ${windowMinutes} minutes (limit ${deps.settings.RESET_COOLDOWN_MAX}); repeated resets can mean social engineering, so a person must look at this ticket`,
-  };
+function cooldownReason(recent: number, deps: Pick<WorkerDependencies, 'settings'>): string {
+  return `this user's MFA was already reset ${recent} times in the last ${deps.settings.RESET_COOLDOWN_MINUTES} minutes (limit ${deps.settings.RESET_COOLDOWN_MAX}); repeated resets can mean social engineering, so a person must look at this ticket`;
 }
 
 type FinalStatus = Exclude<ResetResult['status'], 'retry-later' | 'awaiting-verification'>;
 
 async function finish(
   progress: RequestProgress,
+  claim: Claim,
   deps: WorkerDependencies,
   /** The user's lock and cooldown key, when this run took the lock. */
   userKey: string | undefined,
@@ -413,22 +420,26 @@ async function finish(
   result: ResetResult | { status: 'rejected'; code: string; reason: string },
   /** The verification ended the request: the ticket hears why in a note of its own, in the same write. */
   verificationFailed?: { user: string; reason: string },
+  /** The run may have changed the user's methods: its row in the user's history stays. */
+  touched = changes.status === 'completed' || changes.status === 'partial',
 ): Promise<WorkerOutcome> {
   const row = progress.current;
+  // A run that ends before anything was written (a refusal) claims the request first all the same, so
+  // that of two deliveries only one writes its ending.
+  await claim.ensure();
   const completedAt = new Date();
   const summary = summariseResult(result);
-  await progress.audit({ action: 'finish', outcome: changes.status, detail: changes.statusReason ?? summary.headline });
+  progress.note({ action: 'finish', outcome: changes.status, detail: changes.statusReason ?? summary.headline });
   const final = { ...changes, result: JSON.stringify(summary), leaseUntil: undefined, completedAt: completedAt.toISOString() };
-  // The ticket outbox opens in the same write as the final status; the note itself never holds up Graph work.
+  // The trail's last rows, then the final status (naming them as the trail's head); the ticket outbox
+  // opens in the same write, and the note itself never holds up Graph work.
   await progress.save((current) => {
     const told = verificationFailed ? (deps.tickets?.fieldsOnVerification({ ...current, ...final }, 'verification-failed', verificationFailed) ?? {}) : {};
     return { ...final, ...told, ...deps.tickets?.fieldsOnFinish({ ...current, ...final, ...told }) };
   });
   await deps.tickets?.notify(progress.current);
-  if (userKey) {
-    if (changes.status === 'completed' || changes.status === 'partial') await deps.targets.recordReset(userKey, row.id, completedAt);
-    await deps.targets.release(userKey, row.id);
-  }
+  // The lock goes and the user's history settles in one write.
+  if (userKey) await deps.targets.release(userKey, row.id, touched ? { keep: true, at: completedAt } : { keep: false });
   const log = changes.status === 'completed' || changes.status === 'planned' ? deps.log.info : deps.log.warn;
   log(`reset ${changes.status}`, { ...logFieldsOf(progress.current), reason: changes.statusReason });
   return changes.status;
@@ -438,29 +449,35 @@ async function finish(
  * The invocation failed outside the engine's own handling (storage, a bug, a crash injected by a test).
  * The request is left resumable and the queue retries; on the last try it ends `failed` with the cause.
  */
-async function handleCrash(progress: RequestProgress, delivery: Delivery, deps: WorkerDependencies, error: unknown): Promise<WorkerOutcome> {
+async function handleCrash(progress: RequestProgress, claim: Claim, delivery: Delivery, deps: WorkerDependencies, error: unknown): Promise<WorkerOutcome> {
   const cause = error instanceof Error ? error.message : String(error);
   const fields = logFieldsOf(progress.current);
   if (error instanceof TransientResetError) throw error;
   if (delivery.dequeueCount >= delivery.maxDequeueCount) {
     try {
+      await claim.ensure();
       const reason = `failed on the last of ${delivery.maxDequeueCount} tries: ${cause}`;
-      await progress.audit({ action: 'finish', outcome: 'failed', detail: reason });
-      const final = { status: 'failed' as const, statusReason: reason, leaseUntil: undefined, completedAt: new Date().toISOString() };
+      progress.note({ action: 'finish', outcome: 'failed', detail: reason });
+      const final = { status: 'failed' as const, statusReason: reason, leaseUntil: undefined, completedAt: new Date().toISOString(), ...claim.state() };
       await progress.save({ ...final, ...deps.tickets?.fieldsOnFinish({ ...progress.current, ...final }) });
       await deps.tickets?.notify(progress.current);
       const objectId = progress.current.engineState ? parseState(progress.current.engineState).target?.objectId : undefined;
-      if (objectId) await deps.targets.release(userKeyFor(objectId), progress.current.id).catch(() => undefined);
+      // What the run did to the user is not known: its history row stays and counts.
+      if (objectId) await deps.targets.release(userKeyFor(objectId), progress.current.id, { keep: true, at: new Date() }).catch(() => undefined);
       deps.log.error('reset failed on its last try', { ...fields, cause });
       return 'failed';
     } catch {
       // Storage itself is down: the message goes to the poison queue, whose handler marks the request.
     }
-  } else {
-    // Let the next delivery take over at once instead of waiting for the lease to run out.
+  } else if (claim.isMade) {
+    // Let the next delivery take over at once instead of waiting for the lease to run out; what this run
+    // noted and did so far is kept for it.
     await progress
-      .save({ statusReason: `attempt ${progress.current.attempts} failed: ${cause}`, leaseUntil: new Date().toISOString() })
+      .save({ statusReason: `attempt ${progress.current.attempts} failed: ${cause}`, leaseUntil: new Date().toISOString(), ...claim.state() })
       .catch(() => undefined);
+  } else {
+    // Not claimed: this run wrote nothing (no Graph write, no audit row); only the cause is kept.
+    await progress.saveAhead({ statusReason: `attempt ${claim.attempt} failed before it started: ${cause}` }).catch(() => undefined);
   }
   deps.log.warn('reset attempt failed; the queue retries', { ...fields, cause, dequeueCount: delivery.dequeueCount });
   throw error;

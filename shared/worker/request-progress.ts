@@ -1,4 +1,4 @@
-import type { AuditHead } from '../audit/audit-log';
+import { FenceLostError, type AuditFence, type AuditHead } from '../audit/audit-log';
 import type { NewAuditEntry } from '../audit/audit-entry';
 import type { RequestRow, StoredRequest } from '../requests/request-row';
 import { RequestConflictError } from '../requests/request-store';
@@ -16,15 +16,23 @@ export class LeaseLostError extends Error {
 
 /**
  * One worker's hold on a request row: audit rows are appended to the request's chain, and every save
- * carries the chain's head, so the row always names the last audit row it knew of.
+ * carries the chain's head, so the row names an audit row that exists.
  *
- * Audits and saves run one at a time, in call order: concurrent deletions each check the lease and
- * write an intent row before their Graph call, and two saves racing on one ETag would look to this
- * worker as if another had taken the request over.
+ * Rows may be noted (kept in memory) and written later together: one entity-group transaction for all
+ * of them, before the next row that must be written at once (`audit`, a Graph write's intent), before
+ * the next save (which then names them as its head), or on `flush`. A noted row that was never written
+ * is lost with the process; only what the recovery rules can do without (a step's outcome, a write's
+ * answer) is noted: a write's intent is always written before the write leaves.
+ *
+ * Audits and saves run one at a time, in call order: concurrent deletions each write an intent row
+ * before their Graph call, and two saves racing on one ETag would look to this worker as if another had
+ * taken the request over.
  */
 export class RequestProgress {
   private head: AuditHead | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private noted: NewAuditEntry[] = [];
+  private fence: AuditFence | undefined;
 
   constructor(
     private row: StoredRequest,
@@ -39,11 +47,50 @@ export class RequestProgress {
     return this.row;
   }
 
+  /**
+   * From now on every batch of rows this holder writes also writes the request's audit fence, on the
+   * condition that nobody else wrote it since (AuditFence): a holder taken over gets LeaseLostError from
+   * its next batch, and so sends no Graph write after it.
+   */
+  holdFence(fence: AuditFence): void {
+    this.fence = fence;
+  }
+
+  /** Rows noted and not yet written. */
+  get pendingRows(): number {
+    return this.noted.length;
+  }
+
+  /** Writes the row now, with any rows noted before it, in one transaction. */
   audit(entry: NewAuditEntry): Promise<void> {
-    return this.serial(async () => {
-      const written = await this.deps.audit.append(this.row.id, actorOf(this.row), targetOf(this.row), entry, this.head);
-      this.head = { seq: written.seq, hash: written.hash };
-    });
+    this.noted.push(entry);
+    return this.flush();
+  }
+
+  /** Keeps the row to be written with the next audit, flush or save, in the order noted. */
+  note(entry: NewAuditEntry): void {
+    this.noted.push(entry);
+  }
+
+  /** Writes the noted rows, if any, in one transaction. */
+  flush(): Promise<void> {
+    return this.serial(() => this.writeNoted());
+  }
+
+  private async writeNoted(): Promise<void> {
+    if (this.noted.length === 0) return;
+    const entries = this.noted;
+    this.noted = [];
+    try {
+      const written = await this.deps.audit.appendMany(this.row.id, actorOf(this.row), targetOf(this.row), entries, this.head, this.fence);
+      const last = written[written.length - 1];
+      if (last) this.head = { seq: last.seq, hash: last.hash };
+    } catch (error) {
+      if (error instanceof FenceLostError) throw new LeaseLostError(this.row.id);
+      // Not written: kept, so that a later flush (the failure path's own save) still records them.
+      this.noted = [...entries, ...this.noted];
+      throw error;
+    }
   }
 
   /**
@@ -55,23 +102,37 @@ export class RequestProgress {
    */
   save(changes: Partial<RequestRow> | ((current: StoredRequest) => Partial<RequestRow>)): Promise<StoredRequest> {
     return this.serial(async () => {
-      for (let attempt = 0; ; attempt += 1) {
-        const { etag, ...current } = this.row;
-        const made = typeof changes === 'function' ? changes(this.row) : changes;
-        const next: RequestRow = { ...current, ...made, ...(this.head ? { auditSeq: this.head.seq, auditHash: this.head.hash } : {}) };
-        try {
-          this.row = await this.deps.store.update(next, etag, this.options.quarantine ? { quarantine: true } : {});
-          return this.row;
-        } catch (error) {
-          if (!(error instanceof RequestConflictError)) throw error;
-          const fresh = attempt < 5 && !this.options.quarantine ? await this.deps.store.get(this.row.id) : undefined;
-          if (!fresh || !fresh.trusted || !onlySharedFieldsChanged(this.row, fresh)) throw new LeaseLostError(this.row.id);
-          this.row = withSharedFieldsOf(this.row, fresh);
-          const freshHead = auditHeadOf(fresh);
-          if (freshHead && (!this.head || freshHead.seq > this.head.seq)) this.head = freshHead;
-        }
-      }
+      await this.writeNoted();
+      return this.writeRow(changes);
     });
+  }
+
+  /**
+   * Writes the row ahead of the rows noted so far (they follow with the next flush or save, after it):
+   * for a claim, which must have landed before this holder writes anything to the trail. The row names
+   * the head as it was before them.
+   */
+  saveAhead(changes: Partial<RequestRow>): Promise<StoredRequest> {
+    return this.serial(() => this.writeRow(changes));
+  }
+
+  private async writeRow(changes: Partial<RequestRow> | ((current: StoredRequest) => Partial<RequestRow>)): Promise<StoredRequest> {
+    for (let attempt = 0; ; attempt += 1) {
+      const { etag, ...current } = this.row;
+      const made = typeof changes === 'function' ? changes(this.row) : changes;
+      const next: RequestRow = { ...current, ...made, ...(this.head ? { auditSeq: this.head.seq, auditHash: this.head.hash } : {}) };
+      try {
+        this.row = await this.deps.store.update(next, etag, this.options.quarantine ? { quarantine: true } : {});
+        return this.row;
+      } catch (error) {
+        if (!(error instanceof RequestConflictError)) throw error;
+        const fresh = attempt < 5 && !this.options.quarantine ? await this.deps.store.get(this.row.id) : undefined;
+        if (!fresh || !fresh.trusted || !onlySharedFieldsChanged(this.row, fresh)) throw new LeaseLostError(this.row.id);
+        this.row = withSharedFieldsOf(this.row, fresh);
+        const freshHead = auditHeadOf(fresh);
+        if (freshHead && (!this.head || freshHead.seq > this.head.seq)) this.head = freshHead;
+      }
+    }
   }
 
   private serial<T>(task: () => Promise<T>): Promise<T> {

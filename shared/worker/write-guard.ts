@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { openIntents, intentEntry, resolvedEntry, sentEntry, type WriteIntent } from '../audit/write-ahead';
 import { GraphNetworkError, type GraphRequest, type GraphTransport } from '../graph/http';
 import type { WriteHooks } from '../pacing/write-hooks';
+import type { RequestRow } from '../requests/request-row';
 import type { RequestProgress } from './request-progress';
 import { leaseMs, type WorkerDependencies } from './worker-dependencies';
 
@@ -12,44 +13,53 @@ const LEASE_MARGIN_MS = 5000;
  * The hooks a worker puts around each of its Graph writes:
  * - waits for a write token are bounded by GRAPH_MAX_INLINE_WAIT_SECONDS and by what is left of the
  *   lease (a longer one re-queues the reset: RetryLaterError);
- * - before the write leaves, a conditional save of the row (its ETag) renews the lease: a worker whose
- *   request was taken over meanwhile gets LeaseLostError and sends nothing; then the user's lock is
- *   renewed if due, and a run whose user another reset took over meanwhile sends nothing either;
- * - then the intent is audited (method, path, the client-request-id sent), and after the answer, the
- *   outcome (shared/audit/write-ahead.ts).
+ * - before the write leaves, the request is claimed if it is not yet (see claim.ts), and the lease is
+ *   renewed by a conditional save of the row (its ETag) once half of it has gone: a worker whose request
+ *   was taken over meanwhile gets LeaseLostError and sends nothing. Nobody else changes who holds a
+ *   request while its lease runs (the sweeper, the poison handler and other deliveries wait for it to
+ *   end), so a write that leaves inside the lease this worker last wrote needs no storage call to be
+ *   safe; the write leaves only with LEASE_MARGIN_MS of it left, or the lease is renewed first;
+ * - then the user's lock is renewed if due, and a run whose user another reset took over meanwhile
+ *   sends nothing either;
+ * - then the intent is written to the trail (method, path, the client-request-id sent), together with
+ *   the rows noted since the last write (the previous write's answer, the steps in between): one
+ *   round trip per write. Its answer is noted after it and written with the next write's intent or
+ *   with the run's end (shared/audit/write-ahead.ts): a process killed before that leaves an open intent,
+ *   which the next run settles with what Graph says now.
  */
 export function writeGuard(
   progress: RequestProgress,
   deps: Pick<WorkerDependencies, 'settings'>,
   options: {
+    /** Claims the request if this run has not yet (before its first write). */
+    ensureClaimed?: () => Promise<void>;
+    /** What a lease renewal writes besides the lease: the engine's latest state. */
+    renewal?: () => Partial<RequestRow>;
     /**
      * Renews the user's lock if it is due, right before a write leaves (after the lease check); throws
      * when another reset of the user took it meanwhile (a long step let it lapse): nothing is sent.
      */
     holdUser?: () => Promise<void>;
   } = {},
-): WriteHooks {
+): WriteHooks & { unanswered(): number } {
   const intents = new WeakMap<GraphRequest, WriteIntent>();
+  let unanswered = 0;
+  const leaseLeft = () => (progress.current.leaseUntil ? Date.parse(progress.current.leaseUntil) : 0) - Date.now();
+  const renew = () => progress.save({ leaseUntil: new Date(Date.now() + leaseMs(deps)).toISOString(), ...options.renewal?.() });
   return {
     maxWaitMs() {
-      const leaseUntil = progress.current.leaseUntil ? Date.parse(progress.current.leaseUntil) : 0;
-      const leaseLeft = leaseUntil - Date.now() - LEASE_MARGIN_MS;
-      return Math.max(0, Math.min(deps.settings.GRAPH_MAX_INLINE_WAIT_SECONDS * 1000, leaseLeft));
+      return Math.max(0, Math.min(deps.settings.GRAPH_MAX_INLINE_WAIT_SECONDS * 1000, leaseLeft() - LEASE_MARGIN_MS));
     },
     async beforeWrite(request) {
+      await options.ensureClaimed?.();
       // Throws LeaseLostError if anyone changed the row since this worker last wrote it.
-      const renew = async () => {
-        const at = Date.now();
-        await progress.save({ leaseUntil: new Date(at + leaseMs(deps)).toISOString() });
-        return at;
-      };
-      let renewedAt = await renew();
+      if (leaseLeft() < leaseMs(deps) / 2) await renew();
       await options.holdUser?.();
       const intent: WriteIntent = { method: request.method, path: pathOf(request), clientRequestId: randomUUID() };
       await progress.audit(intentEntry(intent, detailOf(request, intent)));
-      // Storage may have answered so slowly that the lease just renewed ran out meanwhile and another
-      // worker took the request over: renew (and so check) again until the write leaves inside a lease.
-      while (Date.now() - renewedAt > leaseMs(deps) - LEASE_MARGIN_MS) renewedAt = await renew();
+      // Storage may have answered so slowly that the lease ran low meanwhile: renew (and so check) again
+      // until the write leaves inside a lease.
+      while (leaseLeft() < LEASE_MARGIN_MS) await renew();
       const sent: GraphRequest = { ...request, headers: { ...request.headers, 'client-request-id': intent.clientRequestId } };
       intents.set(sent, intent);
       return sent;
@@ -57,12 +67,14 @@ export function writeGuard(
     async afterWrite(request, outcome) {
       const intent = intents.get(request);
       if (!intent) return;
-      await progress.audit(
+      if (!('response' in outcome)) unanswered += 1;
+      progress.note(
         'response' in outcome
           ? sentEntry(intent, { status: outcome.response.status, requestId: outcome.response.requestId })
           : sentEntry(intent, { noAnswer: outcome.error instanceof Error ? outcome.error.message : String(outcome.error) }),
       );
     },
+    unanswered: () => unanswered,
   };
 }
 
@@ -71,12 +83,17 @@ export function writeGuard(
  * are resolved with what Graph says now, before anything else is sent. A method deletion is checked
  * by reading the method; other writes are recorded as unknown, and the steps after resume read Graph
  * again (a pass that may exist is never created twice: see the engine's state).
+ *
+ * The trail is read together with its fence (AuditFence), which this run then holds: its first batch
+ * takes the fence on the ETag read here, so a holder that wrote after this read (and so after what this
+ * run settles) makes that batch fail instead of being overlooked.
  */
-export async function resolveOpenIntents(progress: RequestProgress, deps: Pick<WorkerDependencies, 'audit' | 'graph'>): Promise<number> {
-  const open = openIntents(await deps.audit.list(progress.current.id));
-  for (const intent of open) {
-    await progress.audit(await resolve(intent, deps.graph));
-  }
+export async function resolveOpenIntents(progress: RequestProgress, deps: Pick<WorkerDependencies, 'audit' | 'graph'>, holder: string): Promise<number> {
+  const trail = await deps.audit.read(progress.current.id);
+  progress.holdFence({ holder, ...(trail.fence ? { etag: trail.fence.etag } : {}) });
+  const open = openIntents(trail.rows);
+  // Noted, and written before anything this run sends (with its first intent) or with its end.
+  for (const intent of open) progress.note(await resolve(intent, deps.graph));
   return open.length;
 }
 

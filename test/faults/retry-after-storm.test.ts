@@ -207,9 +207,9 @@ describe('a storm of 429 with Retry-After 150 s', () => {
     const stallOver = new Promise<void>((resolve) => (release = resolve));
     // Storage stores the stale worker's first intent row at once but its answer comes back 10.5 s later.
     const slowAnswer = Object.assign(Object.create(real) as typeof real, {
-      append: async (...args: Parameters<typeof real.append>) => {
-        const written = await real.append(...args);
-        if (!stalled && args[3].action.startsWith('intent ')) {
+      appendMany: async (...args: Parameters<typeof real.appendMany>) => {
+        const written = await real.appendMany(...args);
+        if (!stalled && args[3].some((entry) => entry.action.startsWith('intent '))) {
           stalled = true;
           await stallOver;
         }

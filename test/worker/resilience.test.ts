@@ -19,10 +19,10 @@ import { workerDependencies } from '../../shared/worker/worker-services';
 import { eventually } from '../support/eventually';
 import { startSystem, type RunningSystem } from '../support/system';
 
-/** Users alike: two phones, Authenticator (default), software OATH; one (or one per crash point) per scenario. */
+/** Users alike: two phones, Authenticator (default), software OATH; one (or one per crash point, from user20 on) per scenario. */
 const tenant: TenantFile = {
   domains: ['contoso.com'],
-  users: Array.from({ length: 20 }, (_, index) => ({
+  users: Array.from({ length: 60 }, (_, index) => ({
     userPrincipalName: `user${index}@contoso.com`,
     defaultMethod: 'push' as const,
     methods: [
@@ -62,40 +62,87 @@ function removalsOf(user: number) {
   return system.graph.tenant.removals.filter((removal) => removal.userId === id);
 }
 
-/** A store whose n-th update throws, as if the instance died right there. */
+/**
+ * The worker's writes to storage that keep a reset's progress: updates of its row and batches of its
+ * audit rows, counted in order. `at` makes the n-th of them fail as if the instance died there: before it
+ * was sent, or (`landed`, audit batches) after storage carried it out.
+ */
+class Writes {
+  count = 0;
+  constructor(private readonly at = 0, private readonly landed = false) {}
+  before(what: string): void {
+    this.count += 1;
+    if (this.count === this.at && !this.landed) throw new Error(`instance died before write ${this.at} (${what})`);
+  }
+  after(what: string): void {
+    if (this.count === this.at && this.landed) throw new Error(`instance died after write ${this.at} (${what}) landed`);
+  }
+}
+
 class CrashingStore extends RequestStore {
-  private updates = 0;
-  constructor(table: TableClient, private readonly crashAt: number) {
+  constructor(table: TableClient, private readonly writes: Writes) {
     super(table, testIntegrity());
   }
   override async update(row: RequestRow & { trusted?: boolean }, etag: string, options?: UpdateOptions): Promise<StoredRequest> {
-    this.updates += 1;
-    if (this.updates === this.crashAt) throw new Error(`instance died at update ${this.crashAt}`);
+    this.writes.before('the row');
     return super.update(row, etag, options);
   }
 }
 
+class CrashingAudit extends AuditLog {
+  constructor(table: TableClient, private readonly writes: Writes) {
+    super(table, testIntegrity().auditKey());
+  }
+  override async appendMany(...args: Parameters<AuditLog['appendMany']>): ReturnType<AuditLog['appendMany']> {
+    this.writes.before('audit rows');
+    const written = await super.appendMany(...args);
+    this.writes.after('audit rows');
+    return written;
+  }
+}
+
+const crashing = (writes: Writes): WorkerDependencies => ({
+  ...deps(),
+  store: new CrashingStore(getServices().storage.table(TABLES.requests), writes),
+  audit: new CrashingAudit(getServices().storage.table(TABLES.audit), writes),
+});
+
 describe('the worker under failure', () => {
-  it('resumes after a crash at any step and deletes every method exactly once', async () => {
-    // Update 1 claims the row; every later one persists a finished step, deletions included.
-    for (let crashAt = 2; crashAt <= 10; crashAt += 1) {
-      const user = crashAt;
+  it('resumes after a crash at any write and deletes every method exactly once', async () => {
+    // A run without a crash says how many writes there are: the claim, the audit batch before each
+    // Graph write, the last audit rows, the final row. (The user's lock and history are not counted.)
+    const counted = new Writes();
+    expect(await processResetMessage({ requestId: await submit(20) }, first, crashing(counted))).toBe('completed');
+    expect(counted.count).toBeGreaterThanOrEqual(5);
+    let user = 21;
+    const points = [
+      ...Array.from({ length: counted.count }, (_, index) => ({ at: index + 1, landed: false })),
+      // An audit batch that storage carried out, followed at once by the end of the process.
+      ...Array.from({ length: counted.count - 2 }, (_, index) => ({ at: index + 2, landed: true })),
+    ];
+    for (const point of points) {
+      const name = `crash ${point.landed ? 'after' : 'before'} write ${point.at}`;
       const id = await submit(user);
-      const crashing = { ...deps(), store: new CrashingStore(getServices().storage.table(TABLES.requests), crashAt) };
-      await expect(processResetMessage({ requestId: id }, first, crashing)).rejects.toThrow(/instance died/);
+      await expect(processResetMessage({ requestId: id }, first, crashing(new Writes(point.at, point.landed)))).rejects.toThrow(/instance died/);
 
       const outcome = await processResetMessage({ requestId: id }, { dequeueCount: 2, maxDequeueCount: 5 }, deps());
-      expect(outcome, `crash at update ${crashAt}`).toBe('completed');
+      expect(outcome, name).toBe('completed');
       const removed = removalsOf(user).map((removal) => removal.methodId).sort();
-      expect(new Set(removed).size, `crash at update ${crashAt}`).toBe(removed.length);
-      expect(removed, `crash at update ${crashAt}`).toHaveLength(4);
-      expect(system.graph.tenant.methodsOf(`user${user}@contoso.com`).map((m) => m.kind)).toEqual(['password']);
+      expect(new Set(removed).size, name).toBe(removed.length);
+      expect(removed, name).toHaveLength(4);
+      expect(system.graph.tenant.methodsOf(`user${user}@contoso.com`).map((m) => m.kind), name).toEqual(['password']);
       const status = await system.status(id);
-      expect(status.audit?.verified).toBe(true);
-      // A crash before the first step was persisted starts afresh; after it, the next try resumes.
-      if (crashAt > 2) expect(status.audit?.entries.map((entry) => entry.action)).toContain('resume');
+      expect(status.audit?.verified, name).toBe(true);
+      // Write 1 is the claim: a crash before it starts afresh; after it, the next try resumes.
+      const actions = status.audit?.entries.map((entry) => entry.action) ?? [];
+      if (point.at > 1) expect(actions, name).toContain('resume');
+      // Every write the trail announced was settled: an outcome row (sent or resolved) for each intent.
+      const intents = status.audit!.entries.filter((entry) => entry.action.startsWith('intent ')).map((entry) => entry.graphRequestIds[0]);
+      const settled = new Set(status.audit!.entries.filter((entry) => /^(sent|resolved) /.test(entry.action)).flatMap((entry) => entry.graphRequestIds));
+      expect(intents.every((clientId) => settled.has(clientId!)), name).toBe(true);
+      user += 1;
     }
-  }, 60_000);
+  }, 120_000);
 
   it('runs one reset when two copies of the same message arrive at once', async () => {
     const id = await submit(11);
@@ -112,13 +159,12 @@ describe('the worker under failure', () => {
 
   it('marks the request failed on the last try when every try fails', async () => {
     const id = await submit(12);
-    const store = new CrashingStore(getServices().storage.table(TABLES.requests), 2);
     // Tries 1-4 fail and leave it for the queue; the last one records the failure.
-    const outcome = await processResetMessage({ requestId: id }, { dequeueCount: 5, maxDequeueCount: 5 }, { ...deps(), store });
+    const outcome = await processResetMessage({ requestId: id }, { dequeueCount: 5, maxDequeueCount: 5 }, crashing(new Writes(2)));
     expect(outcome).toBe('failed');
     const status = await system.status(id);
     expect(status.status).toBe('failed');
-    expect(status.statusReason).toMatch(/last of 5 tries: instance died/);
+    expect(status.statusReason).toMatch(/last of 5 tries: instance died before write 2/);
     expect(status.audit?.verified).toBe(true);
   });
 

@@ -181,7 +181,8 @@ describe('a storage writer without the key', () => {
     // Rewrite every row's detail and re-chain it with plain SHA-256 (the old, unkeyed scheme).
     const audit = TableClient.fromConnectionString(system.azurite.connectionString, TABLES.audit, { allowInsecureConnection: true });
     const rows: Record<string, unknown>[] = [];
-    for await (const row of audit.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${id}'` } })) rows.push(row);
+    // The audit rows (numbered), not the partition's fence row.
+    for await (const row of audit.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${id}'` } })) if (row.seq !== undefined) rows.push(row);
     rows.sort((a, b) => Number(a.seq) - Number(b.seq));
     let prev = '0'.repeat(64);
     for (const row of rows) {
