@@ -92,7 +92,7 @@ async function handle(message: HostProcessRequest): Promise<void> {
       return;
     }
     case 'trips':
-      reply({ id: message.id, trips: trips?.counts() ?? { table: 0, queue: 0 } });
+      reply({ id: message.id, trips: trips?.counts() ?? { table: 0, queue: 0, queueMessages: 0, queuePolls: 0 } });
       if (message.reset) trips?.reset();
       return;
     case 'memory': {

@@ -53,6 +53,8 @@ export interface RunningHostProcess {
   invocations(): Promise<Record<string, number>>;
   /** Ends the process with a signal at once (SIGKILL: as an instance dies, mid-invocation). */
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** How the process ended, if it has: its exit code or signal. */
+  ended(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function startHostProcess(options: HostProcessOptions): Promise<Run
     trips: async ({ reset = false } = {}) => (await ask({ type: 'trips', reset })).trips!,
     memory: async ({ collect = false } = {}) => (await ask({ type: 'memory', collect })).memory!,
     invocations: async () => (await ask({ type: 'invocations' })).invocations!,
+    ended: () => (child.signalCode ? `signal ${child.signalCode}` : child.exitCode !== null ? `exit code ${child.exitCode}` : undefined),
     kill: async (signal) => {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill(signal);

@@ -62,6 +62,7 @@ export async function scaleFigures(config: ScaleConfig, context: ScaleContext): 
     scale_graph_writes: result.graphWrites,
     scale_throttled_share: round(result.graphRequests > 0 ? result.throttled / result.graphRequests : 0, 4),
     scale_killed_at_finished: result.killedAtFinished,
+    scale_unexpected_exits: result.unexpectedExits.length,
     scale_app_rss_peak_mb: round(result.appRssPeakMb, 0),
   };
   const budgetPerWindow = config.writeBudget * BUDGET_WINDOW_SECONDS;
@@ -74,7 +75,7 @@ export async function scaleFigures(config: ScaleConfig, context: ScaleContext): 
     ],
     [
       'scale: lost, written twice',
-      `${result.lost} not final${Object.keys(result.notCompleted).length ? `, ${JSON.stringify(result.notCompleted)} final but not completed` : ''}; ${result.doubleWrites} method writes carried out twice${result.doubleWriteExamples.length ? ` (${result.doubleWriteExamples.join(', ')})` : ''}`,
+      `${result.lost} not final${result.unexpectedExits.length ? ` (${result.unexpectedExits.join(', ')})` : ''}${Object.keys(result.notCompleted).length ? `, ${JSON.stringify(result.notCompleted)} final but not completed` : ''}; ${result.doubleWrites} method writes carried out twice${result.doubleWriteExamples.length ? ` (${result.doubleWriteExamples.join(', ')})` : ''}`,
       `${result.throttled} x 429 of ${result.graphRequests} Graph requests`,
       '(goal 0 and 0)',
     ],

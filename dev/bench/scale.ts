@@ -77,6 +77,8 @@ export interface ScaleResult {
   throttled: number;
   graphRequests: number;
   killedAtFinished: number;
+  /** App processes that ended without being killed (each is started again, and named here). */
+  unexpectedExits: string[];
   appRssPeakMb: number;
 }
 
@@ -147,6 +149,7 @@ export async function scalePhase(config: ScaleConfig, context: ScaleContext): Pr
     const singles: string[] = [];
     const spacingMs = config.singles > 0 ? ((users / ceiling) * 750) / config.singles : 0;
     let turn = 0;
+    const failedSingles: string[] = [];
     const sendSingles = (async () => {
       for (let i = 0; i < config.singles; i += 1) {
         await sleep(spacingMs);
@@ -154,18 +157,26 @@ export async function scalePhase(config: ScaleConfig, context: ScaleContext): Pr
         // A delivery that meets a process as it dies is sent again to the next one, as the same delivery
         // (its webhook-id), as a ticket system retries: it makes one request, not two.
         for (let attempt = 1; ; attempt += 1) {
-          const live = hosts.map((host, index) => (host ? index : -1)).filter((index) => index >= 0);
+          const live = hosts.map((host, index) => (host && !host.ended() ? index : -1)).filter((index) => index >= 0);
+          const index = live[turn++ % Math.max(1, live.length)];
           try {
-            const answer = await postJson(api(live[turn++ % live.length]!), 'resets', body, { webhookId: `msg_scale_${i}` });
+            if (index === undefined) throw new Error('no app process is running');
+            const answer = await postJson(api(index), 'resets', body, { webhookId: `msg_scale_${i}` });
             singles.push(expectAnswer(answer, acceptedAnswerSchema, 'a single reset').id);
             break;
           } catch (error) {
-            if (attempt >= 5) throw error;
+            context.say(`  single reset ${i} to app process ${index === undefined ? '-' : index + 1}, try ${attempt}: ${error instanceof Error ? error.message : String(error)}`);
+            if (attempt >= 5) {
+              failedSingles.push(`SCALE-${i}`);
+              break;
+            }
             await sleep(500);
           }
         }
       }
     })();
+    const singlesSent = sendSingles.catch((error: unknown) => context.say(`  single resets stopped: ${error instanceof Error ? error.message : String(error)}`));
+    const unexpectedExits: string[] = [];
 
     let killedAtFinished = -1;
     let restarted: Promise<void> | undefined;
@@ -173,8 +184,19 @@ export async function scalePhase(config: ScaleConfig, context: ScaleContext): Pr
     let jobDone = false;
     let lastShown = 0;
     const finals = new Set<string>();
+    let status: { status: string; totals: { finished: number; valid: number } } = { status: 'submitted', totals: { finished: 0, valid: config.bulkUsers } };
     while (Date.now() - began < config.timeoutSeconds * 1000) {
-      const status = expectAnswer(await getJson(api(0), `bulk/${job.id}`, { limit: '1' }), jobAnswerSchema, 'the scale job status');
+      // The driver reads through the first process (never the one killed), like a person at the console.
+      try {
+        status = expectAnswer(await getJson(api(0), `bulk/${job.id}`, { limit: '1' }), jobAnswerSchema, 'the scale job status');
+        for (const id of singles) {
+          if (finals.has(id)) continue;
+          const reset = expectAnswer(await getJson(api(0), `resets/${id}`), resetAnswerSchema, 'a single reset status');
+          if ((FINAL_STATUSES as readonly string[]).includes(reset.status)) finals.add(id);
+        }
+      } catch (error) {
+        context.say(`  reading the progress failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
       jobDone = status.status === 'completed' || status.status === 'failed';
       if (killedAtFinished < 0 && status.totals.finished >= config.killAfterFinished) {
         killedAtFinished = status.totals.finished;
@@ -187,19 +209,22 @@ export async function scalePhase(config: ScaleConfig, context: ScaleContext): Pr
           context.say(`  app process ${victim + 1} started again`);
         });
       }
-      for (const id of singles) {
-        if (finals.has(id)) continue;
-        const reset = expectAnswer(await getJson(api(0), `resets/${id}`), resetAnswerSchema, 'a single reset status');
-        if ((FINAL_STATUSES as readonly string[]).includes(reset.status)) finals.add(id);
-      }
       if (Date.now() - lastShown > 15_000) {
         lastShown = Date.now();
         context.say(`  bulk ${status.status} ${status.totals.finished}/${status.totals.valid}, singles ${finals.size}/${config.singles} final, after ${((Date.now() - began) / 1000).toFixed(0)} s`);
       }
-      if (jobDone && finals.size === config.singles && singles.length === config.singles) break;
+      for (const [index, host] of hosts.entries()) {
+        const ended = host?.ended();
+        if (!host || !ended) continue;
+        unexpectedExits.push(`app process ${index + 1}: ${ended}`);
+        context.say(`  app process ${index + 1} ended by itself (${ended}); started again`);
+        hosts[index] = undefined;
+        hosts[index] = await start();
+      }
+      if (jobDone && finals.size === singles.length && singles.length + failedSingles.length === config.singles) break;
       await sleep(config.pollMs);
     }
-    await sendSingles.catch(() => undefined);
+    await singlesSent;
     await restarted;
 
     // Everything, from the tables and Graph's log: what each request ended as, and what Graph saw.
@@ -237,6 +262,7 @@ export async function scalePhase(config: ScaleConfig, context: ScaleContext): Pr
       throttled: log.filter((entry) => entry.status === 429).length,
       graphRequests: log.length,
       killedAtFinished,
+      unexpectedExits,
       appRssPeakMb: appPeak / 1024 / 1024,
     };
   } finally {

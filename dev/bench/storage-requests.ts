@@ -5,6 +5,10 @@ import type { ClientRequest } from 'node:http';
 export interface StorageRequestCounts {
   table: number;
   queue: number;
+  /** Of `queue`: messages put, deleted or updated (a message's own operations). */
+  queueMessages: number;
+  /** Of `queue`: receives (Get Messages), found a message or not: what polling costs. */
+  queuePolls: number;
 }
 
 export interface StorageRequestCounter {
@@ -21,19 +25,24 @@ export interface StorageRequestCounter {
  * too, as they cost a round trip each.
  */
 export function countStorageRequests(ports: { table: number; queue: number }): StorageRequestCounter {
-  let counts: StorageRequestCounts = { table: 0, queue: 0 };
+  let counts: StorageRequestCounts = empty();
   const onStart = (message: unknown) => {
     const request = (message as { request?: ClientRequest }).request;
     const host = String(request?.getHeader('host') ?? '');
     const port = Number(host.slice(host.lastIndexOf(':') + 1));
     if (port === ports.table) counts.table += 1;
-    else if (port === ports.queue) counts.queue += 1;
+    else if (port === ports.queue) {
+      counts.queue += 1;
+      const kind = queueRequestKind(request?.method ?? '', request?.path ?? '');
+      if (kind === 'message') counts.queueMessages += 1;
+      else if (kind === 'poll') counts.queuePolls += 1;
+    }
   };
   subscribe('http.client.request.start', onStart);
   return {
     counts: () => ({ ...counts }),
     reset: () => {
-      counts = { table: 0, queue: 0 };
+      counts = empty();
     },
     stop: () => {
       unsubscribe('http.client.request.start', onStart);
@@ -41,3 +50,17 @@ export function countStorageRequests(ports: { table: number; queue: number }): S
   };
 }
 
+
+const empty = (): StorageRequestCounts => ({ table: 0, queue: 0, queueMessages: 0, queuePolls: 0 });
+
+/**
+ * What a queue request is, from its method and path: a receive (GET …/messages, not a peek), one of a
+ * message's own operations (put, delete, update), or anything else (creating the queue, a peek, its
+ * properties).
+ */
+export function queueRequestKind(method: string, path: string): 'poll' | 'message' | 'other' {
+  const [route = '', query = ''] = path.split('?');
+  if (!/\/messages(\/[^/]+)?$/.test(route)) return 'other';
+  if (method === 'GET') return /(^|&)peekonly=true(&|$)/i.test(query) ? 'other' : 'poll';
+  return method === 'POST' || method === 'DELETE' || method === 'PUT' ? 'message' : 'other';
+}
