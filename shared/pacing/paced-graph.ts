@@ -6,6 +6,10 @@ import { TokenBucket } from './token-bucket';
 import type { HookableTransport, WriteHooks } from './write-hooks';
 import { throttledIn, writeCount } from './write-kind';
 
+/** How long an instance counts as new, and how often it reads the shared state meanwhile. */
+const NEW_INSTANCE_MS = 10_000;
+const NEW_SYNC_EVERY_MS = 1000;
+
 export interface PacedGraphOptions {
   /** The tenant's write budget (GRAPH_WRITE_BUDGET_PER_SECOND), shared by every instance. */
   writesPerSecond: number;
@@ -59,6 +63,7 @@ export function pacedGraph(inner: GraphTransport, options: PacedGraphOptions): P
   const stats = { requests: 0, writes: 0, throttled: 0, waitedMs: 0, deferred: 0 };
   const maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
   let lastSync = 0;
+  let firstSync = 0;
   let writesAtSync = 0;
   let syncing: Promise<void> | undefined;
   let lastRecorded = 0;
@@ -67,12 +72,15 @@ export function pacedGraph(inner: GraphTransport, options: PacedGraphOptions): P
     const store = options.store;
     if (!store) return;
     const at = now();
-    const elapsed = Math.max(1, at - lastSync);
+    const elapsed = Math.max(1, at - (lastSync || at));
     const recentWrites = stats.writes - writesAtSync;
     lastSync = at;
+    firstSync ||= at;
     writesAtSync = stats.writes;
     try {
-      if (recentWrites > 0) await store.heartbeat(instanceId, at, (recentWrites * 1000) / elapsed);
+      // Called when a write is about to leave: this instance is one of those sharing the budget, and
+      // says so before it counts them, so that it counts itself from its first write on.
+      await store.heartbeat(instanceId, at, (recentWrites * 1000) / elapsed);
       const [throttle, instances] = await Promise.all([store.throttle(), store.activeInstances(at)]);
       if (throttle.throttledUntil && throttle.throttledUntil > at) bucket.pauseUntil(throttle.throttledUntil);
       bucket.setRate(budget / Math.max(1, instances));
@@ -81,8 +89,20 @@ export function pacedGraph(inner: GraphTransport, options: PacedGraphOptions): P
     }
   };
 
-  const maybeSync = () => {
-    if (!options.store || syncing || now() - lastSync < syncEveryMs) return;
+  /**
+   * The shared state is read before this instance's first write (it may be one of several starting at
+   * once: it must not spend the whole budget until it has looked), then every second while it is new
+   * (others starting with it show up), then every syncEveryMs.
+   */
+  const maybeSync = async (): Promise<void> => {
+    if (!options.store) return;
+    if (lastSync === 0) {
+      syncing ??= sync().finally(() => (syncing = undefined));
+      await syncing;
+      return;
+    }
+    const every = now() - firstSync < NEW_INSTANCE_MS ? Math.min(NEW_SYNC_EVERY_MS, syncEveryMs) : syncEveryMs;
+    if (syncing || now() - lastSync < every) return;
     syncing = sync().finally(() => (syncing = undefined));
   };
 
@@ -106,7 +126,7 @@ export function pacedGraph(inner: GraphTransport, options: PacedGraphOptions): P
     const writes = writeCount(request);
     let sent = request;
     if (writes > 0) {
-      maybeSync();
+      await maybeSync();
       const limit = Math.max(0, Math.min(maxWaitMs, hooks ? hooks.maxWaitMs() : maxWaitMs));
       const taken = await bucket.takeWithin(writes, limit);
       if (!taken.ok) {

@@ -21,7 +21,12 @@ export interface DispatchPacing {
   etag?: string;
 }
 
-const INSTANCE_FRESH_MS = 45_000;
+/**
+ * An instance counts as sharing the budget for this long after its last heartbeat: three of its syncs
+ * (every 5 s while it writes), so that a live one is never dropped, and an instance that died stops
+ * holding a share of the budget within 15 s.
+ */
+const INSTANCE_FRESH_MS = 15_000;
 
 export class PacingStore {
   private tableReady: Promise<void> | undefined;
