@@ -2,12 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { functionDefinitions } from '../../functions/all';
 import { silentLogger } from '../../shared/log';
-import { runSafetyNets, safetyNets } from '../../shared/safety-nets';
+import { runSafetyNets, SAFETY_NET_SCHEDULE, safetyNets } from '../../shared/safety-nets';
 import { getServices } from '../../shared/services';
 import { bulkAcceptedAnswerSchema, jobAnswerSchema } from '../cli/answers';
 import { expectAnswer, getJson, postJson, type ApiTarget } from '../cli/client';
 import { parseNcrontab } from '../local-host/timer-scheduler';
 import type { RunningHostProcess } from './host-process';
+import { countStorageRequests } from './storage-requests';
 import { benchUpn } from './tenant';
 
 /**
@@ -80,6 +81,8 @@ export function deployedInstanceMemoryMB(root: string): number {
 export interface IdleStack {
   api: ApiTarget;
   host: RunningHostProcess;
+  /** Azurite's ports, to count the safety nets' storage transactions in this process. */
+  azurite: { ports: { table: number; queue: number } };
   stop(): Promise<void>;
 }
 
@@ -112,16 +115,29 @@ export async function idleHour(options: IdleOptions): Promise<{ figures: Record<
     // The tick that saw the job end may have scheduled one more: let it pass.
     await new Promise((resolve) => setTimeout(resolve, 7000));
     const before = await s.host.invocations();
+    await s.host.trips({ reset: true });
     await new Promise((resolve) => setTimeout(resolve, options.windowSeconds * 1000));
     const after = await s.host.invocations();
+    // Storage transactions meanwhile (the queue triggers' polling, anything else that ran), by the app.
+    const trips = await s.host.trips({ reset: true });
     const queueInvocations = queueFunctions.reduce((sum, name) => sum + (after[name] ?? 0) - (before[name] ?? 0), 0);
     const queuePerHour = (queueInvocations * 3600) / options.windowSeconds;
 
     // One round of the safety nets as the 5-minute timer runs it, timed: on an idle app, well under the
     // billed minimum of 1 s. (Run here, on the same storage: the app process runs it only every 5 minutes.)
     const started = performance.now();
+    const safetyNetTrips = countStorageRequests(s.azurite.ports);
     await runSafetyNets(safetyNets(getServices(), silentLogger), silentLogger);
     const safetyNetMs = performance.now() - started;
+    const safetyNetStorage = safetyNetTrips.counts();
+    safetyNetTrips.stop();
+    // Storage transactions of an idle hour: the window's, scaled to an hour, and a safety-net round at each
+    // of its timer's fires (the window is shorter than its 5 minutes).
+    const safetyNetFires = firesPerHour(SAFETY_NET_SCHEDULE);
+    const storagePerHour = {
+      table: (trips.table * 3600) / options.windowSeconds + safetyNetStorage.table * safetyNetFires,
+      queue: (trips.queue * 3600) / options.windowSeconds + safetyNetStorage.queue * safetyNetFires,
+    };
 
     const perHour = timerFires + queuePerHour;
     const now = dayCost(perHour, safetyNetMs, memoryMB);
@@ -138,6 +154,8 @@ export async function idleHour(options: IdleOptions): Promise<{ figures: Record<
       idle_invocations_per_hour_before_beats: beforeFires,
       idle_day_usd_before_beats: round(previous.usd, 2),
       instance_memory_mb: memoryMB,
+      idle_hour_table_transactions: round(storagePerHour.table, 0),
+      idle_hour_queue_transactions: round(storagePerHour.queue, 0),
     };
     const rows: [string, string, string, string][] = [
       [
@@ -145,6 +163,12 @@ export async function idleHour(options: IdleOptions): Promise<{ figures: Record<
         `${figures.idle_invocations_per_hour} invocations (${timerFires} timer, ${figures.idle_queue_invocations_per_hour} queue: measured over ${options.windowSeconds} s)`,
         `timers before beats: ${beforeFires}`,
         '(goal: no timer more often than every 5 minutes)',
+      ],
+      [
+        'idle hour, storage',
+        `${figures.idle_hour_table_transactions} table + ${figures.idle_hour_queue_transactions} queue transactions (the queue triggers' polling over ${options.windowSeconds} s, and ${safetyNetFires} safety-net rounds of ${safetyNetStorage.table} + ${safetyNetStorage.queue})`,
+        '',
+        '',
       ],
       [
         'idle day, Flex Consumption on demand',

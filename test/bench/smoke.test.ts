@@ -60,6 +60,7 @@ describe('npm run bench -- --smoke', () => {
     for (const key of ['e2e_table_round_trips', 'e2e_queue_round_trips', 'idle_hour_table_transactions', 'idle_hour_queue_transactions']) expect(typeof figures[key], key).toBe('number');
     expect(figures.e2e_queue_round_trips as number).toBeGreaterThanOrEqual(3);
     expect(figures.idle_hour_queue_transactions as number).toBeGreaterThan(0);
+    expect(run.stdout).toMatch(/storage transactions +a reset \d+ table \+ \d+ queue/);
     // Several app processes, one killed with SIGKILL part-way and started again: every request final,
     // no method written twice, the shared budget kept.
     for (const key of ['scale_lost', 'scale_double_writes', 'scale_budget_overrun', 'scale_efficiency', 'scale_killed_at_finished']) expect(typeof figures[key], key).toBe('number');
