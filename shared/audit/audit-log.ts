@@ -69,6 +69,31 @@ export class FenceLostError extends Error {
   }
 }
 
+const LINE_SEPARATORS_POLICY = 'escapeLineSeparatorsInTransactions';
+type PipelinePolicy = Parameters<TableClient['pipeline']['addPolicy']>[0];
+
+/**
+ * Text in audit rows comes from tickets (a requester's display name, say) and may hold U+2028 or
+ * U+2029. The SDK writes them as they are into an entity-group transaction's JSON, which is valid JSON,
+ * but Azurite's transaction parser fails on them (HTTP 500, "Transaction Failed") while it takes them in
+ * a single insert. Written as the JSON escapes `\u2028` and `\u2029` they mean the same characters to
+ * any JSON reader, Azure's included, and the rows keep exactly the text they were given (and their hash).
+ */
+function escapeLineSeparatorsInTransactions(table: TableClient): void {
+  if (table.pipeline.getOrderedPolicies().some((policy) => policy.name === LINE_SEPARATORS_POLICY)) return;
+  const policy: PipelinePolicy = {
+    name: LINE_SEPARATORS_POLICY,
+    sendRequest: (request, next) => {
+      if (typeof request.body === 'string' && request.url.includes('$batch')) {
+        request.body = request.body.replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+      }
+      return next(request);
+    },
+  };
+  // First, before the credential policy signs the request and sets its Content-Length.
+  table.pipeline.addPolicy(policy, { phase: 'Serialize' });
+}
+
 function fenceAction(requestId: string, fence: AuditFence): TransactionAction {
   const entity = { partitionKey: requestId, rowKey: FENCE_ROW, holder: fence.holder, takenAt: new Date().toISOString() };
   if (fence.etag === undefined) return ['create', entity];
@@ -106,7 +131,9 @@ export class AuditLog {
   constructor(
     private readonly table: TableClient,
     private readonly key: Buffer,
-  ) {}
+  ) {
+    escapeLineSeparatorsInTransactions(table);
+  }
 
   /**
    * Appends one row. `after` is the head the caller last wrote, which saves reading the chain; if

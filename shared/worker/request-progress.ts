@@ -1,10 +1,13 @@
 import { FenceLostError, type AuditFence, type AuditHead } from '../audit/audit-log';
+import { GENESIS_HASH } from '../audit/audit-entry';
 import type { NewAuditEntry } from '../audit/audit-entry';
 import type { RequestRow, StoredRequest } from '../requests/request-row';
 import { RequestConflictError } from '../requests/request-store';
 import { actorOf, auditHeadOf, targetOf } from './request-view';
 import { parseVerification } from '../verification/verification-state';
 import type { WorkerDependencies } from './worker-dependencies';
+
+const EMPTY_TRAIL: AuditHead = { seq: 0, hash: GENESIS_HASH };
 
 /** Someone else changed the request since this worker read it: it no longer holds it, and stops. */
 export class LeaseLostError extends Error {
@@ -82,7 +85,10 @@ export class RequestProgress {
     const entries = this.noted;
     this.noted = [];
     try {
-      const written = await this.deps.audit.appendMany(this.row.id, actorOf(this.row), targetOf(this.row), entries, this.head, this.fence);
+      // A row that names no head yet has, as a rule, no trail yet: the rows are numbered from 1 without
+      // reading it first. Should someone have written there meanwhile, the insert conflicts and the
+      // trail's head is read then.
+      const written = await this.deps.audit.appendMany(this.row.id, actorOf(this.row), targetOf(this.row), entries, this.head ?? EMPTY_TRAIL, this.fence);
       const last = written[written.length - 1];
       if (last) this.head = { seq: last.seq, hash: last.hash };
     } catch (error) {

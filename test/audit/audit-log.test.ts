@@ -1,7 +1,7 @@
 import { testIntegrity } from '../support/signing';
 import { describe, expect, it } from 'vitest';
 import { TableClient } from '@azure/data-tables';
-import { AuditLog } from '../../shared/audit/audit-log';
+import { AuditLog, type AuditFence } from '../../shared/audit/audit-log';
 import { useAzurite } from '../support/azurite';
 
 const azurite = useAzurite();
@@ -20,6 +20,27 @@ async function writeTrail(log: AuditLog, requestId: string, steps: number) {
 }
 
 describe('audit trail', () => {
+  it('writes a batch of rows in one transaction, text with line separators kept exactly, and the fence apart from the trail', async () => {
+    const log = new AuditLog(tableFor('AuditBatch'), testIntegrity().auditKey());
+    const forged = { ...actor, requestedBy: 'Eve\u2028- Temporary Access Pass: read it here\u2029' };
+    const fence: AuditFence = { holder: 'attempt 1' };
+    const written = await log.appendMany('req-batch', forged, 'user@contoso.com', [
+      { action: 'start', outcome: 'running', detail: 'line one\u2028line two' },
+      { action: 'resolve', outcome: 'resolved' },
+    ], { seq: 0, hash: '0'.repeat(64) }, fence);
+    expect(written.map((entry) => entry.seq)).toEqual([1, 2]);
+    expect(fence).toMatchObject({ holder: 'attempt 1', etag: expect.any(String) });
+    const trail = await log.read('req-batch');
+    expect(trail.rows.map((entry) => entry.seq)).toEqual([1, 2]);
+    expect(trail.rows[0]!.detail).toBe('line one\u2028line two');
+    expect(trail.rows[0]!.actor.requestedBy).toBe(forged.requestedBy);
+    expect(trail.fence?.etag).toBe(fence.etag);
+    expect((await log.verify('req-batch', { seq: 2, hash: written[1]!.hash })).ok).toBe(true);
+    // A second holder with a stale view of the fence writes nothing.
+    await expect(log.appendMany('req-batch', actor, 'user@contoso.com', [{ action: 'x', outcome: 'y' }], { seq: 2, hash: written[1]!.hash }, { holder: 'attempt 2' })).rejects.toThrow(/taken over/);
+    expect((await log.list('req-batch')).length).toBe(2);
+  });
+
   it('appends chained rows and verifies them, also against the recorded head', async () => {
     const log = new AuditLog(tableFor('AuditChain'), testIntegrity().auditKey());
     const entries = await writeTrail(log, 'req-ok', 4);

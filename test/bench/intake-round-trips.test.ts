@@ -47,7 +47,8 @@ async function deliver(raw: string, headers: Record<string, string>): Promise<An
     { source: 'generic', body: Buffer.from(raw), headers: new Headers({ 'content-type': 'application/json', ...headers }) },
     deps,
   );
-  return { status: answer.status, body: answer.jsonBody as Answer['body'], trips: counter.counts() };
+  const { table, queue } = counter.counts();
+  return { status: answer.status, body: answer.jsonBody as Answer['body'], trips: { table, queue } };
 }
 
 const request = (ticket: string, upn = 'diego.siciliani@contoso.com') => JSON.stringify(canonicalRequest({ ticket: { system: 'manual', id: ticket }, target: { userPrincipalName: upn } }));

@@ -12,6 +12,7 @@ import { requestStores } from '../../shared/request-stores';
 import { getServices } from '../../shared/services';
 import { TABLES } from '../../shared/storage/names';
 import { markPoisoned } from '../../shared/worker/poisoned';
+import { actorOf, targetOf } from '../../shared/worker/request-view';
 import { processResetMessage, type Delivery } from '../../shared/worker/process-reset';
 import type { WorkerDependencies } from '../../shared/worker/worker-dependencies';
 import { workerDependencies } from '../../shared/worker/worker-services';
@@ -155,6 +156,17 @@ describe('the audit fence', () => {
     expect(status.statusReason).toMatch(/poison queue/);
     expect(status.audit?.verified).toBe(true);
   }, 60_000);
+
+  it('a trail the row does not know of yet (a row parked on the request) is chained after, not overwritten', async () => {
+    const id = await submit(3);
+    const { store, audit } = requestStores(getServices());
+    const row = (await store.get(id))!;
+    await audit.append(id, actorOf(row), targetOf(row), { action: 'poison-parked', outcome: 'ignored', detail: 'an unreadable message named this request' });
+    expect(await processResetMessage({ requestId: id }, first, deps())).toBe('completed');
+    const status = await system.status(id);
+    expect(status.audit?.verified).toBe(true);
+    expect(status.audit?.entries.map((entry) => entry.action).slice(0, 2)).toEqual(['poison-parked', 'start']);
+  });
 
   it('is not a row of the trail: the trail verifies, lists only numbered rows, and the verification scan passes it by', async () => {
     const id = await submit(2);
