@@ -170,10 +170,10 @@ async function runClaimed(progress: RequestProgress, claim: Claim, delivery: Del
     outcome: 'running',
     detail: `attempt ${claim.attempt}, delivery ${delivery.dequeueCount} of ${delivery.maxDequeueCount}${firstRun ? '' : '; the target is resolved and every guard checked again before anything more is written'}`,
   });
-  // A write whose intent was audited but not its outcome (the last run died in between): settle it
-  // with what Graph says now, before this run sends anything.
-  // The run writes its trail behind the request's fence: a first run creates it, a later one takes it
-  // on what it read with the trail.
+  // The run writes its trail behind the request's audit fence: a first run creates it, a later one
+  // takes it on what it read with the trail. Reading the trail, a later run also settles any write whose
+  // intent was audited but not its outcome (the last run died in between) with what Graph says now,
+  // before this run sends anything.
   const holder = `attempt ${claim.attempt} ${randomUUID()}`;
   if (claim.attempt > 1) await resolveOpenIntents(progress, deps, holder);
   else progress.holdFence({ holder });
