@@ -48,11 +48,20 @@ export async function receiveVerificationCallback(input: { body: Uint8Array; api
     return errorAnswer(401, 'unauthenticated', 'this callback does not carry the state and api-key of a presentation request this service made');
   }
 
+  let pending = 0;
   for (let attempt = 0; attempt < 5; attempt += 1) {
     const row = await deps.store.get(named.requestId);
     if (!row || !row.trusted) return errorAnswer(409, 'not_waiting', 'the request this callback is for cannot be used');
     const verification = parseVerification(row.verification);
     const presentation = verification?.attempts.find((candidate) => candidate.n === named.attempt);
+    // The worker sends a presentation request before it saves it: a callback for that very attempt
+    // (its state is ours, MAC'd) can overtake the save. Wait a moment for it rather than lose the callback.
+    if (verification && !presentation && named.attempt === verification.attempts.length + 1 && pending < 20) {
+      pending += 1;
+      attempt -= 1;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      continue;
+    }
     if (!verification || !presentation || presentation.serviceRequestId !== body.requestId) {
       return errorAnswer(409, 'unknown_presentation', 'this callback names a presentation request the request does not know');
     }
