@@ -19,6 +19,9 @@ const timeSpan = z
   .regex(/^(\d+\.)?\d{1,2}:\d{2}:\d{2}(\.\d+)?$/, 'must be a TimeSpan such as 00:00:30')
   .transform(parseTimeSpanMs);
 
+/** The queue extension's shortest polling interval: its first wait, and the least `maxPollingInterval` it takes. */
+export const MIN_POLLING_INTERVAL_MS = 100;
+
 const hostJsonSchema = z.object({
   extensions: z
     .object({
@@ -26,7 +29,11 @@ const hostJsonSchema = z.object({
         .object({
           maxDequeueCount: z.number().int().positive().default(5),
           visibilityTimeout: timeSpan.default('00:00:00'),
-          maxPollingInterval: z.union([timeSpan, z.number().int().positive()]).default('00:01:00'),
+          // The queue extension refuses an interval under its 100 ms floor, and so does this.
+          maxPollingInterval: z
+            .union([timeSpan, z.number().int().positive()])
+            .default('00:01:00')
+            .refine((ms) => ms >= MIN_POLLING_INTERVAL_MS, { message: `must be at least 00:00:00.100 (${MIN_POLLING_INTERVAL_MS} ms), the queue extension's floor` }),
           batchSize: z.number().int().min(1).max(32).default(16),
           newBatchThreshold: z.number().int().min(0).optional(),
         })

@@ -402,6 +402,11 @@ async function rowsOfTickets(s: Stack, prefix: string): Promise<number> {
   return rows;
 }
 
+/** The pause before the `i`-th single reset: the golden-ratio sequence over [0, 1,000) ms. */
+function arrivalPauseMs(i: number): number {
+  return Math.floor(((i * 0.6180339887) % 1) * 1000);
+}
+
 /** Single resets, webhook to completed, with Graph answering after 100 ms. */
 async function endToEnd() {
   const { resets, latencyMs } = CONFIG.e2e;
@@ -417,6 +422,10 @@ async function endToEnd() {
     const inGraph: number[] = [];
     const afterGraph: number[] = [];
     for (let i = 0; i < resets; i += 1) {
+      // Webhooks come when people call, not in step with the worker's idle polling: a pause before each
+      // reset, spread evenly over a second (a low-discrepancy sequence, so every run pauses alike), so
+      // the reset lands anywhere in the poll interval, as one would in Azure, rather than in step with it.
+      await new Promise((resolve) => setTimeout(resolve, arrivalPauseMs(i)));
       const before = await s.sim.logLength();
       await s.host.trips({ reset: true });
       const started = Date.now();

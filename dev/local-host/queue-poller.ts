@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { InvocationContext, type StorageQueueFunctionOptions } from '@azure/functions';
 import type { DequeuedMessageItem, QueueClient } from '@azure/storage-queue';
-import type { QueueSettings } from '../../shared/host-json';
+import { MIN_POLLING_INTERVAL_MS, type QueueSettings } from '../../shared/host-json';
 import type { HostLog } from './log';
 
 export interface QueueFunction {
@@ -12,7 +12,6 @@ export interface QueueFunction {
 // While a handler runs, its message stays invisible: leased for this long and renewed at half of it.
 // A host that dies leaves its messages invisible until the lease runs out, as in Azure.
 const DEFAULT_LEASE_SECONDS = 60;
-const MIN_POLL_INTERVAL_MS = 100;
 const PARKED_SECONDS = 3600;
 
 /**
@@ -56,7 +55,7 @@ export class QueuePoller {
   }
 
   private async pollLoop(): Promise<void> {
-    let idleDelay = MIN_POLL_INTERVAL_MS;
+    let idleDelay = MIN_POLLING_INTERVAL_MS;
     while (this.running) {
       if (this.inFlight.size > this.settings.newBatchThreshold) {
         await Promise.race(this.inFlight);
@@ -76,7 +75,7 @@ export class QueuePoller {
         idleDelay = Math.min(idleDelay * 2, this.settings.maxPollingIntervalMs);
         continue;
       }
-      idleDelay = MIN_POLL_INTERVAL_MS;
+      idleDelay = MIN_POLLING_INTERVAL_MS;
       for (const message of messages) {
         const work = this.process(message).finally(() => this.inFlight.delete(work));
         this.inFlight.add(work);

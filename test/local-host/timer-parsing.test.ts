@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseNcrontab } from '../../dev/local-host/timer-scheduler';
-import { parseTimeSpanMs } from '../../shared/host-json';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseTimeSpanMs, readQueueSettings } from '../../shared/host-json';
 
 describe('NCRONTAB schedules', () => {
   it('reads six fields with seconds first', () => {
@@ -37,5 +40,19 @@ describe('TimeSpan settings', () => {
     expect(parseTimeSpanMs('00:10:00')).toBe(600_000);
     expect(parseTimeSpanMs('1.00:00:00')).toBe(86_400_000);
     expect(parseTimeSpanMs('00:00:01.5')).toBe(1_500);
+  });
+});
+
+describe('host.json queue settings', () => {
+  it('polls an idle queue at most every 100 ms, so a new request is picked up within a tenth of a second', () => {
+    // The end-to-end time of a reset is bounded by this pickup and Graph's round trips (docs/benchmarks.md).
+    expect(readQueueSettings(join(__dirname, '..', '..', 'host.json')).maxPollingIntervalMs).toBe(100);
+  });
+
+  it("refuses a maxPollingInterval under the queue extension's 100 ms floor, naming the setting", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'host-json-'));
+    const path = join(dir, 'host.json');
+    writeFileSync(path, JSON.stringify({ version: '2.0', extensions: { queues: { maxPollingInterval: '00:00:00.050' } } }));
+    expect(() => readQueueSettings(path)).toThrow(/maxPollingInterval must be at least 00:00:00\.100/);
   });
 });
