@@ -33,6 +33,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   const child = spawn(
     process.execPath,
     [
+      '--require',
+      join(__dirname, 'azurite-leash.cjs'),
       main,
       '--inMemoryPersistence',
       '--skipApiVersionCheck',
@@ -42,7 +44,9 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
       '--queueHost', '127.0.0.1', '--queuePort', String(queue),
       '--tableHost', '127.0.0.1', '--tablePort', String(table),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // Its own process group: a terminal's Ctrl-C goes to `npm start`, which lets running invocations
+    // finish against this storage and then stops it; the leash ends it if this process goes first.
+    { stdio: ['pipe', 'ignore', 'pipe'], detached: true },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
