@@ -6,3 +6,5 @@
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
 process.stdin.resume();
+// Without keeping Azurite alive: it ends by letting its event loop empty once stopped.
+process.stdin.unref();

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { startAzurite } from '../../dev/azurite';
 import { eventually } from '../support/eventually';
 
 const root = join(__dirname, '..', '..');
@@ -50,4 +51,12 @@ describe('embedded Azurite', () => {
       }
     }
   }, 60_000);
+
+  it('stops on its own when asked, without waiting for the forced kill 5 s later (its leash keeps nothing alive)', async () => {
+    const azurite = await startAzurite();
+    const asked = Date.now();
+    await azurite.stop();
+    expect(Date.now() - asked).toBeLessThan(4_500);
+    expect(alive(azurite.pid!)).toBe(false);
+  }, 30_000);
 });
