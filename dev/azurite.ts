@@ -19,6 +19,13 @@ export interface RunningAzurite {
 export interface AzuriteOptions {
   /** Try Azurite's usual ports 10000-10002 first (for `npm start`); tests always take fresh free ports. */
   preferDefaultPorts?: boolean;
+  /**
+   * Run Azurite outside this process's group (for `npm start`): a terminal's Ctrl-C then reaches only
+   * the parent, which lets running invocations finish against it and stops it last. It also puts
+   * Azurite in a session of its own, which Linux's autogroup scheduler gives a CPU share of its own;
+   * the bench and the tests keep it in their group, so that it shares the cores as it always has there.
+   */
+  ownProcessGroup?: boolean;
   readyTimeoutMs?: number;
 }
 
@@ -44,9 +51,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
       '--queueHost', '127.0.0.1', '--queuePort', String(queue),
       '--tableHost', '127.0.0.1', '--tablePort', String(table),
     ],
-    // Its own process group: a terminal's Ctrl-C goes to `npm start`, which lets running invocations
-    // finish against this storage and then stops it; the leash ends it if this process goes first.
-    { stdio: ['pipe', 'ignore', 'pipe'], detached: true },
+    // The leash (its stdin) ends it if this process goes first, however it goes.
+    { stdio: ['pipe', 'ignore', 'pipe'], detached: options.ownProcessGroup === true },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));

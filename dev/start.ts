@@ -78,7 +78,7 @@ async function main(): Promise<void> {
   if (!storageSetting || /^UseDevelopmentStorage=true/i.test(storageSetting)) {
     // Azurite's usual ports (10000-10002) only for the default instance: one started on another PORT
     // is a second npm start (or a test), and two that both found 10000 free would share one emulator.
-    azurite = await startAzurite({ preferDefaultPorts: !env.PORT });
+    azurite = await startAzurite({ preferDefaultPorts: !env.PORT, ownProcessGroup: true });
     env.AzureWebJobsStorage = azurite.connectionString;
     // Never leave an orphaned emulator behind, whatever way this process ends.
     process.on('exit', () => void azurite?.stop());

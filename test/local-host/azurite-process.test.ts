@@ -23,11 +23,11 @@ function alive(pid: number): boolean {
 }
 
 describe('embedded Azurite', () => {
-  it("keeps out of its parent's process group, so a terminal's Ctrl-C leaves storage up for the invocations still finishing, and ends when its parent dies", async () => {
+  it("under npm start keeps out of its parent's process group, so a terminal's Ctrl-C leaves storage up for the invocations still finishing, and ends when its parent dies", async () => {
     // A parent that starts Azurite and then waits, as `npm start` does.
     const script = [
       "const { startAzurite } = require('./dev/azurite');",
-      'startAzurite().then((a) => { console.log(JSON.stringify({ pid: a.pid, queue: a.ports.queue })); setInterval(() => {}, 1000); });',
+      'startAzurite({ ownProcessGroup: true }).then((a) => { console.log(JSON.stringify({ pid: a.pid, queue: a.ports.queue })); setInterval(() => {}, 1000); });',
     ].join('\n');
     const parent = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
     let output = '';
@@ -59,4 +59,28 @@ describe('embedded Azurite', () => {
     expect(Date.now() - asked).toBeLessThan(4_500);
     expect(alive(azurite.pid!)).toBe(false);
   }, 30_000);
+
+  it('in the tests and the bench stays in their process group, and still ends when its parent dies', async () => {
+    const script = [
+      "const { startAzurite } = require('./dev/azurite');",
+      'startAzurite().then((a) => { console.log(JSON.stringify({ pid: a.pid })); setInterval(() => {}, 1000); });',
+    ].join('\n');
+    // Only the parent is killed (by pid, not its group): the leash, not a signal, ends Azurite.
+    const parent = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    let output = '';
+    parent.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const started = await eventually(async () => (output.includes('}') ? (JSON.parse(output.trim()) as { pid: number }) : undefined), 30_000, 100);
+      expect(processGroupOf(started.pid)).toBe(processGroupOf(parent.pid!));
+      process.kill(parent.pid!, 'SIGKILL');
+      await eventually(async () => (alive(started.pid) ? undefined : true), 15_000, 100);
+      expect(alive(started.pid)).toBe(false);
+    } finally {
+      try {
+        process.kill(-parent.pid!, 'SIGKILL');
+      } catch {
+        // Gone already.
+      }
+    }
+  }, 60_000);
 });
