@@ -1,8 +1,8 @@
-// Loaded into the Azurite process (node --require) that dev/azurite.ts starts in a process group of its
-// own, so that a terminal's Ctrl-C reaches `npm start` and not Azurite: the app's running invocations
-// still have their storage while they finish, and Azurite is stopped last. Without the group's signals
-// Azurite needs another way to end with its parent, however the parent ends (a crash, SIGKILL): its
-// stdin is a pipe from the parent, and the pipe closes when the parent goes.
+// Loaded into every Azurite process that dev/azurite.ts starts (node --require): it ends Azurite when
+// its parent goes, however the parent ends (a crash, SIGKILL). Under `npm start` Azurite runs in a
+// process group of its own, so that a terminal's Ctrl-C reaches `npm start` and not Azurite (running
+// invocations keep their storage while they finish, and Azurite is stopped last); no group signal
+// reaches it then, so it watches its stdin, a pipe from the parent that closes when the parent goes.
 process.stdin.on('end', () => process.exit(0));
 process.stdin.on('error', () => process.exit(0));
 process.stdin.resume();

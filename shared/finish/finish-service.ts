@@ -23,6 +23,14 @@ export interface FinishDependencies extends Pick<RequestStores, 'store' | 'audit
 /** Someone else asked or approved between this call's read and its write: read again and decide again. */
 class FinishRaced extends Error {}
 
+/** The request's row, read now, if it exists and passes its MACs; otherwise the answer to give. */
+async function trustedRow(id: string, deps: FinishDependencies): Promise<StoredRequest | { answer: HttpAnswer }> {
+  const row = await deps.store.get(id);
+  if (!row) return { answer: notFound() };
+  if (!row.trusted) return { answer: errorAnswer(409, 'unverified_row', 'this request row fails its MAC check, so nothing is done for it', undefined, NO_STORE) };
+  return row;
+}
+
 /**
  * Finishing a partial reset from the console, in two steps by two people. An operator
  * (CONSOLE_OPERATOR_GROUP_ID) asks: the request's row records what a linked request would also remove,
@@ -36,9 +44,8 @@ export async function askFinish(id: string, person: Person, deps: FinishDependen
   if (!isRequestId(id)) return notFound();
   const now = (deps.now ?? (() => new Date()))();
   for (let attempt = 0; attempt < 5; attempt += 1) {
-    const row = await deps.store.get(id);
-    if (!row) return notFound();
-    if (!row.trusted) return errorAnswer(409, 'unverified_row', 'this request row fails its MAC check, so nothing is done for it', undefined, NO_STORE);
+    const row = await trustedRow(id, deps);
+    if ('answer' in row) return row.answer;
     const asked = parseFinish(row.finish);
     if (asked) {
       if (samePerson(person, asked.askedBy) && !asked.requestId) return jsonAnswer(200, { finish: asked, repeat: true }, NO_STORE);
@@ -86,9 +93,8 @@ export async function approveFinish(id: string, person: Person, deps: FinishDepe
   if (!isRequestId(id)) return notFound();
   const now = (deps.now ?? (() => new Date()))();
   for (let attempt = 0; attempt < 5; attempt += 1) {
-    const row = await deps.store.get(id);
-    if (!row) return notFound();
-    if (!row.trusted) return errorAnswer(409, 'unverified_row', 'this request row fails its MAC check, so nothing is done for it', undefined, NO_STORE);
+    const row = await trustedRow(id, deps);
+    if ('answer' in row) return row.answer;
     const asked = parseFinish(row.finish);
     if (!asked) return errorAnswer(409, 'no_finish_asked', 'nobody has asked to finish this request; an operator asks first, on its page', undefined, NO_STORE);
     if (asked.requestId) return jsonAnswer(200, { finish: asked, requestId: asked.requestId, repeat: true }, NO_STORE);
