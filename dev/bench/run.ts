@@ -56,6 +56,8 @@ function selectedPhases(argv: readonly string[]): readonly Phase[] {
   return PHASES.filter((name) => wanted.includes(name));
 }
 const ONLY = selectedPhases(process.argv.slice(2));
+/** Read before any phase runs, so that a price given wrong stops the bench at once rather than after a quarter of an hour. */
+const PRICES = pricesFromEnv();
 /** The app's default write budget (shared/config.ts): the bulk phase is measured at what ships. */
 const DEFAULT_WRITE_BUDGET = 15;
 /**
@@ -647,19 +649,19 @@ async function main() {
     Object.assign(figures, idle.figures);
     rows.push(...idle.rows);
   }
-  // What storage costs: a reset's transactions (e2e) and an idle hour's (idle), priced when prices are given.
+  // What storage costs: a reset's transactions (e2e) and an idle hour's (idle), at list prices (dev/bench/storage-cost.ts).
   if (typeof figures.e2e_table_round_trips === 'number' && typeof figures.idle_hour_table_transactions === 'number') {
-    const prices = pricesFromEnv();
+    const prices = PRICES;
     const cost = storageCost(
       { table: figures.e2e_table_round_trips, queue: figures.e2e_queue_round_trips as number },
       { table: figures.idle_hour_table_transactions, queue: figures.idle_hour_queue_transactions as number },
       prices,
     );
-    if (cost.thousandResetsUsd !== undefined) Object.assign(figures, { storage_usd_per_1000_resets: round(cost.thousandResetsUsd, 4), storage_usd_idle_hour: round(cost.idleHourUsd ?? 0, 4), storage_prices_as_of: prices?.asOf });
+    Object.assign(figures, { storage_usd_per_1000_resets: round(cost.thousandResetsUsd, 5), storage_usd_idle_hour: round(cost.idleHourUsd, 4), storage_prices_as_of: prices.asOf });
     rows.push([
       'storage transactions',
       `a reset ${figures.e2e_table_round_trips} table + ${figures.e2e_queue_round_trips} queue; 1,000 resets ${figures.e2e_table_round_trips * 1000} + ${(figures.e2e_queue_round_trips as number) * 1000}; an idle hour ${figures.idle_hour_table_transactions} + ${figures.idle_hour_queue_transactions}`,
-      cost.thousandResetsUsd !== undefined ? `1,000 resets $${figures.storage_usd_per_1000_resets}, an idle hour $${figures.storage_usd_idle_hour} (list prices of ${prices?.asOf})` : 'not priced: set BENCH_PRICE_TABLE_PER_10K_USD, BENCH_PRICE_QUEUE_PER_10K_USD, BENCH_PRICES_AS_OF',
+      `1,000 resets $${figures.storage_usd_per_1000_resets}, an idle instance-hour $${figures.storage_usd_idle_hour} (table $${prices.tablePer10k}, queue $${prices.queuePer10k} per 10,000: ${prices.asOf})`,
       '',
     ]);
   }
