@@ -67,10 +67,13 @@ describe('an idle app', () => {
     expect(seen.length).toBeLessThanOrEqual(1);
   });
 
-  it('a schedule whose next slot is an hour away wakes the releaser once now, leaves no message waiting, and gets its beat from the safety net\'s round before the slot', async () => {
+  it('a schedule whose next slot is half an hour away wakes the releaser once now, leaves no message waiting, and gets its beat from the safety net\'s round before the slot', async () => {
+    // Hourly at the minute half an hour from now: the next slot is never within the few minutes a beat
+    // may wait for (at the top of the hour, '0 0 * * * *' could be).
+    const minute = (new Date().getUTCMinutes() + 30) % 60;
     const body = JSON.stringify({
       name: 'Hourly, idle test',
-      schedule: '0 0 * * * *',
+      schedule: `0 ${minute} * * * *`,
       source: { groupId: DEMO_REREGISTRATION_GROUP_ID },
       requestedBy: 'soc@contoso.com',
       approvedBy: 'lead@contoso.com',
