@@ -19,7 +19,9 @@ import { bulkTenant, GROUP_ID, SECRET, jobOf, removalsByUser, startPipeline, upn
  */
 const azurite = useAzurite();
 let pipeline: Pipeline;
-const quiet = structuredLogger({ log: () => undefined, warn: () => undefined, error: () => undefined });
+/** What this file's own releaser calls said: shown if a run does not end in time. */
+const releaserLines: string[] = [];
+const recorded = structuredLogger({ log: () => undefined, warn: (line) => releaserLines.push(String(line)), error: (line) => releaserLines.push(String(line)) });
 
 // Users 0-3 are direct members of the group; 4 of the phones-only group; 5 is high risk, 6 medium.
 const PHONES_GROUP_ID = '5a3b2d8c-3f4e-4a71-8c1d-2e3f4a5b6c7d';
@@ -62,12 +64,20 @@ async function runToEnd(id: string) {
       return job.status === 'completed' || job.status === 'failed' ? job : undefined;
     }, 60_000, 250);
   }
-  return eventually(async () => {
-    await releaseDueRuns(scheduleServices(getServices(), quiet));
-    const shown = showSchema.parse(body(await signedCall(pipeline.api, 'GET', `schedules/${id}`), 200));
-    const run = shown.runs.find((candidate) => candidate.id === started.runId);
-    return run && run.status !== 'running' ? { started, run, shown } : undefined;
-  }, 30_000, 250);
+  let lastSeen: unknown;
+  try {
+    return await eventually(async () => {
+      await releaseDueRuns(scheduleServices(getServices(), recorded));
+      const shown = showSchema.parse(body(await signedCall(pipeline.api, 'GET', `schedules/${id}`), 200));
+      const run = shown.runs.find((candidate) => candidate.id === started.runId);
+      lastSeen = run;
+      return run && run.status !== 'running' ? { started, run, shown } : undefined;
+    }, 30_000, 250);
+  } catch (error) {
+    // Say why: the run as last read, and what the releasers (this file's and the app's) logged about schedules.
+    const appLines = pipeline.log.lines.filter((line) => /schedule|releaser|beat/i.test(line)).slice(-20);
+    throw new Error(`${String(error)}; the run as last read: ${JSON.stringify(lastSeen)}; releaser here: ${JSON.stringify(releaserLines.slice(-10))}; the app: ${JSON.stringify(appLines)}`);
+  }
 }
 
 /** The answer, refusals included (the client throws them). */
