@@ -3,6 +3,7 @@ import type { Settings } from '../config';
 import { buildBulkJob } from '../bulk/bulk-submit';
 import { bulkRequestSchema, type ParsedBulk } from '../bulk/bulk-request';
 import type { BulkStore } from '../bulk/bulk-store';
+import type { StoredJob } from '../bulk/bulk-rows';
 import type { BeatKicker } from '../beats/beat-message';
 import type { GraphTransport } from '../graph/http';
 import type { Logger } from '../log';
@@ -195,9 +196,26 @@ export async function settleActiveRun(schedule: StoredSchedule, deps: ScheduleDe
   if (job.status !== 'completed' && job.status !== 'failed') return schedule;
   const held = run.settlingUntil ? Date.parse(run.settlingUntil) : Number.NaN;
   if (held > now.getTime() && held <= now.getTime() + SETTLE_CLAIM_MS) return schedule; // another releaser is ending it
-  const claimed = await deps.schedules.claimRun({ ...run, settlingUntil: new Date(now.getTime() + SETTLE_CLAIM_MS).toISOString() }, read.etag);
+  const claim = { ...run, settlingUntil: new Date(now.getTime() + SETTLE_CLAIM_MS).toISOString() };
+  const claimed = await deps.schedules.claimRun(claim, read.etag);
   if (!claimed) return schedule; // another releaser claimed it first
+  const progress = { recording: false };
+  try {
+    await endClaimedRun(schedule, run, job, deps, now, progress);
+  } catch (error) {
+    // Failed before the outcome was being written: give the claim back, so that the next tick ends the
+    // run rather than waiting out SETTLE_CLAIM_MS. Safe to write unconditionally, as no other releaser
+    // writes this run while the claim holds. Once the outcome is being written it may have landed, and
+    // writing the running run back could undo it: then the claim runs out instead.
+    if (!progress.recording) await deps.schedules.putRun(run).catch(() => undefined);
+    throw error;
+  }
+  return clearActive(schedule.id, runId, deps, now);
+}
 
+/** Ends a run this releaser holds the claim on: group removals or marks, then the run's outcome and counts. */
+async function endClaimedRun(schedule: StoredSchedule, run: ScheduleRun, job: StoredJob, deps: ScheduleDependencies, now: Date, progress: { recording: boolean }): Promise<void> {
+  const runId = run.id;
   const items = await deps.bulk.listItems(job.id);
   const targets = await deps.schedules.listTargets(runId);
   const idOf = new Map(targets.map((target) => [target.userPrincipalName.toLowerCase(), target.userId]));
@@ -223,6 +241,7 @@ export async function settleActiveRun(schedule: StoredSchedule, deps: ScheduleDe
   }
   const { pending: _pending, ...counts } = job.counts;
   const { settlingUntil: _claim, ...ended } = run;
+  progress.recording = true;
   await deps.schedules.putRun({
     ...ended,
     status: job.status === 'failed' ? 'failed' : 'completed',
@@ -232,7 +251,6 @@ export async function settleActiveRun(schedule: StoredSchedule, deps: ScheduleDe
     finishedAt: now.toISOString(),
   });
   deps.log.info('schedule run ended', { scheduleId: schedule.id, runId, bulkJobId: job.id, completed: counts.completed, removed });
-  return clearActive(schedule.id, runId, deps, now);
 }
 
 /** Clears activeRunId if it is still this run (re-read and retried on conflict). */

@@ -93,6 +93,46 @@ describe('a run whose bulk job ended', () => {
     expect((await deps.schedules.getRun(id, runId))!).toMatchObject({ status: 'completed', removedFromGroup: 0, removalFailures: 0 });
   });
 
+  it('claimed by a releaser whose storage failed before it ended the run is ended by the next tick, not after the claim runs out', async () => {
+    const { id, runId } = await endedRun();
+    // The first releaser claims, then cannot list the run's targets.
+    const failing: ScheduleDependencies = {
+      ...deps,
+      schedules: Object.assign(Object.create(Object.getPrototypeOf(deps.schedules)) as ScheduleStore, deps.schedules, {
+        listTargets: async () => {
+          throw new Error('storage unavailable');
+        },
+      }),
+    };
+    await expect(settleActiveRun((await deps.schedules.get(id))!, failing)).rejects.toThrow(/storage unavailable/);
+    const after = (await deps.schedules.getRun(id, runId))!;
+    expect(after.status).toBe('running');
+    expect(after.settlingUntil).toBeUndefined();
+
+    // A minute later (the claim would hold for SETTLE_CLAIM_MS): the next releaser ends it.
+    clock = new Date(clock.getTime() + 60_000);
+    expect((await settleActiveRun((await deps.schedules.get(id))!, deps)).activeRunId).toBeUndefined();
+    expect((await deps.schedules.getRun(id, runId))!).toMatchObject({ status: 'completed', removalFailures: 0 });
+  });
+
+  it('a releaser that fails while writing the outcome leaves its claim to run out rather than write the run back as running', async () => {
+    const { id, runId } = await endedRun();
+    const failing: ScheduleDependencies = {
+      ...deps,
+      schedules: Object.assign(Object.create(Object.getPrototypeOf(deps.schedules)) as ScheduleStore, deps.schedules, {
+        // The outcome lands, but its answer is lost.
+        putRun: async (run: Parameters<ScheduleStore['putRun']>[0]) => {
+          await deps.schedules.putRun(run);
+          throw new Error('no answer');
+        },
+      }),
+    };
+    await expect(settleActiveRun((await deps.schedules.get(id))!, failing)).rejects.toThrow(/no answer/);
+    expect((await deps.schedules.getRun(id, runId))!.status).toBe('completed');
+    expect((await settleActiveRun((await deps.schedules.get(id))!, deps)).activeRunId).toBeUndefined();
+    expect((await deps.schedules.getRun(id, runId))!.status).toBe('completed');
+  });
+
   it('a claim set further ahead than a releaser ever sets one (written into storage) holds nothing', async () => {
     const { id, runId } = await endedRun();
     const read = (await deps.schedules.getRunForUpdate(id, runId))!;
