@@ -196,8 +196,7 @@ export async function settleActiveRun(schedule: StoredSchedule, deps: ScheduleDe
   if (job.status !== 'completed' && job.status !== 'failed') return schedule;
   const held = run.settlingUntil ? Date.parse(run.settlingUntil) : Number.NaN;
   if (held > now.getTime() && held <= now.getTime() + SETTLE_CLAIM_MS) return schedule; // another releaser is ending it
-  const claim = { ...run, settlingUntil: new Date(now.getTime() + SETTLE_CLAIM_MS).toISOString() };
-  const claimed = await deps.schedules.claimRun(claim, read.etag);
+  const claimed = await deps.schedules.claimRun({ ...run, settlingUntil: new Date(now.getTime() + SETTLE_CLAIM_MS).toISOString() }, read.etag);
   if (!claimed) return schedule; // another releaser claimed it first
   const progress = { recording: false };
   try {
