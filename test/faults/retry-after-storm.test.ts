@@ -1,18 +1,14 @@
-import { requestStores } from '../../shared/request-stores';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFile } from '../../dev/graph-sim';
 import { functionDefinitions } from '../../functions/all';
-import type { GraphRequest, GraphTransport } from '../../shared/graph/http';
 import { silentLogger } from '../../shared/log';
 import { pacedGraph } from '../../shared/pacing/paced-graph';
-import type { HookableTransport, WriteHooks } from '../../shared/pacing/write-hooks';
-import { writeCount } from '../../shared/pacing/write-kind';
 import { getServices } from '../../shared/services';
-import { processResetMessage, type Delivery } from '../../shared/worker/process-reset';
+import { processResetMessage } from '../../shared/worker/process-reset';
 import { sweepStuckRequests } from '../../shared/worker/sweeper';
-import type { WorkerDependencies } from '../../shared/worker/worker-dependencies';
 import { workerDependencies } from '../../shared/worker/worker-services';
 import { startSystem, type RunningSystem } from '../support/system';
+import { expireLease, FIRST_DELIVERY as first, stallingTransport, testWorkerDependencies as deps } from '../support/worker-harness';
 
 const tenant: TenantFile = {
   domains: ['contoso.com'],
@@ -42,12 +38,6 @@ afterAll(async () => {
   await system?.stop();
 });
 
-const first: Delivery = { dequeueCount: 1, maxDequeueCount: 5 };
-const deps = (overrides: Partial<WorkerDependencies> = {}): WorkerDependencies => ({
-  ...workerDependencies(getServices(), silentLogger),
-  engine: { retry: { baseDelayMs: 10 } },
-  ...overrides,
-});
 
 async function submit(user: number): Promise<string> {
   const answer = await system.post('generic', {
@@ -61,15 +51,6 @@ async function submit(user: number): Promise<string> {
 
 const userId = (user: number) => system.graph.tenant.findUser(`storm${user}@contoso.com`)!.id;
 const deletesFor = (user: number) => system.graph.requestLog.filter((entry) => entry.method === 'DELETE' && entry.url.includes(userId(user)));
-
-/** Makes the request look as if its lease ran out (the Retry-After passed, or its worker stalled). */
-/** Time passing, as the app itself would record it: the lease is ended through the store (a MAC'd write). */
-async function expireLease(id: string): Promise<void> {
-  const { store } = requestStores(getServices());
-  const row = await store.get(id);
-  const { etag, ...fields } = row!;
-  await store.update({ ...fields, leaseUntil: new Date(Date.now() - 1000).toISOString() }, etag);
-}
 
 describe('a storm of 429 with Retry-After 150 s', () => {
   it('holds no invocation: each re-queues with the delay instead of sleeping in the token wait, and the rest run once it passes', async () => {
@@ -126,48 +107,20 @@ describe('a storm of 429 with Retry-After 150 s', () => {
   it('a worker whose lease was taken over while it stalled before a write sends nothing (simulator log)', async () => {
     const id = await submit(5);
     system.graph.resetLog();
-    const sentByStale: GraphRequest[] = [];
-    let stalled = false;
-    let release!: () => void;
-    const stallOver = new Promise<void>((resolve) => (release = resolve));
     // The stale worker's transport: its first write stalls after its token and before its lease check,
     // as an invocation held in a long wait did, long enough for the lease to run out.
-    const base = pacedGraph(getServices().graph, { writesPerSecond: 50 });
-    const stale: HookableTransport = {
-      origin: base.origin,
-      send: (request) => base.send(request),
-      withHooks(hooks: WriteHooks): GraphTransport {
-        const inner = base.withHooks({
-          ...hooks,
-          beforeWrite: async (request) => {
-            if (!stalled) {
-              stalled = true;
-              await stallOver;
-            }
-            return hooks.beforeWrite(request);
-          },
-        });
-        return {
-          origin: base.origin,
-          async send(request) {
-            const response = await inner.send(request);
-            if (writeCount(request) > 0) sentByStale.push(request);
-            return response;
-          },
-        };
-      },
-    };
-    const staleRun = processResetMessage({ requestId: id }, first, deps({ graph: stale }));
-    while (!stalled) await new Promise((resolve) => setTimeout(resolve, 20));
+    const stale = stallingTransport(1);
+    const staleRun = processResetMessage({ requestId: id }, first, deps({ graph: stale.transport }));
+    while (!stale.stalled()) await new Promise((resolve) => setTimeout(resolve, 20));
 
     // Its lease runs out; another worker takes the request over and finishes it.
     await expireLease(id);
     const other = deps({ graph: pacedGraph(getServices().graph, { writesPerSecond: 50 }) });
     expect(await processResetMessage({ requestId: id }, { dequeueCount: 2, maxDequeueCount: 5 }, other)).toBe('completed');
-    release();
+    stale.release();
     expect(await staleRun).toBe('lost-race');
 
-    expect(sentByStale).toEqual([]);
+    expect(stale.sent).toEqual([]);
     // One DELETE per method, all answered 204: nobody met a 404 left by a second worker's write.
     const deletes = deletesFor(5);
     expect(deletes.map((entry) => entry.status)).toEqual([204, 204, 204]);

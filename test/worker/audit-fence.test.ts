@@ -3,21 +3,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TenantFile } from '../../dev/graph-sim';
 import { functionDefinitions } from '../../functions/all';
 import { AuditLog } from '../../shared/audit/audit-log';
-import type { GraphRequest, GraphTransport } from '../../shared/graph/http';
-import { silentLogger } from '../../shared/log';
-import { pacedGraph } from '../../shared/pacing/paced-graph';
-import type { HookableTransport, WriteHooks } from '../../shared/pacing/write-hooks';
-import { writeCount } from '../../shared/pacing/write-kind';
 import { requestStores } from '../../shared/request-stores';
 import { getServices } from '../../shared/services';
 import { TABLES } from '../../shared/storage/names';
 import { markPoisoned } from '../../shared/worker/poisoned';
 import { actorOf, targetOf } from '../../shared/worker/request-view';
-import { processResetMessage, type Delivery } from '../../shared/worker/process-reset';
-import type { WorkerDependencies } from '../../shared/worker/worker-dependencies';
-import { workerDependencies } from '../../shared/worker/worker-services';
+import { processResetMessage } from '../../shared/worker/process-reset';
 import { testIntegrity } from '../support/signing';
 import { startSystem, type RunningSystem } from '../support/system';
+import { expireLease, FIRST_DELIVERY as first, stallingTransport, testWorkerDependencies as deps } from '../support/worker-harness';
 
 /**
  * A worker no longer checks its lease with a write of the request row before each Graph write: its
@@ -51,12 +45,6 @@ afterAll(async () => {
   await system?.stop();
 });
 
-const first: Delivery = { dequeueCount: 1, maxDequeueCount: 5 };
-const deps = (overrides: Partial<WorkerDependencies> = {}): WorkerDependencies => ({
-  ...workerDependencies(getServices(), silentLogger),
-  engine: { retry: { baseDelayMs: 10 } },
-  ...overrides,
-});
 const userId = (user: number) => system.graph.tenant.findUser(`fence${user}@contoso.com`)!.id;
 const writesFor = (user: number) => system.graph.requestLog.filter((entry) => entry.write && entry.url.includes(userId(user)));
 
@@ -66,55 +54,11 @@ async function submit(user: number): Promise<string> {
   return answer.body.id;
 }
 
-/** The row as the app writes it when a lease has run out (time passing, recorded through the store). */
-async function expireLease(id: string): Promise<void> {
-  const { store } = requestStores(getServices());
-  const row = (await store.get(id))!;
-  const { etag, ...fields } = row;
-  await store.update({ ...fields, leaseUntil: new Date(Date.now() - 1000).toISOString() }, etag);
-}
-
-/** A transport whose second write stalls after its token, before its checks, until released; it records what it sent. */
-function stallingOnSecondWrite() {
-  let writes = 0;
-  let stalled = false;
-  let release!: () => void;
-  const over = new Promise<void>((resolve) => (release = resolve));
-  const sent: GraphRequest[] = [];
-  const base = pacedGraph(getServices().graph, { writesPerSecond: 50 });
-  const transport: HookableTransport = {
-    origin: base.origin,
-    send: (request) => base.send(request),
-    withHooks(hooks: WriteHooks): GraphTransport {
-      const inner = base.withHooks({
-        ...hooks,
-        beforeWrite: async (request) => {
-          writes += 1;
-          if (writes === 2) {
-            stalled = true;
-            await over;
-          }
-          return hooks.beforeWrite(request);
-        },
-      });
-      return {
-        origin: base.origin,
-        async send(request) {
-          const response = await inner.send(request);
-          if (writeCount(request) > 0) sent.push(request);
-          return response;
-        },
-      };
-    },
-  };
-  return { transport, sent, release, stalled: () => stalled };
-}
-
 describe('the audit fence', () => {
   it('a worker taken over by another delivery between two of its writes sends no further write', async () => {
     const id = await submit(0);
     system.graph.resetLog();
-    const stale = stallingOnSecondWrite();
+    const stale = stallingTransport(2);
     const staleRun = processResetMessage({ requestId: id }, first, deps({ graph: stale.transport }));
     while (!stale.stalled()) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(stale.sent).toHaveLength(1);
@@ -140,7 +84,7 @@ describe('the audit fence', () => {
   it('a worker whose request the poison handler ended meanwhile sends no further write', async () => {
     const id = await submit(1);
     system.graph.resetLog();
-    const stale = stallingOnSecondWrite();
+    const stale = stallingTransport(2);
     const staleRun = processResetMessage({ requestId: id }, first, deps({ graph: stale.transport }));
     while (!stale.stalled()) await new Promise((resolve) => setTimeout(resolve, 20));
 

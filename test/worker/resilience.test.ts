@@ -5,19 +5,18 @@ import { QueueClient } from '@azure/storage-queue';
 import type { TenantFile } from '../../dev/graph-sim';
 import { functionDefinitions } from '../../functions/all';
 import { AuditLog } from '../../shared/audit/audit-log';
-import { silentLogger } from '../../shared/log';
 import type { RequestRow, StoredRequest } from '../../shared/requests/request-row';
 import { RequestStore, type UpdateOptions } from '../../shared/requests/request-store';
 import { getServices } from '../../shared/services';
 import { encodeQueueMessage } from '../../shared/storage/clients';
 import { QUEUES, TABLES } from '../../shared/storage/names';
-import { processResetMessage, type Delivery } from '../../shared/worker/process-reset';
+import { processResetMessage } from '../../shared/worker/process-reset';
 import { markPoisoned } from '../../shared/worker/poisoned';
 import { sweepStuckRequests } from '../../shared/worker/sweeper';
 import type { WorkerDependencies } from '../../shared/worker/worker-dependencies';
-import { workerDependencies } from '../../shared/worker/worker-services';
 import { eventually } from '../support/eventually';
 import { startSystem, type RunningSystem } from '../support/system';
+import { FIRST_DELIVERY as first, testWorkerDependencies as deps } from '../support/worker-harness';
 
 /** Users alike: two phones, Authenticator (default), software OATH; one (or one per crash point, from user20 on) per scenario. */
 const tenant: TenantFile = {
@@ -43,8 +42,6 @@ afterAll(async () => {
   await system?.stop();
 });
 
-const first: Delivery = { dequeueCount: 1, maxDequeueCount: 5 };
-const deps = (): WorkerDependencies => ({ ...workerDependencies(getServices(), silentLogger), engine: { retry: { baseDelayMs: 10 } } });
 
 async function submit(user: number, extra: Record<string, unknown> = {}): Promise<string> {
   const answer = await system.post('generic', {

@@ -3,16 +3,14 @@ import { QueueClient } from '@azure/storage-queue';
 import type { TenantFile } from '../../dev/graph-sim';
 import { functionDefinitions } from '../../functions/all';
 import type { GraphTransport } from '../../shared/graph/http';
-import { silentLogger } from '../../shared/log';
 import { pacedGraph } from '../../shared/pacing/paced-graph';
 import type { HookableTransport, WriteHooks } from '../../shared/pacing/write-hooks';
 import { getServices } from '../../shared/services';
 import { QUEUES } from '../../shared/storage/names';
-import { processResetMessage, type Delivery } from '../../shared/worker/process-reset';
+import { processResetMessage } from '../../shared/worker/process-reset';
 import { sweepStuckRequests } from '../../shared/worker/sweeper';
-import type { WorkerDependencies } from '../../shared/worker/worker-dependencies';
-import { workerDependencies } from '../../shared/worker/worker-services';
 import { startSystem, type RunningSystem } from '../support/system';
+import { FIRST_DELIVERY as first, testWorkerDependencies as deps } from '../support/worker-harness';
 
 const tenant: TenantFile = {
   domains: ['contoso.com'],
@@ -42,12 +40,6 @@ afterAll(async () => {
   await system?.stop();
 });
 
-const first: Delivery = { dequeueCount: 1, maxDequeueCount: 5 };
-const deps = (overrides: Partial<WorkerDependencies> = {}): WorkerDependencies => ({
-  ...workerDependencies(getServices(), silentLogger),
-  engine: { retry: { baseDelayMs: 10 } },
-  ...overrides,
-});
 const userOf = (index: number) => system.graph.tenant.findUser(`locked${index}@contoso.com`)!;
 const writesTo = (index: number) => system.graph.requestLog.filter((entry) => entry.write && entry.url.includes(userOf(index).id));
 
